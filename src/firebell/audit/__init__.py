@@ -1,0 +1,1 @@
+"""Hash-chained audit log of security-relevant actions."""

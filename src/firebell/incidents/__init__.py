@@ -1,0 +1,1 @@
+"""Incidents: declaration, state machine, roles, stages and the append-only timeline."""

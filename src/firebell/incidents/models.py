@@ -1,0 +1,109 @@
+"""Incident tables. The timeline is append-only: the migration installs triggers that refuse
+UPDATE and DELETE on it, so a correction can only be a new event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from firebell.store.base import Base, JSONType, UTCDateTime, id_column
+
+
+class IncidentRoleDef(Base):
+    """A role people hold during an incident: commander, communications lead, technical lead."""
+
+    __tablename__ = "incident_role_defs"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LifecycleStage(Base):
+    __tablename__ = "lifecycle_stages"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_declared", "status", "declared_at"),
+        Index("ix_incidents_team", "team_id"),
+    )
+    id: Mapped[str] = id_column()
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(100))
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    declared_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped on every change; the escalation engine uses it for fencing.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    services: Mapped[list[IncidentService]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    members: Mapped[list[IncidentMember]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number}"
+
+
+class IncidentService(Base):
+    __tablename__ = "incident_services"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id"), primary_key=True)
+
+
+class RoleAssignment(Base):
+    __tablename__ = "incident_role_assignments"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentMember(Base):
+    """People added to an incident; they can see it even when it is private."""
+
+    __tablename__ = "incident_members"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    type: Mapped[str] = mapped_column(String(50))
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(200))  # display: "alice via api", "firebell"
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

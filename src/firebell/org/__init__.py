@@ -1,0 +1,1 @@
+"""The organisation: teams, people, organisational roles, services, escalation policy names."""

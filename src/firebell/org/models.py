@@ -1,0 +1,117 @@
+"""Tables for the organisation as configured. Configuration-managed rows are archived, not deleted,
+so incidents and timelines that point at them stay intact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from firebell.store.base import Base, JSONType, UTCDateTime, id_column
+
+
+class Organisation(Base):
+    """One organisation per database. It also owns the incident number sequence."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    incident_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OrgRole(Base):
+    """A job role such as 'security-lead' or 'cto', used to find people (escalation, comms)."""
+
+    __tablename__ = "org_roles"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # handle, e.g. "alice"
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    access: Mapped[str] = mapped_column(String(20), default="responder")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    memberships: Mapped[list[TeamMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    role_links: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    contact_methods: Mapped[list[ContactMethod]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        order_by="ContactMethod.position",
+    )
+
+
+class TeamMembership(Base):
+    __tablename__ = "team_memberships"
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="memberships")
+    team: Mapped[Team] = relationship(lazy="joined")
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role_id: Mapped[str] = mapped_column(ForeignKey("org_roles.id"), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="role_links")
+    role: Mapped[OrgRole] = relationship(lazy="joined")
+
+
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    __table_args__ = (UniqueConstraint("user_id", "type", "address"),)
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(20))  # email, sms, voice, slack, webhook
+    address: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    user: Mapped[User] = relationship(back_populates="contact_methods")
+
+
+class EscalationPolicy(Base):
+    """Named policy; its ladder (`spec`) is interpreted by the escalation engine."""
+
+    __tablename__ = "escalation_policies"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Service(Base):
+    __tablename__ = "services"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"))
+    # Either one policy name or {severity key: policy name}.
+    escalation_policy: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    status_page_component: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    team: Mapped[Team] = relationship(lazy="joined")

@@ -1,0 +1,1 @@
+"""The severity matrix and the assessment criteria."""

@@ -1,0 +1,1 @@
+"""Shared storage plumbing: engine, sessions, unit of work, migrations."""

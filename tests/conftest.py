@@ -1,0 +1,86 @@
+"""Shared fixtures: every store and API test runs against SQLite and a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from firebell.store.db import make_engine, sqlite_url
+from firebell.store.migrate import upgrade
+from firebell.store.uow import Database
+from tests.pgcluster import Cluster, find_bindir, start_cluster
+
+BACKENDS = ["sqlite", "postgresql"]
+_counter = itertools.count()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    if find_bindir() is None:
+        if _in_ci():
+            pytest.fail("PostgreSQL binaries are missing in CI; .ci/run must install postgresql")
+        pytest.skip("no PostgreSQL binaries on this machine (CI installs them)")
+    cluster = start_cluster()
+    try:
+        engine = make_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("CREATE DATABASE firebell_template"))
+        engine.dispose()
+        template = make_engine(cluster.url("firebell_template"))
+        upgrade(template)
+        template.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(sqlite_url(path))
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "firebell.db"
+        shutil.copy(template, path)
+        yield sqlite_url(path)
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    admin = make_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE firebell_template"))
+    try:
+        yield cluster.url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(make_engine(database_url))
+    try:
+        yield db
+    finally:
+        db.dispose()

@@ -1,0 +1,119 @@
+"""The store itself: migrations, append-only timeline, UTC round trips, SQLite settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from firebell.store.db import make_engine, sqlite_url
+from firebell.store.migrate import upgrade
+
+from firebell.store.migrate import current_revision, head_revision, is_current
+from firebell.store.uow import Database
+
+
+def test_fresh_database_is_at_head(database: Database) -> None:
+    assert is_current(database.engine)
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "pragmas.db"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    engine.dispose()
+
+
+def test_sqlite_writers_take_the_write_lock_at_begin(tmp_path) -> None:
+    """A writer holds the lock from BEGIN, so a second writer waits instead of failing midway."""
+    url = sqlite_url(tmp_path / "lock.db")
+    first, second = make_engine(url), make_engine(url, connect_args={"timeout": 0.2})
+    upgrade(first)
+    with Database(first).unit_of_work() as session:
+        session.execute(text("SELECT 1"))  # nothing written yet, but BEGIN IMMEDIATE holds the lock
+        with pytest.raises(OperationalError, match="locked"), Database(second).unit_of_work() as other:
+            other.execute(text("SELECT 1"))
+    first.dispose()
+    second.dispose()
+
+
+def test_audit_chain_detects_tampering(database: Database) -> None:
+    from firebell.audit.log import record, verify
+
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    with database.unit_of_work() as session:
+        for i in range(3):
+            record(session, actor="admin", action="token.create", subject=f"t{i}", now=at)
+    with database.unit_of_work(write=False) as session:
+        assert verify(session) == (True, None)
+
+
+def test_unit_of_work_rolls_back_on_error(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.unit_of_work() as session:
+        session.execute(text("INSERT INTO teams (id, name, description) VALUES ('t1', 'ops', '')"))
+        raise RuntimeError("boom")
+    with database.unit_of_work(write=False) as session:
+        assert session.execute(text("SELECT count(*) FROM teams")).scalar() == 0
+
+
+def _insert_incident_with_event(database: Database) -> None:
+    now = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    with database.unit_of_work() as session:
+        session.execute(
+            text("INSERT INTO incidents (id, number, title, summary, impact, severity, status, stage, private,"
+                 " source, tags, declared_at, updated_at, version) VALUES ('i1', 1, 't', '', '', 'P1',"
+                 " 'triggered', 'detect', false, 'manual', '[]', :now, :now, 1)"),
+            {"now": now.replace(tzinfo=None) if database.dialect == "sqlite" else now},
+        )
+        session.execute(
+            text("INSERT INTO timeline_events (incident_id, type, actor, payload, occurred_at, recorded_at)"
+                 " VALUES ('i1', 'declared', 'test', '{}', :now, :now)"),
+            {"now": now.replace(tzinfo=None) if database.dialect == "sqlite" else now},
+        )
+
+
+@pytest.mark.parametrize("statement", ["UPDATE timeline_events SET type = 'edited'", "DELETE FROM timeline_events"])
+def test_timeline_is_append_only_in_the_database(database: Database, statement: str) -> None:
+    _insert_incident_with_event(database)
+    with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as session:
+        session.execute(text(statement))
+    with database.unit_of_work(write=False) as session:
+        assert session.execute(text("SELECT type FROM timeline_events")).scalar() == "declared"
+
+
+def test_timestamps_come_back_as_aware_utc(database: Database) -> None:
+    from firebell.org.models import Team  # noqa: F401  (metadata)
+    from firebell.auth.models import AuditEntry
+    from firebell.audit.log import record
+
+    stockholm_summer = timezone(timedelta(hours=2))
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=stockholm_summer)
+    with database.unit_of_work() as session:
+        record(session, actor="test", action="x", now=at)
+    with database.unit_of_work(write=False) as session:
+        entry = session.query(AuditEntry).one()
+        assert entry.occurred_at == at
+        assert entry.occurred_at.utcoffset() == timedelta(0)
+        assert entry.occurred_at.hour == 10
+
+
+def test_naive_datetimes_are_refused(database: Database) -> None:
+    from firebell.audit.log import record
+
+    with pytest.raises(Exception, match="naive datetime"), database.unit_of_work() as session:
+        record(session, actor="test", action="x", now=datetime(2026, 1, 1))
+    # Someone with database access removes the guard and edits history: the chain shows it.
+    with database.unit_of_work() as session:
+        if database.dialect == "sqlite":
+            session.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            session.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        second_id = session.execute(text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1")).scalar()
+        session.execute(text("UPDATE audit_log SET subject = 'forged' WHERE id = :id"), {"id": second_id})
+    with database.unit_of_work(write=False) as session:
+        assert verify(session) == (False, second_id)
