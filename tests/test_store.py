@@ -51,6 +51,16 @@ def test_audit_chain_detects_tampering(database: Database) -> None:
             record(session, actor="admin", action="token.create", subject=f"t{i}", now=at)
     with database.unit_of_work(write=False) as session:
         assert verify(session) == (True, None)
+    # Someone with database access removes the guard and edits history: the chain shows it.
+    with database.unit_of_work() as session:
+        if database.dialect == "sqlite":
+            session.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            session.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        second_id = session.execute(text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1")).scalar()
+        session.execute(text("UPDATE audit_log SET subject = 'forged' WHERE id = :id"), {"id": second_id})
+    with database.unit_of_work(write=False) as session:
+        assert verify(session) == (False, second_id)
 
 
 def test_unit_of_work_rolls_back_on_error(database: Database) -> None:
@@ -107,13 +117,3 @@ def test_naive_datetimes_are_refused(database: Database) -> None:
 
     with pytest.raises(Exception, match="naive datetime"), database.unit_of_work() as session:
         record(session, actor="test", action="x", now=datetime(2026, 1, 1))
-    # Someone with database access removes the guard and edits history: the chain shows it.
-    with database.unit_of_work() as session:
-        if database.dialect == "sqlite":
-            session.execute(text("DROP TRIGGER audit_log_no_update"))
-        else:
-            session.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
-        second_id = session.execute(text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1")).scalar()
-        session.execute(text("UPDATE audit_log SET subject = 'forged' WHERE id = :id"), {"id": second_id})
-    with database.unit_of_work(write=False) as session:
-        assert verify(session) == (False, second_id)
