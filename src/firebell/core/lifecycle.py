@@ -60,3 +60,19 @@ def check_stage(stages: list[str], current: str, requested: str, *, ref: str = "
     if requested == current:
         raise Conflict(f"{ref} is already in stage {requested}")
     return requested
+
+
+# A status change implies progress through the lifecycle: acknowledging means the Acknowledge stage
+# is done being waited for; resolving means the service is back (Recover). Only ever moves forward,
+# and only when the organisation's stages include that name.
+_STAGE_FOR_ACTION: dict[Action, str] = {Action.ACKNOWLEDGE: "acknowledge", Action.RESOLVE: "recover"}
+
+
+def stage_after(action: Action, stages: list[str], current: str) -> str | None:
+    """The stage an action moves the incident to, or None to leave it where it is."""
+    target = _STAGE_FOR_ACTION.get(action)
+    if target is None or target not in stages:
+        return None
+    if current in stages and stages.index(current) >= stages.index(target):
+        return None
+    return target

@@ -98,14 +98,14 @@ def assess(
     decisive = min(reached, key=lambda c: by_key[c.severity].rank)
     return Assessment(
         level=by_key[decisive.severity],
-        matched=_reported(reached, metrics),
+        matched=_reported(reached, metrics, decisive),
         reason=f"matched {decisive.name!r}",
     )
 
 
-def _reported(reached: list[Criterion], metrics: Mapping[str, float]) -> list[Criterion]:
-    """Criteria to show: flags, and per metric the bands the value lies in; where the value is past
-    every band's end, the highest band it reached."""
+def _reported(reached: list[Criterion], metrics: Mapping[str, float], decisive: Criterion) -> list[Criterion]:
+    """Criteria to show: flags, per metric the bands the value lies in (where the value is past
+    every band's end, the highest band it reached), and always the criterion that decided."""
     shown = [c for c in reached if c.flag is not None]
     by_metric: dict[str, list[Criterion]] = {}
     for c in reached:
@@ -114,4 +114,6 @@ def _reported(reached: list[Criterion], metrics: Mapping[str, float]) -> list[Cr
     for group in by_metric.values():
         in_band = [c for c in group if c.within_band(metrics)]
         shown.extend(in_band or [max(group, key=lambda c: c.lower_bound())])
+    if decisive not in shown:
+        shown.append(decisive)
     return shown

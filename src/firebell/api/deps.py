@@ -1,0 +1,52 @@
+"""FastAPI dependencies: the database, the clock and the authenticated actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from firebell.actor import Actor
+from firebell.auth.service import authenticate, touch_token
+from firebell.store.uow import Database
+
+Clock = Callable[[], datetime]
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _via(request: Request) -> str:
+    agent = request.headers.get("user-agent", "")
+    return "cli" if agent.startswith("firebell-cli") else "api"
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def current_actor(request: Request, db: Annotated[Database, Depends(get_db)],
+                  clock: Annotated[Clock, Depends(get_clock)]) -> Actor:
+    now = clock()
+    with db.unit_of_work(write=False) as session:
+        auth = authenticate(session, _bearer(request), now=now, via=_via(request))
+    if auth.needs_touch:
+        with db.unit_of_work() as session:
+            touch_token(session, auth.token_id, now)
+    return auth.actor
+
+
+DB = Annotated[Database, Depends(get_db)]
+Now = Annotated[Clock, Depends(get_clock)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]

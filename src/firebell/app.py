@@ -1,0 +1,57 @@
+"""The FastAPI application: routes, problem responses, health and readiness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from firebell import __version__
+from firebell.api import problems
+from firebell.incidents.api import router as incidents_router
+from firebell.org.api import router as org_router
+from firebell.severity.api import router as severity_router
+from firebell.store.migrate import current_revision, head_revision
+from firebell.store.uow import Database
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(db: Database, clock: Callable[[], datetime] = system_clock) -> FastAPI:
+    app = FastAPI(
+        title="Firebell", version=__version__,
+        description="Incident response: declare, acknowledge, escalate, communicate, learn.",
+    )
+    app.state.db = db
+    app.state.clock = clock
+    problems.install(app)
+    app.include_router(incidents_router)
+    app.include_router(severity_router)
+    app.include_router(org_router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Database reachable and migrations current")
+    def readyz() -> JSONResponse:
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            current = current_revision(db.engine)
+        except Exception as exc:  # any driver error means "not ready", never a 500
+            return JSONResponse({"status": "unavailable", "reason": f"database unreachable: {type(exc).__name__}"},
+                                status_code=503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse({"status": "unavailable",
+                                 "reason": f"schema at {current or 'none'}, code expects {head}; "
+                                           "run `firebell db upgrade`"}, status_code=503)
+        return JSONResponse({"status": "ready", "schema": current})
+
+    return app

@@ -1,0 +1,105 @@
+"""API tokens: issued once in plain text, stored as SHA-256 (they are 256-bit random, so a slow
+hash adds nothing), checked on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.audit.log import record
+from firebell.auth.models import ApiToken
+from firebell.core.access import AccessRole, Principal, role_at_most
+from firebell.errors import Invalid, NotFound, Unauthorized
+from firebell.org.models import User
+
+TOKEN_PREFIX = "fb_"
+LAST_USED_GRANULARITY = timedelta(minutes=1)  # avoid a write on every read request
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    id: str
+    user: str
+    role: str
+
+
+def create_token(session: Session, *, user_name: str, role: str, name: str, now: datetime,
+                 expires_in: timedelta | None = None, actor: str = "admin-cli") -> IssuedToken:
+    user = session.execute(
+        select(User).where(User.name == user_name, User.archived_at.is_(None))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no active user named {user_name!r}")
+    try:
+        requested = AccessRole(role)
+    except ValueError:
+        raise Invalid(f"unknown role {role!r}; use admin, responder or viewer") from None
+    if not role_at_most(requested, AccessRole(user.access)):
+        raise Invalid(f"user {user_name} has {user.access} access; a {role} token would exceed it")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, role=requested.value, token_hash=hash_token(plain),
+                     prefix=plain[:10], created_at=now,
+                     expires_at=now + expires_in if expires_in else None)
+    session.add(token)
+    session.flush()
+    record(session, actor=actor, action="token.create", subject=user.name,
+           details={"token_id": token.id, "role": requested.value, "name": name}, now=now)
+    return IssuedToken(token=plain, id=token.id, user=user.name, role=requested.value)
+
+
+def revoke_token(session: Session, *, token_id: str, now: datetime, actor: str = "admin-cli") -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token with id {token_id}")
+    token.revoked_at = now
+    record(session, actor=actor, action="token.revoke", subject=token.user.name,
+           details={"token_id": token_id}, now=now)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    actor: Actor
+    token_id: str
+    needs_touch: bool  # last_used_at is stale; the caller records use in a write unit
+
+
+def touch_token(session: Session, token_id: str, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None:
+        token.last_used_at = now
+
+
+def authenticate(session: Session, plain: str | None, *, now: datetime, via: str = "api") -> Authenticated:
+    """The actor behind a bearer token, or Unauthorized. Never says which part was wrong.
+    Read-only, so that read requests stay read-only transactions."""
+    if not plain or not plain.startswith(TOKEN_PREFIX):
+        raise Unauthorized("a valid API token is required (Authorization: Bearer fb_...)")
+    token = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(plain))
+    ).scalar_one_or_none()
+    if (token is None or token.revoked_at is not None or token.user.archived_at is not None
+            or (token.expires_at is not None and token.expires_at <= now)):
+        raise Unauthorized("a valid API token is required (Authorization: Bearer fb_...)")
+    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY
+    user = token.user
+    # A token never carries more than its user currently has.
+    role = AccessRole(token.role)
+    if not role_at_most(role, AccessRole(user.access)):
+        role = AccessRole(user.access)
+    principal = Principal(
+        user_id=user.id, role=role,
+        team_ids=frozenset(m.team_id for m in user.memberships if m.team.archived_at is None),
+    )
+    actor = Actor(principal=principal, user_name=user.name, display_name=user.full_name or user.name, via=via)
+    return Authenticated(actor=actor, token_id=token.id, needs_touch=stale)

@@ -1,0 +1,88 @@
+"""Admin commands that talk to the store directly: database, tokens, audit, serving."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from firebell.cli.client import fail
+from firebell.cli.render import out
+from firebell.errors import DecisionError
+from firebell.store.db import database_url_from_env, make_engine
+from firebell.store.migrate import current_revision, head_revision, is_current, upgrade
+from firebell.store.uow import Database
+
+DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="FIREBELL_DATABASE_URL",
+                                           help="SQLAlchemy URL; default a SQLite file firebell.db")]
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+
+def open_database(url: str | None, *, require_current: bool = True) -> Database:
+    engine = make_engine(url or database_url_from_env())
+    if require_current and not is_current(engine):
+        fail("database schema is not current; run `firebell db upgrade`")
+    return Database(engine)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None) -> None:
+    """Create or migrate the schema to the latest revision."""
+    engine = make_engine(database_url or database_url_from_env())
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    out.print(f"schema {'already at' if before == after else 'upgraded to'} {after} (head {head_revision()})")
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", "-u", help="User name the token acts as")],
+    role: Annotated[str, typer.Option(help="admin, responder or viewer")] = "responder",
+    name: Annotated[str, typer.Option(help="A label, e.g. laptop or grafana")] = "",
+    expires_days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Create an API token. It is shown once; only its hash is stored."""
+    from firebell.auth.service import create_token
+
+    db = open_database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            issued = create_token(session, user_name=user, role=role, name=name, now=datetime.now(UTC),
+                                  expires_in=timedelta(days=expires_days) if expires_days else None)
+    except DecisionError as exc:
+        fail(exc.message)
+    out.print(f"token for {issued.user} ({issued.role}), id {issued.id}; shown once, store it now:")
+    print(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, database_url: DbUrl = None) -> None:
+    """Revoke a token by id."""
+    from firebell.auth.service import revoke_token
+
+    db = open_database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            revoke_token(session, token_id=token_id, now=datetime.now(UTC))
+    except DecisionError as exc:
+        fail(exc.message)
+    out.print(f"token {token_id} revoked")
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DbUrl = None) -> None:
+    """Check the audit log's hash chain."""
+    from firebell.audit.log import verify
+
+    db = open_database(database_url)
+    with db.unit_of_work(write=False) as session:
+        ok, bad = verify(session)
+    if not ok:
+        fail(f"audit chain broken at entry {bad}")
+    out.print("audit chain intact")

@@ -1,0 +1,87 @@
+"""`firebell serve` and `firebell demo`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from firebell.cli.admin import DbUrl, open_database
+from firebell.cli.client import fail
+from firebell.cli.render import out
+from firebell.store.db import make_engine, sqlite_url
+from firebell.store.migrate import upgrade
+from firebell.store.uow import Database
+
+DEMO_ADMIN = "admin"
+
+
+def _apply_config(db: Database, path: Path) -> None:
+    from firebell.config import apply, load
+
+    result = load(path)
+    if result.errors or result.config is None:
+        for error in result.errors:
+            out.print(str(error), highlight=False)
+        fail(f"configuration in {path} is invalid; nothing was applied")
+    with db.unit_of_work() as session:
+        plan = apply(session, result.config, now=datetime.now(UTC), actor="serve --config")
+    out.print(f"configuration {path}: {plan.summary()}")
+
+
+def _run(db: Database, host: str, port: int) -> None:
+    import uvicorn
+
+    from firebell.app import create_app
+
+    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    config: Annotated[Path | None, typer.Option(help="Config tree to apply before serving")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
+    db = open_database(database_url)
+    if config is not None:
+        _apply_config(db, config)
+    _run(db, host, port)
+
+
+def example_config() -> Path:
+    here = Path(__file__).resolve()
+    for candidate in (Path.cwd() / "examples" / "pria", here.parents[3] / "examples" / "pria"):
+        if candidate.is_dir():
+            return candidate
+    fail("cannot find examples/pria; run from the Firebell checkout or pass --config")
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    data_dir: Annotated[Path, typer.Option(help="Where the SQLite database lives")] = Path(".firebell-demo"),
+    config: Annotated[Path | None, typer.Option(help="Config tree (default: examples/pria)")] = None,
+) -> None:
+    """Create a SQLite database with the example organisation and serve it on 127.0.0.1."""
+    from firebell.auth.service import create_token
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(sqlite_url(data_dir / "firebell.db"))
+    upgrade(engine)
+    db = Database(engine)
+    _apply_config(db, config or example_config())
+    with db.unit_of_work() as session:
+        issued = create_token(session, user_name=DEMO_ADMIN, role="admin", name="demo", now=datetime.now(UTC),
+                              actor="demo")
+    url = f"http://127.0.0.1:{port}"
+    out.print(f"\n[bold]Firebell demo[/] running at {url}  (API docs: {url}/docs, database: {data_dir}/firebell.db)")
+    out.print(f"Admin API token (shown once): [bold]{issued.token}[/]\n")
+    out.print("Try, in another terminal:", style="bold")
+    print(f"  export FIREBELL_URL={url} FIREBELL_TOKEN={issued.token}")
+    print('  .venv/bin/firebell incident declare "API 5xx above 5%" --severity P1 --service api')
+    print("  .venv/bin/firebell incident list")
+    print("  .venv/bin/firebell incident ack INC-1\n")
+    _run(db, "127.0.0.1", port)

@@ -1,0 +1,121 @@
+"""Finding incidents the actor may see: by reference, and as filtered, paginated lists."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.core.access import IncidentFacts, can_view
+from firebell.errors import Invalid, NotFound
+from firebell.incidents.models import Incident, IncidentMember, IncidentService, RoleAssignment
+from firebell.org.models import Service, Team
+
+_REF = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_PAGE = 200
+
+
+def facts(incident: Incident) -> IncidentFacts:
+    participants = {m.user_id for m in incident.members} | {r.user_id for r in incident.roles}
+    return IncidentFacts(team_id=incident.team_id, private=incident.private,
+                         participant_ids=frozenset(participants))
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"incident {ref} not found")
+
+
+def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) -> Incident:
+    """The incident named by `INC-7`, `7` or its UUID. Private incidents the actor may not see are
+    reported exactly like missing ones."""
+    query = select(Incident)
+    match = _REF.match(ref.strip())
+    if match:
+        query = query.where(Incident.number == int(match.group(1)))
+    elif _UUID.match(ref.strip().lower()):
+        query = query.where(Incident.id == ref.strip().lower())
+    else:
+        raise _not_found(ref)
+    if for_update:
+        query = query.with_for_update()
+    incident = session.execute(query).scalar_one_or_none()
+    if incident is None or not can_view(actor.principal, facts(incident)):
+        raise _not_found(ref)
+    return incident
+
+
+def _visible_to(actor: Actor) -> ColumnElement[bool]:
+    if actor.is_admin:
+        return Incident.id.is_not(None)
+    teams = list(actor.principal.team_ids)
+    member_of = select(IncidentMember.incident_id).where(IncidentMember.user_id == actor.user_id)
+    holds_role = select(RoleAssignment.incident_id).where(RoleAssignment.user_id == actor.user_id)
+    return or_(
+        Incident.private.is_(False),
+        Incident.team_id.in_(teams) if teams else false(),
+        Incident.id.in_(member_of),
+        Incident.id.in_(holds_role),
+    )
+
+
+@dataclass
+class IncidentFilter:
+    statuses: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def encode_cursor(number: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": number}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+        if not isinstance(value, int):
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise Invalid("cursor is not one this server issued; start again without it") from None
+
+
+def _filtered(query: Select[tuple[Incident]], f: IncidentFilter) -> Select[tuple[Incident]]:
+    if f.statuses:
+        query = query.where(Incident.status.in_(f.statuses))
+    if f.severities:
+        query = query.where(Incident.severity.in_([s.upper() for s in f.severities]))
+    if f.services:
+        on_service = (select(IncidentService.incident_id).join(Service, Service.id == IncidentService.service_id)
+                      .where(Service.name.in_(f.services)))
+        query = query.where(Incident.id.in_(on_service))
+    if f.teams:
+        query = query.where(Incident.team_id.in_(select(Team.id).where(Team.name.in_(f.teams))))
+    if f.since is not None:
+        query = query.where(Incident.declared_at >= f.since)
+    return query
+
+
+def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[Incident], str | None]:
+    """Newest first. The cursor is the last number seen, so pages stay stable while new incidents
+    arrive."""
+    if not 1 <= f.limit <= MAX_PAGE:
+        raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
+    query = _filtered(select(Incident).where(_visible_to(actor)), f)
+    if f.cursor:
+        query = query.where(Incident.number < decode_cursor(f.cursor))
+    rows = list(session.execute(query.order_by(Incident.number.desc()).limit(f.limit + 1)).scalars())
+    next_cursor = encode_cursor(rows[f.limit - 1].number) if len(rows) > f.limit else None
+    return rows[: f.limit], next_cursor

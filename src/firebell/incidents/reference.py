@@ -1,0 +1,91 @@
+"""Reference data incidents depend on (severity levels, stages, roles), read from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.core.severity import Criterion, SeverityLevel
+from firebell.core.sla import Targets
+from firebell.errors import Invalid
+from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
+
+
+def _td(seconds: int | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
+
+
+def severity_levels(session: Session) -> list[SeverityLevelRow]:
+    return list(session.execute(
+        select(SeverityLevelRow).where(SeverityLevelRow.archived_at.is_(None)).order_by(SeverityLevelRow.rank)
+    ).scalars())
+
+
+def to_core_level(row: SeverityLevelRow) -> SeverityLevel:
+    return SeverityLevel(key=row.key, rank=row.rank, name=row.name,
+                         acknowledge_within=_td(row.acknowledge_within_s),
+                         recover_within=_td(row.recover_within_s), update_every=_td(row.update_every_s))
+
+
+def targets_for(session: Session, severity: str) -> Targets:
+    # Archived levels still give their targets: old incidents keep the clock they were run under.
+    row = session.get(SeverityLevelRow, severity)
+    if row is None:
+        return Targets(acknowledge_within=None, recover_within=None)
+    return Targets(acknowledge_within=_td(row.acknowledge_within_s), recover_within=_td(row.recover_within_s))
+
+
+def require_severity(session: Session, key: str) -> SeverityLevelRow:
+    levels = severity_levels(session)
+    for row in levels:
+        if row.key.lower() == key.lower():
+            return row
+    known = ", ".join(r.key for r in levels) or "none configured"
+    raise Invalid(f"unknown severity {key!r}; severities are: {known}")
+
+
+def criteria(session: Session) -> list[Criterion]:
+    rows = session.execute(select(SeverityCriterionRow).order_by(SeverityCriterionRow.position)).scalars()
+    return [Criterion(name=r.name, severity=r.severity, description=r.description, flag=r.flag,
+                      metric=r.metric, min=r.min, above=r.above, max=r.max) for r in rows]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    stages: list[str]
+    stage_titles: dict[str, str]
+    roles: list[str]
+    role_titles: dict[str, str]
+
+    def stage_name(self, requested: str) -> str:
+        """Accept a stage by name or title, any case ('Contain', 'contain')."""
+        wanted = requested.strip().lower()
+        for name in self.stages:
+            if wanted in (name.lower(), self.stage_titles.get(name, "").lower()):
+                return name
+        return requested
+
+    def role_name(self, requested: str) -> str:
+        wanted = requested.strip().lower().replace(" ", "_").replace("-", "_")
+        for name in self.roles:
+            title = self.role_titles.get(name, "").lower().replace(" ", "_")
+            if wanted in (name.lower().replace("-", "_"), title):
+                return name
+        raise Invalid(f"unknown incident role {requested!r}; roles are: {', '.join(self.roles)}")
+
+
+def vocabulary(session: Session) -> Vocabulary:
+    stages = list(session.execute(
+        select(LifecycleStage).where(LifecycleStage.archived_at.is_(None)).order_by(LifecycleStage.position)
+    ).scalars())
+    roles = list(session.execute(
+        select(IncidentRoleDef).where(IncidentRoleDef.archived_at.is_(None)).order_by(IncidentRoleDef.position)
+    ).scalars())
+    return Vocabulary(
+        stages=[s.name for s in stages], stage_titles={s.name: s.title or s.name for s in stages},
+        roles=[r.name for r in roles], role_titles={r.name: r.title or r.name for r in roles},
+    )

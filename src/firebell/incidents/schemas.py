@@ -1,0 +1,182 @@
+"""API shapes for incidents. Inputs forbid unknown fields so a typo is an error, not a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.core.lifecycle import Status, allowed_actions
+from firebell.core.sla import Deadline, sla_clock
+from firebell.incidents import reference
+from firebell.incidents.models import Incident, TimelineEvent
+from firebell.incidents.service import user_names
+from firebell.org.models import Service, Team
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DeclareIn(Input):
+    title: str = Field(min_length=1, max_length=500)
+    severity: str = Field(min_length=1, max_length=20)
+    services: list[str] = Field(default_factory=list, max_length=50)
+    team: str | None = None
+    summary: str = ""
+    impact: str = ""
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    private: bool = False
+    commander: str | None = None
+
+
+class ResolveIn(Input):
+    resolution: str = ""
+
+
+class ReopenIn(Input):
+    reason: str = ""
+
+
+class NoteIn(Input):
+    text: str = Field(min_length=1)
+
+
+class UpdateIn(Input):
+    message: str = Field(min_length=1)
+    status: str = ""
+
+
+class SeverityIn(Input):
+    severity: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class StageIn(Input):
+    stage: str = Field(min_length=1)
+
+
+class RoleIn(Input):
+    role: str = Field(min_length=1)
+    user: str | None = Field(description="user name; null removes the role")
+
+
+class MemberIn(Input):
+    user: str = Field(min_length=1)
+    message: str = ""
+
+
+class DetailsIn(Input):
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    summary: str | None = None
+    impact: str | None = None
+    tags: list[str] | None = None
+    private: bool | None = None
+
+
+class DeadlineOut(BaseModel):
+    due_at: datetime
+    met_at: datetime | None
+    time_left_seconds: int
+    breached: bool
+
+
+class SlaOut(BaseModel):
+    acknowledge: DeadlineOut | None
+    recover: DeadlineOut | None
+    breached: bool
+
+
+class IncidentOut(BaseModel):
+    id: str
+    ref: str
+    number: int
+    title: str
+    summary: str
+    impact: str
+    severity: str
+    status: str
+    stage: str
+    private: bool
+    source: str
+    tags: list[str]
+    team: str | None
+    services: list[str]
+    roles: dict[str, str]
+    responders: list[str]
+    declared_by: str | None
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    reopened_at: datetime | None
+    last_update_at: datetime | None
+    updated_at: datetime
+    version: int
+    sla: SlaOut
+    allowed_actions: list[str]
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    incident: str
+    events: list[EventOut]
+
+
+def _deadline(d: Deadline | None) -> DeadlineOut | None:
+    if d is None:
+        return None
+    return DeadlineOut(due_at=d.due_at, met_at=d.met_at, time_left_seconds=int(d.time_left.total_seconds()),
+                       breached=d.breached)
+
+
+def incident_out(session: Session, incidents: list[Incident], now: datetime) -> list[IncidentOut]:
+    """Render incidents with names resolved in a few batched queries rather than one per row."""
+    user_ids = {i.declared_by_id for i in incidents if i.declared_by_id}
+    user_ids |= {r.user_id for i in incidents for r in i.roles} | {m.user_id for i in incidents for m in i.members}
+    users = user_names(session, user_ids)
+    team_ids = {i.team_id for i in incidents if i.team_id}
+    teams = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).tuples().all())
+    service_ids = {s.service_id for i in incidents for s in i.services}
+    services = dict(session.execute(
+        select(Service.id, Service.name).where(Service.id.in_(service_ids))).tuples().all())
+    out = []
+    for i in incidents:
+        clock = sla_clock(targets=reference.targets_for(session, i.severity), declared_at=i.declared_at,
+                          acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at, now=now)
+        out.append(IncidentOut(
+            id=i.id, ref=i.ref, number=i.number, title=i.title, summary=i.summary, impact=i.impact,
+            severity=i.severity, status=i.status, stage=i.stage, private=i.private, source=i.source,
+            tags=list(i.tags or []), team=teams.get(i.team_id) if i.team_id else None,
+            services=sorted(services[s.service_id] for s in i.services),
+            roles={r.role: users.get(r.user_id, "?") for r in i.roles},
+            responders=sorted(users.get(m.user_id, "?") for m in i.members),
+            declared_by=users.get(i.declared_by_id) if i.declared_by_id else None,
+            declared_at=i.declared_at, acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at,
+            reopened_at=i.reopened_at, last_update_at=i.last_update_at, updated_at=i.updated_at,
+            version=i.version,
+            sla=SlaOut(acknowledge=_deadline(clock.acknowledge), recover=_deadline(clock.recover),
+                       breached=clock.breached),
+            allowed_actions=[a.value for a in allowed_actions(Status(i.status))],
+        ))
+    return out
+
+
+def event_out(e: TimelineEvent) -> EventOut:
+    return EventOut(id=e.id, type=e.type, actor=e.actor, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
+                    payload=e.payload)

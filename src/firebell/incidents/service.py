@@ -1,0 +1,311 @@
+"""Incident use cases. Each takes the session of the caller's unit of work (and never commits),
+the actor and `now`; state, version and a timeline event are written together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.core import lifecycle
+from firebell.core.access import can_act, can_declare
+from firebell.core.lifecycle import Action, Status
+from firebell.errors import Conflict, Forbidden, Invalid
+from firebell.incidents import queries, reference
+from firebell.incidents.models import (
+    Incident,
+    IncidentMember,
+    IncidentService,
+    RoleAssignment,
+    TimelineEvent,
+)
+from firebell.org.models import Organisation, Service, Team, User
+
+MAX_TITLE = 500
+MAX_TEXT = 20_000
+
+
+def append_event(session: Session, incident: Incident, type_: str, actor: Actor | None,
+                 payload: dict[str, Any], now: datetime) -> TimelineEvent:
+    event = TimelineEvent(
+        incident_id=incident.id, type=type_, actor_id=actor.user_id if actor else None,
+        actor=actor.label if actor else "firebell", payload=payload, occurred_at=now, recorded_at=now,
+    )
+    session.add(event)
+    return event
+
+
+def _touch(incident: Incident, now: datetime) -> None:
+    incident.updated_at = now
+    incident.version += 1
+
+
+def _next_number(session: Session) -> int:
+    # The UPDATE takes the row lock on PostgreSQL (and SQLite writers already hold the database
+    # lock), so two declarations can never get the same number.
+    result = session.execute(
+        update(Organisation).where(Organisation.id == 1)
+        .values(incident_seq=Organisation.incident_seq + 1).returning(Organisation.incident_seq)
+    ).scalar_one_or_none()
+    if result is None:
+        raise Conflict("no organisation is configured yet; run `firebell config apply` first")
+    return int(result)
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.execute(
+        select(User).where(User.name == name, User.archived_at.is_(None))
+    ).scalar_one_or_none()
+    if user is None:
+        raise Invalid(f"unknown user {name!r}")
+    return user
+
+
+def _services(session: Session, names: list[str]) -> list[Service]:
+    found = []
+    for name in dict.fromkeys(names):
+        service = session.execute(
+            select(Service).where(Service.name == name, Service.archived_at.is_(None))
+        ).scalar_one_or_none()
+        if service is None:
+            raise Invalid(f"unknown service {name!r}")
+        found.append(service)
+    return found
+
+
+def _clean_text(value: str, what: str, limit: int = MAX_TEXT, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise Invalid(f"{what} must not be empty")
+    if len(value) > limit:
+        raise Invalid(f"{what} is {len(value)} characters; the limit is {limit}")
+    return value
+
+
+@dataclass
+class Declaration:
+    title: str
+    severity: str
+    services: list[str] = field(default_factory=list)
+    team: str | None = None
+    summary: str = ""
+    impact: str = ""
+    tags: list[str] = field(default_factory=list)
+    private: bool = False
+    commander: str | None = None
+
+
+def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> Incident:
+    title = _clean_text(d.title, "title", MAX_TITLE, required=True)
+    level = reference.require_severity(session, d.severity)
+    services = _services(session, d.services)
+    team_id: str | None = None
+    if d.team:
+        team = session.execute(select(Team).where(Team.name == d.team, Team.archived_at.is_(None))).scalar()
+        if team is None:
+            raise Invalid(f"unknown team {d.team!r}")
+        team_id = team.id
+    elif services:
+        team_id = services[0].team_id
+    if team_id is None:
+        raise Invalid("name at least one affected service (or a team) so the incident has an owner")
+    if not can_declare(actor.principal, team_id):
+        raise Forbidden("you can declare incidents only for services of your own teams")
+    vocab = reference.vocabulary(session)
+    if not vocab.stages:
+        raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
+    commander = _user(session, d.commander) if d.commander else None
+    incident = Incident(
+        number=_next_number(session), title=title, summary=_clean_text(d.summary, "summary"),
+        impact=_clean_text(d.impact, "impact"), severity=level.key, status=Status.TRIGGERED.value,
+        stage=vocab.stages[0], private=d.private, source="manual", tags=sorted(set(d.tags)),
+        team_id=team_id, declared_by_id=actor.user_id, declared_at=now, updated_at=now, version=1,
+    )
+    incident.services = [IncidentService(service_id=s.id) for s in services]
+    session.add(incident)
+    session.flush()
+    append_event(session, incident, "declared", actor, {
+        "title": title, "severity": level.key, "services": [s.name for s in services],
+        "private": d.private, "tags": incident.tags, "stage": incident.stage,
+    }, now)
+    if commander is not None and "commander" in vocab.roles:
+        _assign(session, incident, actor, "commander", commander, now)
+    return incident
+
+
+def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
+    incident = queries.find(session, actor, ref, for_update=True)
+    if not can_act(actor.principal, queries.facts(incident)):
+        raise Forbidden(f"you can view {incident.ref} but not change it: it belongs to another team")
+    return incident
+
+
+def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,
+                payload: dict[str, Any]) -> Incident:
+    incident = _for_change(session, actor, ref)
+    new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
+    incident.status = new_status.value
+    if action is Action.ACKNOWLEDGE:
+        incident.acknowledged_at = now
+    elif action is Action.RESOLVE:
+        incident.resolved_at = now
+    elif action is Action.REOPEN:
+        incident.reopened_at = now
+        incident.resolved_at = None
+        incident.acknowledged_at = None
+    event_type = {Action.ACKNOWLEDGE: "acknowledged", Action.RESOLVE: "resolved",
+                  Action.REOPEN: "reopened"}[action]
+    append_event(session, incident, event_type, actor, payload, now)
+    next_stage = lifecycle.stage_after(action, reference.vocabulary(session).stages, incident.stage)
+    if next_stage is not None:
+        append_event(session, incident, "stage_changed", actor,
+                     {"from": incident.stage, "to": next_stage, "reason": event_type}, now)
+        incident.stage = next_stage
+    _touch(incident, now)
+    return incident
+
+
+def acknowledge(session: Session, actor: Actor, ref: str, now: datetime) -> Incident:
+    return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, {})
+
+
+def resolve(session: Session, actor: Actor, ref: str, now: datetime, resolution: str = "") -> Incident:
+    return _transition(session, actor, ref, Action.RESOLVE, now,
+                       {"resolution": _clean_text(resolution, "resolution")})
+
+
+def reopen(session: Session, actor: Actor, ref: str, now: datetime, reason: str = "") -> Incident:
+    return _transition(session, actor, ref, Action.REOPEN, now, {"reason": _clean_text(reason, "reason")})
+
+
+def add_note(session: Session, actor: Actor, ref: str, text: str, now: datetime) -> Incident:
+    incident = _for_change(session, actor, ref)
+    append_event(session, incident, "note_added", actor, {"text": _clean_text(text, "note", required=True)}, now)
+    _touch(incident, now)
+    return incident
+
+
+def post_update(session: Session, actor: Actor, ref: str, message: str, now: datetime,
+                status_text: str = "") -> Incident:
+    """A status update for stakeholders; it resets the update-cadence clock."""
+    incident = _for_change(session, actor, ref)
+    append_event(session, incident, "status_update", actor, {
+        "message": _clean_text(message, "update", required=True), "status": status_text.strip(),
+    }, now)
+    incident.last_update_at = now
+    _touch(incident, now)
+    return incident
+
+
+def change_severity(session: Session, actor: Actor, ref: str, severity: str, reason: str,
+                    now: datetime) -> Incident:
+    incident = _for_change(session, actor, ref)
+    level = reference.require_severity(session, severity)
+    reason = _clean_text(reason, "reason", required=True)
+    if level.key == incident.severity:
+        raise Conflict(f"{incident.ref} is already {level.key}")
+    append_event(session, incident, "severity_changed", actor,
+                 {"from": incident.severity, "to": level.key, "reason": reason}, now)
+    incident.severity = level.key
+    _touch(incident, now)
+    return incident
+
+
+def change_stage(session: Session, actor: Actor, ref: str, stage: str, now: datetime) -> Incident:
+    incident = _for_change(session, actor, ref)
+    vocab = reference.vocabulary(session)
+    target = lifecycle.check_stage(vocab.stages, incident.stage, vocab.stage_name(stage), ref=incident.ref)
+    append_event(session, incident, "stage_changed", actor, {"from": incident.stage, "to": target}, now)
+    incident.stage = target
+    _touch(incident, now)
+    return incident
+
+
+def _assign(session: Session, incident: Incident, actor: Actor, role: str, user: User, now: datetime) -> None:
+    current = next((r for r in incident.roles if r.role == role), None)
+    if current is not None and current.user_id == user.id:
+        raise Conflict(f"{user.name} is already {role} of {incident.ref}")
+    previous = session.get(User, current.user_id).name if current is not None else None  # type: ignore[union-attr]
+    if current is not None:
+        current.user_id = user.id
+        current.assigned_at = now
+    else:
+        incident.roles.append(RoleAssignment(role=role, user_id=user.id, assigned_at=now))
+    append_event(session, incident, "role_assigned", actor,
+                 {"role": role, "user": user.name, "previous": previous}, now)
+
+
+def assign_role(session: Session, actor: Actor, ref: str, role: str, user_name: str | None,
+                now: datetime) -> Incident:
+    """Give `role` to `user_name`, or take it away when `user_name` is None."""
+    incident = _for_change(session, actor, ref)
+    role = reference.vocabulary(session).role_name(role)
+    if user_name is None:
+        current = next((r for r in incident.roles if r.role == role), None)
+        if current is None:
+            raise Conflict(f"nobody holds {role} on {incident.ref}")
+        holder = session.get(User, current.user_id)
+        incident.roles.remove(current)
+        append_event(session, incident, "role_unassigned", actor,
+                     {"role": role, "user": holder.name if holder else None}, now)
+    else:
+        _assign(session, incident, actor, role, _user(session, user_name), now)
+    _touch(incident, now)
+    return incident
+
+
+def add_member(session: Session, actor: Actor, ref: str, user_name: str, now: datetime,
+               message: str = "") -> Incident:
+    incident = _for_change(session, actor, ref)
+    user = _user(session, user_name)
+    if any(m.user_id == user.id for m in incident.members):
+        raise Conflict(f"{user.name} is already on {incident.ref}")
+    incident.members.append(IncidentMember(user_id=user.id, added_at=now))
+    append_event(session, incident, "responder_added", actor,
+                 {"user": user.name, "message": _clean_text(message, "message")}, now)
+    _touch(incident, now)
+    return incident
+
+
+_EDITABLE = ("title", "summary", "impact", "tags", "private")
+
+
+def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, Any], now: datetime) -> Incident:
+    incident = _for_change(session, actor, ref)
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(_EDITABLE)}")
+    diff: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "title":
+            value = _clean_text(value, "title", MAX_TITLE, required=True)
+        elif key in ("summary", "impact"):
+            value = _clean_text(value, key)
+        elif key == "tags":
+            value = sorted(set(value))
+        if getattr(incident, key) != value:
+            diff[key] = {"from": getattr(incident, key), "to": value}
+            setattr(incident, key, value)
+    if not diff:
+        raise Conflict(f"{incident.ref} already has those details")
+    append_event(session, incident, "details_changed", actor, diff, now)
+    _touch(incident, now)
+    return incident
+
+
+def timeline(session: Session, actor: Actor, ref: str) -> tuple[Incident, list[TimelineEvent]]:
+    incident = queries.find(session, actor, ref)
+    events = session.execute(
+        select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.id)
+    ).scalars()
+    return incident, list(events)
+
+
+def user_names(session: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
