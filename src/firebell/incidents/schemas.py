@@ -151,10 +151,10 @@ def incident_out(session: Session, incidents: list[Incident], now: datetime) -> 
     user_ids |= {r.user_id for i in incidents for r in i.roles} | {m.user_id for i in incidents for m in i.members}
     users = user_names(session, user_ids)
     team_ids = {i.team_id for i in incidents if i.team_id}
-    teams = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).tuples().all())
+    teams = {tid: name for tid, name in session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))}
     service_ids = {s.service_id for i in incidents for s in i.services}
-    services = dict(session.execute(
-        select(Service.id, Service.name).where(Service.id.in_(service_ids))).tuples().all())
+    services = {sid: name for sid, name in session.execute(
+        select(Service.id, Service.name).where(Service.id.in_(service_ids)))}
     out = []
     for i in incidents:
         clock = sla_clock(targets=reference.targets_for(session, i.severity), declared_at=i.declared_at,

@@ -308,4 +308,4 @@ def timeline(session: Session, actor: Actor, ref: str) -> tuple[Incident, list[T
 def user_names(session: Session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
+    return {uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))}

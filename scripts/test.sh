@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh machine, then lint, type-check and test.
+# Runs on SQLite and on a throwaway PostgreSQL cluster started from the Debian binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_postgres() { command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
+if ! have_postgres; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing PostgreSQL from Debian packages..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL binaries (initdb) are missing: install the postgresql package" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+echo "== ruff"; .venv/bin/ruff check src tests
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/pytest -n 2 "$@"
