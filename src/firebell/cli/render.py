@@ -103,6 +103,9 @@ def incident_detail(i: dict[str, Any], events: list[dict[str, Any]] | None = Non
 
 def _details(payload: dict[str, Any]) -> str:
     parts = []
+    payload = dict(payload)
+    if {"from", "to"} <= set(payload):
+        parts.append(f"{payload.pop('from')} -> {payload.pop('to')}")
     for key, value in payload.items():
         if value in (None, "", [], {}):
             continue

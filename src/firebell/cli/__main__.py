@@ -1,0 +1,3 @@
+from firebell.cli.main import main
+
+main()

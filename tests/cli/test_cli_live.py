@@ -1,0 +1,129 @@
+"""The `firebell` command end to end: a real server process, real HTTP, the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.pgcluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ORG = ROOT / "tests" / "fixtures" / "org.yaml"
+FIREBELL = [sys.executable, "-m", "firebell.cli"]
+pytestmark = pytest.mark.live
+
+
+@dataclass
+class Live:
+    url: str
+    env: dict[str, str]
+
+    def run(self, *args: str, token: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env)
+        if token is not None:
+            env["FIREBELL_TOKEN"] = token
+        proc = subprocess.run([*FIREBELL, *args], env=env, capture_output=True, text=True, timeout=60)
+        if ok:
+            assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def token(self, user: str, role: str) -> str:
+        out = self.run("token", "create", "--user", user, "--role", role).stdout.strip().splitlines()
+        return out[-1]
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
+    env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+            "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1"}
+    server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {server.stdout.read() if server.stdout else ''}")
+            time.sleep(0.1)
+        yield Live(url=f"http://127.0.0.1:{port}", env=env)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_responder_works_an_incident_from_the_command_line(live: Live) -> None:
+    alice = live.token("alice", "responder")
+    declared = live.run("incident", "declare", "Checkout 5xx above 5%", "--severity", "P1", "--service", "api",
+                        "--tag", "payments", token=alice)
+    assert "Declared INC-1 (P1): Checkout 5xx above 5%" in declared.stdout
+
+    listing = live.run("incident", "list", token=alice).stdout
+    assert "INC-1" in listing and "triggered" in listing and "Checkout 5xx" in listing
+
+    assert "INC-1 acknowledged" in live.run("incident", "ack", "INC-1", token=alice).stdout
+    live.run("incident", "role", "INC-1", "commander", "alice", token=alice)
+    live.run("incident", "stage", "INC-1", "contain", token=alice)
+    live.run("incident", "note", "INC-1", "rolled back release 42", token=alice)
+    live.run("incident", "update", "INC-1", "Mitigated, monitoring", "--status", "Monitoring", token=alice)
+    assert "now P2" in live.run("incident", "severity", "INC-1", "P2", "--reason", "EU only", token=alice).stdout
+    live.run("incident", "resolve", "INC-1", "-m", "rollback fixed it", token=alice)
+
+    shown = live.run("incident", "show", "INC-1", token=alice).stdout
+    for text in ("RESOLVED", "commander: alice", "rolled back release 42", "severity_changed", "P1 -> P2",
+                 "Alice Andersson via cli", "Ack SLA", "met with"):
+        assert text in shown, text
+
+    as_json = json.loads(live.run("incident", "show", "INC-1", "--json", token=alice).stdout)
+    assert as_json["incident"]["status"] == "resolved"
+    assert [e["type"] for e in as_json["timeline"]][:3] == ["declared", "acknowledged", "stage_changed"]
+
+
+def test_errors_are_one_line_with_non_zero_exit(live: Live) -> None:
+    alice = live.token("alice", "responder")
+    live.run("incident", "declare", "x", "--severity", "P3", "--service", "api", token=alice)
+    live.run("incident", "resolve", "INC-1", token=alice)
+    again = live.run("incident", "resolve", "INC-1", token=alice, ok=False)
+    assert again.returncode == 1
+    assert again.stderr.strip() == "error: INC-1 is already resolved (HTTP 409)"
+    missing = live.run("incident", "show", "INC-42", token=alice, ok=False)
+    assert missing.returncode == 1 and "incident INC-42 not found (HTTP 404)" in missing.stderr
+    bad_token = live.run("incident", "list", token="fb_nope", ok=False)
+    assert bad_token.returncode == 1 and "HTTP 401" in bad_token.stderr
+    env_down = dict(live.env, FIREBELL_URL="http://127.0.0.1:9")
+    down = subprocess.run([*FIREBELL, "incident", "list"], env=env_down | {"FIREBELL_TOKEN": alice},
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 3 and "cannot reach Firebell" in down.stderr and "Traceback" not in down.stderr
+
+
+def test_login_assess_and_scripting(live: Live) -> None:
+    vera = live.token("vera", "viewer")
+    env = {k: v for k, v in live.env.items() if k != "FIREBELL_URL"}
+    login = subprocess.run([*FIREBELL, "login", "--url", live.url, "--token", vera], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert login.returncode == 0 and "as vera (viewer)" in login.stdout
+    # Later commands use the saved login with no environment variables at all.
+    assessed = subprocess.run([*FIREBELL, "severity", "assess", "--error-rate", "12", "--latency-multiple", "3",
+                               "--users-affected", "30", "--json"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert assessed.returncode == 0, assessed.stderr
+    result = json.loads(assessed.stdout)
+    assert result["severity"] == "P2"
+    assert {m["name"] for m in result["matched"]} == {"error-rate-high", "latency-degraded", "users-many"}
+    denied = subprocess.run([*FIREBELL, "incident", "declare", "x", "--severity", "P1", "--service", "api"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert denied.returncode == 1 and "HTTP 403" in denied.stderr
