@@ -9,9 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from firebell.store.db import make_engine, sqlite_url
-from firebell.store.migrate import upgrade
-
-from firebell.store.migrate import current_revision, head_revision, is_current
+from firebell.store.migrate import current_revision, head_revision, is_current, upgrade
 from firebell.store.uow import Database
 
 
@@ -97,9 +95,9 @@ def test_timeline_is_append_only_in_the_database(database: Database, statement: 
 
 
 def test_timestamps_come_back_as_aware_utc(database: Database) -> None:
-    from firebell.org.models import Team  # noqa: F401  (metadata)
-    from firebell.auth.models import AuditEntry
     from firebell.audit.log import record
+    from firebell.auth.models import AuditEntry
+    from firebell.org.models import Team  # noqa: F401  (metadata)
 
     stockholm_summer = timezone(timedelta(hours=2))
     at = datetime(2026, 7, 1, 12, 0, tzinfo=stockholm_summer)

@@ -56,7 +56,7 @@ def test_nothing_matched_suggests_least_severe() -> None:
 
 
 def test_typos_are_refused_not_ignored() -> None:
-    with pytest.raises(Invalid, match="unknown impact signal.*errror_rate"):
+    with pytest.raises(Invalid, match=r"unknown impact signal.*errror_rate"):
         assess(LEVELS, TENSAFE, [], {"errror_rate": 50})
     with pytest.raises(Invalid, match="full_outgae"):
         assess(LEVELS, TENSAFE, ["full_outgae"], {})

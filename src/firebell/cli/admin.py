@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from firebell.cli.client import fail
 from firebell.cli.render import out
 from firebell.errors import DecisionError
-from firebell.store.db import database_url_from_env, make_engine
-from firebell.store.migrate import current_revision, head_revision, is_current, upgrade
-from firebell.store.uow import Database
+
+if TYPE_CHECKING:
+    from firebell.store.uow import Database
+
+# The store (SQLAlchemy, Alembic) is imported inside the admin commands only: responder commands
+# are API clients and should start fast.
 
 DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="FIREBELL_DATABASE_URL",
                                            help="SQLAlchemy URL; default a SQLite file firebell.db")]
@@ -23,6 +26,10 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 
 
 def open_database(url: str | None, *, require_current: bool = True) -> Database:
+    from firebell.store.db import database_url_from_env, make_engine
+    from firebell.store.migrate import is_current
+    from firebell.store.uow import Database
+
     engine = make_engine(url or database_url_from_env())
     if require_current and not is_current(engine):
         fail("database schema is not current; run `firebell db upgrade`")
@@ -32,6 +39,9 @@ def open_database(url: str | None, *, require_current: bool = True) -> Database:
 @db_app.command("upgrade")
 def db_upgrade(database_url: DbUrl = None) -> None:
     """Create or migrate the schema to the latest revision."""
+    from firebell.store.db import database_url_from_env, make_engine
+    from firebell.store.migrate import current_revision, head_revision, upgrade
+
     engine = make_engine(database_url or database_url_from_env())
     before = current_revision(engine)
     upgrade(engine)

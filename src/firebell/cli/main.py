@@ -45,10 +45,11 @@ def login(url: Annotated[str, typer.Option(help="Server URL")],
 @severity_app.command("levels")
 def severity_levels(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show the configured severity matrix."""
+    from datetime import timedelta
+
     from rich.table import Table
 
     from firebell.core.durations import format_duration
-    from datetime import timedelta
 
     levels = Client.from_env().get("/api/v1/severity/levels")
     if as_json:
@@ -74,8 +75,8 @@ def severity_assess(
     error_rate: Annotated[float | None, typer.Option(help="Error rate in percent")] = None,
     latency_multiple: Annotated[float | None, typer.Option(help="p95 latency as a multiple of normal")] = None,
     users_affected: Annotated[float | None, typer.Option(help="Share of users affected, percent")] = None,
-    flag: Annotated[list[str] | None, typer.Option("--flag", "-f",
-                                                   help="Impact flag that holds, e.g. full_outage (repeatable)")] = None,
+    flag: Annotated[list[str] | None,
+                    typer.Option("--flag", "-f", help="Impact flag that holds, e.g. full_outage (repeatable)")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="Other metric as name=value")] = None,
     full_outage: Annotated[bool, typer.Option("--full-outage")] = False,
     data_loss: Annotated[bool, typer.Option("--data-loss")] = False,

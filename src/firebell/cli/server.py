@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from firebell.cli.admin import DbUrl, open_database
 from firebell.cli.client import fail
 from firebell.cli.render import out
-from firebell.store.db import make_engine, sqlite_url
-from firebell.store.migrate import upgrade
-from firebell.store.uow import Database
+
+if TYPE_CHECKING:
+    from firebell.store.uow import Database
 
 DEMO_ADMIN = "admin"
 
@@ -67,6 +67,9 @@ def demo(
 ) -> None:
     """Create a SQLite database with the example organisation and serve it on 127.0.0.1."""
     from firebell.auth.service import create_token
+    from firebell.store.db import make_engine, sqlite_url
+    from firebell.store.migrate import upgrade
+    from firebell.store.uow import Database
 
     data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(sqlite_url(data_dir / "firebell.db"))

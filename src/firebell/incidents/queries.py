@@ -92,7 +92,7 @@ def decode_cursor(cursor: str) -> int:
         raise Invalid("cursor is not one this server issued; start again without it") from None
 
 
-def _filtered(query: Select[tuple[Incident]], f: IncidentFilter) -> Select[tuple[Incident]]:
+def _filtered(query: Select[Incident], f: IncidentFilter) -> Select[Incident]:
     if f.statuses:
         query = query.where(Incident.status.in_(f.statuses))
     if f.severities:

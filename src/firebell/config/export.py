@@ -1,0 +1,83 @@
+"""Write the database's configuration back out as one YAML file.
+
+The output is built from the same normalised state that planning compares against, so loading it
+validates and applying it plans nothing. Archived rows are left out: they are history, not
+configuration. Defaults such as empty descriptions are omitted to keep the file readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from firebell.config.state import KINDS, Current, Values, current_state
+
+# kind -> (section name, the field that carries the row's name)
+SECTION_OF = {
+    "team": ("teams", "name"),
+    "role": ("roles", "name"),
+    "user": ("users", "name"),
+    "escalation_policy": ("escalation_policies", "name"),
+    "service": ("services", "name"),
+    "severity": ("severities", "key"),
+    "severity_criterion": ("severity_criteria", "name"),
+    "incident_role": ("incident_roles", "name"),
+    "lifecycle_stage": ("lifecycle_stages", "name"),
+}
+
+# Fields that are bookkeeping in the store and are expressed by list order (or not at all) in YAML.
+_INTERNAL = {"rank", "position", "spec"}
+# Fields written even when they hold their default, because they are the point of the entry.
+_ALWAYS = {"external_comms_required", "postmortem_required", "timezone", "access", "email"}
+
+
+class NothingToExport(Exception):
+    """The database holds no organisation yet, so there is no configuration to write."""
+
+
+def export(session: Session) -> str:
+    state = current_state(session)
+    if not state["organisation"]:
+        raise NothingToExport("the database has no organisation yet; apply a configuration first")
+    org = next(iter(state["organisation"].values())).values
+    tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}}
+    for kind in KINDS[1:]:
+        section, identity = SECTION_OF[kind]
+        tree[section] = [
+            _entry(identity, name, row) for name, row in state[kind].items() if not row.archived
+        ]
+    return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+_HEADER = "# Exported by `firebell config export`. Apply with `firebell config apply FILE`.\n"
+
+
+def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:
+    entry: dict[str, Any] = {identity: name}
+    for key, value in row.values.items():
+        if key in _INTERNAL or (key not in _ALWAYS and value in (None, "", [], {})):
+            continue
+        entry[key] = _plain(value)
+    if "contact_methods" in entry:
+        entry["contact_methods"] = [_compact(method) for method in entry["contact_methods"]]
+    return entry
+
+
+def _compact(values: Values) -> Values:
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def _plain(value: Any) -> Any:
+    """10.0 reads better as 10 and loads back as the same number."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, with lists indented under their key as people write them by hand."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)

@@ -1,0 +1,124 @@
+"""What applying a configuration would do: per kind and name, create, change (which fields) or
+delete. Planning only reads; `apply` executes the same plan."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from firebell.config.schema import Config
+from firebell.config.state import (
+    ARCHIVED_KINDS,
+    KINDS,
+    Current,
+    CurrentState,
+    Desired,
+    current_state,
+    desired_state,
+)
+
+Action = Literal["create", "change", "delete"]
+ACTIONS: tuple[Action, ...] = ("create", "change", "delete")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: str
+    name: str
+    fields: tuple[FieldChange, ...] = ()
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.field for f in self.fields]
+
+    @property
+    def archives(self) -> bool:
+        """A delete of a kind that other rows point at only archives the row."""
+        return self.action == "delete" and self.kind in ARCHIVED_KINDS
+
+    @property
+    def restores(self) -> bool:
+        return any(f.field == "archived" for f in self.fields)
+
+    def __str__(self) -> str:
+        text = f"{self.action} {self.kind} {self.name}"
+        if self.fields:
+            text += f" ({', '.join(self.field_names)})"
+        return text
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    # The desired values behind the plan, so apply writes exactly what was planned.
+    desired: Desired = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> dict[str, int]:
+        tally = Counter(change.action for change in self.changes)
+        return {action: tally[action] for action in ACTIONS}
+
+    def summary(self) -> str:
+        counts = self.counts()
+        return (f"{counts['create']} to create, {counts['change']} to change, "
+                f"{counts['delete']} to delete")
+
+
+def plan(session: Session, config: Config) -> Plan:
+    return diff(desired_state(config), current_state(session))
+
+
+def diff(desired: Desired, current: CurrentState) -> Plan:
+    changes: list[Change] = []
+    for kind in KINDS:
+        want, have = desired.get(kind, {}), current.get(kind, {})
+        if kind == "organisation":
+            changes.extend(_diff_organisation(want, have))
+            continue
+        for name, values in want.items():
+            change = _diff_one(kind, name, values, have.get(name))
+            if change is not None:
+                changes.append(change)
+        changes.extend(
+            Change("delete", kind, name)
+            for name, row in have.items()
+            if name not in want and not row.archived
+        )
+    return Plan(changes, desired)
+
+
+def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None) -> Change | None:
+    if row is None:
+        return Change("create", kind, name)
+    fields = [
+        FieldChange(key, row.values.get(key), value)
+        for key, value in values.items()
+        if row.values.get(key) != value
+    ]
+    if row.archived:
+        fields.insert(0, FieldChange("archived", True, False))
+    return Change("change", kind, name, tuple(fields)) if fields else None
+
+
+def _diff_organisation(want: dict[str, Any], have: dict[str, Current]) -> list[Change]:
+    """There is one organisation row; renaming it is a change, never a create plus a delete."""
+    if not want:
+        return []
+    name, values = next(iter(want.items()))
+    row = next(iter(have.values()), None)
+    change = _diff_one("organisation", name, values, row)
+    return [change] if change is not None else []

@@ -1,0 +1,239 @@
+"""Desired and current state in one comparable form.
+
+Both sides are reduced to `{kind: {name: {field: plain value}}}`, with the values normalised the
+same way (durations as their shortest string, lists of names sorted, numbers as floats), so that
+planning is a plain dictionary comparison and an unchanged tree compares equal however it was
+written. Export reads the current side too, which is what makes its output apply as a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.config.schema import Config, CriterionConfig, SeverityConfig, UserConfig
+from firebell.core.durations import format_duration
+from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.org.models import EscalationPolicy, Organisation, OrgRole, Service, Team, User
+from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
+
+# In the order plans are shown and applied (references point backwards in this list).
+KINDS: tuple[str, ...] = (
+    "organisation", "team", "role", "user", "escalation_policy", "service", "severity",
+    "severity_criterion", "incident_role", "lifecycle_stage",
+)
+
+# Kinds whose rows are archived rather than deleted, because incidents, timelines and tokens
+# point at them. Criteria are only read when assessing, so they can go for good.
+ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion"}
+
+Values = dict[str, Any]
+Desired = dict[str, dict[str, Values]]
+
+ORGANISATION_ID = 1
+
+
+@dataclass
+class Current:
+    values: Values
+    archived: bool = False
+
+
+CurrentState = dict[str, dict[str, Current]]
+
+
+def _duration(delta: timedelta | None) -> str | None:
+    return None if delta is None else format_duration(delta)
+
+
+def _seconds(seconds: int | None) -> str | None:
+    return None if seconds is None else format_duration(timedelta(seconds=seconds))
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- desired -----------------------------------------------------------------------------------
+
+def desired_state(config: Config) -> Desired:
+    org = config.organisation
+    return {
+        "organisation": {org.name: {"name": org.name, "timezone": org.timezone}},
+        "team": {t.name: {"description": t.description} for t in config.teams},
+        "role": {r.name: {"title": r.title, "description": r.description} for r in config.roles},
+        "user": {u.name: _desired_user(u, org.timezone) for u in config.users},
+        "escalation_policy": {
+            p.name: {"description": p.description, "spec": {}} for p in config.escalation_policies
+        },
+        "service": {s.name: {
+            "title": s.title, "description": s.description, "team": s.team,
+            "escalation_policy": s.escalation_policy,
+            "status_page_component": s.status_page_component,
+        } for s in config.services},
+        "severity": {
+            s.key: _desired_severity(s, rank) for rank, s in enumerate(config.severities)
+        },
+        "severity_criterion": {
+            c.name: _desired_criterion(c, position)
+            for position, c in enumerate(config.severity_criteria)
+        },
+        "incident_role": {r.name: {"title": r.title, "description": r.description, "position": i}
+                          for i, r in enumerate(config.incident_roles)},
+        "lifecycle_stage": {s.name: {"title": s.title, "description": s.description, "position": i}
+                            for i, s in enumerate(config.lifecycle_stages)},
+    }
+
+
+def _desired_user(user: UserConfig, default_zone: str) -> Values:
+    return {
+        "full_name": user.full_name,
+        "email": user.email,
+        "timezone": user.timezone or default_zone,
+        "access": user.access,
+        "roles": sorted(user.roles),
+        "teams": sorted(user.teams),
+        "contact_methods": [
+            {"type": c.type, "address": c.address, "label": c.label} for c in user.contact_methods
+        ],
+    }
+
+
+def _desired_severity(level: SeverityConfig, rank: int) -> Values:
+    return {
+        "rank": rank,
+        "name": level.name,
+        "description": level.description,
+        "impact_examples": list(level.impact_examples),
+        "acknowledge_within": _duration(level.acknowledge_within),
+        "recover_within": _duration(level.recover_within),
+        "update_every": _duration(level.update_every),
+        "external_comms_required": level.external_comms_required,
+        "external_comms": list(level.external_comms),
+        "postmortem_required": level.postmortem_required,
+        "postmortem_due": _duration(level.postmortem_due),
+    }
+
+
+def _desired_criterion(criterion: CriterionConfig, position: int) -> Values:
+    return {
+        "description": criterion.description,
+        "severity": criterion.severity,
+        "flag": criterion.flag,
+        "metric": criterion.metric,
+        "min": _number(criterion.min),
+        "above": _number(criterion.above),
+        "max": _number(criterion.max),
+        "position": position,
+    }
+
+
+# --- current -----------------------------------------------------------------------------------
+
+def current_state(session: Session) -> CurrentState:
+    """Every configured row, archived ones included (re-adding a name restores its row)."""
+    return {
+        "organisation": _current_organisation(session),
+        "team": {t.name: Current({"description": t.description}, t.archived_at is not None)
+                 for t in session.scalars(select(Team).order_by(Team.name))},
+        "role": {r.name: Current({"title": r.title, "description": r.description},
+                                 r.archived_at is not None)
+                 for r in session.scalars(select(OrgRole).order_by(OrgRole.name))},
+        "user": {u.name: Current(_current_user(u), u.archived_at is not None)
+                 for u in session.scalars(select(User).order_by(User.name))},
+        "escalation_policy": {
+            p.name: Current({"description": p.description, "spec": p.spec or {}},
+                            p.archived_at is not None)
+            for p in session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
+        },
+        "service": {s.name: Current(_current_service(s), s.archived_at is not None)
+                    for s in session.scalars(select(Service).order_by(Service.name))},
+        "severity": {
+            s.key: Current(_current_severity(s), s.archived_at is not None)
+            for s in session.scalars(select(SeverityLevelRow).order_by(SeverityLevelRow.rank))
+        },
+        "severity_criterion": {
+            c.name: Current(_current_criterion(c)) for c in session.scalars(
+                select(SeverityCriterionRow).order_by(SeverityCriterionRow.position))
+        },
+        "incident_role": _current_positioned(session, IncidentRoleDef),
+        "lifecycle_stage": _current_positioned(session, LifecycleStage),
+    }
+
+
+def _current_organisation(session: Session) -> dict[str, Current]:
+    org = session.get(Organisation, ORGANISATION_ID)
+    if org is None:
+        return {}
+    return {org.name: Current({"name": org.name, "timezone": org.timezone})}
+
+
+def _current_user(user: User) -> Values:
+    methods = sorted(user.contact_methods, key=lambda c: c.position)
+    return {
+        "full_name": user.full_name,
+        "email": user.email,
+        "timezone": user.timezone,
+        "access": user.access,
+        "roles": sorted(link.role.name for link in user.role_links),
+        "teams": sorted(m.team.name for m in user.memberships),
+        "contact_methods": [
+            {"type": c.type, "address": c.address, "label": c.label} for c in methods
+        ],
+    }
+
+
+def _current_service(service: Service) -> Values:
+    return {
+        "title": service.title,
+        "description": service.description,
+        "team": service.team.name,
+        "escalation_policy": service.escalation_policy,
+        "status_page_component": service.status_page_component,
+    }
+
+
+def _current_severity(row: SeverityLevelRow) -> Values:
+    return {
+        "rank": row.rank,
+        "name": row.name,
+        "description": row.description,
+        "impact_examples": list(row.impact_examples or []),
+        "acknowledge_within": _seconds(row.acknowledge_within_s),
+        "recover_within": _seconds(row.recover_within_s),
+        "update_every": _seconds(row.update_every_s),
+        "external_comms_required": row.external_comms_required,
+        "external_comms": list(row.external_comms or []),
+        "postmortem_required": row.postmortem_required,
+        "postmortem_due": _seconds(row.postmortem_due_s),
+    }
+
+
+def _current_criterion(row: SeverityCriterionRow) -> Values:
+    return {
+        "description": row.description,
+        "severity": row.severity,
+        "flag": row.flag,
+        "metric": row.metric,
+        "min": _number(row.min),
+        "above": _number(row.above),
+        "max": _number(row.max),
+        "position": row.position,
+    }
+
+
+def _current_positioned(
+    session: Session, model: type[IncidentRoleDef] | type[LifecycleStage]
+) -> dict[str, Current]:
+    rows: list[IncidentRoleDef | LifecycleStage] = list(
+        session.scalars(select(model).order_by(model.position, model.name))
+    )
+    return {
+        row.name: Current({"title": row.title, "description": row.description,
+                           "position": row.position}, row.archived_at is not None)
+        for row in rows
+    }

@@ -1,0 +1,69 @@
+"""`firebell demo`: one command from a fresh clone to a working server with the example organisation."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.pgcluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.live
+
+
+def test_demo_starts_and_its_printed_commands_work(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")} | {"NO_COLOR": "1",
+                                                                                    "COLUMNS": "200"}
+    demo = subprocess.Popen([sys.executable, "-m", "firebell.cli", "demo", "--port", str(port), "--data-dir",
+                             str(tmp_path / "demo")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        assert demo.stdout is not None
+        while not any("incident ack INC-1" in line for line in lines):
+            line = demo.stdout.readline()
+            if (not line and demo.poll() is not None) or time.monotonic() > deadline:
+                pytest.fail("demo exited or stalled:\n" + "".join(lines))
+            lines.append(line)
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}" in output
+        exports = next(line for line in lines if line.strip().startswith("export FIREBELL_URL"))
+        for assignment in shlex.split(exports.strip())[1:]:
+            key, _, value = assignment.partition("=")
+            env[key] = value
+        assert env["FIREBELL_TOKEN"].startswith("fb_")
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        commands = [line.strip() for line in lines if re.match(r"\s+\.venv/bin/firebell ", line)]
+        assert len(commands) == 3
+        results = []
+        for command in commands:
+            argv = shlex.split(command)
+            proc = subprocess.run([sys.executable, "-m", "firebell.cli", *argv[1:]], env=env, capture_output=True,
+                                  text=True, timeout=60)
+            assert proc.returncode == 0, proc.stderr
+            results.append(proc.stdout)
+        assert "Declared INC-1 (P1)" in results[0]
+        assert "INC-1" in results[1] and "triggered" in results[1]
+        assert "INC-1 acknowledged" in results[2]
+        services = httpx.get(f"http://127.0.0.1:{port}/api/v1/services",
+                             headers={"Authorization": f"Bearer {env['FIREBELL_TOKEN']}"}).json()
+        assert {"api", "database", "auth", "workflow-engine", "ai-inference", "billing", "dashboard",
+                "training-api"} <= {s["name"] for s in services}
+    finally:
+        demo.terminate()
+        demo.wait(timeout=10)

@@ -1,0 +1,58 @@
+"""Small helpers for configuration tests: write YAML to disk and load it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from firebell.config import ConfigError, load
+from firebell.config.schema import Config
+
+# A valid, small organisation. Line numbers matter to some tests; keep its layout.
+BASE = """\
+organisation: {name: PRIA, timezone: Europe/Stockholm}
+teams:
+  - {name: platform, description: Platform team}
+  - {name: security}
+roles:
+  - {name: cto, title: CTO}
+users:
+  - name: alice
+    full_name: Alice Andersson
+    email: alice@example.com
+    access: admin
+    roles: [cto]
+    teams: [platform]
+    contact_methods:
+      - {type: email, address: alice@example.com, label: work}
+  - name: bob
+    email: bob@example.com
+    teams: [platform, security]
+escalation_policies:
+  - {name: ep-p1}
+  - {name: ep-p2}
+services:
+  - {name: api, title: PRIA API, team: platform, escalation_policy: {P1: ep-p1, P2: ep-p2}}
+  - {name: auth, team: security, escalation_policy: ep-p1, status_page_component: Auth}
+severity_criteria:
+  - {name: full-outage, severity: P1, flag: full_outage}
+  - {name: error-rate-high, severity: P2, metric: error_rate, above: 10}
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def errors_in(path: Path) -> list[ConfigError]:
+    return load(path).errors
+
+
+def valid(path: Path) -> Config:
+    result = load(path)
+    assert result.errors == [], "\n".join(map(str, result.errors))
+    assert result.config is not None
+    return result.config

@@ -1,0 +1,115 @@
+"""`firebell config ...` as a user runs it: output lines and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from firebell.config.cli import app
+from tests.config.helpers import BASE, write
+
+runner = CliRunner()
+
+
+def test_validate_ok_prints_a_summary_and_exits_0(tmp_path: Path) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"OK: {path} is valid (2 teams, 1 role, 2 users, 2 escalation policies, 2 services, "
+        "4 severities, 2 criteria, 3 incident roles, 7 stages; 1 file)"
+    ]
+
+
+def test_validate_prints_every_error_as_file_line_column_and_exits_1(tmp_path: Path) -> None:
+    path = write(tmp_path, "config.yaml", BASE.replace("access: admin", "access: owner").replace(
+        "team: security,", "team: secops,"))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:11:13: invalid access 'owner'; expected one of admin, responder, viewer",
+        f"{path}:24:24: unknown team 'secops' (defined teams: platform, security)",
+    ]
+    assert result.stderr.strip() == f"2 errors in {path}"
+
+
+def test_validate_a_missing_path_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{tmp_path / 'missing'}:1:1: no such file or folder"]
+
+
+def test_plan_apply_and_apply_again(tmp_path: Path, database_url: str) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    planned = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert planned.exit_code == 0, planned.output
+    assert "+ team platform" in planned.stdout.splitlines()
+    assert planned.stdout.splitlines()[-1] == "Plan: 26 to create, 0 to change, 0 to delete."
+
+    applied = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert applied.exit_code == 0, applied.output
+    assert "+ user alice" in applied.stdout.splitlines()
+    assert applied.stdout.splitlines()[-1] == "Applied: 26 created, 0 changed, 0 deleted."
+
+    again = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert again.exit_code == 0
+    assert again.stdout.strip() == f"No changes: the database already matches {path}."
+
+
+def test_plan_shows_changed_fields_and_archives(tmp_path: Path, database_url: str) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    assert runner.invoke(app, ["apply", str(path), "--database-url", database_url]).exit_code == 0
+    write(tmp_path, "config.yaml", BASE.replace("title: PRIA API", "title: Public API").replace(
+        "  - name: bob\n    email: bob@example.com\n    teams: [platform, security]\n", ""))
+    result = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "- user bob (archived)",
+        "~ service api",
+        "    title: 'PRIA API' -> 'Public API'",
+        "",
+        "Plan: 0 to create, 1 to change, 1 to delete.",
+    ]
+
+
+def test_plan_of_an_invalid_tree_exits_1_without_touching_the_database(
+    tmp_path: Path, database_url: str
+) -> None:
+    path = write(tmp_path, "config.yaml", "organisation: {name: PRIA}\nteams: [{name: Platform}]\n")
+    result = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].startswith(f"{path}:2:16: 'Platform' is not a valid name")
+    exported = runner.invoke(app, ["export", "--database-url", database_url])
+    assert exported.exit_code == 1
+    assert "no organisation yet" in exported.stderr
+
+
+def test_commands_refuse_a_database_whose_schema_is_not_current(tmp_path: Path) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    (tmp_path / "old.db").touch()
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    for command in (["plan", str(path)], ["apply", str(path)], ["export"]):
+        result = runner.invoke(app, [*command, "--database-url", url])
+        assert result.exit_code == 1
+        assert result.stderr.strip() == "error: database schema is not current; run `firebell db upgrade`"
+
+
+def test_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    url = f"sqlite:///{tmp_path / 'nope.db'}"
+    result = runner.invoke(app, ["plan", str(path), "--database-url", url])
+    assert result.exit_code == 1
+    assert "does not exist; run `firebell db upgrade`" in result.stderr
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_export_to_a_file_validates(tmp_path: Path, database_url: str) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    assert runner.invoke(app, ["apply", str(path), "--database-url", database_url]).exit_code == 0
+    out = tmp_path / "exported.yaml"
+    result = runner.invoke(app, ["export", "--output", str(out), "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    again = runner.invoke(app, ["plan", str(out), "--database-url", database_url])
+    assert again.stdout.startswith("No changes")
