@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from firebell.config.cli import app
+from firebell.cli.config_cmd import app
 from tests.config.helpers import BASE, write
 
 runner = CliRunner()

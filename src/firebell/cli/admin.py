@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,13 +26,23 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
-def open_database(url: str | None, *, require_current: bool = True) -> Database:
+def open_database(url: str | None) -> Database:
+    """The database at `url` (or FIREBELL_DATABASE_URL), refusing one whose schema is not current."""
+    from sqlalchemy.engine import make_url
+
     from firebell.store.db import database_url_from_env, make_engine
     from firebell.store.migrate import is_current
     from firebell.store.uow import Database
 
-    engine = make_engine(url or database_url_from_env())
-    if require_current and not is_current(engine):
+    url = url or database_url_from_env()
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        # Connecting would create an empty file and then report an out-of-date schema.
+        fail(f"database file {file} does not exist; run `firebell db upgrade`")
+    engine = make_engine(url)
+    if not is_current(engine):
+        engine.dispose()
         fail("database schema is not current; run `firebell db upgrade`")
     return Database(engine)
 

@@ -11,7 +11,7 @@ import typer
 from firebell import __version__
 from firebell.cli import admin, incident, render, server
 from firebell.cli.client import Client, fail, save_login
-from firebell.config.cli import app as config_app
+from firebell.cli.config_cmd import app as config_app
 
 app = typer.Typer(help="Firebell: incident response you can run yourself.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

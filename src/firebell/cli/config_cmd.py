@@ -1,5 +1,7 @@
 """`firebell config validate|plan|apply|export`.
 
+This module lives outside the config package so that loading the CLI does not import the package.
+
 Errors are printed with plain `typer.echo`, one per line as `file:line:column: message`, so that
 editors and CI annotators can parse them (Rich would wrap long lines and interpret brackets).
 Rich is used only for the plan's colours.
@@ -12,24 +14,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
-from firebell.config.apply import apply as apply_config
-from firebell.config.export import NothingToExport
-from firebell.config.export import export as export_config
-from firebell.config.loader import LoadResult, load
-from firebell.config.plan import Change, Plan
-from firebell.config.plan import plan as plan_config
-from firebell.config.schema import Config
-from firebell.store import migrate
-from firebell.store.db import database_url_from_env, make_engine
-from firebell.store.uow import Database
+from firebell.cli.admin import open_database
+
+if TYPE_CHECKING:
+    from firebell.config.loader import LoadResult
+    from firebell.config.plan import Change, Plan
+    from firebell.config.schema import Config
+    from firebell.store.uow import Database
+
+# The loader, planner and store are imported inside the commands: `firebell incident ...` loads this
+# module too and should not pay for SQLAlchemy and Pydantic models it never uses.
 
 app = typer.Typer(
     help="Configuration as code: validate, plan, apply and export the organisation's YAML tree.",
@@ -58,6 +58,8 @@ def validate(path: PathArg) -> None:
 @app.command("plan")
 def plan_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     """Show what `apply` would create, change and delete."""
+    from firebell.config.plan import plan as plan_config
+
     config = _config(path)
     with _database(database_url) as database, database.unit_of_work(write=False) as session:
         result = plan_config(session, config)
@@ -72,6 +74,8 @@ def plan_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
 @app.command("apply")
 def apply_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     """Make the database match the tree, in one transaction."""
+    from firebell.config.apply import apply as apply_config
+
     config = _config(path)
     now = datetime.now(UTC)
     with _database(database_url) as database, database.unit_of_work() as session:
@@ -93,6 +97,9 @@ def export_command(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write the current configuration as YAML."""
+    from firebell.config.export import NothingToExport
+    from firebell.config.export import export as export_config
+
     with _database(database_url) as database, database.unit_of_work(write=False) as session:
         try:
             text = export_config(session)
@@ -107,6 +114,8 @@ def export_command(
 
 
 def _load_or_exit(path: Path) -> LoadResult:
+    from firebell.config.loader import load
+
     result = load(path)
     if result.config is None:
         for error in result.errors:
@@ -143,30 +152,11 @@ def _plural(noun: str, n: int) -> str:
 
 @contextmanager
 def _database(url: str | None) -> Iterator[Database]:
-    url = url or database_url_from_env()
-    _refuse_missing_sqlite_file(url)
-    engine = make_engine(url)
+    database = open_database(url)
     try:
-        _require_current_schema(engine)
-        yield Database(engine)
+        yield database
     finally:
-        engine.dispose()
-
-
-def _refuse_missing_sqlite_file(url: str) -> None:
-    # Connecting would create an empty file and then report an out-of-date schema; say what is
-    # actually wrong instead.
-    parsed = make_url(url)
-    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
-        typer.echo(f"error: database file {file} does not exist; run `firebell db upgrade`", err=True)
-        raise typer.Exit(1)
-
-
-def _require_current_schema(engine: Engine) -> None:
-    if not migrate.is_current(engine):
-        typer.echo("error: database schema is not current; run `firebell db upgrade`", err=True)
-        raise typer.Exit(1)
+        database.dispose()
 
 
 def _actor() -> str:
