@@ -115,3 +115,15 @@ def test_naive_datetimes_are_refused(database: Database) -> None:
 
     with pytest.raises(Exception, match="naive datetime"), database.unit_of_work() as session:
         record(session, actor="test", action="x", now=datetime(2026, 1, 1))
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    """A model change without a migration would work in tests that build tables from models and fail
+    on a real upgrade; this catches it on both backends."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from firebell.store.models import Base
+
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

@@ -26,6 +26,11 @@ def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
+def _when(value: str | None) -> str:
+    at = _ts(value)
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC ({_age(value)})" if at else "-"
+
+
 def _age(value: str | None) -> str:
     at = _ts(value)
     return humanize(datetime.now(UTC) - at) + " ago" if at else "-"
@@ -78,8 +83,8 @@ def incident_detail(i: dict[str, Any], events: list[dict[str, Any]] | None = Non
         ("Stage", i["stage"]), ("Team", i["team"] or "-"), ("Services", ", ".join(i["services"]) or "-"),
         ("Roles", ", ".join(f"{k}: {v}" for k, v in i["roles"].items()) or "none assigned"),
         ("Responders", ", ".join(i["responders"]) or "-"), ("Tags", ", ".join(i["tags"]) or "-"),
-        ("Private", "yes" if i["private"] else "no"), ("Declared", f"{i['declared_at']} by {i['declared_by']}"),
-        ("Acknowledged", i["acknowledged_at"] or "-"), ("Resolved", i["resolved_at"] or "-"),
+        ("Private", "yes" if i["private"] else "no"), ("Declared", f"{_when(i['declared_at'])} by {i['declared_by']}"),
+        ("Acknowledged", _when(i["acknowledged_at"])), ("Resolved", _when(i["resolved_at"])),
     ]
     if i["summary"]:
         rows.insert(0, ("Summary", i["summary"]))

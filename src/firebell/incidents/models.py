@@ -12,24 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
 
 
-class IncidentRoleDef(Base):
+class _NamedDefinition:
+    """Shape shared by configured vocabularies: a name, a display title, and an order."""
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IncidentRoleDef(_NamedDefinition, Base):
     """A role people hold during an incident: commander, communications lead, technical lead."""
 
     __tablename__ = "incident_role_defs"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class LifecycleStage(Base):
+class LifecycleStage(_NamedDefinition, Base):
     __tablename__ = "lifecycle_stages"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Incident(Base):
