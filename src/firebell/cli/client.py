@@ -14,7 +14,7 @@ from rich.console import Console
 
 from firebell import __version__
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
 
 
 def config_path() -> Path:
