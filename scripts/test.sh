@@ -15,6 +15,19 @@ if ! have_postgres; then
   fi
 fi
 
+# The peer tests (tests/peers) run a real Prometheus Alertmanager; Debian calls the binary prometheus-alertmanager.
+have_alertmanager() { command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1; }
+if ! have_alertmanager; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Alertmanager from Debian packages..."
+    # Package lists are fresh if the PostgreSQL step just ran apt-get update; otherwise update once and retry.
+    am_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; }
+    am_install 2>/dev/null || { apt-get update -qq && am_install; }
+  else
+    echo "Alertmanager is missing: install the prometheus-alertmanager package" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 echo "== ruff"; .venv/bin/ruff check src tests

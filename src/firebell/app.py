@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -10,7 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from firebell import __version__
+from firebell.alerts.api import router as alerts_router
+from firebell.alerts.endpoints import router as ingest_router
 from firebell.api import problems
+from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.org.api import router as org_router
 from firebell.severity.api import router as severity_router
@@ -22,9 +26,20 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(db: Database, clock: Callable[[], datetime] = system_clock) -> FastAPI:
+def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, run_engine: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = EngineLoop(db, clock) if run_engine else None
+        if loop is not None:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.stop()
+
     app = FastAPI(
-        title="Firebell", version=__version__,
+        title="Firebell", version=__version__, lifespan=lifespan,
         description="Incident response: declare, acknowledge, escalate, communicate, learn.",
     )
     app.state.db = db
@@ -33,6 +48,8 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock) -> Fa
     app.include_router(incidents_router)
     app.include_router(severity_router)
     app.include_router(org_router)
+    app.include_router(alerts_router)
+    app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from firebell.cli.config_cmd import app
@@ -18,7 +19,8 @@ def test_validate_ok_prints_a_summary_and_exits_0(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         f"OK: {path} is valid (2 teams, 1 role, 2 users, 2 escalation policies, 2 services, "
-        "4 severities, 2 criteria, 3 incident roles, 7 stages; 1 file)"
+        "4 severities, 2 criteria, 3 incident roles, 7 stages, 0 integrations, 0 routing rules, "
+        "0 maintenance windows; 1 file)"
     ]
 
 
@@ -113,3 +115,60 @@ def test_export_to_a_file_validates(tmp_path: Path, database_url: str) -> None:
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
     again = runner.invoke(app, ["plan", str(out), "--database-url", database_url])
     assert again.stdout.startswith("No changes")
+
+
+ALERTING = BASE.replace(
+    "  - {name: auth, team: security, escalation_policy: ep-p1, status_page_component: Auth}\n",
+    "  - name: auth\n"
+    "    team: security\n"
+    "    integrations:\n"
+    "      - {name: alertmanager, type: alertmanager}\n"
+    "      - {name: pagerduty, type: pagerduty, key_env: PRIA_AUTH_PD_KEY}\n"
+    "      - {name: grafana, type: grafana, hmac_secret: first-secret}\n")
+
+
+def test_apply_shows_each_generated_key_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIA_AUTH_PD_KEY", "pd-key-0123456789abcdef")
+    path = write(tmp_path, "config.yaml", ALERTING)
+    applied = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert applied.exit_code == 0, applied.output
+    lines = applied.stdout.splitlines()
+    assert "+ integration auth/alertmanager" in lines
+    shown = [line for line in lines if line.startswith("key for ")]
+    assert [line.split(": ")[0] for line in shown] == [
+        "key for auth/alertmanager (shown once)", "key for auth/grafana (shown once)"]
+    assert all(len(line.split(": ")[1]) == 32 for line in shown)
+    again = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert again.stdout.strip() == f"No changes: the database already matches {path}."
+
+    # A secret changes: the plan says so without printing it; a key shows only as a short hash.
+    write(tmp_path, "config.yaml", ALERTING.replace("first-secret", "second-secret"))
+    monkeypatch.setenv("PRIA_AUTH_PD_KEY", "pd-key-rotated-0123456789")
+    planned = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert planned.exit_code == 0, planned.output
+    assert "secret" not in planned.stdout.replace("hmac_secret: (changed; not shown)", "")
+    assert "    hmac_secret: (changed; not shown)" in planned.stdout.splitlines()
+    [key_line] = [line for line in planned.stdout.splitlines() if "key_sha256" in line]
+    assert key_line.startswith("    key_sha256: sha256:") and key_line.endswith("...")
+    assert len(key_line) < 80
+
+
+def test_apply_without_a_key_env_variable_exits_1_and_plan_warns(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PRIA_AUTH_PD_KEY", raising=False)
+    path = write(tmp_path, "config.yaml", ALERTING)
+    planned = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert planned.exit_code == 0, planned.output
+    assert planned.stderr.startswith("warning: environment variable PRIA_AUTH_PD_KEY is not set;")
+    applied = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert applied.exit_code == 1
+    assert applied.stderr.splitlines() == [
+        "error: environment variable PRIA_AUTH_PD_KEY is not set; integration auth/pagerduty reads its key "
+        "from it (key_env)",
+        "Nothing was applied.",
+    ]
+    exported = runner.invoke(app, ["export", "--database-url", database_url])
+    assert exported.exit_code == 1 and "no organisation yet" in exported.stderr

@@ -10,6 +10,7 @@ Rich is used only for the plan's colours.
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -63,6 +64,8 @@ def plan_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     config = _config(path)
     with _database(database_url) as database, database.unit_of_work(write=False) as session:
         result = plan_config(session, config)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     console = _console()
     if result.empty:
         console.print(f"No changes: the database already matches {escape(str(path))}.")
@@ -75,11 +78,18 @@ def plan_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
 def apply_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     """Make the database match the tree, in one transaction."""
     from firebell.config.apply import apply as apply_config
+    from firebell.config.errors import ApplyError
 
     config = _config(path)
     now = datetime.now(UTC)
-    with _database(database_url) as database, database.unit_of_work() as session:
-        result = apply_config(session, config, now=now, actor=_actor())
+    try:
+        with _database(database_url) as database, database.unit_of_work() as session:
+            result = apply_config(session, config, now=now, actor=_actor())
+    except ApplyError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo("Nothing was applied.", err=True)
+        raise typer.Exit(1) from None
     console = _console()
     if result.empty:
         console.print(f"No changes: the database already matches {escape(str(path))}.")
@@ -88,6 +98,11 @@ def apply_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     counts = result.counts()
     console.print(f"\nApplied: {counts['create']} created, {counts['change']} changed, "
                   f"{counts['delete']} deleted.")
+    if result.generated_keys:
+        # Plain echo: a key must not be wrapped or styled, so that it can be copied as is.
+        typer.echo("")
+        for name, key in sorted(result.generated_keys.items()):
+            typer.echo(f"key for {name} (shown once): {key}")
 
 
 @app.command("export")
@@ -138,6 +153,8 @@ def _summary(config: Config) -> str:
         (len(config.escalation_policies), "escalation policy"), (len(config.services), "service"),
         (len(config.severities), "severity"), (len(config.severity_criteria), "criterion"),
         (len(config.incident_roles), "incident role"), (len(config.lifecycle_stages), "stage"),
+        (sum(len(s.integrations) for s in config.services), "integration"),
+        (len(config.routing_rules), "routing rule"), (len(config.maintenance_windows), "maintenance window"),
     ]
     return ", ".join(f"{n} {_plural(noun, n)}" for n, noun in parts)
 
@@ -176,7 +193,11 @@ def _print_plan(console: Console, result: Plan) -> None:
         symbol, colour = _SYMBOL[change.action]
         console.print(f"[{colour}]{symbol} {escape(_headline(change))}[/{colour}]")
         for field in change.fields:
-            if field.field != "archived":
+            if field.field in _SECRET:
+                console.print(f"    {escape(field.field)}: (changed; not shown)")
+            elif field.field == "key_sha256":
+                console.print(f"    key_sha256: {_short_hash(field.before)} -> {_short_hash(field.after)}")
+            elif field.field != "archived":
                 console.print(f"    {escape(field.field)}: {escape(_show(field.before))} -> "
                               f"{escape(_show(field.after))}")
 
@@ -190,12 +211,24 @@ def _headline(change: Change) -> str:
     return text
 
 
+# Fields whose values a plan must not print (it ends up in CI logs).
+_SECRET = frozenset({"hmac_secret"})
+
+
+def _short_hash(value: Any) -> str:
+    """A key's SHA-256, shortened: enough to tell two keys apart in a plan."""
+    return f"sha256:{value[:12]}..." if isinstance(value, str) else "(none)"
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "(none)"
-    if isinstance(value, list) and value and isinstance(value[0], dict):
+    if isinstance(value, list) and value and all(
+            isinstance(m, dict) and {"type", "address"} <= m.keys() for m in value):
         return "[" + ", ".join(
             f"{m['type']}:{m['address']}" + (f" ({m['label']})" if m.get("label") else "")
             for m in value
         ) + "]"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
     return repr(value) if isinstance(value, str) else str(value)

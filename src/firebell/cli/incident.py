@@ -72,10 +72,22 @@ def show(ref: Ref, as_json: JsonOpt = False) -> None:
     client = Client.from_env()
     incident = client.get(f"/api/v1/incidents/{ref}")
     timeline = client.get(f"/api/v1/incidents/{ref}/timeline")
+    alerts = client.get("/api/v1/alerts", incident=incident["ref"])
+    changes = client.get(f"/api/v1/incidents/{ref}/changes")
     if as_json:
-        render.print_json({"incident": incident, "timeline": timeline["events"]})
-    else:
-        render.incident_detail(incident, timeline["events"])
+        render.print_json({"incident": incident, "timeline": timeline["events"], "alerts": alerts,
+                           "changes": changes})
+        return
+    render.incident_detail(incident, timeline["events"])
+    if alerts:
+        render.out.print(f"Alerts ({len(alerts)}):", style="bold")
+        for a in alerts:
+            render.out.print(f"  {a['status']:12} {a['severity']}  {a['summary']}  [{a['dedup_key'][:16]}]",
+                             highlight=False)
+    if changes:
+        render.out.print("Changes in the 2 h before detection:", style="bold")
+        for c in changes:
+            render.out.print(f"  {c['occurred_at'][:16]}  {c['service']}: {c['summary']}", highlight=False)
 
 
 @app.command("ack")

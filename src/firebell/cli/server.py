@@ -19,16 +19,22 @@ DEMO_ADMIN = "admin"
 
 
 def _apply_config(db: Database, path: Path) -> None:
-    from firebell.config import apply, load
+    from firebell.config import ApplyError, apply, load
 
     result = load(path)
     if result.errors or result.config is None:
         for error in result.errors:
             out.print(str(error), highlight=False)
         fail(f"configuration in {path} is invalid; nothing was applied")
-    with db.unit_of_work() as session:
-        plan = apply(session, result.config, now=datetime.now(UTC), actor="serve --config")
+    try:
+        with db.unit_of_work() as session:
+            plan = apply(session, result.config, now=datetime.now(UTC), actor="serve --config")
+    except ApplyError as exc:
+        problems = "; ".join(exc.problems)
+        fail(f"configuration in {path} cannot be applied: {problems}; nothing was applied")
     out.print(f"configuration {path}: {plan.summary()}")
+    for name, key in plan.generated_keys.items():
+        out.print(f"key for {name} (shown once): {key}", highlight=False)
 
 
 def _run(db: Database, host: str, port: int) -> None:
@@ -36,7 +42,7 @@ def _run(db: Database, host: str, port: int) -> None:
 
     from firebell.app import create_app
 
-    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level="info")
 
 
 def serve(
@@ -76,10 +82,17 @@ def demo(
     upgrade(engine)
     db = Database(engine)
     _apply_config(db, config or example_config())
+    from firebell.alerts.keys_admin import ENDPOINT, rotate_all_generated
+
     with db.unit_of_work() as session:
         issued = create_token(session, user_name=DEMO_ADMIN, role="admin", name="demo", now=datetime.now(UTC),
                               actor="demo")
+        # Integration keys are shown once, so the demo issues fresh ones at every start.
+        keys = rotate_all_generated(session, now=datetime.now(UTC), actor="demo")
     url = f"http://127.0.0.1:{port}"
+    out.print("Integrations (point your monitoring at these; keys are fresh at every demo start):", style="bold")
+    for service, name, kind, key in keys:
+        print(f"  {service:16} {name:14} {url}{ENDPOINT[kind].format(key=key)}")
     out.print(f"\n[bold]Firebell demo[/] running at {url}  (API docs: {url}/docs, database: {data_dir}/firebell.db)")
     out.print(f"Admin API token (shown once): [bold]{issued.token}[/]\n")
     out.print("Try, in another terminal:", style="bold")

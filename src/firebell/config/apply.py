@@ -2,22 +2,30 @@
 
 `apply` runs inside the caller's unit of work and never commits, so a failure anywhere leaves the
 database as it was. It writes only the rows its plan names; an unchanged tree writes nothing at all
-(not even an audit entry), which is what makes a second apply a no-op.
+(not even an audit entry or a new config_version), which is what makes a second apply a no-op.
+
+Problems that only the apply can see (a key_env variable missing from the environment, a key that
+another integration already holds) raise ApplyError before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.alerts.keys import generate_key, hash_key, key_prefix
+from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, RoutingRule
 from firebell.audit.log import record
-from firebell.config.plan import Change, Plan, plan
+from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
+from firebell.config.errors import ApplyError
+from firebell.config.plan import Change, Plan, diff
 from firebell.config.schema import Config
-from firebell.config.state import ORGANISATION_ID, Values
+from firebell.config.state import ORGANISATION_ID, CurrentState, Desired, Values, current_state, desired_state
 from firebell.core.durations import parse_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
 from firebell.org.models import (
@@ -32,6 +40,7 @@ from firebell.org.models import (
     UserRole,
 )
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
+from firebell.store.base import new_id
 
 # kind -> (table, the column that holds the configured name)
 MODELS: dict[str, tuple[type[Any], str]] = {
@@ -49,26 +58,70 @@ MODELS: dict[str, tuple[type[Any], str]] = {
 Rows = dict[str, dict[str, Any]]
 
 
-def apply(session: Session, config: Config, *, now: datetime, actor: str = "config") -> Plan:
-    """Apply `config` and return the plan that was carried out (empty when nothing changed)."""
+def apply(session: Session, config: Config, *, now: datetime, actor: str = "config",
+          env: Mapping[str, str] | None = None) -> Plan:
+    """Apply `config` and return the plan that was carried out (empty when nothing changed), with
+    the plain text of any integration key it generated in `generated_keys`.
+
+    `env` is where key_env keys are read (default: this process's environment)."""
+    env_keys = read_env_keys(config, os.environ if env is None else env)
+    if env_keys.problems:
+        raise ApplyError(env_keys.problems)
     _lock_organisation(session)
-    result = plan(session, config)
+    current = current_state(session)
+    result = diff(desired_state(config, env_keys), current)
     if result.empty:
         return result
+    _check_keys_are_free(result.desired, current)
     rows = _load_rows(session)
+    ingestion = _IngestionWriter(session, rows, result, now, actor)
     for change in result.changes:
         if change.kind == "organisation":
             _write_organisation(session, result.desired["organisation"][change.name])
+        elif change.kind in ingestion.kinds:
+            ingestion.write(change)
         elif change.action == "delete":
             _delete(session, rows, change, now)
         else:
             _upsert(session, rows, change, result.desired[change.kind][change.name])
     session.flush()
+    _bump_config_version(session)
+    details: dict[str, Any] = {**result.counts(), "changes": [str(change) for change in result.changes]}
+    if result.generated_keys:
+        details["generated_keys"] = sorted(result.generated_keys)  # which ones, never the keys
     record(session, actor=actor, action="config.apply",
-           subject=f"organisation {config.organisation.name}",
-           details={**result.counts(), "changes": [str(change) for change in result.changes]},
-           now=now)
+           subject=f"organisation {config.organisation.name}", details=details, now=now)
     return result
+
+
+def _bump_config_version(session: Session) -> None:
+    """Ingestion caches its configuration against this number: any change must move it."""
+    org = session.get(Organisation, ORGANISATION_ID)
+    assert org is not None  # every tree has an organisation, created first
+    org.config_version = (org.config_version or 0) + 1
+
+
+def _check_keys_are_free(desired: Desired, current: CurrentState) -> None:
+    """Every integration needs its own key (the store keeps key hashes unique). Config-given keys
+    are checked against each other when loading; here they meet keys from the environment and the
+    keys of integrations already stored, archived ones included."""
+    stored = current.get("integration", {})
+    holders = {row.values["key_sha256"]: name for name, row in stored.items()}
+    problems: list[str] = []
+    claimed: dict[str, str] = {}
+    for name, values in desired.get("integration", {}).items():
+        digest = values["key_sha256"]
+        if digest is None:
+            continue
+        other = claimed.get(digest) or holders.get(digest)
+        if other is not None and other != name:
+            holder = stored.get(other)
+            state = " (archived)" if holder is not None and holder.archived else ""
+            problems.append(f"the key of integration {name} is already used by integration "
+                            f"{other}{state}; every integration needs its own key")
+        claimed[digest] = name
+    if problems:
+        raise ApplyError(problems)
 
 
 def _lock_organisation(session: Session) -> None:
@@ -133,7 +186,7 @@ def _write_policy(row: EscalationPolicy, values: Values, rows: Rows) -> None:
 
 
 def _write_service(row: Service, values: Values, rows: Rows) -> None:
-    _set(row, values, "title", "description", "escalation_policy", "status_page_component")
+    _set(row, values, "title", "description", "escalation_policy", "status_page_component", "alerting")
     row.team = rows["team"][values["team"]]
 
 
@@ -215,3 +268,107 @@ WRITERS: dict[str, Callable[[Any, Values, Rows], None]] = {
     "incident_role": _write_positioned,
     "lifecycle_stage": _write_positioned,
 }
+
+
+class _IngestionWriter:
+    """Writes integrations, routing rules and maintenance windows. Their rows point at services by
+    id, so the services of this apply are flushed (given ids) before the first of them."""
+
+    kinds = frozenset({"integration", "routing_rule", "maintenance_window"})
+
+    def __init__(self, session: Session, rows: Rows, result: Plan, now: datetime, actor: str) -> None:
+        self.session, self.rows, self.result, self.now, self.actor = session, rows, result, now, actor
+        self._loaded = False
+        self.integrations: dict[str, Integration] = {}
+        self.rules: dict[str, RoutingRule] = {}
+        self.windows: dict[str, MaintenanceWindow] = {}
+
+    def write(self, change: Change) -> None:
+        if not self._loaded:
+            self._load()
+        values = self.result.desired.get(change.kind, {}).get(change.name, {})
+        if change.kind == "integration":
+            self._integration(change, values)
+        elif change.kind == "routing_rule":
+            self._routing_rule(change, values)
+        else:
+            self._window(change, values)
+
+    def _load(self) -> None:
+        self.session.flush()
+        self._loaded = True
+        names = {service.id: name for name, service in self.rows["service"].items()}
+        for row in self.session.scalars(select(Integration)):
+            if row.service_id in names:
+                self.integrations[f"{names[row.service_id]}/{row.name}"] = row
+        self.rules = {rule.name: rule for rule in self.session.scalars(select(RoutingRule))}
+        self.windows = {str(window.name): window for window in self.session.scalars(
+            select(MaintenanceWindow).where(MaintenanceWindow.origin == "config",
+                                            MaintenanceWindow.name.is_not(None)))}
+
+    def _integration(self, change: Change, values: Values) -> None:
+        row = self.integrations.get(change.name)
+        if change.action == "delete":
+            assert row is not None
+            row.archived_at = self.now  # alerts point at it; re-adding the name restores it
+            return
+        service, name = change.name.split("/", 1)
+        created = row is None
+        if row is None:
+            row = Integration(id=new_id(), service_id=self.rows["service"][service].id, name=name)
+            self.session.add(row)
+            self.integrations[change.name] = row
+        row.archived_at = None
+        row.type = values["type"]
+        digest = values["key_sha256"]
+        if digest is not None:
+            if created or row.key_hash != digest:
+                row.key_hash, row.key_prefix = digest, values[KEY_PREFIX]
+        elif created or row.key_source != "generated":
+            # A generated key is made once and then kept: later applies never get here for it.
+            assert values["key_source"] == "generated"  # env keys were all read before planning
+            key = generate_key()
+            row.key_hash, row.key_prefix = hash_key(key), key_prefix(key)
+            self.result.generated_keys[change.name] = key
+        row.key_source = values["key_source"]
+        row.settings = stored_settings(values)
+        self._sync_heartbeat(row, created)
+
+    def _sync_heartbeat(self, row: Integration, created: bool) -> None:
+        """A heartbeat integration has a Heartbeat row from its creation; other types have none."""
+        existing = None if created else self.session.get(Heartbeat, row.id)
+        if row.type == "heartbeat" and existing is None:
+            self.session.flush()  # the integration row first: the heartbeat points at it
+            self.session.add(Heartbeat(integration_id=row.id, status="waiting"))
+        elif row.type != "heartbeat" and existing is not None:
+            self.session.delete(existing)
+
+    def _routing_rule(self, change: Change, values: Values) -> None:
+        row = self.rules.get(change.name)
+        if change.action == "delete":
+            assert row is not None
+            self.session.delete(row)
+            return
+        if row is None:
+            row = RoutingRule(name=change.name)
+            self.session.add(row)
+            self.rules[change.name] = row
+        row.position = values["position"]
+        row.matchers = list(values["match"])
+        row.actions = stored_actions(values)
+        row.continue_ = values["continue"]
+
+    def _window(self, change: Change, values: Values) -> None:
+        row = self.windows.get(change.name)
+        if change.action == "delete":
+            assert row is not None
+            self.session.delete(row)
+            return
+        if row is None:
+            row = MaintenanceWindow(name=change.name, origin="config", created_by=self.actor)
+            self.session.add(row)
+            self.windows[change.name] = row
+        row.service_id = self.rows["service"][values["service"]].id
+        row.starts_at = datetime.fromisoformat(values["starts_at"])
+        row.ends_at = datetime.fromisoformat(values["ends_at"])
+        row.reason = values["reason"]

@@ -12,9 +12,11 @@ import difflib
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
+from firebell.alerts.keys import hash_key
 from firebell.config import defaults
 from firebell.config.errors import ConfigError
 from firebell.config.located import Located, Path
+from firebell.config.schema import DEFAULT_HEARTBEAT_SEVERITY, TYPE_FIELDS, IntegrationConfig
 
 # Section -> the field that names its items. Names are unique within their section.
 IDENTITY = {
@@ -27,6 +29,8 @@ IDENTITY = {
     "severity_criteria": "name",
     "incident_roles": "name",
     "lifecycle_stages": "name",
+    "routing_rules": "name",
+    "maintenance_windows": "name",
 }
 
 # How a section's items are called in messages.
@@ -40,7 +44,11 @@ NOUN = {
     "severity_criteria": "severity criterion",
     "incident_roles": "incident role",
     "lifecycle_stages": "lifecycle stage",
+    "routing_rules": "routing rule",
+    "maintenance_windows": "maintenance window",
 }
+
+KEY_FIELDS = ("key", "key_env", "key_sha256")
 
 Defined = dict[str, set[str]]
 
@@ -51,6 +59,12 @@ def check(tree: Located) -> list[ConfigError]:
     _check_user_references(tree, defined, errors)
     _check_service_references(tree, defined, errors)
     _check_criteria(tree, defined, errors)
+    _check_alerting(tree, defined, errors)
+    _check_integrations(tree, defined, errors)
+    _check_routing_rules(tree, defined, errors)
+    for index, window in items(tree.data, "maintenance_windows"):
+        _check_reference(tree, ("maintenance_windows", index, "service"), window.get("service"),
+                         "services", defined, errors)
     return errors
 
 
@@ -205,3 +219,109 @@ def _check_bounds(tree: Located, path: Path, label: str, item: dict[str, Any],
     if _is_number(lower) and _is_number(upper) and upper < lower:
         errors.append(tree.mark((*path, "max")).error(
             f"{label} has max ({upper}) below {bound} ({lower}); the band would match nothing"))
+
+
+# --- alert ingestion ---------------------------------------------------------------------------
+
+def _check_alerting(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    for index, service in items(tree.data, "services"):
+        alerting = service.get("alerting")
+        if not isinstance(alerting, dict):
+            continue
+        path: Path = ("services", index, "alerting")
+        for field in ("paging_threshold", "default_severity"):
+            _check_reference(tree, (*path, field), alerting.get(field), "severities", defined, errors)
+        for position, rule in items(alerting, "severity_map"):
+            _check_reference(tree, (*path, "severity_map", position, "severity"), rule.get("severity"),
+                             "severities", defined, errors)
+
+
+def _check_integrations(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    keys: dict[tuple[str, str], tuple[str, Path]] = {}  # one credential, one integration
+    for index, service in items(tree.data, "services"):
+        service_name = service.get("name") if isinstance(service.get("name"), str) else "?"
+        names: dict[str, Path] = {}
+        for position, integration in items(service, "integrations"):
+            path: Path = ("services", index, "integrations", position)
+            name = integration.get("name")
+            label = f"integration '{name}'" if isinstance(name, str) else "integration"
+            if isinstance(name, str):
+                if name in names:
+                    here = tree.mark((*path, "name"))
+                    earlier = tree.mark(names[name]).where(relative_to=here.file)
+                    errors.append(here.error(f"duplicate integration name '{name}' in service "
+                                             f"'{service_name}'; it is already defined at {earlier}"))
+                else:
+                    names[name] = (*path, "name")
+            _check_integration_fields(tree, path, label, integration, defined, errors)
+            _check_shared_key(tree, path, f"{service_name}/{name}", integration, keys, errors)
+
+
+def _check_integration_fields(tree: Located, path: Path, label: str, integration: dict[str, Any],
+                              defined: Defined, errors: list[ConfigError]) -> None:
+    _at_most_one(tree, path, label, integration, KEY_FIELDS, errors)
+    _at_most_one(tree, path, label, integration, ("hmac_secret", "hmac_secret_env"), errors)
+    kind = integration.get("type")
+    if not isinstance(kind, str) or kind not in {"alertmanager", "pagerduty", *TYPE_FIELDS}:
+        return  # the schema reports an invalid type
+    for field in integration:
+        owner = next((t for t, fields in TYPE_FIELDS.items() if field in fields), None)
+        if owner is not None and owner != kind and _present(integration, field):
+            errors.append(tree.key_mark((*path, field)).error(
+                f"'{field}' only applies to {owner} integrations; {label} is of type {kind}"))
+    if any(field not in IntegrationConfig.model_fields for field in integration):
+        return  # an unknown field, reported by the schema, may be the misspelt required one
+    if kind == "webhook" and not _present(integration, "mapping"):
+        errors.append(tree.mark(path).error(
+            f"webhook {label} needs a mapping: where its JSON body keeps the summary (and "
+            "optionally severity, dedup_key, status, ...), such as {summary: title}"))
+    if kind == "heartbeat":
+        if not _present(integration, "interval"):
+            errors.append(tree.mark(path).error(
+                f"heartbeat {label} needs an interval: how often it must check in, such as 24h"))
+        if _present(integration, "severity"):
+            _check_reference(tree, (*path, "severity"), integration["severity"], "severities",
+                             defined, errors)
+        elif DEFAULT_HEARTBEAT_SEVERITY not in defined["severities"]:
+            errors.append(tree.mark(path).error(
+                f"heartbeat {label} needs a severity: the default {DEFAULT_HEARTBEAT_SEVERITY} is "
+                f"not a defined severity (defined severities: {', '.join(sorted(defined['severities']))})"))
+
+
+def _at_most_one(tree: Located, path: Path, label: str, item: dict[str, Any], fields: tuple[str, ...],
+                 errors: list[ConfigError]) -> None:
+    given = [field for field in item if field in fields and _present(item, field)]  # as written
+    for extra in given[1:]:
+        errors.append(tree.key_mark((*path, extra)).error(
+            f"{label} has both {given[0]} and {extra}; give at most one of {', '.join(fields)}"))
+
+
+def _check_shared_key(tree: Located, path: Path, full_name: str, integration: dict[str, Any],
+                      seen: dict[tuple[str, str], tuple[str, Path]], errors: list[ConfigError]) -> None:
+    """The store holds one integration per key hash; two integrations given one key would fail at
+    apply (and could not be told apart when alerts arrive)."""
+    for field in KEY_FIELDS:
+        value = integration.get(field)
+        if not isinstance(value, str):
+            continue
+        credential = ("env", value) if field == "key_env" else (
+            "sha256", hash_key(value) if field == "key" else value)
+        if credential in seen:
+            other, other_path = seen[credential]
+            here = tree.mark((*path, field))
+            earlier = tree.mark(other_path).where(relative_to=here.file)
+            what = f"key_env {value}" if field == "key_env" else "key"
+            errors.append(here.error(f"integration {full_name} uses the same {what} as integration "
+                                     f"{other} ({earlier}); every integration needs its own key"))
+        else:
+            seen[credential] = (full_name, (*path, field))
+        return  # only the first key field counts; more than one is reported by _at_most_one
+
+
+def _check_routing_rules(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    for index, rule in items(tree.data, "routing_rules"):
+        path: Path = ("routing_rules", index)
+        _check_reference(tree, (*path, "set_service"), rule.get("set_service"), "services", defined,
+                         errors)
+        _check_reference(tree, (*path, "set_severity"), rule.get("set_severity"), "severities",
+                         defined, errors)

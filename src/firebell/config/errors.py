@@ -1,4 +1,5 @@
-"""The one error type of configuration loading: a message pinned to a place in a file."""
+"""Configuration errors: loading mistakes pinned to a place in a file, and the few problems that
+only show when applying (the environment the apply runs in)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ class Mark:
         if relative_to == self.file:
             return f"line {self.line}"
         return f"{self.file}:{self.line}"
+
+
+class ApplyError(Exception):
+    """The tree is valid but cannot be applied here; nothing was written. The message is meant for
+    the person running `firebell config apply` and may span several lines, one per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from firebell.config.state import KINDS, Current, Values, current_state
+from firebell.config.alerting import alerting_yaml, integration_yaml
+from firebell.config.state import Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
 SECTION_OF = {
@@ -25,10 +26,12 @@ SECTION_OF = {
     "severity_criterion": ("severity_criteria", "name"),
     "incident_role": ("incident_roles", "name"),
     "lifecycle_stage": ("lifecycle_stages", "name"),
+    "routing_rule": ("routing_rules", "name"),
+    "maintenance_window": ("maintenance_windows", "name"),
 }
 
 # Fields that are bookkeeping in the store and are expressed by list order (or not at all) in YAML.
-_INTERNAL = {"rank", "position", "spec"}
+_INTERNAL = {"rank", "position", "spec", "alerting"}
 # Fields written even when they hold their default, because they are the point of the entry.
 _ALWAYS = {"external_comms_required", "postmortem_required", "timezone", "access", "email"}
 
@@ -43,11 +46,12 @@ def export(session: Session) -> str:
         raise NothingToExport("the database has no organisation yet; apply a configuration first")
     org = next(iter(state["organisation"].values())).values
     tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}}
-    for kind in KINDS[1:]:
-        section, identity = SECTION_OF[kind]
-        tree[section] = [
-            _entry(identity, name, row) for name, row in state[kind].items() if not row.archived
-        ]
+    for kind, (section, identity) in SECTION_OF.items():
+        rows = list(state[kind].items())
+        if kind == "routing_rule":  # list order is evaluation order
+            rows.sort(key=lambda item: item[1].values["position"])
+        tree[section] = [_entry(identity, name, row) for name, row in rows if not row.archived]
+    _add_ingestion(tree, state)
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -63,6 +67,26 @@ def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:
     if "contact_methods" in entry:
         entry["contact_methods"] = [_compact(method) for method in entry["contact_methods"]]
     return entry
+
+
+def _add_ingestion(tree: dict[str, Any], state: CurrentState) -> None:
+    """Alerting settings and integrations sit inside their service; routing rule flags are written
+    only when set."""
+    integrations: dict[str, list[Values]] = {}
+    for name, row in state["integration"].items():
+        if not row.archived:
+            service, short = name.split("/", 1)
+            integrations.setdefault(service, []).append(integration_yaml(service, short, row.values))
+    for entry in tree["services"]:
+        alerting = state["service"][entry["name"]].values.get("alerting")
+        if alerting:
+            entry["alerting"] = alerting_yaml(alerting)
+        if entry["name"] in integrations:
+            entry["integrations"] = integrations[entry["name"]]
+    for rule in tree["routing_rules"]:
+        for flag in ("suppress", "continue"):
+            if rule.get(flag) is False:
+                del rule[flag]
 
 
 def _compact(values: Values) -> Values:

@@ -244,6 +244,12 @@ def _message(kind: str, loc: NodePath, value: Any, error: ErrorDetails) -> str:
     if kind == "too_short" and len(loc) == 1:
         return (f"'{loc[0]}' must list at least one item; leave the section out to use the "
                 "defaults")
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        word = "at least" if kind == "greater_than_equal" else "more than"
+        return f"{label} must be {word} {bound}, not {describe(value)}"
+    if kind == "too_short":
+        return f"{label} must list at least one item"
     if kind == "string_too_short":
         return f"{label} must not be empty"
     if kind == "string_too_long":
@@ -267,10 +273,16 @@ def _fields_at(loc: NodePath) -> list[str] | None:
     for part in loc:
         if isinstance(part, int):
             continue  # a list index: the element model is already selected
-        if model is None or part not in model.model_fields:
+        fields = _fields_by_yaml_name(model) if model is not None else {}
+        if part not in fields:
             return None
-        model = _model_in(model.model_fields[part].annotation)
-    return list(model.model_fields) if model is not None else None
+        model = _model_in(fields[part].annotation)
+    return list(_fields_by_yaml_name(model)) if model is not None else None
+
+
+def _fields_by_yaml_name(model: type[BaseModel]) -> dict[str, Any]:
+    """Fields as written in YAML: `continue`, not the Python name `continue_`."""
+    return {info.alias or name: info for name, info in model.model_fields.items()}
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

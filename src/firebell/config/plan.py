@@ -3,15 +3,19 @@ delete. Planning only reads; `apply` executes the same plan."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from firebell.config.alerting import read_env_keys
 from firebell.config.schema import Config
 from firebell.config.state import (
     ARCHIVED_KINDS,
+    KEEP_WHEN_UNKNOWN,
     KINDS,
     Current,
     CurrentState,
@@ -63,6 +67,11 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     # The desired values behind the plan, so apply writes exactly what was planned.
     desired: Desired = field(default_factory=dict, repr=False, compare=False)
+    # Set by apply: the plain text of every key it generated, by "service/integration". It is
+    # stored only as a hash, so this is the one chance to show it.
+    generated_keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # What planning could not check, such as a key_env variable missing from this environment.
+    warnings: list[str] = field(default_factory=list, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -78,8 +87,15 @@ class Plan:
                 f"{counts['delete']} to delete")
 
 
-def plan(session: Session, config: Config) -> Plan:
-    return diff(desired_state(config), current_state(session))
+def plan(session: Session, config: Config, *, env: Mapping[str, str] | None = None) -> Plan:
+    """What apply would do. Keys named by key_env are read from `env` (default: this process's
+    environment); one that is missing is not compared and is reported in `warnings`, because
+    planning (in CI, say) need not hold the secrets that applying does."""
+    env_keys = read_env_keys(config, os.environ if env is None else env)
+    result = diff(desired_state(config, env_keys), current_state(session))
+    result.warnings = [f"{problem}; its key is not compared, and apply will refuse to run without it"
+                       for problem in env_keys.problems]
+    return result
 
 
 def diff(desired: Desired, current: CurrentState) -> Plan:
@@ -107,7 +123,9 @@ def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None)
     fields = [
         FieldChange(key, row.values.get(key), value)
         for key, value in values.items()
-        if row.values.get(key) != value
+        if not key.startswith("_")  # written to the store, never compared
+        and not (value is None and key in KEEP_WHEN_UNKNOWN)
+        and row.values.get(key) != value
     ]
     if row.archived:
         fields.insert(0, FieldChange("archived", True, False))

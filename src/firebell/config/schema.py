@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -25,13 +25,15 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from firebell.config import defaults
-from firebell.core.durations import parse_duration
+from firebell.core.durations import format_duration, parse_duration
+from firebell.core.matchers import parse_matcher
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-_]*$")
 SEVERITY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_]*$")
@@ -39,9 +41,22 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 ABBREVIATION = re.compile(r"^[A-Z]{3,5}$")
 URL = re.compile(r"^https?://[^\s/]+\S*$")
+INTEGRATION_KEY = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*$")
+LABEL_NAME = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.]*$")  # what a matcher may name
+JSON_PATH = re.compile(r"^[^.\s]+(?:\.[^.\s]+)*$")
+TAG = re.compile(r"^\S+$")
 
 AccessLevel = Literal["admin", "responder", "viewer"]
 ContactType = Literal["email", "sms", "voice", "slack", "webhook"]
+IntegrationType = Literal["alertmanager", "pagerduty", "grafana", "webhook", "heartbeat"]
+
+DEFAULT_SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
+DEFAULT_RESOLVED_VALUES = ("resolved", "ok")
+DEFAULT_HEARTBEAT_SEVERITY = "P2"
+MIN_HEARTBEAT_INTERVAL = timedelta(minutes=1)
 
 
 def _slug(value: str) -> str:
@@ -104,6 +119,54 @@ def _duration(value: Any) -> timedelta:
     return parse_duration(value)  # its ValueError already says how to write one
 
 
+def _matcher(value: str) -> str:
+    """Checked with the parser ingestion uses; kept as written (state.py normalises it)."""
+    try:
+        parse_matcher(value)
+    except ValueError as exc:
+        reason = str(exc)
+        raise ValueError(reason if repr(value) in reason else f"invalid matcher {value!r}: {reason}") from None
+    return value
+
+
+def _pattern(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+    return AfterValidator(check)
+
+
+def _integration_key(value: str) -> str:
+    # The message never repeats the value: it is a credential, and errors end up in CI logs.
+    if not INTEGRATION_KEY.match(value):
+        problem = (f"it is {len(value)} characters long" if not 16 <= len(value) <= 128
+                   else "it holds other characters")
+        raise ValueError(f"key is not a valid integration key ({problem}); use 16 to 128 letters, "
+                         "digits, '-' and '_'")
+    return value
+
+
+def _timestamp(value: Any) -> datetime:
+    """A point in time with its zone: YAML timestamps and ISO 8601 strings with Z or an offset.
+    A time without a zone would be read differently by every reader, so it is refused."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a timestamp; write one such as 2026-12-01T22:00:00Z "
+                             "or 2026-12-01T23:00:00+01:00") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone; add Z for UTC or an "
+                             "offset such as +01:00")
+        return value
+    if isinstance(value, date):
+        raise ValueError(f"{value.isoformat()} is a date, not a timestamp; add a time and a zone, "
+                         f"such as {value.isoformat()}T22:00:00Z")
+    raise ValueError("expected a timestamp such as 2026-12-01T22:00:00Z")
+
+
 def _policy_ref(value: Any) -> Any:
     """One policy name for every severity, or {severity key: policy name}. Checked by hand so the
     author gets one sentence instead of one complaint per union member."""
@@ -124,6 +187,22 @@ TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Title = Annotated[str, Field(max_length=200)]
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+MatcherText = Annotated[str, Field(max_length=1000), AfterValidator(_matcher)]
+Matchers = Annotated[list[MatcherText], Field(min_length=1)]
+IntegrationKey = Annotated[str, AfterValidator(_integration_key)]
+Sha256 = Annotated[str, _pattern(
+    SHA256, "a SHA-256 digest; write 64 lowercase hexadecimal digits (sha256sum prints one)")]
+EnvName = Annotated[str, Field(max_length=200), _pattern(
+    ENV_NAME, "an environment variable name; use letters, digits and '_', such as PRIA_API_PD_KEY")]
+HeaderName = Annotated[str, Field(max_length=100), _pattern(
+    HEADER_NAME, "an HTTP header name such as X-Grafana-Alerting-Timestamp")]
+LabelName = Annotated[str, Field(max_length=100), _pattern(
+    LABEL_NAME, "a label name; use letters, digits and '_', such as alertname")]
+JsonPath = Annotated[str, Field(max_length=300), _pattern(
+    JSON_PATH, "a path into the JSON body; write dotted keys such as alert.labels.host, with list "
+               "indexes as numbers such as items.0.name")]
+Tag = Annotated[str, Field(min_length=1, max_length=100), _pattern(TAG, "a tag; tags have no spaces")]
 Number = StrictFloat  # YAML gives real numbers; a quoted "10" is a mistake worth reporting
 
 
@@ -182,6 +261,98 @@ class EscalationPolicyConfig(Model):
     description: str = ""
 
 
+class SeverityMapRuleConfig(Model):
+    match: Matchers
+    severity: SeverityKey
+
+
+class FlappingConfig(Model):
+    max_refires: Annotated[StrictInt, Field(ge=1)] = 4
+    window: Duration = timedelta(minutes=30)
+
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("window must be longer than 0s, such as 30m")
+        return value
+
+
+class AlertingConfig(Model):
+    """How a service's alerts become incidents; see firebell.alerts.settings for the defaults of
+    what is left out."""
+
+    paging_threshold: SeverityKey | None = None
+    default_severity: SeverityKey | None = None
+    auto_resolve: StrictBool | None = None
+    group_by: list[LabelName] | None = None
+    severity_map: list[SeverityMapRuleConfig] | None = None
+    flapping: FlappingConfig | None = None
+
+
+class WebhookMappingConfig(Model):
+    """Where a generic webhook's JSON body keeps each alert field, as dotted paths."""
+
+    summary: JsonPath
+    severity: JsonPath | None = None
+    dedup_key: JsonPath | None = None
+    status: JsonPath | None = None
+    resolved_values: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOLVED_VALUES))
+    acknowledged_values: list[str] = Field(default_factory=list)
+    source: JsonPath | None = None
+    group_key: JsonPath | None = None
+    links: list[JsonPath] = Field(default_factory=list)
+    details: JsonPath | None = None
+
+
+# Fields that only one integration type accepts (checks.py reports them on any other type).
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "grafana": ("hmac_secret", "hmac_secret_env", "timestamp_header", "signature_header"),
+    "webhook": ("mapping",),
+    "heartbeat": ("interval", "grace", "severity", "summary"),
+}
+
+
+class IntegrationConfig(Model):
+    """An inbound endpoint. With none of key, key_env and key_sha256, Firebell generates the key
+    when the integration is first created and keeps it."""
+
+    name: Slug
+    type: IntegrationType
+    key: IntegrationKey | None = None
+    key_env: EnvName | None = None
+    key_sha256: Sha256 | None = None
+    # grafana
+    hmac_secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    hmac_secret_env: EnvName | None = None
+    timestamp_header: HeaderName | None = None
+    signature_header: HeaderName | None = None
+    # webhook
+    mapping: WebhookMappingConfig | None = None
+    # heartbeat
+    interval: Duration | None = None
+    grace: Duration | None = None
+    severity: SeverityKey | None = None
+    summary: Annotated[str, Field(max_length=1024)] | None = None
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_at_least_a_minute(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < MIN_HEARTBEAT_INTERVAL:
+            raise ValueError(f"interval {format_duration(value)} is too short; a heartbeat interval "
+                             "must be at least 1m")
+        return value
+
+
+def default_grace(interval: timedelta) -> timedelta:
+    """A fifth of the interval, in whole seconds."""
+    return timedelta(seconds=round(interval.total_seconds() / 5))
+
+
+def default_heartbeat_summary(service: str, integration: str) -> str:
+    return f"No heartbeat from {service}/{integration}"
+
+
 class ServiceConfig(Model):
     name: Slug
     title: Title = ""
@@ -189,6 +360,8 @@ class ServiceConfig(Model):
     description: str = ""
     escalation_policy: Annotated[str | dict[str, str], BeforeValidator(_policy_ref)] | None = None
     status_page_component: Title | None = None
+    alerting: AlertingConfig | None = None
+    integrations: list[IntegrationConfig] = Field(default_factory=list)
 
 
 class SeverityConfig(Model):
@@ -228,6 +401,37 @@ class LifecycleStageConfig(Model):
     description: str = ""
 
 
+class RoutingRuleConfig(Model):
+    """One global routing rule; rules are tried in list order and all matchers must hold."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: Slug
+    match: Matchers
+    set_service: Slug | None = None
+    set_severity: SeverityKey | None = None
+    add_tags: list[Tag] = Field(default_factory=list)
+    suppress: StrictBool = False
+    continue_: StrictBool = Field(default=False, alias="continue")
+
+
+class MaintenanceWindowConfig(Model):
+    name: Slug
+    service: Slug
+    starts_at: Timestamp
+    ends_at: Timestamp
+    reason: str = ""
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts = info.data.get("starts_at")  # absent when starts_at itself was invalid
+        if starts is not None and value <= starts:
+            raise ValueError(f"ends_at {value.isoformat()} is not after starts_at "
+                             f"{starts.isoformat()}; a window must end after it starts")
+        return value
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -257,6 +461,8 @@ class Config(Model):
     lifecycle_stages: list[LifecycleStageConfig] = Field(
         default_factory=_default_lifecycle_stages, min_length=1
     )
+    routing_rules: list[RoutingRuleConfig] = Field(default_factory=list)
+    maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _users_default_to_organisation_zone(self) -> Config:

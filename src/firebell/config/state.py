@@ -4,6 +4,7 @@ Both sides are reduced to `{kind: {name: {field: plain value}}}`, with the value
 same way (durations as their shortest string, lists of names sorted, numbers as floats), so that
 planning is a plain dictionary comparison and an unchanged tree compares equal however it was
 written. Export reads the current side too, which is what makes its output apply as a no-op.
+Alert ingestion's kinds (integrations, routing rules, maintenance windows) live in alerting.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.config import alerting
+from firebell.config.alerting import EnvKeys
 from firebell.config.schema import Config, CriterionConfig, SeverityConfig, UserConfig
 from firebell.core.durations import format_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
@@ -24,12 +27,19 @@ from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
 # In the order plans are shown and applied (references point backwards in this list).
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "escalation_policy", "service", "severity",
-    "severity_criterion", "incident_role", "lifecycle_stage",
+    "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
+    "maintenance_window",
 )
 
-# Kinds whose rows are archived rather than deleted, because incidents, timelines and tokens
-# point at them. Criteria are only read when assessing, so they can go for good.
-ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion"}
+# Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
+# alerts point at them. Criteria, routing rules and maintenance windows are only read while
+# deciding, so they can go for good.
+ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
+                                     "maintenance_window"}
+
+# Fields whose desired value None means "keep what is stored": a generated key, or a key_env key
+# that planning could not read.
+KEEP_WHEN_UNKNOWN = frozenset({"key_sha256"})
 
 Values = dict[str, Any]
 Desired = dict[str, dict[str, Values]]
@@ -60,7 +70,9 @@ def _number(value: float | None) -> float | None:
 
 # --- desired -----------------------------------------------------------------------------------
 
-def desired_state(config: Config) -> Desired:
+def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
+    """`env_keys`: keys read from the environment for integrations with key_env (none given: such
+    keys are not compared)."""
     org = config.organisation
     return {
         "organisation": {org.name: {"name": org.name, "timezone": org.timezone}},
@@ -74,6 +86,7 @@ def desired_state(config: Config) -> Desired:
             "title": s.title, "description": s.description, "team": s.team,
             "escalation_policy": s.escalation_policy,
             "status_page_component": s.status_page_component,
+            "alerting": alerting.stored_alerting(s.alerting),
         } for s in config.services},
         "severity": {
             s.key: _desired_severity(s, rank) for rank, s in enumerate(config.severities)
@@ -86,6 +99,9 @@ def desired_state(config: Config) -> Desired:
                           for i, r in enumerate(config.incident_roles)},
         "lifecycle_stage": {s.name: {"title": s.title, "description": s.description, "position": i}
                             for i, s in enumerate(config.lifecycle_stages)},
+        "integration": alerting.desired_integrations(config, env_keys or EnvKeys()),
+        "routing_rule": alerting.desired_routing_rules(config),
+        "maintenance_window": alerting.desired_maintenance_windows(config),
     }
 
 
@@ -162,7 +178,14 @@ def current_state(session: Session) -> CurrentState:
         },
         "incident_role": _current_positioned(session, IncidentRoleDef),
         "lifecycle_stage": _current_positioned(session, LifecycleStage),
+        "integration": _wrap(alerting.current_integrations(session)),
+        "routing_rule": _wrap(alerting.current_routing_rules(session)),
+        "maintenance_window": _wrap(alerting.current_maintenance_windows(session)),
     }
+
+
+def _wrap(rows: alerting.Rows) -> dict[str, Current]:
+    return {name: Current(values, archived) for name, (values, archived) in rows.items()}
 
 
 def _current_organisation(session: Session) -> dict[str, Current]:
@@ -194,6 +217,7 @@ def _current_service(service: Service) -> Values:
         "team": service.team.name,
         "escalation_policy": service.escalation_policy,
         "status_page_component": service.status_page_component,
+        "alerting": dict(service.alerting or {}),
     }
 
 

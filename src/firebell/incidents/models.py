@@ -37,6 +37,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_status_declared", "status", "declared_at"),
         Index("ix_incidents_team", "team_id"),
+        Index("ix_incidents_group", "origin_service_id", "group_key", "status"),
     )
     id: Mapped[str] = id_column()
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -48,6 +49,9 @@ class Incident(Base):
     stage: Mapped[str] = mapped_column(String(100))
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(20), default="manual")
+    # For incidents opened by alerts: the service and grouping key new alerts join on.
+    origin_service_id: Mapped[str | None] = mapped_column(ForeignKey("services.id"), nullable=True)
+    group_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     declared_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)

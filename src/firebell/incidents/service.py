@@ -147,12 +147,22 @@ def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
 def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,
                 payload: dict[str, Any]) -> Incident:
     incident = _for_change(session, actor, ref)
+    apply_transition(session, incident, action, actor, now, payload)
+    return incident
+
+
+def apply_transition(session: Session, incident: Incident, action: Action, actor: Actor | None, now: datetime,
+                     payload: dict[str, Any]) -> None:
+    """Change status (refused with Conflict when the state machine says no), record it, move the
+    stage, and carry the change to the incident's alerts. `actor` None means Firebell itself."""
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
     incident.status = new_status.value
     if action is Action.ACKNOWLEDGE:
         incident.acknowledged_at = now
+        _set_alerts(session, incident, ("triggered",), "acknowledged", now)
     elif action is Action.RESOLVE:
         incident.resolved_at = now
+        _set_alerts(session, incident, ("triggered", "acknowledged"), "resolved", now)
     elif action is Action.REOPEN:
         incident.reopened_at = now
         incident.resolved_at = None
@@ -166,6 +176,39 @@ def _transition(session: Session, actor: Actor, ref: str, action: Action, now: d
                      {"from": incident.stage, "to": next_stage, "reason": event_type}, now)
         incident.stage = next_stage
     _touch(incident, now)
+
+
+def _set_alerts(session: Session, incident: Incident, from_statuses: tuple[str, ...], to_status: str,
+                now: datetime) -> None:
+    """Acknowledging an incident acknowledges its alerts; resolving it resolves them, so the next
+    trigger with the same key opens a fresh alert."""
+    from firebell.alerts.models import Alert  # alerts build on incidents, not the other way round
+
+    values: dict[str, Any] = {"status": to_status}
+    values["acknowledged_at" if to_status == "acknowledged" else "resolved_at"] = now
+    session.execute(update(Alert).where(Alert.incident_id == incident.id, Alert.status.in_(from_statuses))
+                    .values(**values))
+
+
+def open_from_alert(session: Session, *, service_id: str, team_id: str, title: str, severity: str,
+                    group_key: str, tags: list[str], now: datetime, alert: dict[str, Any]) -> Incident:
+    """An incident opened by an alert: owned by the service's team, declared by Firebell."""
+    vocab = reference.vocabulary(session)
+    if not vocab.stages:
+        raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
+    incident = Incident(
+        number=_next_number(session), title=title[:MAX_TITLE], summary="", impact="", severity=severity,
+        status=Status.TRIGGERED.value, stage=vocab.stages[0], private=False, source="alert",
+        tags=sorted(set(tags)), team_id=team_id, declared_by_id=None, declared_at=now, updated_at=now,
+        version=1, origin_service_id=service_id, group_key=group_key,
+    )
+    incident.services = [IncidentService(service_id=service_id)]
+    session.add(incident)
+    session.flush()
+    append_event(session, incident, "declared", None, {
+        "title": incident.title, "severity": severity, "source": "alert", "group_key": group_key,
+        "alert": alert, "stage": incident.stage, "tags": incident.tags,
+    }, now)
     return incident
 
 

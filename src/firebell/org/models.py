@@ -20,6 +20,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     incident_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every config apply; processes cache the ingestion configuration against it.
+    config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Team(Base):
@@ -113,5 +115,8 @@ class Service(Base):
     # Either one policy name or {severity key: policy name}.
     escalation_policy: Mapped[Any] = mapped_column(JSONType, nullable=True)
     status_page_component: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # How alerts become incidents: paging threshold, severity mapping, grouping labels,
+    # auto-resolve, flapping limits (see alerts/settings.py for the shape and defaults).
+    alerting: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     team: Mapped[Team] = relationship(lazy="joined")

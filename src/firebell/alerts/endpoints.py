@@ -1,0 +1,274 @@
+"""Wire-compatible ingestion endpoints: PagerDuty Events v2, Alertmanager, Grafana, generic
+webhooks and heartbeats. They answer 2xx only after the event is committed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from firebell.alerts import heartbeats
+from firebell.alerts.keys import hash_key
+from firebell.alerts.models import ChangeEvent, Integration
+from firebell.alerts.service import Outcome, ingest
+from firebell.api.deps import DB, Now
+from firebell.core.events import AlertEvent
+from firebell.core.formats import PayloadError
+from firebell.core.formats.alertmanager import parse_message
+from firebell.core.formats.pagerduty import MAX_BODY_BYTES, parse_change, parse_event
+from firebell.core.formats.webhook import parse_webhook
+from firebell.store.uow import Database
+
+router = APIRouter(tags=["ingestion"])
+MAX_WEBHOOK_BYTES = 5_000_000
+SIGNATURE_WINDOW_S = 300
+_RETRIES = 3
+
+
+def _pd_error(status: int, message: str, errors: list[str]) -> JSONResponse:
+    return JSONResponse({"status": "invalid event", "message": message, "errors": errors}, status_code=status)
+
+
+def _not_found() -> JSONResponse:
+    # Deliberately says nothing about which part was wrong.
+    return JSONResponse({"status": "not found"}, status_code=404)
+
+
+def _problem(status: int, detail: str, errors: list[str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": "Bad Request" if status == 400 else "Error",
+                            "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw.decode("utf-8"))
+
+
+def find_integration(session: Session, key: str, types: tuple[str, ...]) -> Integration | None:
+    if not key:
+        return None
+    integration = session.execute(
+        select(Integration).where(Integration.key_hash == hash_key(key), Integration.archived_at.is_(None))
+    ).scalar_one_or_none()
+    return integration if integration is not None and integration.type in types else None
+
+
+def _commit_with_retry(db: Database, work: Callable[[Session], Any]) -> Any:
+    """Run one unit of work, retrying when a concurrent writer won a race on the open-alert index
+    or the database was briefly busy; the retry sees the winner's row and dedups against it."""
+    for attempt in range(_RETRIES):
+        try:
+            with db.unit_of_work() as session:
+                return work(session)
+        except (IntegrityError, OperationalError):
+            if attempt == _RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _summaries(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [{"dedup_key": o.dedup_key, "alert": o.alert_op, "incident": o.incident, "incident_op": o.incident_op}
+            for o in outcomes]
+
+
+@router.post("/v2/enqueue", summary="PagerDuty Events API v2 compatible", status_code=202)
+async def enqueue(request: Request, db: DB, now: Now) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return _pd_error(413, "Event object is too large",
+                         [f"the event is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}"])
+    try:
+        body = _json(raw)
+        routing_key, event = parse_event(body, generated_dedup_key=uuid.uuid4().hex)
+    except (ValueError, UnicodeDecodeError):
+        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
+    except PayloadError as exc:
+        return _pd_error(400, exc.message, exc.errors)
+
+    def work(session: Session) -> Response:
+        integration = find_integration(session, routing_key, ("pagerduty",))
+        if integration is None:
+            return _not_found()
+        ingest(session, integration, [event], now(), raw=body)
+        return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
+                            status_code=202)
+
+    return await _in_thread(db, work)
+
+
+async def _in_thread(db: Database, work: Callable[[Session], Response]) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_commit_with_retry, db, work)
+
+
+@router.post("/v2/noop", status_code=202, include_in_schema=False)
+async def noop(request: Request) -> Response:
+    """Same stack as /v2/enqueue (routing, body read, JSON parse, threadpool hop) minus the database:
+    the baseline `bench/ingest.py` compares against."""
+    raw = await request.body()
+    try:
+        _json(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
+
+    def work() -> Response:
+        return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": ""}, status_code=202)
+
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/v2/change/enqueue", summary="PagerDuty change events", status_code=202)
+async def change_enqueue(request: Request, db: DB, now: Now) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return _pd_error(413, "Event object is too large", [f"the limit is {MAX_BODY_BYTES} bytes"])
+    try:
+        routing_key, change = parse_change(_json(raw))
+    except (ValueError, UnicodeDecodeError):
+        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
+    except PayloadError as exc:
+        return _pd_error(400, exc.message, exc.errors)
+
+    def work(session: Session) -> Response:
+        integration = find_integration(session, routing_key, ("pagerduty",))
+        if integration is None:
+            return _not_found()
+        at = now()
+        session.add(ChangeEvent(service_id=integration.service_id, integration_id=integration.id,
+                                summary=change.summary, source=change.source, occurred_at=change.occurred_at or at,
+                                received_at=at, details=change.details, links=change.links))
+        return JSONResponse({"status": "success", "message": "Change event processed"}, status_code=202)
+
+    return await _in_thread(db, work)
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: str, kind: str,
+                   parse: Callable[[Any, Integration], list[AlertEvent]],
+                   verify: Callable[[Integration, bytes, Request, float], str | None] | None = None) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_WEBHOOK_BYTES:
+        return _problem(413, f"the message is {len(raw)} bytes; the limit is {MAX_WEBHOOK_BYTES}")
+    with db.unit_of_work(write=False) as session:
+        integration = find_integration(session, key or _bearer(request), (kind,))
+        if integration is not None:
+            session.expunge(integration)
+    if integration is None:
+        return _not_found()
+    if verify is not None:
+        problem = verify(integration, raw, request, now().timestamp())
+        if problem:
+            return _problem(401, problem)
+    try:
+        body = _json(raw)
+        events = parse(body, integration)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "the body is not valid JSON")
+    except PayloadError as exc:
+        return _problem(400, f"{exc.message}: {'; '.join(exc.errors)}", exc.errors)
+
+    def work(session: Session) -> Response:
+        live = session.get(Integration, integration.id)
+        assert live is not None
+        outcomes = ingest(session, live, events, now(), raw=body)
+        return JSONResponse({"status": "accepted", "events": len(outcomes), "outcomes": _summaries(outcomes)},
+                            status_code=202)
+
+    return await _in_thread(db, work)
+
+
+def _parse_am(body: Any, _integration: Integration) -> list[AlertEvent]:
+    return parse_message(body, flavour="alertmanager")
+
+
+def _parse_grafana(body: Any, _integration: Integration) -> list[AlertEvent]:
+    return parse_message(body, flavour="grafana")
+
+
+def _parse_webhook(body: Any, integration: Integration) -> list[AlertEvent]:
+    return [parse_webhook(body, (integration.settings or {}).get("mapping") or {"summary": "summary"})]
+
+
+def verify_grafana(integration: Integration, raw: bytes, request: Request, now_ts: float) -> str | None:
+    """Grafana's optional HMAC: hex HMAC-SHA256 of the body, or of "<unix seconds>:<body>" when a
+    timestamp header is configured (then the timestamp must be within 5 minutes)."""
+    settings = integration.settings or {}
+    secret = settings.get("hmac_secret") or os.environ.get(settings.get("hmac_secret_env") or "", "")
+    if not secret:
+        return None
+    header = settings.get("signature_header") or "X-Grafana-Alerting-Signature"
+    given = request.headers.get(header, "")
+    signed = raw
+    ts_header = settings.get("timestamp_header")
+    if ts_header:
+        stamp = request.headers.get(ts_header, "")
+        if not stamp.isdigit() or abs(now_ts - int(stamp)) > SIGNATURE_WINDOW_S:
+            return f"missing or stale {ts_header} header"
+        signed = stamp.encode() + b":" + raw
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    if not given or not hmac.compare_digest(given.lower(), expected):
+        return f"bad or missing {header} signature"
+    return None
+
+
+@router.post("/integrations/alertmanager/{key}", status_code=202, summary="Alertmanager webhook (version 4)")
+async def alertmanager(key: str, request: Request, db: DB, now: Now) -> Response:
+    return await _webhook(request, db, now, key, "alertmanager", _parse_am)
+
+
+@router.post("/integrations/alertmanager", status_code=202, summary="Alertmanager webhook, key as bearer token")
+async def alertmanager_bearer(request: Request, db: DB, now: Now) -> Response:
+    return await _webhook(request, db, now, "", "alertmanager", _parse_am)
+
+
+async def grafana(key: str, request: Request, db: DB, now: Now) -> Response:
+    return await _webhook(request, db, now, key, "grafana", _parse_grafana, verify_grafana)
+
+
+for _method in ("POST", "PUT"):  # Grafana's contact point can use either
+    router.add_api_route("/integrations/grafana/{key}", grafana, methods=[_method], status_code=202,
+                         operation_id=f"grafana_webhook_{_method.lower()}",
+                         summary="Grafana webhook contact point (version 1)")
+
+
+@router.post("/integrations/webhook/{key}", status_code=202, summary="Generic JSON webhook with field mapping")
+async def webhook(key: str, request: Request, db: DB, now: Now) -> Response:
+    return await _webhook(request, db, now, key, "webhook", _parse_webhook)
+
+
+async def heartbeat(key: str, db: DB, now: Now) -> Response:
+    def work(session: Session) -> Response:
+        integration = find_integration(session, key, ("heartbeat",))
+        if integration is None:
+            return _not_found()
+        outcomes = heartbeats.beat(session, integration, now())
+        return JSONResponse({"status": "accepted", "recovered": bool(outcomes)}, status_code=202)
+
+    return await _in_thread(db, work)
+
+
+for _method in ("GET", "POST", "HEAD"):  # cron jobs curl, load balancers probe
+    router.add_api_route("/integrations/heartbeat/{key}", heartbeat, methods=[_method], status_code=202,
+                         operation_id=f"heartbeat_{_method.lower()}",
+                         summary="Heartbeat: each call proves the sender alive")

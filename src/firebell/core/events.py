@@ -1,0 +1,57 @@
+"""The normalised alert event every integration format is parsed into."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventAction(StrEnum):
+    TRIGGER = "trigger"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    format: str  # pagerduty, alertmanager, grafana, webhook, heartbeat
+    action: EventAction
+    dedup_key: str
+    summary: str
+    group_key: str | None = None  # None: derived from the service's group_by labels, else dedup key
+    source: str = ""
+    source_severity: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    links: list[dict[str, str]] = field(default_factory=list)
+    details: Any = None
+    occurred_at: datetime | None = None
+    # A Firebell severity key the source states outright (a heartbeat's configured severity).
+    fixed_severity: str | None = None
+
+    def attributes(self) -> dict[str, str]:
+        """What matchers see: every label, plus the event's fields under '@' names."""
+        attrs = dict(self.labels)
+        attrs.update({"@summary": self.summary, "@source": self.source, "@severity": self.source_severity,
+                      "@format": self.format, "@dedup_key": self.dedup_key, "@action": self.action.value})
+        return attrs
+
+    def content_hash(self) -> str:
+        """Identity of the event's content, to recognise a retried delivery of the same event."""
+        body = json.dumps([self.format, self.action.value, self.dedup_key, self.summary, self.source,
+                           self.source_severity, self.labels, self.annotations, self.links, self.details,
+                           self.occurred_at.isoformat() if self.occurred_at else None],
+                          sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def excerpt(payload: Any, limit: int = 16_384) -> Any:
+    """The payload itself when small, else a truncated string of it: history stays bounded."""
+    text = json.dumps(payload, default=str, separators=(",", ":"))
+    if len(text) <= limit:
+        return payload
+    return {"truncated": True, "size": len(text), "head": text[:limit]}

@@ -1,0 +1,33 @@
+"""Timestamps as the monitoring tools send them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_GO_ZERO = "0001-01-01T00:00:00Z"
+_FRACTION = re.compile(r"\.(\d+)")
+_COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def parse_instant(text: str) -> datetime:
+    """RFC 3339 / ISO 8601 with a zone: Go's nanoseconds and PagerDuty's '+0000' included."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    value = _COMPACT_OFFSET.sub(r"\1:\2", value)
+    value = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone")
+    return parsed.astimezone(UTC)
+
+
+def parse_optional_instant(text: object) -> datetime | None:
+    """None for absent values and Go's zero time (Alertmanager's 'still firing')."""
+    if not isinstance(text, str) or not text or text == _GO_ZERO or text.startswith("0001-01-01"):
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        return None

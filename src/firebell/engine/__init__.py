@@ -1,0 +1,1 @@
+"""Background work: timers kept in the database, run by `firebell serve` in-process."""
