@@ -85,19 +85,27 @@ def _summaries(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             for o in outcomes]
 
 
-@router.post("/v2/enqueue", summary="PagerDuty Events API v2 compatible", status_code=202)
-async def enqueue(request: Request, db: DB, now: Now) -> Response:
+async def _read_pd(request: Request, parse: Callable[[Any], Any]) -> Response | tuple[Any, Any]:
+    """(body, parsed) of a PagerDuty-style request, or the PagerDuty-style error answer."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _pd_error(413, "Event object is too large",
                          [f"the event is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}"])
     try:
         body = _json(raw)
-        routing_key, event = parse_event(body, generated_dedup_key=uuid.uuid4().hex)
+        return body, parse(body)
     except (ValueError, UnicodeDecodeError):
         return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
     except PayloadError as exc:
         return _pd_error(400, exc.message, exc.errors)
+
+
+@router.post("/v2/enqueue", summary="PagerDuty Events API v2 compatible", status_code=202)
+async def enqueue(request: Request, db: DB, now: Now) -> Response:
+    parsed = await _read_pd(request, lambda body: parse_event(body, generated_dedup_key=uuid.uuid4().hex))
+    if isinstance(parsed, Response):
+        return parsed
+    body, (routing_key, event) = parsed
 
     def work(session: Session) -> Response:
         integration = find_integration(session, routing_key, ("pagerduty",))
@@ -136,15 +144,10 @@ async def noop(request: Request) -> Response:
 
 @router.post("/v2/change/enqueue", summary="PagerDuty change events", status_code=202)
 async def change_enqueue(request: Request, db: DB, now: Now) -> Response:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return _pd_error(413, "Event object is too large", [f"the limit is {MAX_BODY_BYTES} bytes"])
-    try:
-        routing_key, change = parse_change(_json(raw))
-    except (ValueError, UnicodeDecodeError):
-        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
-    except PayloadError as exc:
-        return _pd_error(400, exc.message, exc.errors)
+    parsed = await _read_pd(request, parse_change)
+    if isinstance(parsed, Response):
+        return parsed
+    _body, (routing_key, change) = parsed
 
     def work(session: Session) -> Response:
         integration = find_integration(session, routing_key, ("pagerduty",))
