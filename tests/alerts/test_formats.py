@@ -68,7 +68,7 @@ def test_pd_ack_and_resolve_need_only_the_key() -> None:
     (pd(dedup_key="k" * 256), ["Length of 'dedup_key' is 256; the limit is 255 characters"]),
     ({"routing_key": KEY, "event_action": "resolve"}, ["'dedup_key' is required for resolve"]),
     (pd(payload={"summary": "s", "source": "s", "severity": "info", "timestamp": "yesterday"}),
-     ["'payload.timestamp' 'yesterday' is not an ISO 8601 timestamp with a zone"]),
+     ["'payload.timestamp' 'yesterday' is not an ISO 8601 timestamp"]),
     (pd(links=[{"text": "no href"}], images=[{"alt": "x"}]),
      ["'links[0].href' is missing", "'images[0].src' is missing"]),
     ([1, 2], ["the body must be a JSON object"]),
@@ -150,3 +150,13 @@ def test_timestamps() -> None:
     assert parse_instant("2026-03-29T02:30:00+02:00") == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="no time zone"):
         parse_instant("2026-03-29T02:30:00")
+
+
+def test_pd_leniencies_that_keep_pages_flowing() -> None:
+    """Alertmanager renders an empty severity when a group's alerts disagree; many senders omit the
+    zone. Both are accepted (default severity; UTC) rather than refused into an endless re-send."""
+    body = pd(payload={"summary": "s", "source": "am", "severity": "", "timestamp": "2024-05-01T10:00:00"})
+    event = parse_event(body, generated_dedup_key="x")[1]
+    assert event.source_severity == "" and event.occurred_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    with pytest.raises(PayloadError, match=r"'payload\.severity' is missing"):
+        parse_event(pd(payload={"summary": "s", "source": "am"}), generated_dedup_key="x")

@@ -96,7 +96,7 @@ def test_pd_generated_key_errors_and_unknown_key(api: Api) -> None:
     huge = pd_event(payload={"summary": "s", "source": "s", "severity": "info", "custom_details": "x" * 600_000})
     assert api.client.post("/v2/enqueue", json=huge).status_code == 413
     unknown = api.client.post("/v2/enqueue", json=pd_event(routing_key="z" * 32))
-    assert unknown.status_code == 404 and unknown.json() == {"status": "not found"}
+    assert unknown.status_code == 404 and unknown.json() == {"status": "not found", "message": "Not Found"}
     wrong_type = api.client.post("/v2/enqueue", json=pd_event(routing_key=AM_API))  # an AM key is not a PD key
     assert wrong_type.status_code == 404
     assert len(incidents(api)) == 1  # only the first, valid trigger
@@ -304,3 +304,16 @@ def test_explain_matches_what_really_happens(api: Api) -> None:
     assert any("disk-to-database" in line and "matched" in line for line in am["outcomes"][0]["routing"])
     needs_service = api.post("/api/v1/alerts/explain", {"payload": am_message("A", [am_alert("A", "a")])})
     assert needs_service.status_code == 422 and "name the service" in needs_service.json()["detail"]
+
+
+def test_empty_severity_from_alertmanager_pages_at_the_service_default(api: Api) -> None:
+    event = pd_event(key="mixed")
+    event["payload"]["severity"] = ""
+    assert api.client.post("/v2/enqueue", json=event).status_code == 202
+    (incident,) = incidents(api)
+    assert incident["severity"] == "P3"  # the api service's default severity
+
+
+def test_oversized_body_is_refused_before_it_is_read(api: Api) -> None:
+    response = api.client.post("/v2/enqueue", content=b"{}", headers={"Content-Length": "900000"})
+    assert response.status_code == 413

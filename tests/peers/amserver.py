@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,11 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pytest
-from sqlalchemy import text
 
-from firebell.store.db import make_engine, sqlite_url
-from tests.pgcluster import Cluster, free_port
+from tests.pgcluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "tests" / "fixtures" / "org.yaml"
@@ -90,28 +86,7 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = POLL_TIM
 # --------------------------------------------------------------------------- Firebell
 
 
-@contextmanager
-def fresh_database(request: pytest.FixtureRequest, backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh migrated database like tests/conftest.py's `database_url`, for fixtures with a wider
-    scope than one test (that fixture is per test). Uses conftest's session-wide templates."""
-    if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        workdir.mkdir(parents=True, exist_ok=True)
-        path = workdir / "firebell.db"
-        shutil.copy(template, path)
-        yield sqlite_url(path)
-        return
-    cluster: Cluster = request.getfixturevalue("pg_cluster")
-    name = f"peers_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE firebell_template"))
-    try:
-        yield cluster.url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+from tests.conftest import fresh_database  # noqa: E402,F401  (re-exported for the peer tests)
 
 
 @dataclass

@@ -42,7 +42,13 @@ def _pd_error(status: int, message: str, errors: list[str]) -> JSONResponse:
 
 def _not_found() -> JSONResponse:
     # Deliberately says nothing about which part was wrong.
-    return JSONResponse({"status": "not found"}, status_code=404)
+    return JSONResponse({"status": "not found", "message": "Not Found"}, status_code=404)
+
+
+def _too_large(request: Request, limit: int) -> bool:
+    """Refuse by Content-Length before buffering a body we would refuse anyway."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > limit
 
 
 def _problem(status: int, detail: str, errors: list[str] | None = None) -> JSONResponse:
@@ -87,6 +93,8 @@ def _summaries(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 async def _read_pd(request: Request, parse: Callable[[Any], Any]) -> Response | tuple[Any, Any]:
     """(body, parsed) of a PagerDuty-style request, or the PagerDuty-style error answer."""
+    if _too_large(request, MAX_BODY_BYTES):
+        return _pd_error(413, "Event object is too large", [f"the limit is {MAX_BODY_BYTES} bytes"])
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _pd_error(413, "Event object is too large",
@@ -95,7 +103,7 @@ async def _read_pd(request: Request, parse: Callable[[Any], Any]) -> Response | 
         body = _json(raw)
         return body, parse(body)
     except (ValueError, UnicodeDecodeError):
-        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
+        return _pd_error(400, "Event object is invalid", ["the body is not valid JSON"])
     except PayloadError as exc:
         return _pd_error(400, exc.message, exc.errors)
 
@@ -170,6 +178,8 @@ def _bearer(request: Request) -> str:
 async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: str, kind: str,
                    parse: Callable[[Any, Integration], list[AlertEvent]],
                    verify: Callable[[Integration, bytes, Request, float], str | None] | None = None) -> Response:
+    if _too_large(request, MAX_WEBHOOK_BYTES):
+        return _problem(413, f"the message is larger than the limit of {MAX_WEBHOOK_BYTES} bytes")
     raw = await request.body()
     if len(raw) > MAX_WEBHOOK_BYTES:
         return _problem(413, f"the message is {len(raw)} bytes; the limit is {MAX_WEBHOOK_BYTES}")

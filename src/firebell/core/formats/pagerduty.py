@@ -71,9 +71,10 @@ def _timestamp(payload: dict[str, Any], errors: list[str]) -> datetime | None:
         errors.append("'payload.timestamp' must be an ISO 8601 string")
         return None
     try:
-        return parse_instant(raw)
+        # Senders often omit the zone; like most receivers we read that as UTC rather than lose the event.
+        return parse_instant(raw, assume_utc=True)
     except ValueError:
-        errors.append(f"'payload.timestamp' {raw!r} is not an ISO 8601 timestamp with a zone")
+        errors.append(f"'payload.timestamp' {raw!r} is not an ISO 8601 timestamp")
         return None
 
 
@@ -103,7 +104,12 @@ def parse_event(body: Any, *, generated_dedup_key: str) -> tuple[str, AlertEvent
         strict = action_raw == "trigger"  # a resolve may carry a payload (Alertmanager does)
         summary = _str(payload, "summary", errors, "payload.", required=strict, limit=MAX_SUMMARY)
         source = _str(payload, "source", errors, "payload.", required=strict, limit=255)
-        severity = _str(payload, "severity", errors, "payload.", required=strict)
+        # An empty severity is what Alertmanager sends when `{{ .CommonLabels.severity }}` renders
+        # nothing (mixed or missing labels). Refusing it would make Alertmanager re-send forever and
+        # never page, so it counts as "no severity given" and the service default applies.
+        if strict and "severity" not in payload:
+            errors.append("'payload.severity' is missing")
+        severity = _str(payload, "severity", errors, "payload.")
         if severity and severity not in SEVERITIES:
             errors.append(f"'payload.severity' must be one of {', '.join(SEVERITIES)}")
         for key in ("component", "group", "class"):

@@ -10,8 +10,9 @@ _FRACTION = re.compile(r"\.(\d+)")
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
-def parse_instant(text: str) -> datetime:
-    """RFC 3339 / ISO 8601 with a zone: Go's nanoseconds and PagerDuty's '+0000' included."""
+def parse_instant(text: str, *, assume_utc: bool = False) -> datetime:
+    """RFC 3339 / ISO 8601 with a zone: Go's nanoseconds and PagerDuty's '+0000' included.
+    With `assume_utc`, a time without a zone is taken as UTC instead of refused."""
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -19,6 +20,8 @@ def parse_instant(text: str) -> datetime:
     value = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
+        if assume_utc:
+            return parsed.replace(tzinfo=UTC)
         raise ValueError(f"{text!r} has no time zone")
     return parsed.astimezone(UTC)
 
