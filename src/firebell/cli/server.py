@@ -37,25 +37,27 @@ def _apply_config(db: Database, path: Path) -> None:
         out.print(f"key for {name} (shown once): {key}", highlight=False)
 
 
-def _run(db: Database, host: str, port: int) -> None:
+def _run(db: Database, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
     from firebell.app import create_app
 
-    uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level=log_level,
+                access_log=log_level in ("debug", "info"))
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     config: Annotated[Path | None, typer.Option(help="Config tree to apply before serving")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info (with access log), warning, error")] = "info",
     database_url: DbUrl = None,
 ) -> None:
     """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
     db = open_database(database_url)
     if config is not None:
         _apply_config(db, config)
-    _run(db, host, port)
+    _run(db, host, port, log_level)
 
 
 def example_config() -> Path:
