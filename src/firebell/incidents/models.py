@@ -64,11 +64,11 @@ class Incident(Base):
     # Bumped on every change; the escalation engine uses it for fencing.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    services: Mapped[list[IncidentService]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
-    roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    members: Mapped[list[IncidentMember]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    # Loaded on demand: ingestion touches incidents on every event and needs none of these;
+    # the read paths that render incidents ask for them with `with_people_and_services()`.
+    services: Mapped[list[IncidentService]] = relationship(cascade="all, delete-orphan")
+    roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
+    members: Mapped[list[IncidentMember]] = relationship(cascade="all, delete-orphan")
 
     @property
     def ref(self) -> str:

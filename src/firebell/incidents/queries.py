@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from firebell.actor import Actor
 from firebell.core.access import IncidentFacts, can_view
@@ -21,6 +22,11 @@ from firebell.org.models import Service, Team
 _REF = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_PAGE = 200
+
+
+def with_people_and_services() -> tuple[_AbstractLoad, ...]:
+    """Eager loads for read paths that render or authorise incidents (one query each, not per row)."""
+    return (selectinload(Incident.services), selectinload(Incident.roles), selectinload(Incident.members))
 
 
 def facts(incident: Incident) -> IncidentFacts:
@@ -36,7 +42,7 @@ def _not_found(ref: str) -> NotFound:
 def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) -> Incident:
     """The incident named by `INC-7`, `7` or its UUID. Private incidents the actor may not see are
     reported exactly like missing ones."""
-    query = select(Incident)
+    query = select(Incident).options(*with_people_and_services())
     match = _REF.match(ref.strip())
     if match:
         query = query.where(Incident.number == int(match.group(1)))
@@ -113,7 +119,7 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
     arrive."""
     if not 1 <= f.limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
-    query = _filtered(select(Incident).where(_visible_to(actor)), f)
+    query = _filtered(select(Incident).options(*with_people_and_services()).where(_visible_to(actor)), f)
     if f.cursor:
         query = query.where(Incident.number < decode_cursor(f.cursor))
     rows = list(session.execute(query.order_by(Incident.number.desc()).limit(f.limit + 1)).scalars())

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_PATH = Path("firebell.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 20
 
 
 def database_url_from_env() -> str:
@@ -29,13 +30,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Plain postgresql:// would pick psycopg2, which we do not ship.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     kwargs.setdefault("pool_pre_ping", True)
+    _size_pool(kwargs)
     return create_engine(url, **kwargs)
+
+
+def _size_pool(kwargs: dict[str, Any]) -> None:
+    # Match the server's worker threads, so requests do not queue for a connection or churn
+    # short-lived overflow connections (each a new PostgreSQL backend).
+    if kwargs.get("poolclass") is None and "isolation_level" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_SIZE)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    _size_pool(kwargs)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,10 @@ class Database:
         writer_bind = engine.execution_options(sqlite_immediate=True)
         self._reader = sessionmaker(bind=engine, expire_on_commit=False)
         self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
+        # SQLite has one write lock. Writers queue on this in-process lock instead of polling the
+        # database lock under busy_timeout, where an unlucky thread can lose for seconds; other
+        # processes still wait on the database lock itself.
+        self._sqlite_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -26,7 +31,8 @@ class Database:
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
         """Commit if the block finishes, roll back if it raises. Read-only units never commit."""
         factory = self._writer if write else self._reader
-        with factory() as session:
+        queue = self._sqlite_writer if write and self._sqlite_writer is not None else nullcontext()
+        with queue, factory() as session:
             try:
                 yield session
                 if write:
