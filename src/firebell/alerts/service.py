@@ -117,12 +117,18 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     else:
         severity, severity_why = map_severity(service.policy, event, attrs, routed.severity or event.fixed_severity)
     group_key = group_key_for(service.policy, event)
-    if lock:
-        _lock(session, service.id, "group", group_key)
-    group_incident = session.execute(
-        select(Incident).where(Incident.origin_service_id == service.id, Incident.group_key == group_key,
-                               Incident.status != "resolved").order_by(Incident.number.desc()).limit(1)
-    ).scalar_one_or_none()
+    # Read only what the decision can use: the group's incident, maintenance and flapping history
+    # matter only to a trigger that may open or join an incident; the count of other open alerts
+    # only to a resolve. A re-fire of an attached alert (the common case) skips all of them.
+    may_page = event.action is EventAction.TRIGGER and (open_alert is None or open_alert.incident_id is None)
+    group_incident = None
+    if may_page:
+        if lock:
+            _lock(session, service.id, "group", group_key)
+        group_incident = session.execute(
+            select(Incident).where(Incident.origin_service_id == service.id, Incident.group_key == group_key,
+                                   Incident.status != "resolved").order_by(Incident.number.desc()).limit(1)
+        ).scalar_one_or_none()
     incident = group_incident
     alert_state = None
     other_open = 0
@@ -133,12 +139,14 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
                                 incident_status=alert_incident.status if alert_incident else None)
         if alert_incident is not None:
             incident = alert_incident
-            other_open = session.execute(
-                select(func.count()).select_from(Alert).where(
-                    Alert.incident_id == alert_incident.id, Alert.status != "resolved", Alert.id != open_alert.id)
-            ).scalar_one()
+            if event.action is EventAction.RESOLVE:
+                other_open = session.execute(
+                    select(func.count()).select_from(Alert).where(
+                        Alert.incident_id == alert_incident.id, Alert.status != "resolved",
+                        Alert.id != open_alert.id)
+                ).scalar_one()
     recent: list[datetime] = []
-    if event.action.value == "trigger" and open_alert is None:
+    if may_page and open_alert is None:
         window_start = now - service.policy.flapping_window
         recent = list(session.execute(
             select(Alert.first_seen_at).where(Alert.service_id == service.id, Alert.dedup_key == event.dedup_key,
@@ -148,7 +156,8 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
         alert=alert_state,
         group_incident=OpenIncident(id=group_incident.id, ref=group_incident.ref, status=group_incident.status,
                                     severity=group_incident.severity) if group_incident else None,
-        other_open_alerts=other_open, recent_fires=recent, maintenance=_maintenance(session, service.id, now),
+        other_open_alerts=other_open, recent_fires=recent,
+        maintenance=_maintenance(session, service.id, now) if may_page else None,
     )
     decision = decide(event, service.policy, state, now, severity=severity, severity_reason=severity_why,
                       suppressed_by=routed.suppressed_by)
