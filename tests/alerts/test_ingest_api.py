@@ -317,3 +317,14 @@ def test_empty_severity_from_alertmanager_pages_at_the_service_default(api: Api)
 def test_oversized_body_is_refused_before_it_is_read(api: Api) -> None:
     response = api.client.post("/v2/enqueue", content=b"{}", headers={"Content-Length": "900000"})
     assert response.status_code == 413
+
+
+def test_alerts_of_a_private_incident_are_hidden_like_the_incident(api: Api) -> None:
+    api.client.post("/v2/enqueue", json=pd_event(key="leak", summary="customer PII in logs"))
+    ref = incidents(api)[0]["ref"]
+    api.patch(f"/api/v1/incidents/{ref}", {"private": True}, who="admin")
+    alert_id = api.get("/api/v1/alerts").json()[0]["id"]
+    assert api.get("/api/v1/alerts", who="otto").json() == []  # outsider: nothing
+    assert api.get(f"/api/v1/alerts/{alert_id}", who="otto").status_code == 404
+    assert len(api.get("/api/v1/alerts", who="vera").json()) == 1  # the owning team sees it
+    assert api.get(f"/api/v1/alerts/{alert_id}", who="vera").status_code == 200

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -25,7 +25,8 @@ from firebell.core.formats.alertmanager import parse_message
 from firebell.core.formats.pagerduty import parse_event
 from firebell.core.formats.webhook import parse_webhook
 from firebell.errors import Conflict, Forbidden, Invalid, NotFound
-from firebell.incidents.queries import find
+from firebell.incidents.models import Incident
+from firebell.incidents.queries import find, visible_to
 from firebell.org.models import Service
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -74,8 +75,6 @@ def _service_names(session: Session) -> dict[str, str]:
 
 
 def _incident_refs(session: Session, ids: set[str]) -> dict[str, str]:
-    from firebell.incidents.models import Incident
-
     if not ids:
         return {}
     return {i: f"INC-{n}" for i, n in session.execute(select(Incident.id, Incident.number).where(Incident.id.in_(ids)))}
@@ -91,12 +90,19 @@ def _alert_out(a: Alert, services: dict[str, str], refs: dict[str, str]) -> dict
                 resolved_at=a.resolved_at)
 
 
+def _alert_visible(actor: Actor) -> ColumnElement[bool]:
+    """Alerts of a private incident are as hidden as the incident itself."""
+    if actor.is_admin:
+        return true()
+    return or_(Alert.incident_id.is_(None), Alert.incident_id.in_(select(Incident.id).where(visible_to(actor))))
+
+
 @router.get("/alerts", response_model=list[AlertOut], summary="Alerts, newest activity first")
 def list_alerts(db: DB, actor: CurrentActor, status: Annotated[list[str] | None, Query()] = None,
                 service: str | None = None, incident: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AlertOut]:
     with db.unit_of_work(write=False) as session:
-        query = select(Alert)
+        query = select(Alert).where(_alert_visible(actor))
         if status:
             query = query.where(Alert.status.in_([s for raw in status for s in raw.split(",")]))
         if service:
@@ -116,7 +122,7 @@ def show_alert(alert_id: str, db: DB, actor: CurrentActor) -> AlertDetail:
             alert = session.get(Alert, str(uuid.UUID(alert_id)))
         except ValueError:
             alert = None
-        if alert is None:
+        if alert is None or not session.execute(select(_alert_visible(actor)).where(Alert.id == alert.id)).scalar():
             raise NotFound(f"alert {alert_id} not found")
         history = session.execute(select(AlertEvent).where(AlertEvent.alert_id == alert.id)
                                   .order_by(AlertEvent.id)).scalars().all()

@@ -7,12 +7,11 @@ alert, its history row and any incident change in the caller's transaction. The 
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firebell.alerts import snapshot
@@ -35,6 +34,7 @@ from firebell.core.routing import route
 from firebell.errors import Invalid
 from firebell.incidents.models import Incident
 from firebell.incidents.service import append_event, apply_transition, open_from_alert
+from firebell.store.locks import advisory_lock, group_lock
 
 HISTORY_RETENTION = timedelta(days=30)
 MAX_HISTORY_PER_ALERT = 500
@@ -74,14 +74,6 @@ class Plan:
     routing: list[str]
 
 
-def _lock(session: Session, *parts: str) -> None:
-    # Events for the same alert (or the same group) from concurrent requests take turns on
-    # PostgreSQL; SQLite writers already hold the database lock.
-    if session.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32("\x1f".join(parts).encode())
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-
-
 def _maintenance(session: Session, service_id: str, now: datetime) -> str | None:
     window = session.execute(
         select(MaintenanceWindow).where(
@@ -106,7 +98,8 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     if service is None:
         raise Invalid(f"routing sent the alert to unknown service {routed.service!r}")
     if lock:
-        _lock(session, service.id, event.dedup_key)
+        # Events for the same alert from concurrent requests take turns.
+        advisory_lock(session, service.id, event.dedup_key)
     open_alert = session.execute(
         select(Alert).where(Alert.service_id == service.id, Alert.dedup_key == event.dedup_key,
                             Alert.status != "resolved")
@@ -124,7 +117,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     group_incident = None
     if may_page:
         if lock:
-            _lock(session, service.id, "group", group_key)
+            group_lock(session, service.id, group_key)
         group_incident = session.execute(
             select(Incident).where(Incident.origin_service_id == service.id, Incident.group_key == group_key,
                                    Incident.status != "resolved").order_by(Incident.number.desc()).limit(1)
@@ -132,6 +125,11 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     incident = group_incident
     alert_state = None
     other_open = 0
+    if lock and open_alert is not None and open_alert.incident_id and event.action is EventAction.RESOLVE:
+        # A resolve may close the incident: it must not interleave with a trigger joining the same
+        # group, or the newcomer would end up open inside a resolved incident. The alert's stored
+        # group key is the incident's (a bare resolve event may not carry the labels to derive it).
+        group_lock(session, service.id, open_alert.group_key)
     if open_alert is not None:
         alert_incident = session.get(Incident, open_alert.incident_id) if open_alert.incident_id else None
         alert_state = OpenAlert(status=open_alert.status, last_event_hash=open_alert.last_event_hash,

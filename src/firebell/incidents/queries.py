@@ -51,14 +51,16 @@ def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) 
     else:
         raise _not_found(ref)
     if for_update:
-        query = query.with_for_update()
+        # populate_existing: if this session already loaded the incident, the locked read must
+        # replace what it holds, not be ignored in favour of a stale copy.
+        query = query.with_for_update().execution_options(populate_existing=True)
     incident = session.execute(query).scalar_one_or_none()
     if incident is None or not can_view(actor.principal, facts(incident)):
         raise _not_found(ref)
     return incident
 
 
-def _visible_to(actor: Actor) -> ColumnElement[bool]:
+def visible_to(actor: Actor) -> ColumnElement[bool]:
     if actor.is_admin:
         return Incident.id.is_not(None)
     teams = list(actor.principal.team_ids)
@@ -119,7 +121,7 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
     arrive."""
     if not 1 <= f.limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
-    query = _filtered(select(Incident).options(*with_people_and_services()).where(_visible_to(actor)), f)
+    query = _filtered(select(Incident).options(*with_people_and_services()).where(visible_to(actor)), f)
     if f.cursor:
         query = query.where(Incident.number < decode_cursor(f.cursor))
     rows = list(session.execute(query.order_by(Incident.number.desc()).limit(f.limit + 1)).scalars())

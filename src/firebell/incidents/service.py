@@ -24,6 +24,7 @@ from firebell.incidents.models import (
     TimelineEvent,
 )
 from firebell.org.models import Organisation, Service, Team, User
+from firebell.store.locks import group_lock
 
 MAX_TITLE = 500
 MAX_TEXT = 20_000
@@ -146,6 +147,12 @@ def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
 
 def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,
                 payload: dict[str, Any]) -> Incident:
+    if action is Action.RESOLVE:
+        # Take the alert group's lock before the incident's row lock, in the same order as
+        # ingestion does, so a resolve racing an alert joining the incident waits instead of deadlocking.
+        peek = queries.find(session, actor, ref)
+        if peek.origin_service_id and peek.group_key:
+            group_lock(session, peek.origin_service_id, peek.group_key)
     incident = _for_change(session, actor, ref)
     apply_transition(session, incident, action, actor, now, payload)
     return incident
@@ -161,6 +168,9 @@ def apply_transition(session: Session, incident: Incident, action: Action, actor
         incident.acknowledged_at = now
         _set_alerts(session, incident, ("triggered",), "acknowledged", now)
     elif action is Action.RESOLVE:
+        if incident.origin_service_id and incident.group_key:
+            # No alert may join this incident between our resolving it and committing.
+            group_lock(session, incident.origin_service_id, incident.group_key)
         incident.resolved_at = now
         _set_alerts(session, incident, ("triggered", "acknowledged"), "resolved", now)
     elif action is Action.REOPEN:
