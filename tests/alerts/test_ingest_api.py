@@ -328,3 +328,51 @@ def test_alerts_of_a_private_incident_are_hidden_like_the_incident(api: Api) -> 
     assert api.get(f"/api/v1/alerts/{alert_id}", who="otto").status_code == 404
     assert len(api.get("/api/v1/alerts", who="vera").json()) == 1  # the owning team sees it
     assert api.get(f"/api/v1/alerts/{alert_id}", who="vera").status_code == 200
+
+
+def test_a_trigger_waits_for_a_concurrent_resolve_of_its_group(api: Api) -> None:
+    """The last alert of an incident resolves (closing it) while another alert of the same group
+    fires. The trigger must wait for the resolve's commit and then open a new incident, never join
+    the one being closed (which would leave an open alert inside a resolved incident)."""
+    import threading
+
+    from firebell.alerts.models import Integration
+    from firebell.alerts.service import ingest
+    from firebell.core.formats.alertmanager import parse_message
+
+    url = f"/integrations/alertmanager/{AM_API}"
+    api.client.post(url, json=am_message("Race", [am_alert("Race", "a", severity="critical")]))
+    (first,) = incidents(api)
+    resolve = parse_message(am_message("Race", [am_alert("Race", "a", status="resolved", severity="critical")]),
+                            flavour="alertmanager")
+    trigger = parse_message(am_message("Race", [am_alert("Race", "b", severity="critical")]), flavour="alertmanager")
+    resolving, trigger_done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def integration(session):  # type: ignore[no-untyped-def]
+        return session.query(Integration).filter_by(name="alertmanager", type="alertmanager").first()
+
+    def resolver() -> None:
+        with api.db.unit_of_work() as session:
+            ingest(session, integration(session), resolve, api.clock.now)
+            resolving.set()
+            assert not trigger_done.wait(0.5)  # the trigger is held while we have not committed
+            order.append("resolve committed")
+
+    def triggerer() -> None:
+        resolving.wait(10)
+        with api.db.unit_of_work() as session:
+            ingest(session, integration(session), trigger, api.clock.now)
+        order.append("trigger committed")
+        trigger_done.set()
+
+    threads = [threading.Thread(target=resolver), threading.Thread(target=triggerer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert order == ["resolve committed", "trigger committed"]
+    by_ref = {i["ref"]: i["status"] for i in incidents(api)}
+    assert by_ref[first["ref"]] == "resolved"
+    (newest,) = [a for a in api.get("/api/v1/alerts").json() if a["labels"]["instance"] == "b"]
+    assert newest["incident"] != first["ref"] and by_ref[newest["incident"]] == "triggered"
