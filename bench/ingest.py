@@ -865,40 +865,13 @@ def verify_db(url: str, since: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         with db.unit_of_work(write=False) as s:
-            out["alerts"] = Counter(
-                dict(
-                    s.execute(
-                        select(Alert.status, func.count()).where(Alert.last_seen_at >= since).group_by(Alert.status)
-                    ).all()
-                )
-            )
-            out["alert_events"] = Counter(
-                dict(
-                    s.execute(
-                        select(AlertEvent.action, func.count())
-                        .where(AlertEvent.received_at >= since)
-                        .group_by(AlertEvent.action)
-                    ).all()
-                )
-            )
-            out["incidents"] = Counter(
-                dict(
-                    s.execute(
-                        select(Incident.status, func.count())
-                        .where(Incident.declared_at >= since, Incident.source == "alert")
-                        .group_by(Incident.status)
-                    ).all()
-                )
-            )
-            out["timeline"] = Counter(
-                dict(
-                    s.execute(
-                        select(TimelineEvent.type, func.count())
-                        .where(TimelineEvent.recorded_at >= since)
-                        .group_by(TimelineEvent.type)
-                    ).all()
-                )
-            )
+            def count_by(column: Any, *where: Any) -> Counter[Any]:
+                return Counter(dict(s.execute(select(column, func.count()).where(*where).group_by(column)).all()))
+
+            out["alerts"] = count_by(Alert.status, Alert.last_seen_at >= since)
+            out["alert_events"] = count_by(AlertEvent.action, AlertEvent.received_at >= since)
+            out["incidents"] = count_by(Incident.status, Incident.declared_at >= since, Incident.source == "alert")
+            out["timeline"] = count_by(TimelineEvent.type, TimelineEvent.recorded_at >= since)
             # Invariants of the ingestion model at rest (all requests answered):
             out["groups_with_2+_open_incidents"] = len(
                 s.execute(

@@ -191,12 +191,13 @@ def _write(session: Session, plan: Plan, integration: Integration, now: datetime
     alert = plan.open_alert
     if d.alert_op is AlertOp.DROP:
         return outcome_of(plan)
+    stored_payload = excerpt(raw)  # serialised once; kept on the alert and in its history
     if d.alert_op is AlertOp.CREATE:
         alert = Alert(service_id=plan.service.id, integration_id=integration.id, format=e.format,
                       dedup_key=e.dedup_key, group_key=d.group_key, status="triggered", severity=d.severity,
                       source_severity=e.source_severity, summary=e.summary, source=e.source, labels=e.labels,
                       annotations=e.annotations, links=e.links, details=e.details, tags=list(plan.tags),
-                      last_payload=excerpt(raw), last_event_hash=e.content_hash(), event_count=1,
+                      last_payload=stored_payload, last_event_hash=e.content_hash(), event_count=1,
                       first_seen_at=now, last_seen_at=now, flapping=d.flapping, held_reason=d.held_reason)
         session.add(alert)
         session.flush()
@@ -206,7 +207,7 @@ def _write(session: Session, plan: Plan, integration: Integration, now: datetime
         if d.alert_op is not AlertOp.DUPLICATE:
             alert.event_count += 1
             alert.last_event_hash = e.content_hash()
-            alert.last_payload = excerpt(raw)
+            alert.last_payload = stored_payload
             if e.summary:
                 alert.summary, alert.labels, alert.annotations = e.summary, e.labels, e.annotations
             if e.action.value == "trigger":
@@ -217,7 +218,7 @@ def _write(session: Session, plan: Plan, integration: Integration, now: datetime
             alert.status, alert.resolved_at = "resolved", now
     session.add(AlertEvent(alert_id=alert.id, action=e.action.value if d.alert_op is not AlertOp.DUPLICATE
                            else "duplicate", outcome="; ".join(d.reasons)[:300], received_at=now,
-                           payload=excerpt(raw)))
+                           payload=stored_payload))
     incident = _apply_incident(session, plan, alert, now)
     if d.held_reason and d.alert_op in (AlertOp.CREATE, AlertOp.UPDATE):
         alert.held_reason = d.held_reason

@@ -220,10 +220,16 @@ class TeamConfig(Model):
     description: str = ""
 
 
-class RoleConfig(Model):
+class _TitledEntry(Model):
+    """Shape shared by named vocabularies: organisational roles, incident roles, stages."""
+
     name: Slug
     title: Title = ""
     description: str = ""
+
+
+class RoleConfig(_TitledEntry):
+    pass
 
 
 class ContactMethodConfig(Model):
@@ -389,16 +395,12 @@ class CriterionConfig(Model):
     max: Number | None = None
 
 
-class IncidentRoleConfig(Model):
-    name: Slug
-    title: Title = ""
-    description: str = ""
+class IncidentRoleConfig(_TitledEntry):
+    pass
 
 
-class LifecycleStageConfig(Model):
-    name: Slug
-    title: Title = ""
-    description: str = ""
+class LifecycleStageConfig(_TitledEntry):
+    pass
 
 
 class RoutingRuleConfig(Model):
