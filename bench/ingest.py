@@ -282,21 +282,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a `serve --workers N` supervisor and its worker processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
 def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS / VmHWM in kB from /proc/<pid>/status."""
-    out = {}
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":", 1)
-                out[key] = int(value.split()[0])
+    """VmRSS / VmHWM in kB from /proc/<pid>/status, summed over the process tree."""
+    out: dict[str, int] = {}
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, value = line.split(":", 1)
+                    out[key] = out.get(key, 0) + int(value.split()[0])
     return out
 
 
 def reset_hwm(pid: int) -> bool:
-    """Reset the peak-RSS counter (Linux: write 5 to clear_refs), so each phase gets its own peak."""
+    """Reset the peak-RSS counters (Linux: write 5 to clear_refs), so each phase gets its own peak."""
     try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        for member in process_tree(pid):
+            Path(f"/proc/{member}/clear_refs").write_text("5")
         return True
     except OSError:
         return False
@@ -313,12 +330,15 @@ def machine_busy() -> float:
 
 
 def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (all threads)."""
+    """User + system CPU seconds of a process tree (all threads)."""
+    total = 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for member in process_tree(pid):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return float("nan")
+    return total
 
 
 def _http(method: str, url: str, token: str | None = None, timeout: float = 10.0) -> tuple[int, Any]:
@@ -336,8 +356,10 @@ def _http(method: str, url: str, token: str | None = None, timeout: float = 10.0
 class Server:
     """`firebell serve` in a subprocess, logging to a file."""
 
-    def __init__(self, url: str, config: Path, workdir: Path, access_log: str, profiler: str | None) -> None:
+    def __init__(self, url: str, config: Path, workdir: Path, access_log: str, profiler: str | None,
+                 server_workers: int = 1) -> None:
         self.url, self.config, self.workdir = url, config, workdir
+        self.server_workers = server_workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
@@ -384,6 +406,7 @@ class Server:
             "--config",
             str(self.config),
             *self.log_option,
+            *(["--workers", str(self.server_workers)] if self.server_workers > 1 else []),
         ]
         script = str(BIN / "firebell")
         if self.patch_access_log:
@@ -953,7 +976,8 @@ def print_results(
     phases = [p for p in (noop, ingest) if p is not None]
     print(
         f"\nFirebell ingestion benchmark: db={backend}, {args.events} events over {args.keys} dedup keys "
-        f"({args.group_size} keys per incident group), {args.concurrency} connections in {args.workers} client "
+        f"({args.group_size} keys per incident group), server with {args.server_workers} HTTP worker process(es), "
+        f"{args.concurrency} connections in {args.workers} client "
         f"processes, warm-up {args.warmup} requests per phase; phases run one after the other "
         f"(noop, then ingest); {server_note}"
     )
@@ -1011,6 +1035,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("-k", "--keys", type=int, default=200, help="distinct dedup keys (200)")
     ap.add_argument("-c", "--concurrency", type=int, default=16, help="concurrent keep-alive connections (16)")
     ap.add_argument("--workers", type=int, default=2, help="client processes the connections are spread over (2)")
+    ap.add_argument("--server-workers", type=int, default=1,
+                    help="HTTP worker processes of the server (`serve --workers`; 1)")
     ap.add_argument("--warmup", type=int, default=500, help="unmeasured requests before each phase (500)")
     ap.add_argument(
         "--group-size",
@@ -1085,7 +1111,8 @@ def main(argv: list[str] | None = None) -> int:
         from sqlalchemy.engine import make_url
 
         backend = make_url(url).get_backend_name()
-        server = Server(url, args.config.resolve(), workdir, access_log=args.access_log, profiler=profiler)
+        server = Server(url, args.config.resolve(), workdir, access_log=args.access_log, profiler=profiler,
+                        server_workers=args.server_workers)
         server.upgrade()
         server.start()
         token = server.create_token()

@@ -45,11 +45,11 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.db = db
     app.state.clock = clock
     problems.install(app)
+    app.include_router(ingest_router)  # first: routes are matched in order, and these take the load
     app.include_router(incidents_router)
     app.include_router(severity_router)
     app.include_router(org_router)
     app.include_router(alerts_router)
-    app.include_router(ingest_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:
@@ -72,3 +72,11 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
         return JSONResponse({"status": "ready", "schema": current})
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one HTTP worker process of `firebell serve --workers N` (the engine runs in the
+    supervising process, not here)."""
+    from firebell.store.db import database_url_from_env, make_engine
+
+    return create_app(Database(make_engine(database_url_from_env())), run_engine=False)

@@ -376,3 +376,24 @@ def test_a_trigger_waits_for_a_concurrent_resolve_of_its_group(api: Api) -> None
     assert by_ref[first["ref"]] == "resolved"
     (newest,) = [a for a in api.get("/api/v1/alerts").json() if a["labels"]["instance"] == "b"]
     assert newest["incident"] != first["ref"] and by_ref[newest["incident"]] == "triggered"
+
+
+def test_a_rotated_key_works_at_once_and_the_old_one_stops_on_a_running_server(api: Api) -> None:
+    """The server caches integrations by key hash: rotation must reach that cache immediately."""
+    from sqlalchemy import update
+
+    from firebell.alerts.keys_admin import rotate
+    from firebell.alerts.models import Integration
+
+    assert api.client.post("/v2/enqueue", json=pd_event(key="before-rotation")).status_code == 202  # cache warm
+    with api.db.unit_of_work() as session:
+        session.execute(update(Integration).where(Integration.name == "pagerduty", Integration.type == "pagerduty")
+                        .values(key_source="generated"))
+    with api.db.unit_of_work() as session:
+        new_key = rotate(session, "api", "pagerduty", now=api.clock.now)
+    old = api.client.post("/v2/enqueue", json=pd_event(key="after-rotation"))
+    assert old.status_code == 404
+    fresh = api.client.post("/v2/enqueue", json=pd_event(key="after-rotation", routing_key=new_key))
+    assert fresh.status_code == 202, fresh.text
+    keys = {a["dedup_key"] for a in api.get("/api/v1/alerts").json()}
+    assert "after-rotation" in keys and "before-rotation" in keys

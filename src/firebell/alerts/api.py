@@ -16,6 +16,7 @@ from firebell.alerts import heartbeats
 from firebell.alerts.endpoints import find_integration
 from firebell.alerts.models import Alert, AlertEvent, ChangeEvent, Integration, MaintenanceWindow
 from firebell.alerts.service import Outcome, ingest
+from firebell.alerts.snapshot import IntegrationInfo
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.core.access import can_declare
 from firebell.core.durations import parse_duration
@@ -158,7 +159,7 @@ def detect_format(payload: Any) -> str:
     return "webhook"
 
 
-def _explain_integration(session: Session, body: ExplainIn, fmt: str) -> Integration:
+def _explain_integration(session: Session, body: ExplainIn, fmt: str) -> Integration | IntegrationInfo:
     if fmt == "pagerduty" and isinstance(body.payload, dict) and body.service is None:
         found = find_integration(session, str(body.payload.get("routing_key") or ""), ("pagerduty",))
         if found is None:
@@ -178,7 +179,7 @@ def _explain_integration(session: Session, body: ExplainIn, fmt: str) -> Integra
     return integration
 
 
-def _parse(fmt: str, payload: Any, integration: Integration) -> list[Event]:
+def _parse(fmt: str, payload: Any, integration: Integration | IntegrationInfo) -> list[Event]:
     if fmt == "pagerduty":
         return [parse_event(payload, generated_dedup_key="(generated on receipt)")[1]]
     if fmt in ("alertmanager", "grafana"):

@@ -10,15 +10,20 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts.models import Heartbeat, Integration
 from firebell.alerts.service import Outcome, ingest
+from firebell.alerts.snapshot import IntegrationInfo
 from firebell.core.events import AlertEvent, EventAction
 from firebell.org.models import Service
 
+# The ORM row (engine, listings) or the cached snapshot of it (the beat endpoint).
+AnyIntegration = Integration | IntegrationInfo
 
-def _dedup_key(integration: Integration) -> str:
+
+def _dedup_key(integration: AnyIntegration) -> str:
     return f"heartbeat:{integration.name}"
 
 
-def _event(integration: Integration, service: Service, action: EventAction, last_beat: datetime | None) -> AlertEvent:
+def _event(integration: AnyIntegration, service: Service, action: EventAction,
+           last_beat: datetime | None) -> AlertEvent:
     settings = integration.settings or {}
     summary = settings.get("summary") or f"Heartbeat {integration.name} of {service.name} missed"
     last = f"{last_beat:%Y-%m-%d %H:%M:%S} UTC" if last_beat else "never"
@@ -27,12 +32,12 @@ def _event(integration: Integration, service: Service, action: EventAction, last
                       labels={"heartbeat": integration.name}, details={"last_beat": last})
 
 
-def _window(integration: Integration) -> timedelta:
+def _window(integration: AnyIntegration) -> timedelta:
     settings = integration.settings or {}
     return timedelta(seconds=int(settings.get("interval_s", 300)) + int(settings.get("grace_s", 0)))
 
 
-def beat(session: Session, integration: Integration, now: datetime) -> list[Outcome]:
+def beat(session: Session, integration: AnyIntegration, now: datetime) -> list[Outcome]:
     state = session.get(Heartbeat, integration.id, with_for_update=True)
     if state is None:
         state = Heartbeat(integration_id=integration.id)

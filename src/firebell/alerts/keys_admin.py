@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.alerts import snapshot
 from firebell.alerts.keys import generate_key, hash_key, key_prefix
 from firebell.alerts.models import Integration
 from firebell.audit.log import record
@@ -35,6 +36,7 @@ def rotate(session: Session, service: str, name: str, *, now: datetime, actor: s
                        "change it there")
     key = generate_key()
     integration.key_hash, integration.key_prefix = hash_key(key), key_prefix(key)
+    snapshot.bump_version(session)  # servers cache integrations by key hash
     record(session, actor=actor, action="integration.rotate_key", subject=f"{service}/{name}",
            details={"prefix": integration.key_prefix}, now=now)
     return key

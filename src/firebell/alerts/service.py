@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts import snapshot
-from firebell.alerts.models import Alert, AlertEvent, Integration, MaintenanceWindow
+from firebell.alerts import incident_rows, rows, snapshot
+from firebell.alerts.models import AlertEvent
 from firebell.core.events import AlertEvent as Event
-from firebell.core.events import EventAction, excerpt
+from firebell.core.events import EventAction, excerpt_with_json
 from firebell.core.ingest import (
     AlertOp,
     Decision,
@@ -32,9 +31,11 @@ from firebell.core.ingest import (
 from firebell.core.lifecycle import Action
 from firebell.core.routing import route
 from firebell.errors import Invalid
-from firebell.incidents.models import Incident
-from firebell.incidents.service import append_event, apply_transition, open_from_alert
+from firebell.store.base import new_id
 from firebell.store.locks import advisory_lock, group_lock
+from firebell.store.rawsql import JsonText
+
+T = TypeVar("T")
 
 HISTORY_RETENTION = timedelta(days=30)
 MAX_HISTORY_PER_ALERT = 500
@@ -60,6 +61,16 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
 
 
+class HasService(Protocol):
+    """What ingestion needs of an integration (the ORM row or the cached snapshot of it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def service_id(self) -> str: ...
+
+
 @dataclass
 class Plan:
     """An event with its routing and decision, ready to be written (or shown, for explain)."""
@@ -69,22 +80,10 @@ class Plan:
     decision: Decision
     tags: tuple[str, ...]
     state: OpenState
-    open_alert: Alert | None
-    incident: Incident | None
+    open_alert: rows.AlertRow | None
+    incident: rows.IncidentRow | None
     routing: list[str]
-
-
-def _maintenance(session: Session, service_id: str, now: datetime) -> str | None:
-    window = session.execute(
-        select(MaintenanceWindow).where(
-            MaintenanceWindow.service_id == service_id, MaintenanceWindow.starts_at <= now,
-            MaintenanceWindow.ends_at > now, MaintenanceWindow.ended_at.is_(None))
-        .order_by(MaintenanceWindow.ends_at.desc()).limit(1)
-    ).scalar_one_or_none()
-    if window is None:
-        return None
-    label = window.name or window.reason or "ad hoc"
-    return f"window {label!r} until {window.ends_at:%Y-%m-%d %H:%M} UTC"
+    stages: tuple[str, ...] = ()
 
 
 def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str, event: Event, now: datetime, *,
@@ -100,10 +99,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     if lock:
         # Events for the same alert from concurrent requests take turns.
         advisory_lock(session, service.id, event.dedup_key)
-    open_alert = session.execute(
-        select(Alert).where(Alert.service_id == service.id, Alert.dedup_key == event.dedup_key,
-                            Alert.status != "resolved")
-    ).scalar_one_or_none()
+    open_alert = rows.open_alert(session, service.id, event.dedup_key)
     if open_alert is not None and event.action is not EventAction.TRIGGER:
         # Acknowledge and resolve events often carry no severity; they act on the alert as it is.
         severity, severity_why = open_alert.severity, "the open alert's severity"
@@ -118,49 +114,40 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     if may_page:
         if lock:
             group_lock(session, service.id, group_key)
-        group_incident = session.execute(
-            select(Incident).where(Incident.origin_service_id == service.id, Incident.group_key == group_key,
-                                   Incident.status != "resolved").order_by(Incident.number.desc()).limit(1)
-        ).scalar_one_or_none()
+        group_incident = rows.group_incident(session, service.id, group_key)
     incident = group_incident
     alert_state = None
     other_open = 0
-    if lock and open_alert is not None and open_alert.incident_id and event.action is EventAction.RESOLVE:
-        # A resolve may close the incident: it must not interleave with a trigger joining the same
-        # group, or the newcomer would end up open inside a resolved incident. The alert's stored
-        # group key is the incident's (a bare resolve event may not carry the labels to derive it).
-        group_lock(session, service.id, open_alert.group_key)
+    # A resolve may close the incident: it must not interleave with a trigger joining the same
+    # group, or the newcomer would end up open inside a resolved incident. The alert's stored group
+    # key is the incident's (a bare resolve event may not carry the labels to derive it). The lock
+    # may have waited for another transaction, so the alert and its incident are read again.
+    if (lock and open_alert is not None and open_alert.incident_id and event.action is EventAction.RESOLVE
+            and group_lock(session, service.id, open_alert.group_key)):
+        open_alert = rows.open_alert(session, service.id, event.dedup_key)
     if open_alert is not None:
-        alert_incident = session.get(Incident, open_alert.incident_id) if open_alert.incident_id else None
+        alert_incident = open_alert.incident
         alert_state = OpenAlert(status=open_alert.status, last_event_hash=open_alert.last_event_hash,
                                 incident_id=open_alert.incident_id,
                                 incident_status=alert_incident.status if alert_incident else None)
         if alert_incident is not None:
             incident = alert_incident
             if event.action is EventAction.RESOLVE:
-                other_open = session.execute(
-                    select(func.count()).select_from(Alert).where(
-                        Alert.incident_id == alert_incident.id, Alert.status != "resolved",
-                        Alert.id != open_alert.id)
-                ).scalar_one()
+                other_open = rows.other_open_alerts(session, alert_incident.id, open_alert.id)
     recent: list[datetime] = []
     if may_page and open_alert is None:
-        window_start = now - service.policy.flapping_window
-        recent = list(session.execute(
-            select(Alert.first_seen_at).where(Alert.service_id == service.id, Alert.dedup_key == event.dedup_key,
-                                              Alert.first_seen_at >= window_start)
-        ).scalars())
+        recent = rows.recent_fires(session, service.id, event.dedup_key, now - service.policy.flapping_window)
     state = OpenState(
         alert=alert_state,
         group_incident=OpenIncident(id=group_incident.id, ref=group_incident.ref, status=group_incident.status,
                                     severity=group_incident.severity) if group_incident else None,
         other_open_alerts=other_open, recent_fires=recent,
-        maintenance=_maintenance(session, service.id, now) if may_page else None,
+        maintenance=rows.maintenance(session, service.id, now) if may_page else None,
     )
     decision = decide(event, service.policy, state, now, severity=severity, severity_reason=severity_why,
                       suppressed_by=routed.suppressed_by)
     return Plan(event=event, service=service, decision=decision, tags=routed.tags, state=state,
-                open_alert=open_alert, incident=incident, routing=routed.explanation)
+                open_alert=open_alert, incident=incident, routing=routed.explanation, stages=config.stages)
 
 
 def outcome_of(plan: Plan, *, alert_id: str | None = None, incident_ref: str | None = None) -> Outcome:
@@ -173,7 +160,7 @@ def outcome_of(plan: Plan, *, alert_id: str | None = None, incident_ref: str | N
                    held_reason=d.held_reason, flapping=d.flapping, routing=plan.routing, reasons=d.reasons)
 
 
-def ingest(session: Session, integration: Integration, events: list[Event], now: datetime,
+def ingest(session: Session, integration: HasService, events: list[Event], now: datetime,
            raw: Any = None) -> list[Outcome]:
     config = snapshot.current(session)
     return [_write(session, plan_event(session, config, integration.service_id, event, now, lock=True),
@@ -186,82 +173,105 @@ def _alert_payload(plan: Plan) -> dict[str, Any]:
             "format": e.format}
 
 
-def _write(session: Session, plan: Plan, integration: Integration, now: datetime, raw: Any) -> Outcome:
+def _write(session: Session, plan: Plan, integration: HasService, now: datetime, raw: Any) -> Outcome:
     d, e = plan.decision, plan.event
-    alert = plan.open_alert
     if d.alert_op is AlertOp.DROP:
         return outcome_of(plan)
-    stored_payload = excerpt(raw)  # serialised once; kept on the alert and in its history
-    if d.alert_op is AlertOp.CREATE:
-        alert = Alert(service_id=plan.service.id, integration_id=integration.id, format=e.format,
-                      dedup_key=e.dedup_key, group_key=d.group_key, status="triggered", severity=d.severity,
-                      source_severity=e.source_severity, summary=e.summary, source=e.source, labels=e.labels,
-                      annotations=e.annotations, links=e.links, details=e.details, tags=list(plan.tags),
-                      last_payload=stored_payload, last_event_hash=e.content_hash(), event_count=1,
-                      first_seen_at=now, last_seen_at=now, flapping=d.flapping, held_reason=d.held_reason)
-        session.add(alert)
-        session.flush()
-    assert alert is not None
-    if d.alert_op is not AlertOp.CREATE:
-        alert.last_seen_at = now
-        if d.alert_op is not AlertOp.DUPLICATE:
-            alert.event_count += 1
-            alert.last_event_hash = e.content_hash()
-            alert.last_payload = stored_payload
-            if e.summary:
-                alert.summary, alert.labels, alert.annotations = e.summary, e.labels, e.annotations
-            if e.action.value == "trigger":
-                alert.severity, alert.details, alert.links = d.severity, e.details, e.links
-        if d.alert_op is AlertOp.ACKNOWLEDGE:
-            alert.status, alert.acknowledged_at = "acknowledged", now
-        elif d.alert_op is AlertOp.RESOLVE:
-            alert.status, alert.resolved_at = "resolved", now
-    session.add(AlertEvent(alert_id=alert.id, action=e.action.value if d.alert_op is not AlertOp.DUPLICATE
-                           else "duplicate", outcome="; ".join(d.reasons)[:300], received_at=now,
-                           payload=stored_payload))
-    incident = _apply_incident(session, plan, alert, now)
-    if d.held_reason and d.alert_op in (AlertOp.CREATE, AlertOp.UPDATE):
-        alert.held_reason = d.held_reason
-    return outcome_of(plan, alert_id=alert.id, incident_ref=incident.ref if incident else None)
-
-
-def _apply_incident(session: Session, plan: Plan, alert: Alert, now: datetime) -> Incident | None:
-    d = plan.decision
-    payload = _alert_payload(plan) | {"alert_id": alert.id}
+    stored_payload = JsonText(*excerpt_with_json(raw))  # serialised once; kept on the alert and in its history
+    payload = _alert_payload(plan)
+    alert = plan.open_alert
+    alert_id = alert.id if alert is not None else new_id()
+    payload["alert_id"] = alert_id
+    incident_ref: str | None = None
+    # Where the alert belongs after this event: a new incident is inserted first, so the alert row
+    # can point at it when it is written.
+    incident_id = alert.incident_id if alert is not None else None
+    held_reason = d.held_reason
     if d.incident_op is IncidentOp.OPEN:
-        incident = open_from_alert(session, service_id=plan.service.id, team_id=plan.service.team_id,
-                                   title=plan.event.summary or plan.event.dedup_key, severity=d.severity,
-                                   group_key=d.group_key, tags=list(plan.tags), now=now, alert=payload)
-        alert.incident_id, alert.held_reason = incident.id, None
-        append_event(session, incident, "alert_attached", None, payload, now)
-        return incident
-    if plan.incident is None:
+        opened = incident_rows.open_incident(
+            session, service_id=plan.service.id, team_id=plan.service.team_id, title=e.summary or e.dedup_key,
+            severity=d.severity, group_key=d.group_key, tags=list(plan.tags), stages=plan.stages, now=now,
+            alert=payload)
+        incident_id, incident_ref, held_reason = opened.id, opened.ref, None
+    elif d.incident_op is IncidentOp.JOIN and plan.incident is not None:
+        incident_id, held_reason = plan.incident.id, None
+    if alert is None:
+        rows.insert_alert(session, {
+            "id": alert_id, "service_id": plan.service.id, "integration_id": integration.id, "format": e.format,
+            "dedup_key": e.dedup_key, "group_key": d.group_key, "status": "triggered", "severity": d.severity,
+            "source_severity": e.source_severity, "summary": e.summary, "source": e.source, "labels": e.labels,
+            "annotations": e.annotations, "links": e.links, "details": e.details, "tags": list(plan.tags),
+            "last_payload": stored_payload, "last_event_hash": e.content_hash(), "event_count": 1,
+            "first_seen_at": now, "last_seen_at": now, "incident_id": incident_id, "flapping": d.flapping,
+            "held_reason": held_reason})
+    else:
+        rows.update_alert(session, alert.id, _alert_changes(plan, stored_payload, incident_id, held_reason, now))
+    rows.add_history(session, alert_id, e.action.value if d.alert_op is not AlertOp.DUPLICATE else "duplicate",
+                     "; ".join(d.reasons), now, stored_payload)
+    ref = _apply_incident(session, plan, payload, incident_id, now)
+    return outcome_of(plan, alert_id=alert_id, incident_ref=incident_ref or ref)
+
+
+def _alert_changes(plan: Plan, stored_payload: Any, incident_id: str | None, held_reason: str | None,
+                   now: datetime) -> dict[str, Any]:
+    d, e, alert = plan.decision, plan.event, plan.open_alert
+    assert alert is not None
+    changes: dict[str, Any] = {"last_seen_at": now}
+    if d.alert_op is not AlertOp.DUPLICATE:
+        changes |= {"event_count": alert.event_count + 1, "last_event_hash": e.content_hash(),
+                    "last_payload": stored_payload}
+        if e.summary:
+            changes |= {"summary": e.summary, "labels": e.labels, "annotations": e.annotations}
+        if e.action is EventAction.TRIGGER:
+            changes |= {"severity": d.severity, "details": e.details, "links": e.links}
+    if d.alert_op is AlertOp.ACKNOWLEDGE:
+        changes |= {"status": "acknowledged", "acknowledged_at": now}
+    elif d.alert_op is AlertOp.RESOLVE:
+        changes |= {"status": "resolved", "resolved_at": now}
+    if incident_id != alert.incident_id:
+        changes |= {"incident_id": incident_id, "held_reason": None}
+    elif held_reason and d.alert_op is AlertOp.UPDATE:
+        changes["held_reason"] = held_reason
+    return changes
+
+
+def _apply_incident(session: Session, plan: Plan, payload: dict[str, Any], alert_incident_id: str | None,
+                    now: datetime) -> str | None:
+    """Record the event on the incident the alert belongs to; the incident's ref, if any."""
+    d = plan.decision
+    if d.incident_op is IncidentOp.OPEN:
+        assert alert_incident_id is not None
+        rows.add_timeline(session, alert_incident_id, "alert_attached", payload, now)
         return None
     incident = plan.incident
+    if incident is None:
+        return None
     if d.incident_op is IncidentOp.JOIN:
-        alert.incident_id, alert.held_reason = incident.id, None
-        append_event(session, incident, "alert_attached", None, payload | {"flapping": d.flapping}, now)
+        rows.add_timeline(session, incident.id, "alert_attached", payload | {"flapping": d.flapping}, now)
+        severity = incident.severity
         if d.raise_incident_severity:
-            append_event(session, incident, "severity_changed", None, {
+            rows.add_timeline(session, incident.id, "severity_changed", {
                 "from": incident.severity, "to": d.severity, "reason": f"alert {plan.event.dedup_key} is {d.severity}"},
                 now)
-            incident.severity = d.severity
-        incident.updated_at, incident.version = now, incident.version + 1
-    elif d.alert_op is AlertOp.UPDATE and alert.incident_id == incident.id:
-        append_event(session, incident, "alert_refired", None, payload, now)
+            severity = d.severity
+        rows.join_incident(session, incident.id, severity, now)
+    elif d.alert_op is AlertOp.UPDATE and alert_incident_id == incident.id:
+        rows.add_timeline(session, incident.id, "alert_refired", payload, now)
     elif d.incident_op is IncidentOp.ACKNOWLEDGE:
-        apply_transition(session, incident, Action.ACKNOWLEDGE, None, now,
-                         {"via": plan.event.format, "alert": plan.event.dedup_key})
-    elif d.alert_op is AlertOp.RESOLVE and alert.incident_id == incident.id:
-        append_event(session, incident, "alert_resolved", None, payload, now)
+        incident_rows.transition(session, incident, Action.ACKNOWLEDGE, plan.stages, now,
+                                 {"via": plan.event.format, "alert": plan.event.dedup_key},
+                                 service_id=plan.service.id, group_key=d.group_key)
+    elif d.alert_op is AlertOp.RESOLVE and alert_incident_id == incident.id:
+        rows.add_timeline(session, incident.id, "alert_resolved", payload, now)
         if d.incident_op is IncidentOp.RESOLVE:
-            apply_transition(session, incident, Action.RESOLVE, None, now,
-                             {"resolution": "all alerts resolved", "automatic": True})
+            incident_rows.transition(session, incident, Action.RESOLVE, plan.stages, now,
+                                     {"resolution": "all alerts resolved", "automatic": True},
+                                     service_id=plan.service.id, group_key=d.group_key)
         elif d.incident_op is IncidentOp.HOLD:
-            append_event(session, incident, "note_added", None, {
+            rows.add_timeline(session, incident.id, "note_added", {
                 "text": f"All alerts resolved; {plan.service.name} does not auto-resolve, so a person must "
                         "confirm recovery and resolve."}, now)
-    return incident
+    return incident.ref
 
 
 def prune_history(session: Session, now: datetime) -> int:

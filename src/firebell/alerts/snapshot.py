@@ -11,13 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.models import RoutingRule
+from firebell.alerts.keys import hash_key
+from firebell.alerts.models import Integration, RoutingRule
 from firebell.alerts.settings import DEFAULT_FLAPPING_MAX_REFIRES, DEFAULT_FLAPPING_WINDOW_S
 from firebell.core.ingest import ServicePolicy, SeverityRule
 from firebell.core.matchers import parse_all
 from firebell.core.routing import Rule
-from firebell.incidents.reference import severity_levels
+from firebell.incidents.reference import severity_levels, vocabulary
 from firebell.org.models import Organisation, Service
+from firebell.store.rawsql import Statement, raw
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,28 @@ class ServiceInfo:
 
 
 @dataclass(frozen=True)
+class IntegrationInfo:
+    id: str
+    service_id: str
+    name: str
+    type: str
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class IngestConfig:
     version: int
     levels: tuple[str, ...]
+    stages: tuple[str, ...]  # lifecycle stages in order: alert-opened incidents start in the first
     services_by_id: dict[str, ServiceInfo]
     services_by_name: dict[str, ServiceInfo]
     rules: tuple[Rule, ...]
+    integrations_by_key_hash: dict[str, IntegrationInfo]
+
+    def integration(self, key: str, types: tuple[str, ...]) -> IntegrationInfo | None:
+        """The live integration whose key this is, if it is of one of `types`."""
+        found = self.integrations_by_key_hash.get(hash_key(key)) if key else None
+        return found if found is not None and found.type in types else None
 
 
 def _policy(service: Service, levels: tuple[str, ...]) -> ServicePolicy:
@@ -61,7 +79,12 @@ def _build(session: Session, version: int) -> IngestConfig:
     services = session.execute(select(Service).where(Service.archived_at.is_(None))).scalars().all()
     infos = [ServiceInfo(id=s.id, name=s.name, team_id=s.team_id, policy=_policy(s, levels)) for s in services]
     rules = session.execute(select(RoutingRule).order_by(RoutingRule.position)).scalars().all()
+    integrations = session.execute(select(Integration).where(Integration.archived_at.is_(None))).scalars().all()
     return IngestConfig(
+        stages=tuple(vocabulary(session).stages),
+        integrations_by_key_hash={i.key_hash: IntegrationInfo(id=i.id, service_id=i.service_id, name=i.name,
+                                                              type=i.type, settings=dict(i.settings or {}))
+                                  for i in integrations},
         version=version, levels=levels, services_by_id={i.id: i for i in infos},
         services_by_name={i.name: i for i in infos},
         rules=tuple(Rule(name=r.name, matchers=tuple(parse_all(r.matchers)),
@@ -72,17 +95,31 @@ def _build(session: Session, version: int) -> IngestConfig:
 
 
 _lock = threading.Lock()
+_SESSION_KEY = "ingest_config"
+_VERSION = Statement("SELECT config_version FROM organisations WHERE id = 1")
 _cache: dict[str, IngestConfig] = {}
 
 
 def current(session: Session) -> IngestConfig:
-    """The configuration for this database, rebuilt when a config apply bumped the version."""
-    version = session.execute(select(Organisation.config_version).where(Organisation.id == 1)).scalar() or 0
+    """The configuration for this database, rebuilt when a config apply bumped the version. Read
+    once per transaction: a batch of events is decided against one version."""
+    in_transaction = session.info.get(_SESSION_KEY)
+    if in_transaction is not None and in_transaction[0] is session.get_transaction():
+        return in_transaction[1]  # type: ignore[no-any-return]
+    row = raw(session).one(_VERSION, {})
+    version = int(row[0] or 0) if row else 0
     key = str(session.get_bind().engine.url)
     cached = _cache.get(key)
-    if cached is not None and cached.version == version:
-        return cached
-    built = _build(session, version)
-    with _lock:
-        _cache[key] = built
-    return built
+    if cached is None or cached.version != version:
+        cached = _build(session, version)
+        with _lock:
+            _cache[key] = cached
+    session.info[_SESSION_KEY] = (session.get_transaction(), cached)
+    return cached
+
+
+def bump_version(session: Session) -> None:
+    """Tell every process's cache that ingestion configuration (or an integration key) changed."""
+    org = session.get(Organisation, 1)
+    if org is not None:
+        org.config_version = (org.config_version or 0) + 1

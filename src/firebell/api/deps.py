@@ -15,12 +15,14 @@ from firebell.store.uow import Database
 Clock = Callable[[], datetime]
 
 
-def get_db(request: Request) -> Database:
+# Plain lookups are async so FastAPI calls them inline; a sync dependency costs a threadpool hop
+# per request, which the ingestion endpoints feel.
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 

@@ -37,13 +37,31 @@ def _apply_config(db: Database, path: Path) -> None:
         out.print(f"key for {name} (shown once): {key}", highlight=False)
 
 
-def _run(db: Database, host: str, port: int, log_level: str = "info") -> None:
+def _run(db: Database, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
     from firebell.app import create_app
 
-    uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level=log_level,
-                access_log=log_level in ("debug", "info"))
+    access_log = log_level in ("debug", "info")
+    if workers <= 1:
+        uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level=log_level,
+                    access_log=access_log)
+        return
+    # Several processes serve HTTP (ingestion is CPU-bound and one Python process uses one core);
+    # the engine runs once, here in the supervising process, so timers fire exactly once.
+    import os
+
+    from firebell.app import system_clock
+    from firebell.engine.loop import EngineLoop
+
+    os.environ["FIREBELL_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
+    engine = EngineLoop(db, system_clock)
+    engine.start()
+    try:
+        uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_level=log_level, access_log=access_log)
+    finally:
+        engine.stop()
 
 
 def serve(
@@ -51,13 +69,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     config: Annotated[Path | None, typer.Option(help="Config tree to apply before serving")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info (with access log), warning, error")] = "info",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="HTTP worker processes (the engine runs once)")] = 1,
     database_url: DbUrl = None,
 ) -> None:
     """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
     db = open_database(database_url)
     if config is not None:
         _apply_config(db, config)
-    _run(db, host, port, log_level)
+    _run(db, host, port, log_level, workers)
 
 
 def example_config() -> Path:

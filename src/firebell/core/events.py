@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -40,18 +41,29 @@ class AlertEvent:
                       "@format": self.format, "@dedup_key": self.dedup_key, "@action": self.action.value})
         return attrs
 
-    def content_hash(self) -> str:
-        """Identity of the event's content, to recognise a retried delivery of the same event."""
+    @functools.cached_property
+    def _hash(self) -> str:
+        """Identity of the event's content (computed once: dedup and the stored row both use it)."""
         body = json.dumps([self.format, self.action.value, self.dedup_key, self.summary, self.source,
                            self.source_severity, self.labels, self.annotations, self.links, self.details,
                            self.occurred_at.isoformat() if self.occurred_at else None],
                           sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(body.encode()).hexdigest()
 
+    def content_hash(self) -> str:
+        """Identity of the event's content, to recognise a retried delivery of the same event."""
+        return self._hash
+
 
 def excerpt(payload: Any, limit: int = 16_384) -> Any:
     """The payload itself when small, else a truncated string of it: history stays bounded."""
+    return excerpt_with_json(payload, limit)[0]
+
+
+def excerpt_with_json(payload: Any, limit: int = 16_384) -> tuple[Any, str]:
+    """`excerpt` and its JSON text, so a store that keeps JSON as text need not serialise it again."""
     text = json.dumps(payload, default=str, separators=(",", ":"))
     if len(text) <= limit:
-        return payload
-    return {"truncated": True, "size": len(text), "head": text[:limit]}
+        return payload, text
+    head = {"truncated": True, "size": len(text), "head": text[:limit]}
+    return head, json.dumps(head, separators=(",", ":"))

@@ -9,6 +9,8 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from firebell.store.batch import GroupCommit
+
 
 class Database:
     """Holds the engine and hands out units of work."""
@@ -22,6 +24,14 @@ class Database:
         # database lock under busy_timeout, where an unlucky thread can lose for seconds; other
         # processes still wait on the database lock itself.
         self._sqlite_writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._group_commit: GroupCommit | None = None
+
+    @property
+    def group_commit(self) -> GroupCommit:
+        """This process's batching writer for high-rate small writes (ingestion)."""
+        if self._group_commit is None:
+            self._group_commit = GroupCommit(self, inline=self.dialect == "sqlite")
+        return self._group_commit
 
     @property
     def dialect(self) -> str:
@@ -44,4 +54,6 @@ class Database:
                 raise
 
     def dispose(self) -> None:
+        if self._group_commit is not None:
+            self._group_commit.close()
         self.engine.dispose()

@@ -1,0 +1,96 @@
+"""Incident changes made by ingestion, as driver-level statements (see store/rawsql.py).
+
+These are the alert-driven counterparts of `incidents.service.open_from_alert` and
+`apply_transition`: the same pure decisions (`core.lifecycle`), the same rows and timeline events,
+without the ORM's per-object cost, which dominated ingestion when an alert opened or closed an
+incident. Escalation state must not hang off either path: the engine fences on `incidents.version`,
+which both bump.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from firebell.alerts.rows import IncidentRow, add_timeline
+from firebell.core import lifecycle
+from firebell.core.lifecycle import Action, Status
+from firebell.errors import Conflict
+from firebell.store.base import new_id
+from firebell.store.locks import group_lock
+from firebell.store.rawsql import Statement, raw
+
+MAX_TITLE = 500
+
+_NEXT_NUMBER = Statement("UPDATE organisations SET incident_seq = incident_seq + 1 WHERE id = 1 RETURNING incident_seq")
+_INSERT_INCIDENT = Statement("""
+    INSERT INTO incidents (id, number, title, summary, impact, severity, status, stage, private, source,
+                           origin_service_id, group_key, tags, team_id, declared_by_id, declared_at, updated_at,
+                           version)
+    VALUES (:id, :number, :title, '', '', :severity, 'triggered', :stage, :private, 'alert',
+            :service_id, :group_key, :tags, :team_id, NULL, :now, :now, 1)""")
+_INSERT_SERVICE = Statement(
+    "INSERT INTO incident_services (incident_id, service_id) VALUES (:incident_id, :service_id)")
+_ALERTS_BY_INCIDENT = {
+    "acknowledged": Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
+                                 WHERE incident_id = :id AND status = 'triggered'"""),
+    "resolved": Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
+                             WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
+}
+_STAMP = {Action.ACKNOWLEDGE: "acknowledged_at", Action.RESOLVE: "resolved_at"}
+_EVENT = {Action.ACKNOWLEDGE: "acknowledged", Action.RESOLVE: "resolved"}
+_transition_statements: dict[tuple[str, bool], Statement] = {}
+
+
+def open_incident(session: Session, *, service_id: str, team_id: str, title: str, severity: str, group_key: str,
+                  tags: list[str], stages: tuple[str, ...], now: datetime, alert: dict[str, Any]) -> IncidentRow:
+    """An incident opened by an alert: owned by the service's team, declared by Firebell."""
+    if not stages:
+        raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
+    db = raw(session)
+    row = db.one(_NEXT_NUMBER, {})
+    if row is None:
+        raise Conflict("no organisation is configured yet; run `firebell config apply` first")
+    incident = IncidentRow(id=new_id(), number=int(row[0]), status=Status.TRIGGERED.value, severity=severity,
+                           stage=stages[0])
+    title, tags = title[:MAX_TITLE], sorted(set(tags))
+    db.run(_INSERT_INCIDENT, {"id": incident.id, "number": incident.number, "title": title, "severity": severity,
+                              "stage": incident.stage, "private": False, "service_id": service_id,
+                              "group_key": group_key, "tags": db.json(tags), "team_id": team_id, "now": db.ts(now)})
+    db.run(_INSERT_SERVICE, {"incident_id": incident.id, "service_id": service_id})
+    add_timeline(session, incident.id, "declared", {
+        "title": title, "severity": severity, "source": "alert", "group_key": group_key, "alert": alert,
+        "stage": incident.stage, "tags": tags}, now)
+    return incident
+
+
+def transition(session: Session, incident: IncidentRow, action: Action, stages: tuple[str, ...], now: datetime,
+               payload: dict[str, Any], *, service_id: str, group_key: str) -> None:
+    """Acknowledge or resolve on Firebell's own account (Conflict when the state machine says no),
+    carrying the change to the incident's alerts and moving the stage, as a person's would."""
+    new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
+    if action is Action.RESOLVE:
+        group_lock(session, service_id, group_key)  # no alert may join between this and the commit
+    next_stage = lifecycle.stage_after(action, list(stages), incident.stage)
+    stamp = _STAMP[action]
+    key = (stamp, next_stage is not None)
+    statement = _transition_statements.get(key)
+    if statement is None:
+        stage_sql = ", stage = :stage" if next_stage is not None else ""
+        statement = Statement(f"UPDATE incidents SET status = :status, {stamp} = :now{stage_sql}, updated_at = :now, "
+                              "version = version + 1 WHERE id = :id")
+        _transition_statements[key] = statement
+    db = raw(session)
+    params = {"id": incident.id, "status": new_status.value, "now": db.ts(now)}
+    if next_stage is not None:
+        params["stage"] = next_stage
+    db.run(statement, params)
+    db.run(_ALERTS_BY_INCIDENT[_EVENT[action]], {"id": incident.id, "now": db.ts(now)})
+    add_timeline(session, incident.id, _EVENT[action], payload, now)
+    if next_stage is not None:
+        add_timeline(session, incident.id, "stage_changed",
+                     {"from": incident.stage, "to": next_stage, "reason": _EVENT[action]}, now)
+        incident.stage = next_stage
+    incident.status = new_status.value

@@ -1,0 +1,217 @@
+"""The ingestion hot path's reads and writes, as driver-level statements (see store/rawsql.py).
+
+History rows (alert_events) and the timeline events ingestion appends are buffered per transaction
+and written with one executemany just before commit, or before any ORM work that could append a
+timeline event of its own, so the timeline keeps its order. Nothing ingestion decides on reads
+those buffered rows back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from firebell.store.base import new_id
+from firebell.store.rawsql import Raw, Statement, raw
+
+_WRITES_KEY = "ingest_writes"
+
+
+@dataclass
+class IncidentRow:
+    id: str
+    number: int
+    status: str
+    severity: str
+    stage: str
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number}"
+
+
+@dataclass
+class AlertRow:
+    id: str
+    status: str
+    severity: str
+    group_key: str
+    last_event_hash: str
+    incident_id: str | None
+    event_count: int
+    incident: IncidentRow | None
+
+
+_OPEN_ALERT = Statement("""
+    SELECT a.id, a.status, a.severity, a.group_key, a.last_event_hash, a.incident_id, a.event_count,
+           i.number, i.status, i.severity, i.stage
+    FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
+    WHERE a.service_id = :service_id AND a.dedup_key = :dedup_key AND a.status != 'resolved'""")
+_GROUP_INCIDENT = Statement("""
+    SELECT id, number, status, severity, stage FROM incidents
+    WHERE origin_service_id = :service_id AND group_key = :group_key AND status != 'resolved'
+    ORDER BY number DESC LIMIT 1""")
+_OTHER_OPEN = Statement("""
+    SELECT count(*) FROM alerts WHERE incident_id = :incident_id AND status != 'resolved' AND id != :alert_id""")
+_RECENT_FIRES = Statement("""
+    SELECT first_seen_at FROM alerts
+    WHERE service_id = :service_id AND dedup_key = :dedup_key AND first_seen_at >= :since""")
+_MAINTENANCE = Statement("""
+    SELECT name, reason, ends_at FROM maintenance_windows
+    WHERE service_id = :service_id AND starts_at <= :now AND ends_at > :now AND ended_at IS NULL
+    ORDER BY ends_at DESC LIMIT 1""")
+_ALERT_COLUMNS = ("id", "service_id", "integration_id", "format", "dedup_key", "group_key", "status", "severity",
+                  "source_severity", "summary", "source", "labels", "annotations", "links", "details", "tags",
+                  "last_payload", "last_event_hash", "event_count", "first_seen_at", "last_seen_at",
+                  "incident_id", "flapping", "held_reason")
+_INSERT_ALERT = Statement(f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
+                          f"VALUES ({', '.join(':' + c for c in _ALERT_COLUMNS)})")
+_INSERT_HISTORY = Statement("""
+    INSERT INTO alert_events (alert_id, action, outcome, received_at, payload)
+    VALUES (:alert_id, :action, :outcome, :received_at, :payload)""")
+_INSERT_TIMELINE = Statement("""
+    INSERT INTO timeline_events (incident_id, type, actor_id, actor, payload, occurred_at, recorded_at)
+    VALUES (:incident_id, :type, NULL, 'firebell', :payload, :at, :at)""")
+_JOIN_INCIDENT = Statement("""
+    UPDATE incidents SET severity = :severity, updated_at = :now, version = version + 1 WHERE id = :id""")
+_JSON_COLUMNS = frozenset({"labels", "annotations", "links", "details", "tags", "last_payload"})
+_TS_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "acknowledged_at", "resolved_at"})
+_updates: dict[tuple[str, ...], Statement] = {}
+
+
+def _incident(row: tuple[Any, ...], offset: int, incident_id: str | None) -> IncidentRow | None:
+    if incident_id is None or row[offset] is None:
+        return None
+    return IncidentRow(id=incident_id, number=int(row[offset]), status=row[offset + 1], severity=row[offset + 2],
+                       stage=row[offset + 3])
+
+
+def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | None:
+    row = raw(session).one(_OPEN_ALERT, {"service_id": service_id, "dedup_key": dedup_key})
+    if row is None:
+        return None
+    return AlertRow(id=row[0], status=row[1], severity=row[2], group_key=row[3], last_event_hash=row[4],
+                    incident_id=row[5], event_count=int(row[6]), incident=_incident(row, 7, row[5]))
+
+
+def group_incident(session: Session, service_id: str, group_key: str) -> IncidentRow | None:
+    row = raw(session).one(_GROUP_INCIDENT, {"service_id": service_id, "group_key": group_key})
+    return IncidentRow(id=row[0], number=int(row[1]), status=row[2], severity=row[3], stage=row[4]) if row else None
+
+
+def other_open_alerts(session: Session, incident_id: str, alert_id: str) -> int:
+    row = raw(session).one(_OTHER_OPEN, {"incident_id": incident_id, "alert_id": alert_id})
+    return int(row[0]) if row else 0
+
+
+def recent_fires(session: Session, service_id: str, dedup_key: str, since: datetime) -> list[datetime]:
+    db = raw(session)
+    rows = db.rows(_RECENT_FIRES, {"service_id": service_id, "dedup_key": dedup_key, "since": db.ts(since)})
+    return [t for (value,) in rows if (t := db.read_ts(value)) is not None]
+
+
+def maintenance(session: Session, service_id: str, now: datetime) -> str | None:
+    db = raw(session)
+    row = db.one(_MAINTENANCE, {"service_id": service_id, "now": db.ts(now)})
+    if row is None:
+        return None
+    name, reason, ends_at = row
+    label = name or reason or "ad hoc"
+    return f"window {label!r} until {db.read_ts(ends_at):%Y-%m-%d %H:%M} UTC"
+
+
+def _adapt(db: Raw, values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for key, value in values.items():
+        if key in _JSON_COLUMNS:
+            out[key] = db.json(value)
+        elif key in _TS_COLUMNS:
+            out[key] = db.ts(value)
+    return out
+
+
+def insert_alert(session: Session, values: dict[str, Any]) -> str:
+    values = {"id": new_id()} | values
+    missing = set(_ALERT_COLUMNS) - set(values)
+    if missing:
+        raise ValueError(f"alert insert without {sorted(missing)}")
+    db = raw(session)
+    db.run(_INSERT_ALERT, _adapt(db, values))
+    return str(values["id"])
+
+
+def update_alert(session: Session, alert_id: str, changes: dict[str, Any]) -> None:
+    if not changes:
+        return
+    columns = tuple(sorted(changes))
+    statement = _updates.get(columns)
+    if statement is None:
+        statement = Statement(f"UPDATE alerts SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :alert_id")
+        _updates[columns] = statement
+    db = raw(session)
+    db.run(statement, _adapt(db, changes) | {"alert_id": alert_id})
+
+
+def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
+    db = raw(session)
+    db.run(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
+
+
+@dataclass
+class Writes:
+    """History and timeline rows waiting for the transaction's single executemany."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, session: Session) -> None:
+        if not (self.history or self.timeline):
+            return
+        db = raw(session)
+        db.run_many(_INSERT_HISTORY, [{**h, "received_at": db.ts(h["received_at"]), "payload": db.json(h["payload"])}
+                                      for h in self.history])
+        db.run_many(_INSERT_TIMELINE, [{**t, "at": db.ts(t["at"]), "payload": db.json(t["payload"])}
+                                       for t in self.timeline])
+        self.history.clear()
+        self.timeline.clear()
+
+
+def writes(session: Session) -> Writes:
+    found = session.info.get(_WRITES_KEY)
+    if found is None:
+        found = session.info[_WRITES_KEY] = Writes()
+    assert isinstance(found, Writes)
+    return found
+
+
+def add_history(session: Session, alert_id: str, action: str, outcome: str, at: datetime, payload: Any) -> None:
+    writes(session).history.append({"alert_id": alert_id, "action": action, "outcome": outcome[:300],
+                                    "received_at": at, "payload": payload})
+
+
+def add_timeline(session: Session, incident_id: str, type_: str, payload: dict[str, Any], at: datetime) -> None:
+    writes(session).timeline.append({"incident_id": incident_id, "type": type_, "payload": payload, "at": at})
+
+
+def flush_before_orm(session: Session) -> None:
+    """Write buffered rows now: ORM work that follows may append timeline events that must come after."""
+    found = session.info.get(_WRITES_KEY)
+    if found is not None:
+        found.flush(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _flush_on_commit(session: Session) -> None:
+    flush_before_orm(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, _previous: Any) -> None:
+    found = session.info.get(_WRITES_KEY)
+    if found is not None:
+        found.history.clear()
+        found.timeline.clear()

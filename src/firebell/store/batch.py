@@ -1,0 +1,164 @@
+"""Group commit: many requests' writes in one transaction, each answered only after it commits.
+
+Ingestion receives many small events at once. Committing each alone costs a transaction (and, on
+SQLite, the one write lock) per event; here whatever work has queued up runs in one unit of work and
+commits once. If anything in the batch fails, the whole transaction is rolled back and each piece of
+work runs again on its own, so one bad event or a lost race never costs another request its write,
+and no request hears "done" before its commit.
+
+Where the batch runs depends on the store. PostgreSQL: on a writer thread, because each statement
+is a network round trip during which the event loop can read the next requests. SQLite: inline on
+the event loop, because the database is in-process and the work is pure CPU under one GIL; a thread
+would only add hand-offs (measured: 1,070 against 790 events/s). The price on SQLite is that while
+another process holds the database's write lock, this server's event loop waits with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from firebell.store.uow import Database
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_BATCH = 256
+RETRIES = 3
+
+
+def run_alone(db: Database, work: Callable[[Session], T]) -> T:
+    """One unit of work, retried when a concurrent writer won a race on a unique index or the
+    database was briefly busy; the retry sees the winner's row."""
+    for attempt in range(RETRIES):
+        try:
+            with db.unit_of_work() as session:
+                return work(session)
+        except (IntegrityError, OperationalError):
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Job:
+    work: Callable[[Session], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in results:
+        if future.cancelled():
+            continue  # the client went away; its write stands
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+class GroupCommit:
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH, *, inline: bool = False) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._inline = inline
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Job]] = {}  # inline: per event loop
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0
+        self.fallbacks = 0
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` in the next batch's transaction; its result once that has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if self._inline:
+            pending = self._pending.setdefault(loop, [])
+            pending.append(_Job(work, loop, future))
+            if len(pending) == 1:  # the first of a batch schedules it, after what is ready now
+                loop.call_soon(self._run_pending, loop)
+            return await future
+        self._ensure_started()
+        self._queue.put(_Job(work, loop, future))
+        return await future
+
+    def _run_pending(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = self._pending.pop(loop, [])
+        batch, rest = pending[: self._max_batch], pending[self._max_batch:]
+        if rest:
+            self._pending[loop] = rest
+            loop.call_soon(self._run_pending, loop)
+        self._run(batch)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="firebell-group-commit", daemon=True)
+                self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(job)
+            self._run(batch)
+
+    def _run(self, batch: list[_Job]) -> None:
+        results: list[tuple[_Job, bool, Any]]
+        try:
+            with self._db.unit_of_work() as session:
+                values = [job.work(session) for job in batch]
+            results = [(job, True, value) for job, value in zip(batch, values, strict=True)]
+            self.batches += 1
+        except Exception:  # any failure: every job again, alone
+            if len(batch) == 1:
+                results = [self._alone(batch[0])]
+            else:
+                self.fallbacks += 1
+                log.debug("batch of %d failed; running each alone", len(batch), exc_info=True)
+                results = [self._alone(job) for job in batch]
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+        for job, ok, value in results:
+            by_loop.setdefault(job.loop, []).append((job.future, ok, value))
+        for loop, settled in by_loop.items():
+            if self._inline:
+                _settle(settled)  # we are on that loop
+                continue
+            with contextlib.suppress(RuntimeError):  # that event loop has closed; nobody is waiting
+                loop.call_soon_threadsafe(_settle, settled)
+
+    def _alone(self, job: _Job) -> tuple[_Job, bool, Any]:
+        try:
+            return job, True, run_alone(self._db, job.work)
+        except Exception as exc:  # handed to the waiting request
+            return job, False, exc

@@ -1,0 +1,124 @@
+"""Driver-level statements for the few hot paths where SQLAlchemy's per-statement overhead is the
+cost (ingestion spends ~90% of its time there otherwise; see bench/README.md).
+
+Statements are written once with `:name` parameters and run on the session's own DBAPI connection,
+inside the caller's transaction, so they mix freely with ORM work in the same unit of work. Values
+are stored exactly as the ORM column types store them (UTC timestamps, JSON), so rows written here
+read back through the models unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+# SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
+# correctly as strings.
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class Statement:
+    """One SQL text with `:name` parameters, rendered once per driver parameter style."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = " ".join(sql.split())
+        self._pyformat = _PARAM.sub(r"%(\1)s", self.sql.replace("%", "%%"))
+
+    def for_dialect(self, dialect: str) -> str:
+        return self.sql if dialect == "sqlite" else self._pyformat
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A value with its JSON text already made (SQLite stores the text; PostgreSQL gets the value)."""
+
+    value: Any
+    text: str
+
+
+class Raw:
+    """The session's connection, seen through the DBAPI driver."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect.name
+        self._dbapi: Any = connection.connection.driver_connection
+        self._sqlite = self.dialect == "sqlite"
+        self._last_ts: datetime | None = None
+        self._last_text = ""
+        if not self._sqlite:
+            from psycopg.types.json import Jsonb
+
+            self._jsonb = Jsonb
+
+    def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(statement.for_dialect(self.dialect), params)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def one(self, statement: Statement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        found = self.rows(statement, params)
+        return found[0] if found else None
+
+    def run(self, statement: Statement, params: Mapping[str, Any]) -> int:
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(statement.for_dialect(self.dialect), params)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def run_many(self, statement: Statement, params: Iterable[Mapping[str, Any]]) -> None:
+        batch = list(params)
+        if not batch:
+            return
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.executemany(statement.for_dialect(self.dialect), batch)
+        finally:
+            cursor.close()
+
+    # Values in and out, as the ORM's column types store them.
+
+    def ts(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        if not self._sqlite:
+            return value
+        if value is not self._last_ts:  # one event stamps several rows with the same `now`
+            self._last_ts, self._last_text = value, value.astimezone(UTC).strftime(_SQLITE_TS)
+        return self._last_text
+
+    def json(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, JsonText):
+            return value.text if self._sqlite else self._jsonb(value.value)
+        return json.dumps(value) if self._sqlite else self._jsonb(value)
+
+    def read_ts(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        stamp: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def raw(session: Session) -> Raw:
+    """One Raw per session (the connection is the transaction's for its whole life)."""
+    found = session.info.get("raw")
+    if found is None or found._dbapi is not session.connection().connection.driver_connection:
+        found = Raw(session)
+        session.info["raw"] = found
+    return found
