@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -43,12 +44,18 @@ class Live:
 
 @pytest.fixture
 def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+    with serving(database_url, tmp_path) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Live]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
             "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1"}
-    server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG), *serve_args],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -127,3 +134,26 @@ def test_login_assess_and_scripting(live: Live) -> None:
     denied = subprocess.run([*FIREBELL, "incident", "declare", "x", "--severity", "P1", "--service", "api"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert denied.returncode == 1 and "HTTP 403" in denied.stderr
+
+
+def test_several_worker_processes_share_one_database_without_losing_or_doubling_an_alert(
+        database_url: str, tmp_path: Path) -> None:
+    """`serve --workers 2`: events spread over two processes still dedup and group as one server."""
+    import concurrent.futures
+
+    with serving(database_url, tmp_path, "--workers", "2", "--log-level", "warning") as live:
+        def send(i: int) -> int:
+            body = {"routing_key": "pdapikey0000000000000000000000aa", "event_action": "trigger",
+                    "dedup_key": f"w-{i % 10}", "payload": {"summary": f"worker test {i}", "source": "db1",
+                                                            "severity": "critical", "group": "workers"}}
+            return httpx.post(f"{live.url}/v2/enqueue", json=body, timeout=30).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(send, range(60)))
+        assert codes == [202] * 60
+        token = live.token("admin", "admin")
+        alerts = httpx.get(f"{live.url}/api/v1/alerts", params={"limit": 100},
+                           headers={"Authorization": f"Bearer {token}"}).json()
+    open_keys = sorted(a["dedup_key"] for a in alerts if a["status"] != "resolved")
+    assert open_keys == sorted(f"w-{i}" for i in range(10)), "an alert was lost or opened twice"
+    assert sum(a["event_count"] for a in alerts) == 60
