@@ -13,6 +13,7 @@ from sqlalchemy import text
 from firebell import __version__
 from firebell.alerts.api import router as alerts_router
 from firebell.alerts.endpoints import router as ingest_router
+from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
@@ -44,6 +45,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     )
     app.state.db = db
     app.state.clock = clock
+    app.add_middleware(HotRoutes)
     problems.install(app)
     app.include_router(ingest_router)  # first: routes are matched in order, and these take the load
     app.include_router(incidents_router)

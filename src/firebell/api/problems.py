@@ -28,6 +28,10 @@ def problem(status: int, detail: str, request: Request | None = None, **extra: A
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def status_for(exc: DecisionError) -> int:
+    return _STATUS.get(exc.kind, 422)
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "body"
@@ -36,7 +40,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DecisionError)
     async def _decision(request: Request, exc: DecisionError) -> JSONResponse:
-        return problem(_STATUS.get(exc.kind, 422), exc.message, request)
+        return problem(status_for(exc), exc.message, request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -40,6 +40,9 @@ def _size_pool(kwargs: dict[str, Any]) -> None:
     if kwargs.get("poolclass") is None and "isolation_level" not in kwargs:
         kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", POOL_SIZE)
+        # Reuse the most recently returned connection: its page cache (SQLite) or backend
+        # (PostgreSQL) is warm, where a FIFO pool hands out the coldest one every time.
+        kwargs.setdefault("pool_use_lifo", True)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

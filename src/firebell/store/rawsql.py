@@ -116,9 +116,12 @@ class Raw:
 
 
 def raw(session: Session) -> Raw:
-    """One Raw per session (the connection is the transaction's for its whole life)."""
+    """One Raw per transaction: the connection is the transaction's for its whole life, and asking
+    the session for it costs more than most of the statements run on it."""
+    transaction = session.get_transaction()
     found = session.info.get("raw")
-    if found is None or found._dbapi is not session.connection().connection.driver_connection:
-        found = Raw(session)
-        session.info["raw"] = found
-    return found
+    if transaction is not None and found is not None and found[0] is transaction:
+        return found[1]  # type: ignore[no-any-return]
+    made = Raw(session)  # starts the transaction if there was none
+    session.info["raw"] = (session.get_transaction(), made)
+    return made
