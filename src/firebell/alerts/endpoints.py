@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts import heartbeats, snapshot
 from firebell.alerts.models import ChangeEvent
-from firebell.alerts.service import Outcome, ingest
+from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.alerts.snapshot import IntegrationInfo
 from firebell.api.deps import DB, Now
 from firebell.core.events import AlertEvent
@@ -105,7 +105,10 @@ async def enqueue(request: Request) -> Response:
         return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
                             status_code=202)
 
-    return await db.group_commit.run(work)
+    def locks(session: Session) -> list[tuple[str, ...]]:
+        return lock_names(session, find_integration(session, routing_key, ("pagerduty",)), [event])
+
+    return await db.group_commit.run(work, locks)
 
 
 async def _in_thread(db: Database, work: Callable[[Session], Response]) -> Response:
@@ -190,7 +193,10 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
         return JSONResponse({"status": "accepted", "events": len(outcomes), "outcomes": _summaries(outcomes)},
                             status_code=202)
 
-    return await db.group_commit.run(work)
+    def locks(session: Session) -> list[tuple[str, ...]]:
+        return lock_names(session, find_integration(session, key or _bearer(request), (kind,)), events)
+
+    return await db.group_commit.run(work, locks)
 
 
 def _parse_am(body: Any, _integration: IntegrationInfo) -> list[AlertEvent]:

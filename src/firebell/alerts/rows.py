@@ -8,6 +8,7 @@ those buffered rows back.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
 
 _WRITES_KEY = "ingest_writes"
+_PREFETCH_KEY = "open_alerts"
 
 
 @dataclass
@@ -51,6 +53,13 @@ _OPEN_ALERT = Statement("""
            i.number, i.status, i.severity, i.stage
     FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
     WHERE a.service_id = :service_id AND a.dedup_key = :dedup_key AND a.status != 'resolved'""")
+_OPEN_ALERTS_COLUMNS = """
+    SELECT a.id, a.status, a.severity, a.group_key, a.last_event_hash, a.incident_id, a.event_count,
+           i.number, i.status, i.severity, i.stage, a.dedup_key
+    FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
+    WHERE a.service_id = :service_id AND a.status != 'resolved' AND """
+_OPEN_ALERTS_SQLITE = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key IN (SELECT value FROM json_each(:keys))")
+_OPEN_ALERTS_PG = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key = ANY(CAST(:keys AS text[]))")
 _GROUP_INCIDENT = Statement("""
     SELECT id, number, status, severity, stage FROM incidents
     WHERE origin_service_id = :service_id AND group_key = :group_key AND status != 'resolved'
@@ -90,12 +99,61 @@ def _incident(row: tuple[Any, ...], offset: int, incident_id: str | None) -> Inc
                        stage=row[offset + 3])
 
 
-def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | None:
-    row = raw(session).one(_OPEN_ALERT, {"service_id": service_id, "dedup_key": dedup_key})
-    if row is None:
-        return None
+def _alert(row: tuple[Any, ...]) -> AlertRow:
     return AlertRow(id=row[0], status=row[1], severity=row[2], group_key=row[3], last_event_hash=row[4],
                     incident_id=row[5], event_count=int(row[6]), incident=_incident(row, 7, row[5]))
+
+
+def expect_alerts(session: Session, keys: list[tuple[str, str]]) -> None:
+    """Announce (service id, dedup key) pairs this transaction will look up: the first lookup then
+    reads them all in one query (a batch of events costs one round trip, not one each). Call only
+    where the keys' locks are held before the first lookup, so what is read stays true."""
+    _prefetch(session)[0].update(keys)
+
+
+def _prefetch(session: Session) -> tuple[set[tuple[str, str]], dict[tuple[str, str], AlertRow | None]]:
+    transaction = session.get_transaction()
+    found = session.info.get(_PREFETCH_KEY)
+    if found is None or found[0] is not transaction:
+        found = session.info[_PREFETCH_KEY] = (transaction, set(), {})
+    return found[1], found[2]
+
+
+def _read_expected(session: Session, wanted: set[tuple[str, str]],
+                   known: dict[tuple[str, str], AlertRow | None]) -> None:
+    db = raw(session)
+    by_service: dict[str, list[str]] = {}
+    for service_id, dedup_key in wanted:
+        by_service.setdefault(service_id, []).append(dedup_key)
+    statement = _OPEN_ALERTS_SQLITE if db.dialect == "sqlite" else _OPEN_ALERTS_PG
+    for service_id, dedup_keys in by_service.items():
+        keys: Any = json.dumps(dedup_keys) if db.dialect == "sqlite" else dedup_keys
+        for key in dedup_keys:
+            known[(service_id, key)] = None
+        for row in db.rows(statement, {"service_id": service_id, "keys": keys}):
+            known[(service_id, row[-1])] = _alert(row)
+    wanted.clear()
+
+
+def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | None:
+    wanted, known = _prefetch(session)
+    if wanted:
+        _read_expected(session, wanted, known)
+    key = (service_id, dedup_key)
+    if key in known:
+        return known[key]
+    row = raw(session).one(_OPEN_ALERT, {"service_id": service_id, "dedup_key": dedup_key})
+    return _alert(row) if row is not None else None
+
+
+def forget(session: Session, key: tuple[str, str] | None = None) -> None:
+    """What this transaction changed is read from the database again next time: one alert (by
+    service id and dedup key), or everything when an incident-wide change touched many."""
+    known = _prefetch(session)[1]
+    if key is None:
+        known.clear()
+    else:
+        known.pop(key, None)
 
 
 def group_incident(session: Session, service_id: str, group_key: str) -> IncidentRow | None:
@@ -136,6 +194,7 @@ def _adapt(db: Raw, values: dict[str, Any]) -> dict[str, Any]:
 
 def insert_alert(session: Session, values: dict[str, Any]) -> str:
     values = {"id": new_id()} | values
+    forget(session, (values.get("service_id", ""), values.get("dedup_key", "")))
     missing = set(_ALERT_COLUMNS) - set(values)
     if missing:
         raise ValueError(f"alert insert without {sorted(missing)}")
@@ -144,7 +203,9 @@ def insert_alert(session: Session, values: dict[str, Any]) -> str:
     return str(values["id"])
 
 
-def update_alert(session: Session, alert_id: str, changes: dict[str, Any]) -> None:
+def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes: dict[str, Any]) -> None:
+    """Update the open alert `alert_id`, known to lookups as `key` (service id, dedup key)."""
+    forget(session, key)
     if not changes:
         return
     columns = tuple(sorted(changes))
@@ -157,6 +218,7 @@ def update_alert(session: Session, alert_id: str, changes: dict[str, Any]) -> No
 
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
+    forget(session)  # cached alerts carry their incident's severity
     db = raw(session)
     db.run(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
 

@@ -29,7 +29,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain postgresql:// would pick psycopg2, which we do not ship.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per checkout (measured on the ingestion path). After a
+    # database restart the first request to meet a dead connection fails (ingestion retries it),
+    # and SQLAlchemy then drops the whole pool.
+    kwargs.setdefault("pool_recycle", 1800)
     _size_pool(kwargs)
     return create_engine(url, **kwargs)
 

@@ -4,21 +4,59 @@ from __future__ import annotations
 
 import zlib
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from firebell.store.rawsql import Statement, raw
+
+_HELD = "advisory_locks_held"
+_LOCK_ONE = Statement("SELECT pg_advisory_xact_lock(:k)")
+# The subquery's order is the order the locks are taken in.
+_LOCK_SORTED = Statement("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(CAST(:keys AS bigint[])) "
+                         "AS t(k) ORDER BY k) AS sorted")
+
+
+def _key(parts: tuple[str, ...]) -> int:
+    return zlib.crc32("\x1f".join(parts).encode())
+
+
+def _held(session: Session) -> set[int]:
+    """Keys this transaction holds (advisory xact locks last until commit or rollback)."""
+    transaction = session.get_transaction()
+    found = session.info.get(_HELD)
+    if found is None or found[0] is not transaction:
+        found = session.info[_HELD] = (transaction, set())
+    held: set[int] = found[1]
+    return held
 
 
 def advisory_lock(session: Session, *parts: str) -> bool:
-    """Hold a lock named by `parts` until the transaction ends; True if a lock was taken (and so
-    may have waited for another transaction). PostgreSQL takes an advisory lock; SQLite needs none,
-    because its writers already hold the one database write lock."""
+    """Hold a lock named by `parts` until the transaction ends; True if it was taken just now (and
+    so may have waited for another transaction). PostgreSQL takes an advisory lock; SQLite needs
+    none, because its writers already hold the one database write lock."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    key = zlib.crc32("\x1f".join(parts).encode())
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    key = _key(parts)
+    held = _held(session)
+    if key in held:
+        return False
+    raw(session).run(_LOCK_ONE, {"k": key})
+    held.add(key)
     return True
+
+
+def lock_all(session: Session, names: list[tuple[str, ...]]) -> None:
+    """Take many locks in one round trip, in key order (so concurrent takers cannot deadlock)."""
+    if session.get_bind().dialect.name != "postgresql" or not names:
+        return
+    keys = sorted({_key(parts) for parts in names})
+    raw(session).rows(_LOCK_SORTED, {"keys": keys})
+    _held(session).update(keys)
+
+
+def group_lock_name(service_id: str, group_key: str) -> tuple[str, ...]:
+    return (service_id, "group", group_key)
 
 
 def group_lock(session: Session, service_id: str, group_key: str) -> bool:
     """Serialises everything that opens, joins or closes the incident of one alert group."""
-    return advisory_lock(session, service_id, "group", group_key)
+    return advisory_lock(session, *group_lock_name(service_id, group_key))

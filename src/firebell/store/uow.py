@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from firebell.store.batch import GroupCommit
 
+PG_WRITERS = 4
+
 
 class Database:
     """Holds the engine and hands out units of work."""
@@ -30,7 +32,9 @@ class Database:
     def group_commit(self) -> GroupCommit:
         """This process's batching writer for high-rate small writes (ingestion)."""
         if self._group_commit is None:
-            self._group_commit = GroupCommit(self, inline=self.dialect == "sqlite")
+            sqlite = self.dialect == "sqlite"
+            # PostgreSQL: several writers, so one batch's round trips overlap another's.
+            self._group_commit = GroupCommit(self, inline=sqlite, threads=1 if sqlite else PG_WRITERS)
         return self._group_commit
 
     @property
