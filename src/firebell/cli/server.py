@@ -69,7 +69,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     config: Annotated[Path | None, typer.Option(help="Config tree to apply before serving")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info (with access log), warning, error")] = "info",
-    workers: Annotated[int, typer.Option(min=1, max=64, help="HTTP worker processes (the engine runs once)")] = 1,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="HTTP worker processes, for PostgreSQL (on SQLite they fight over its write lock)")] = 1,
     database_url: DbUrl = None,
 ) -> None:
     """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
