@@ -2,9 +2,14 @@
 
 from firebell.alerts import models as alert_models
 from firebell.auth import models as auth_models
+from firebell.engine import models as engine_models
+from firebell.escalation import models as escalation_models
 from firebell.incidents import models as incident_models
+from firebell.notify import models as notify_models
+from firebell.oncall import models as oncall_models
 from firebell.org import models as org_models
 from firebell.severity import models as severity_models
 from firebell.store.base import Base
 
-__all__ = ["Base", "alert_models", "auth_models", "incident_models", "org_models", "severity_models"]
+__all__ = ["Base", "alert_models", "auth_models", "engine_models", "escalation_models", "incident_models",
+           "notify_models", "oncall_models", "org_models", "severity_models"]

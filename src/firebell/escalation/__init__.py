@@ -1,0 +1,1 @@
+"""Escalations: a frozen policy per incident, stepped by the engine from durable timers."""

@@ -1,0 +1,35 @@
+"""Escalation state: one row per incident, a durable timer the engine claims when it falls due."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from firebell.store.base import Base, JSONType, UTCDateTime, json_default_list
+
+
+class Escalation(Base):
+    """The policy (and triggers) frozen when the escalation started, where the ladder stands, and
+    when the engine must look again. `version` fences: every change (acknowledge, resolve,
+    reassign, manual escalate) bumps it, and the engine writes only if the version it read holds."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_next_due", "next_due_at"),
+                      Index("ix_escalations_triggers_due", "triggers_due_at"))
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    policy_name: Mapped[str] = mapped_column(String(100))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)  # core.escalation.snapshot_to_json
+    # active: the ladder runs; acknowledged: the ladder stopped, triggers may still fire;
+    # exhausted: the ladder ran out; stopped: the incident resolved (nothing more).
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    loop: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    triggers_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fired_triggers: Mapped[list[str]] = mapped_column(JSONType, default=json_default_list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,56 @@
+"""The notification outbox and used action-link nonces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from firebell.store.base import Base, JSONType, UTCDateTime, id_column
+
+
+class Notification(Base):
+    """One message to one contact method, written in the same transaction as the change that
+    caused it. The idempotency key (incident, level, loop, user, contact method) is unique, so a
+    step that runs twice cannot page twice; receivers that accept a key get it too.
+
+    States: pending -> sending (with `deadline_at`) -> sent | failed; a temporary failure goes back
+    to pending with `next_attempt_at` pushed out (backoff with jitter)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
+                      Index("ix_notifications_incident", "incident_id", "created_at"))
+    id: Mapped[str] = id_column()
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    target: Mapped[str] = mapped_column(String(200))  # what the policy named: schedule:primary, role:cto
+    channel: Mapped[str] = mapped_column(String(20))  # email, webhook, sms, voice, slack
+    address: Mapped[str] = mapped_column(String(500))  # copied: the contact method may change later
+    contact_position: Mapped[int] = mapped_column(Integer, default=0)  # which of the user's methods
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    loop: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="page")  # page, trigger, ticket, manual
+    message: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0)  # sends interrupted by a crash
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ActionTokenUse(Base):
+    """A used acknowledge/resolve link: its nonce may never act again."""
+
+    __tablename__ = "action_token_uses"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""On-call schedules: rotations, layers, overrides, and who is on call."""
