@@ -28,6 +28,16 @@ if ! have_alertmanager; then
   fi
 fi
 
+# The email tests make a throwaway TLS certificate with the openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    ssl_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
+    ssl_install 2>/dev/null || { apt-get update -qq && ssl_install; }
+  else
+    echo "openssl is missing: install the openssl package" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 echo "== ruff"; .venv/bin/ruff check src tests

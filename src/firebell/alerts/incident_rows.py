@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import IncidentRow, add_timeline, forget
 from firebell.core import lifecycle
+from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
 from firebell.errors import Conflict
+from firebell.escalation.service import start as start_escalation
 from firebell.store.base import new_id
 from firebell.store.locks import group_lock
 from firebell.store.rawsql import Statement, raw
@@ -45,7 +47,8 @@ _transition_statements: dict[tuple[str, bool], Statement] = {}
 
 
 def open_incident(session: Session, *, service_id: str, team_id: str, title: str, severity: str, group_key: str,
-                  tags: list[str], stages: tuple[str, ...], now: datetime, alert: dict[str, Any]) -> IncidentRow:
+                  tags: list[str], stages: tuple[str, ...], now: datetime, alert: dict[str, Any],
+                  escalation: dict[str, Any] | None = None) -> IncidentRow:
     """An incident opened by an alert: owned by the service's team, declared by Firebell."""
     if not stages:
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
@@ -63,6 +66,10 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     add_timeline(session, incident.id, "declared", {
         "title": title, "severity": severity, "source": "alert", "group_key": group_key, "alert": alert,
         "stage": incident.stage, "tags": tags}, now)
+    if escalation is not None:  # the service's policy for this severity, frozen into the incident
+        start_escalation(session, incident.id, escalation, IncidentFacts(
+            severity=severity, status=Status.TRIGGERED.value, declared_at=now, acknowledged_at=None,
+            last_update_at=None, tags=frozenset(tags)), now)
     return incident
 
 

@@ -213,7 +213,7 @@ def _write(session: Session, plan: Plan, integration: HasService, now: datetime,
         opened = incident_rows.open_incident(
             session, service_id=plan.service.id, team_id=plan.service.team_id, title=e.summary or e.dedup_key,
             severity=d.severity, group_key=d.group_key, tags=list(plan.tags), stages=plan.stages, now=now,
-            alert=payload)
+            alert=payload, escalation=plan.service.escalations.get(d.severity))
         incident_id, incident_ref, held_reason = opened.id, opened.ref, None
     elif d.incident_op is IncidentOp.JOIN and plan.incident is not None:
         incident_id, held_reason = plan.incident.id, None

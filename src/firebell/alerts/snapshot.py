@@ -17,6 +17,7 @@ from firebell.alerts.settings import DEFAULT_FLAPPING_MAX_REFIRES, DEFAULT_FLAPP
 from firebell.core.ingest import ServicePolicy, SeverityRule
 from firebell.core.matchers import parse_all
 from firebell.core.routing import Rule
+from firebell.escalation.service import specs_by_severity
 from firebell.incidents.reference import severity_levels, vocabulary
 from firebell.org.models import Organisation, Service
 from firebell.store.rawsql import Statement, raw
@@ -28,6 +29,7 @@ class ServiceInfo:
     name: str
     team_id: str
     policy: ServicePolicy
+    escalations: dict[str, dict[str, Any]]  # {severity: escalation policy spec to freeze}
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def _policy(service: Service, levels: tuple[str, ...]) -> ServicePolicy:
 def _build(session: Session, version: int) -> IngestConfig:
     levels = tuple(r.key for r in severity_levels(session))
     services = session.execute(select(Service).where(Service.archived_at.is_(None))).scalars().all()
-    infos = [ServiceInfo(id=s.id, name=s.name, team_id=s.team_id, policy=_policy(s, levels)) for s in services]
+    infos = [ServiceInfo(id=s.id, name=s.name, team_id=s.team_id, policy=_policy(s, levels),
+                         escalations=specs_by_severity(session, s, levels)) for s in services]
     rules = session.execute(select(RoutingRule).order_by(RoutingRule.position)).scalars().all()
     integrations = session.execute(select(Integration).where(Integration.archived_at.is_(None))).scalars().all()
     return IngestConfig(

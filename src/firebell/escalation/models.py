@@ -33,3 +33,7 @@ class Escalation(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # The ORM adds "AND version = <read>" to every UPDATE and bumps it: a writer that read a stale
+    # row fails (StaleDataError) instead of overwriting a newer decision.
+    __mapper_args__ = {"version_id_col": version}

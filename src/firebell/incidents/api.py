@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.errors import Invalid
+from firebell.escalation import service as escalation
 from firebell.incidents import queries, service
 from firebell.incidents.models import Incident
 from firebell.incidents.schemas import (
     DeclareIn,
     DetailsIn,
+    EscalateIn,
     IncidentOut,
     IncidentPage,
     MemberIn,
@@ -101,6 +103,18 @@ def _actor_action(name: str, fn: Callable[[Session, Actor, str, datetime], Incid
 
 
 _actor_action("acknowledge", service.acknowledge, "Acknowledge (stops paging)")
+
+
+@router.post("/{ref}/escalate", response_model=IncidentOut,
+             summary="Page the next escalation level now (or a named level), even when acknowledged")
+def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn | None = None) -> IncidentOut:
+    level = body.level if body else None
+
+    def use_case(session: Session, at: datetime) -> Incident:
+        escalation.escalate(session, actor, ref, level, at)
+        return queries.find(session, actor, ref)
+
+    return _run(db, now, use_case)
 
 
 @router.post("/{ref}/resolve", response_model=IncidentOut, summary="Resolve")

@@ -33,6 +33,11 @@ class DeclareIn(Input):
     commander: str | None = None
 
 
+class EscalateIn(Input):
+    level: int | None = Field(default=None, ge=1, description="Ladder level to page (1 is the first); "
+                                                             "default: the next level")
+
+
 class ResolveIn(Input):
     resolution: str = ""
 

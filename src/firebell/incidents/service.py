@@ -15,6 +15,7 @@ from firebell.core import lifecycle
 from firebell.core.access import can_act, can_declare
 from firebell.core.lifecycle import Action, Status
 from firebell.errors import Conflict, Forbidden, Invalid
+from firebell.escalation import service as escalation
 from firebell.incidents import queries, reference
 from firebell.incidents.models import (
     Incident,
@@ -135,6 +136,8 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> In
     }, now)
     if commander is not None and "commander" in vocab.roles:
         _assign(session, incident, actor, "commander", commander, now)
+    # Page through the first affected service's policy, as an alert-opened incident would.
+    escalation.start_for_incident(session, incident, services[0].id if services else None, now)
     return incident
 
 

@@ -1,0 +1,122 @@
+"""Escalation use cases: start one when an incident opens, jump levels by hand, and read state.
+
+An escalation freezes its policy (and triggers) when it starts: changing the policy later does not
+change a running escalation. Acknowledging and resolving need no call here: the engine reads the
+incident's status, under the incident's row lock, in the same transaction as any page it would
+write, so a page can never be written after an acknowledgement has committed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.core import escalation as core
+from firebell.core.access import can_act
+from firebell.errors import Conflict, Forbidden
+from firebell.escalation.models import Escalation
+from firebell.incidents import queries
+from firebell.incidents.models import Incident, TimelineEvent
+from firebell.org.models import EscalationPolicy, Service
+from firebell.store.rawsql import Statement, raw
+
+_INSERT = Statement("""
+    INSERT INTO escalations (incident_id, policy_name, snapshot, status, level, loop, next_due_at, triggers_due_at,
+                             fired_triggers, version, started_at, updated_at)
+    VALUES (:incident_id, :policy_name, :snapshot, 'active', 0, 0, :now, :triggers_due_at, :fired, 1, :now, :now)""")
+
+
+def policy_name_for(service_setting: Any, severity: str) -> str | None:
+    """A service names one policy, or one per severity ({P1: ep-p1, ...})."""
+    if isinstance(service_setting, str):
+        return service_setting or None
+    if isinstance(service_setting, dict):
+        name = service_setting.get(severity)
+        return str(name) if name else None
+    return None
+
+
+def load_spec(session: Session, policy_name: str) -> dict[str, Any] | None:
+    """The policy as it is now, ready to freeze (its ladder, triggers and the outbound webhooks it
+    names); None when it has no ladder (nothing to page)."""
+    policy = session.execute(select(EscalationPolicy).where(
+        EscalationPolicy.name == policy_name, EscalationPolicy.archived_at.is_(None))).scalar_one_or_none()
+    if policy is None or not (policy.spec or {}).get("levels"):
+        return None
+    core.snapshot_from_json(policy.spec)  # refuse a spec the engine could not run
+    return dict(policy.spec)
+
+
+def specs_by_severity(session: Session, service: Service, severities: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """{severity: frozen spec} for one service (ingestion caches this per configuration version)."""
+    out = {}
+    for severity in severities:
+        name = policy_name_for(service.escalation_policy, severity)
+        spec = load_spec(session, name) if name else None
+        if spec is not None:
+            out[severity] = spec
+    return out
+
+
+def facts_of(incident: Incident) -> core.IncidentFacts:
+    return core.IncidentFacts(severity=incident.severity, status=incident.status, declared_at=incident.declared_at,
+                              acknowledged_at=incident.acknowledged_at, last_update_at=incident.last_update_at,
+                              tags=frozenset(incident.tags or ()))
+
+
+def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.IncidentFacts,
+          now: datetime) -> None:
+    """Freeze `spec` into a new escalation whose first level is due now. Written with a
+    driver-level statement: alert ingestion opens incidents on its hot path."""
+    snapshot = core.snapshot_from_json(spec)
+    db = raw(session)
+    db.run(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
+                     "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
+                     "fired": db.json([])})
+
+
+def start_for_incident(session: Session, incident: Incident, service_id: str | None, now: datetime) -> bool:
+    """Start the escalation of the incident's (first) service for its severity, if it has one."""
+    service = session.get(Service, service_id) if service_id else None
+    if service is None:
+        return False
+    spec = specs_by_severity(session, service, (incident.severity,)).get(incident.severity)
+    if spec is None:
+        return False
+    session.flush()
+    start(session, incident.id, spec, facts_of(incident), now)
+    return True
+
+
+def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> Escalation:
+    """`incident escalate INC-7 [--level N]`: page the next level (or level N) now, even after an
+    acknowledgement, which a person asking for more help overrides."""
+    # Lock order, as the engine's: the escalation row, then the incident.
+    found = queries.find(session, actor, ref)
+    if not can_act(actor.principal, queries.facts(found)):
+        raise Forbidden(f"you may view {found.ref} but not escalate it")
+    row = session.get(Escalation, found.id, with_for_update=True, populate_existing=True)
+    incident = queries.find(session, actor, ref, for_update=True)
+    if row is None:
+        raise Conflict(f"{incident.ref} has no escalation policy; page people with add-responder")
+    if incident.status == "resolved":
+        raise Conflict(f"{incident.ref} is resolved; reopen it before escalating")
+    levels = len(core.snapshot_from_json(row.snapshot).policy.levels)
+    if level is not None:
+        target = core.jump_to(core.snapshot_from_json(row.snapshot).policy, level, row.loop)
+    else:  # the level that was next; after the ladder ran out, its last level again
+        target = core.Position(min(row.level, levels - 1), row.loop)
+    row.level, row.loop, row.status, row.next_due_at = target.level, target.loop, "manual", now
+    row.updated_at = now
+    session.add(TimelineEvent(incident_id=incident.id, type="escalated", actor_id=actor.user_id, actor=actor.label,
+                              payload={"level": target.level + 1, "loop": target.loop, "manual": True},
+                              occurred_at=now, recorded_at=now))
+    return row
+
+
+def state(session: Session, incident_id: str) -> Escalation | None:
+    return session.get(Escalation, incident_id)

@@ -1,0 +1,54 @@
+"""Who a policy's targets mean at one instant: users by name, whoever is on call in a schedule,
+the holders of an organisational role, the members of a team, or a named outbound webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.core.escalation import Target
+from firebell.org.models import OrgRole, Team, TeamMembership, User, UserRole
+
+
+@dataclass(frozen=True)
+class Recipient:
+    target: str  # the label of the target that found them, e.g. schedule:primary
+    user_id: str | None = None
+    user_name: str = ""
+    webhook: str = ""  # name of an outbound webhook (ticket/webhook targets)
+    webhook_url: str = ""
+    webhook_secret_env: str = ""
+
+
+def _users(session: Session, query: Any) -> list[User]:
+    return list(session.execute(query.where(User.archived_at.is_(None)).order_by(User.name)).scalars().unique())
+
+
+def resolve(session: Session, target: Target, now: datetime, webhooks: dict[str, Any]) -> list[Recipient]:
+    """The recipients of one target now; empty when it names nobody (a coverage gap, an empty role),
+    which the caller records on the timeline rather than failing the step."""
+    label = target.label()
+    if target.kind in ("ticket", "webhook"):
+        hook = webhooks.get(target.name) or {}
+        if not hook.get("url"):
+            return []
+        return [Recipient(target=label, webhook=target.name, webhook_url=str(hook["url"]),
+                          webhook_secret_env=str(hook.get("secret_env") or ""))]
+    if target.kind == "user":
+        users = _users(session, select(User).where(User.name == target.name))
+    elif target.kind == "role":
+        users = _users(session, select(User).join(UserRole, UserRole.user_id == User.id)
+                       .join(OrgRole, OrgRole.id == UserRole.role_id).where(OrgRole.name == target.name))
+    elif target.kind == "team":
+        users = _users(session, select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+                       .join(Team, Team.id == TeamMembership.team_id).where(Team.name == target.name))
+    else:
+        from firebell.oncall.service import on_call_names  # schedules build on org, not the reverse
+
+        names = on_call_names(session, target.name, now)
+        users = _users(session, select(User).where(User.name.in_(names))) if names else []
+    return [Recipient(target=label, user_id=u.id, user_name=u.name) for u in users]

@@ -1,0 +1,1 @@
+"""Notifications: getting a page, an update or a resolution in front of a person or a system."""

@@ -1,0 +1,152 @@
+"""The escalation engine against the real store: ladders fire at their delays, acknowledgement
+stops the ladder but not duration triggers, resolve stops everything, a running escalation keeps
+the policy it started with, and running a step twice pages nobody twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from firebell.escalation.engine import run_due
+from firebell.escalation.models import Escalation
+from firebell.incidents.models import Incident, TimelineEvent
+from firebell.notify.models import Notification
+from firebell.org.models import EscalationPolicy, Service
+from tests.api.conftest import Api
+
+LADDER = {
+    "name": "test-p1", "repeat": 0,
+    "levels": [
+        {"targets": [{"kind": "user", "name": "alice"}], "delay_s": 300},
+        {"targets": [{"kind": "user", "name": "bob"}], "delay_s": 300},
+        {"targets": [{"kind": "team", "name": "platform"}], "delay_s": 300},
+    ],
+    "triggers": [{"name": "open-1h", "condition": "open_for", "targets": [{"kind": "user", "name": "sam"}],
+                  "after_s": 3600, "tag": "", "severities": ["P1"]}],
+}
+
+
+def use_policy(api: Api, spec: dict[str, Any]) -> None:
+    with api.db.unit_of_work() as session:
+        policy = session.execute(select(EscalationPolicy).where(EscalationPolicy.name == spec["name"])).scalar()
+        if policy is None:
+            session.add(EscalationPolicy(name=spec["name"], spec=spec))
+        else:
+            policy.spec = spec
+        session.execute(update(Service).where(Service.name == "api").values(escalation_policy={"P1": spec["name"]}))
+
+
+def tick(api: Api) -> int:
+    with api.db.unit_of_work() as session:
+        return run_due(session, api.clock.now)
+
+
+def pages(api: Api) -> list[tuple[str, str, int, int]]:
+    """(user, channel, level, loop) of every outbox row, oldest first."""
+    from firebell.org.models import User
+
+    with api.db.unit_of_work(write=False) as session:
+        rows = session.execute(select(Notification, User.name).join(User, User.id == Notification.user_id)
+                               .order_by(Notification.created_at, User.name)).all()
+        return [(name, n.channel, n.level, n.loop) for n, name in rows]
+
+
+def timeline_types(api: Api, ref: str) -> list[str]:
+    with api.db.unit_of_work(write=False) as session:
+        incident = session.execute(select(Incident).where(Incident.number == int(ref.split("-")[1]))).scalar_one()
+        return list(session.execute(select(TimelineEvent.type).where(TimelineEvent.incident_id == incident.id)
+                                    .order_by(TimelineEvent.id)).scalars())
+
+
+def test_the_ladder_pages_each_level_at_its_delay_until_someone_acknowledges(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    assert tick(api) == 1
+    assert [p[0] for p in pages(api)] == ["alice"]
+    api.clock.advance(minutes=4, seconds=59)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice"], "level 2 paged before its delay"
+    api.clock.advance(seconds=1)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob"]
+    assert api.post(f"/api/v1/incidents/{ref}/acknowledge", who="bob").status_code == 200
+    api.clock.advance(minutes=30)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob"], "the ladder went on after the acknowledgement"
+    assert timeline_types(api, ref).count("escalation_step") == 2
+
+
+def test_duration_triggers_still_fire_after_acknowledgement_and_resolve_stops_everything(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    tick(api)
+    api.post(f"/api/v1/incidents/{ref}/acknowledge", who="alice")
+    api.clock.advance(minutes=60)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "sam"]
+    assert "escalation_trigger" in timeline_types(api, ref)
+    second = api.declare(title="Another")["ref"]
+    tick(api)
+    api.post(f"/api/v1/incidents/{second}/resolve", {"resolution": "fixed"}, who="alice")
+    api.clock.advance(hours=3)
+    tick(api)
+    with api.db.unit_of_work(write=False) as session:
+        statuses = sorted(session.execute(select(Escalation.status)).scalars())
+    assert statuses == ["acknowledged", "stopped"]
+    assert [p[0] for p in pages(api)].count("sam") == 1, "a trigger fired twice or for a resolved incident"
+
+
+def test_a_running_escalation_keeps_the_policy_it_started_with(api: Api) -> None:
+    use_policy(api, LADDER)
+    api.declare()
+    tick(api)
+    use_policy(api, LADDER | {"levels": [{"targets": [{"kind": "user", "name": "sam"}], "delay_s": 60}]})
+    api.clock.advance(minutes=5)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob"]
+
+
+def test_the_whole_team_is_paged_at_the_team_level_and_the_ladder_runs_out(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    for _ in range(4):
+        tick(api)
+        api.clock.advance(minutes=5)
+    paged = pages(api)
+    assert {p[0] for p in paged if p[2] == 2} >= {"alice"}, paged
+    assert "escalation_exhausted" in timeline_types(api, ref)
+
+
+def test_a_step_that_crashed_before_commit_runs_again_and_pages_nobody_twice(api: Api) -> None:
+    use_policy(api, LADDER)
+    api.declare()
+
+    class Crash(Exception):
+        pass
+
+    try:
+        with api.db.unit_of_work() as session:
+            run_due(session, api.clock.now)
+            raise Crash  # the process died before the commit
+    except Crash:
+        pass
+    assert pages(api) == []
+    tick(api)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice"]
+
+
+def test_manual_escalation_pages_the_named_level_now_even_when_acknowledged(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    tick(api)
+    api.post(f"/api/v1/incidents/{ref}/acknowledge", who="alice")
+    assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 2}, who="alice").status_code == 200
+    assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 9}, who="alice").status_code == 422
+    assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 1}, who="vera").status_code in (403, 404)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob"]
+    api.clock.advance(minutes=30)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob"], "a manual step restarted the acknowledged ladder"
