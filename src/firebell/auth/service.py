@@ -97,9 +97,14 @@ def authenticate(session: Session, plain: str | None, *, now: datetime, via: str
     role = AccessRole(token.role)
     if not role_at_most(role, AccessRole(user.access)):
         role = AccessRole(user.access)
+    actor = actor_for(user, role, via)
+    return Authenticated(actor=actor, token_id=token.id, needs_touch=stale)
+
+
+def actor_for(user: User, role: AccessRole, via: str) -> Actor:
+    """The actor a user acts as (through a token, or a signed link from a page)."""
     principal = Principal(
         user_id=user.id, role=role,
         team_ids=frozenset(m.team_id for m in user.memberships if m.team.archived_at is None),
     )
-    actor = Actor(principal=principal, user_name=user.name, display_name=user.full_name or user.name, via=via)
-    return Authenticated(actor=actor, token_id=token.id, needs_touch=stale)
+    return Actor(principal=principal, user_name=user.name, display_name=user.full_name or user.name, via=via)

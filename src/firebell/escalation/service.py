@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -28,6 +28,18 @@ _INSERT = Statement("""
     INSERT INTO escalations (incident_id, policy_name, snapshot, status, level, loop, next_due_at, triggers_due_at,
                              fired_triggers, version, started_at, updated_at)
     VALUES (:incident_id, :policy_name, :snapshot, 'active', 0, 0, :now, :triggers_due_at, :fired, 1, :now, :now)""")
+
+
+WAKE_ENGINE = "wake_engine"
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_engine_after_commit(session: Session) -> None:
+    """A new or moved timer is due now: this process's engine need not wait for its next poll."""
+    if session.info.pop(WAKE_ENGINE, False):
+        from firebell.engine.loop import wake  # the engine builds on this module, not the reverse
+
+        wake()
 
 
 def policy_name_for(service_setting: Any, severity: str) -> str | None:
@@ -73,6 +85,7 @@ def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.
     """Freeze `spec` into a new escalation whose first level is due now. Written with a
     driver-level statement: alert ingestion opens incidents on its hot path."""
     snapshot = core.snapshot_from_json(spec)
+    session.info[WAKE_ENGINE] = True
     db = raw(session)
     db.run(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
                      "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
@@ -112,6 +125,7 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
         target = core.Position(min(row.level, levels - 1), row.loop)
     row.level, row.loop, row.status, row.next_due_at = target.level, target.loop, "manual", now
     row.updated_at = now
+    session.info[WAKE_ENGINE] = True
     session.add(TimelineEvent(incident_id=incident.id, type="escalated", actor_id=actor.user_id, actor=actor.label,
                               payload={"level": target.level + 1, "loop": target.loop, "manual": True},
                               occurred_at=now, recorded_at=now))

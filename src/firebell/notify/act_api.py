@@ -1,0 +1,92 @@
+"""Acknowledge and resolve from a link in a message.
+
+Mail scanners and chat previews fetch links, so a GET never acts: it shows a small page with one
+button, and the button's POST acts. Each link works once (its nonce is recorded when used), for the
+person it was sent to, until it expires.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from firebell.api.deps import DB, Now
+from firebell.auth.service import actor_for
+from firebell.core.access import AccessRole
+from firebell.core.action_links import ActionClaim, InvalidToken, read_token
+from firebell.errors import DecisionError
+from firebell.incidents import service
+from firebell.incidents.models import Incident
+from firebell.notify.links import link_secret
+from firebell.notify.models import ActionTokenUse
+from firebell.org.models import User
+
+router = APIRouter(tags=["action links"], include_in_schema=False)
+_VERB = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
+_WHY = {"malformed": "This link is not a Firebell action link.", "bad signature": "This link is not valid.",
+        "expired": "This link has expired. Open the incident in Firebell instead."}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+        f"<title>{html.escape(title)}</title><style>body{{font:18px system-ui;margin:2em auto;max-width:32em;"
+        "padding:0 1em}button{font-size:1.2em;padding:.6em 1.4em}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>", status_code=status)
+
+
+def _claim(session: Session, token: str, now: datetime) -> ActionClaim | HTMLResponse:
+    try:
+        claim = read_token(link_secret(session, now), token, now)
+    except InvalidToken as exc:
+        return _page("Link not usable", f"<p>{html.escape(_WHY.get(exc.reason, 'This link is not valid.'))}</p>", 400)
+    if claim.action not in _VERB:
+        return _page("Link not usable", "<p>This link asks for an action Firebell does not take from links.</p>", 400)
+    return claim
+
+
+@router.get("/act/{token}", response_class=HTMLResponse)
+def confirm(token: str, db: DB, now: Now) -> HTMLResponse:
+    with db.unit_of_work(write=False) as session:
+        claim = _claim(session, token, now())
+        if isinstance(claim, HTMLResponse):
+            return claim
+        incident = session.get(Incident, claim.incident_id)
+        if incident is None:
+            return _page("Link not usable", "<p>That incident no longer exists.</p>", 404)
+        verb = _VERB[claim.action]
+        return _page(f"{verb} {incident.ref}?", (
+            f"<p><strong>{html.escape(incident.ref)}</strong> [{html.escape(incident.severity)}] "
+            f"{html.escape(incident.title)}</p><p>Status: {html.escape(incident.status)}</p>"
+            f"<form method=post><button type=submit>{verb} {html.escape(incident.ref)}</button></form>"))
+
+
+@router.post("/act/{token}", response_class=HTMLResponse)
+def act(token: str, db: DB, now: Now) -> HTMLResponse:
+    at = now()
+    try:
+        with db.unit_of_work() as session:
+            claim = _claim(session, token, at)
+            if isinstance(claim, HTMLResponse):
+                return claim
+            user = session.get(User, claim.user_id)
+            if user is None or user.archived_at is not None:
+                return _page("Link not usable", "<p>The person this link was sent to no longer has access.</p>", 403)
+            session.add(ActionTokenUse(nonce=claim.nonce, action=claim.action, incident_id=claim.incident_id,
+                                       user_id=user.id, used_at=at))
+            session.flush()  # a used nonce fails here, before anything else is written
+            actor = actor_for(user, AccessRole(user.access), via="link")
+            ref = f"{claim.incident_id}"
+            incident = (service.acknowledge(session, actor, ref, at) if claim.action == "acknowledge"
+                        else service.resolve(session, actor, ref, at, "resolved from a link"))
+            return _page(f"{incident.ref} {incident.status}",
+                         f"<p>Done: {html.escape(incident.ref)} is now {html.escape(incident.status)}.</p>")
+    except IntegrityError:
+        return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>", 409)
+    except DecisionError as exc:
+        return _page("Nothing to do", f"<p>{html.escape(exc.message)}</p>", 409)

@@ -1,0 +1,225 @@
+"""The outbox sender: claim due notifications, send them outside any transaction, record the result.
+
+Each attempt is fenced by its attempt number: the claim sets `sending`, a deadline and attempts+1,
+and the result is recorded only if the row is still that attempt. Temporary failures retry with
+exponential backoff and full jitter; when attempts run out or the failure is permanent, the page
+fails over to the user's next contact method, and when none is left, admins are paged about it.
+
+The crash rule. A row still `sending` after its deadline was interrupted (the process died between
+claiming and recording), so nobody knows whether it arrived:
+- email and webhooks carry the idempotency key to the receiver (`webhook-id`, the Message-ID and
+  `X-Firebell-Idempotency-Key`), which lets a receiver drop a repeat: such a row is sent once more,
+  with the same key, and marked uncertain; if that attempt is interrupted too, it fails as
+  "delivery uncertain" and fails over instead of trying a third time;
+- channels whose receivers cannot drop a repeat (SMS, voice) are never resent blindly: the row fails
+  as "delivery uncertain" and the page fails over to the next contact method.
+Each outcome is a timeline event on the incident.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from firebell.escalation.targets import Recipient
+from firebell.incidents.models import Incident, TimelineEvent
+from firebell.notify.channels.base import Channel, Delivery, Links, Message
+from firebell.notify.links import action_urls, link_secret
+from firebell.notify.models import Notification
+from firebell.notify.outbox import enqueue
+from firebell.notify.settings import Channels
+from firebell.org.models import User
+
+log = logging.getLogger(__name__)
+SEND_DEADLINE = timedelta(seconds=60)
+# Eight attempts with the waits below span at least ~18 minutes: a receiver down for a deploy or
+# a short outage still gets the page, and the next contact method is tried after that.
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=5)
+KEYED_CHANNELS = frozenset({"email", "webhook"})  # receivers get the idempotency key
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    attempt: int
+    channel: str
+    address: str
+    message: Message
+    webhook_secret_env: str
+
+
+def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta:
+    """Exponential with "equal jitter": half of base * 2^(attempt-1) (capped) for sure, the other
+    half random, so retries spread out but the retry window has a known minimum."""
+    ceiling: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempt - 1, 0)))
+    return ceiling / 2 + (ceiling / 2) * rng()
+
+
+def _timeline(session: Session, incident_id: str, type_: str, payload: dict[str, Any], now: datetime) -> None:
+    session.add(TimelineEvent(incident_id=incident_id, type=type_, actor_id=None, actor="firebell", payload=payload,
+                              occurred_at=now, recorded_at=now))
+
+
+def _describe(session: Session, row: Notification) -> dict[str, Any]:
+    user = session.get(User, row.user_id) if row.user_id else None
+    return {"notification": row.id, "user": user.name if user else None, "channel": row.channel,
+            "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
+            "attempts": row.attempts}
+
+
+def _recover_interrupted(session: Session, now: datetime) -> None:
+    stale = session.execute(_lockable(session, select(Notification).where(
+        Notification.state == "sending", Notification.deadline_at < now).limit(100))).scalars().all()
+    for row in stale:
+        if row.channel in KEYED_CHANNELS and row.uncertain == 0:
+            row.uncertain, row.state, row.next_attempt_at = 1, "pending", now
+            _timeline(session, row.incident_id, "notification_uncertain",
+                      _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
+        else:
+            _fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now)
+
+
+def _lockable(session: Session, query: Any) -> Any:
+    return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
+
+
+def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[Claimed]:
+    """Mark due rows as being sent (committed by the caller before anything is sent)."""
+    _recover_interrupted(session, now)
+    rows = session.execute(_lockable(session, select(Notification).where(
+        Notification.state == "pending", Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at).limit(limit))).scalars().all()
+    claimed = []
+    for row in _in_order(session, rows, now):
+        row.state, row.deadline_at, row.attempts = "sending", now + SEND_DEADLINE, row.attempts + 1
+        claimed.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
+                               message=_message(session, channels, row, now),
+                               webhook_secret_env=str(row.message.get("secret_env") or "")))
+    return claimed
+
+
+def _in_order(session: Session, due: Sequence[Notification], now: datetime) -> list[Notification]:
+    """Each address receives its pages in the order they were made: a page waits while an older
+    one to the same address is still retrying (or in flight), so a receiver that was down gets them
+    in order when it is back. Due pages older than any such blocker go, oldest first."""
+    addresses = {row.address for row in due}
+    if not addresses:
+        return []
+    blockers = dict(session.execute(
+        select(Notification.address, func.min(Notification.created_at))
+        .where(Notification.address.in_(addresses),
+               or_(Notification.state == "sending",
+                   and_(Notification.state == "pending", Notification.next_attempt_at > now)))
+        .group_by(Notification.address)).all())
+    return [row for row in sorted(due, key=lambda r: (r.created_at, r.id))
+            if row.address not in blockers or row.created_at < blockers[row.address]]
+
+
+def release(session: Session, claimed: Claimed, now: datetime) -> None:
+    """Put back a claimed page that was not attempted (an older page to its address just failed,
+    so it waits its turn); the attempt does not count."""
+    row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
+    if row is not None and row.state == "sending" and row.attempts == claimed.attempt:
+        row.state, row.deadline_at, row.attempts, row.next_attempt_at = "pending", None, row.attempts - 1, now
+
+
+def _message(session: Session, channels: Channels, row: Notification, now: datetime) -> Message:
+    m = row.message
+    incident_url = f"{channels.public_url}/incidents/{m.get('ref', '')}"
+    links = Links(incident=incident_url)
+    if row.user_id:
+        urls = action_urls(link_secret(session, now), channels.public_url, incident_id=row.incident_id,
+                           user_id=row.user_id, notification_id=row.id, now=now)
+        links = Links(acknowledge=urls["acknowledge"], resolve=urls["resolve"], incident=incident_url)
+    summary = str(m.get("summary") or m.get("title") or "")
+    reason = str(m.get("reason") or "")
+    note = str(m.get("note") or "")
+    body = "\n".join(part for part in (summary, f"Why you: {reason}" if reason else "", note) if part)
+    return Message(idempotency_key=row.idempotency_key, kind=row.kind if row.kind != "trigger" else "page",
+                   incident_ref=str(m.get("ref", "")), title=str(m.get("title", "")),
+                   severity=str(m.get("severity", "")), summary=body, recipient=row.address, links=links,
+                   details={k: v for k, v in m.items() if k != "secret_env"})
+
+
+def send(channels: Channels, claimed: Claimed) -> Delivery:
+    """The I/O: no transaction is open while this runs."""
+    import os
+
+    channel: Channel | None
+    if claimed.channel == "webhook":
+        secret = os.environ.get(claimed.webhook_secret_env, "") if claimed.webhook_secret_env else ""
+        channel = channels.webhook(secret)
+    else:
+        channel = channels.by_name.get(claimed.channel)
+    if channel is None:
+        return Delivery.failed(f"channel {claimed.channel} is not configured on this server")
+    try:
+        return channel.send(claimed.message)
+    except Exception as exc:  # a channel must classify, but a bug there must not lose the page
+        log.exception("channel %s raised", claimed.channel)
+        return Delivery.retry(f"channel error: {type(exc).__name__}")
+
+
+def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
+           rng: Callable[[], float] = random.random) -> None:
+    row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
+    if row is None or row.state != "sending" or row.attempts != claimed.attempt:
+        return  # fenced: this attempt was declared interrupted and someone else took the row over
+    if delivery.ok:
+        row.state, row.sent_at, row.provider_id, row.deadline_at = "sent", now, delivery.provider_id, None
+        _timeline(session, row.incident_id, "notification_sent", _describe(session, row), now)
+    elif delivery.retryable and row.attempts < MAX_ATTEMPTS:
+        row.state, row.deadline_at, row.last_error = "pending", None, delivery.detail[:1000]
+        row.next_attempt_at = now + backoff(row.attempts, rng)
+    else:
+        _fail(session, row, delivery.detail, now)
+
+
+def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
+    row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
+    _timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
+    if row.kind == "admin":
+        log.error("could not tell admins that a page failed: %s", reason)
+        return
+    following = enqueue(session, incident_id=row.incident_id,
+                        recipient=Recipient(target=row.target, user_id=row.user_id, user_name=""),
+                        step_key=_step_key(row), level=row.level, loop=row.loop, kind=row.kind, message=row.message,
+                        now=now, position=row.contact_position + 1) if row.user_id else None
+    if following is not None:
+        _timeline(session, row.incident_id, "notification_failover",
+                  _describe(session, row) | {"next_channel": following.channel}, now)
+        return
+    _page_admins(session, row, reason, now)
+
+
+def _step_key(row: Notification) -> str:
+    """The step part of a user's idempotency key (incident:STEP:user:position); the next contact
+    method of the same step gets the same step part."""
+    suffix = f":{row.user_id}:{row.contact_position}"
+    assert row.idempotency_key.endswith(suffix)
+    return row.idempotency_key[len(row.incident_id) + 1:-len(suffix)]
+
+
+def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:
+    """Every way to reach someone failed: tell the admins, through their own contact methods."""
+    incident = session.get(Incident, failed.incident_id)
+    admins = session.execute(select(User).where(User.access == "admin", User.archived_at.is_(None))).scalars().all()
+    message = dict(failed.message) | {
+        "title": f"Page could not be delivered: {incident.ref if incident else ''} {failed.message.get('title', '')}",
+        "reason": f"{failed.channel} to {failed.target} failed: {reason}"}
+    for admin in admins:
+        enqueue(session, incident_id=failed.incident_id, recipient=Recipient(target="admins", user_id=admin.id,
+                                                                             user_name=admin.name),
+                step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
+                now=now)
+    _timeline(session, failed.incident_id, "page_undeliverable",
+              _describe(session, failed) | {"reason": reason, "admins_told": [a.name for a in admins]}, now)

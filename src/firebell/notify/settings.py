@@ -1,0 +1,67 @@
+"""How this server reaches people: channel settings from the environment, and the secrets that
+sign acknowledge links and webhooks.
+
+    FIREBELL_PUBLIC_URL          base of links in messages (default http://127.0.0.1:8080)
+    FIREBELL_SECRET_KEY          signs acknowledge/resolve links (else one is made and kept in the database)
+    FIREBELL_SMTP_HOST / _PORT / _SECURITY (none|starttls|tls) / _USER / _PASSWORD / _FROM / _CA_FILE
+    FIREBELL_WEBHOOK_SECRET      whsec_... for webhooks whose target names no secret of its own
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from firebell.notify.channels.base import Channel
+from firebell.notify.channels.email import EmailChannel, SmtpSettings
+from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+@dataclass
+class Channels:
+    """The channels this process can send through, by name; webhooks by secret."""
+
+    public_url: str
+    by_name: dict[str, Channel] = field(default_factory=dict)
+    default_webhook_secret: str = ""
+    clock: Callable[[], datetime] | None = None
+    _webhooks: dict[str, WebhookChannel] = field(default_factory=dict)
+
+    def webhook(self, secret: str) -> WebhookChannel | None:
+        secret = secret or self.default_webhook_secret
+        if not secret:
+            return None
+        found = self._webhooks.get(secret)
+        if found is None:
+            settings = WebhookSettings(secret=secret)
+            found = WebhookChannel(settings, clock=self.clock) if self.clock else WebhookChannel(settings)
+            self._webhooks[secret] = found
+        return found
+
+
+def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], datetime] | None = None) -> Channels:
+    env = os.environ if env is None else env
+    channels = Channels(public_url=(env.get("FIREBELL_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+                        default_webhook_secret=env.get("FIREBELL_WEBHOOK_SECRET", ""), clock=clock)
+    host = env.get("FIREBELL_SMTP_HOST")
+    if host:
+        security = env.get("FIREBELL_SMTP_SECURITY", "starttls")
+        default_port = {"none": 25, "starttls": 587, "tls": 465}.get(security, 587)
+        smtp = SmtpSettings(host=host, port=int(env.get("FIREBELL_SMTP_PORT") or default_port),
+                            from_address=env.get("FIREBELL_SMTP_FROM", "firebell@localhost"),
+                            security=security,  # type: ignore[arg-type]  # SmtpSettings validates it
+                            username=env.get("FIREBELL_SMTP_USER") or None,
+                            password=env.get("FIREBELL_SMTP_PASSWORD") or None,
+                            ca_file=env.get("FIREBELL_SMTP_CA_FILE") or None)
+        channels.by_name["email"] = EmailChannel(smtp, **({"clock": clock} if clock else {}))
+    return channels

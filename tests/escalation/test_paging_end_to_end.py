@@ -1,0 +1,183 @@
+"""Paging end to end on both stores: a PagerDuty event opens an incident, the engine pages by
+email through a real SMTP server at each level's delay, the acknowledge link in the email (GET shows
+a page, only POST acts, once) stops the ladder; webhooks that fail are retried, then fail over."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from firebell.engine.loop import EngineLoop
+from firebell.notify.channels.email import EmailChannel, SmtpSettings
+from firebell.notify.models import Notification
+from firebell.notify.settings import Channels
+from firebell.org.models import ContactMethod, User
+from tests.api.conftest import Api
+from tests.escalation.test_engine import use_policy
+from tests.notify.test_email import MailSink, smtp_server
+
+PD_KEY = "pdapikey0000000000000000000000aa"
+EMAIL_LADDER = {"name": "mail-p1", "repeat": 0, "levels": [
+    {"targets": [{"kind": "user", "name": "alice"}], "delay_s": 300},
+    {"targets": [{"kind": "user", "name": "bob"}], "delay_s": 300}]}
+
+
+def engine(api: Api, channels: Channels) -> EngineLoop:
+    return EngineLoop(api.db, api.clock, channels=channels)
+
+
+def trigger(api: Api, key: str = "db-down") -> None:
+    body = {"routing_key": PD_KEY, "event_action": "trigger", "dedup_key": key,
+            "payload": {"summary": "Database down", "source": "db1", "severity": "critical"}}
+    assert api.client.post("/v2/enqueue", json=body).status_code == 202
+
+
+def recipients(sink: MailSink) -> list[str]:
+    return [str(m["To"]) for m in sink.received]
+
+
+def ack_link(message: Any) -> str:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    found = re.search(r"http://\S+/act/(\S+)", text)
+    assert found, text
+    return f"/act/{found.group(1)}"
+
+
+def test_an_alert_pages_by_email_level_by_level_until_the_email_link_acknowledges(api: Api) -> None:
+    use_policy(api, EMAIL_LADDER)
+    sink = MailSink()
+    with smtp_server(sink) as port:
+        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
+            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        loop = engine(api, channels)
+        trigger(api)
+        loop.run_once()
+        assert recipients(sink) == ["alice@example.com"]
+        assert "[P1]" in str(sink.received[0]["Subject"])
+        api.clock.advance(minutes=5)
+        loop.run_once()
+        assert recipients(sink) == ["alice@example.com", "bob@example.com"]
+
+        link = ack_link(sink.received[1])  # bob acknowledges from his email
+        page = api.client.get(link)
+        assert page.status_code == 200 and "<form method=post>" in page.text
+        (incident,) = api.get("/api/v1/incidents").json()["items"]
+        assert incident["status"] == "triggered", "a GET (a mail scanner) acknowledged the incident"
+        done = api.client.post(link)
+        assert done.status_code == 200 and "acknowledged" in done.text
+        assert api.client.post(link).status_code == 409, "an action link worked twice"
+
+        api.clock.advance(minutes=30)
+        loop.run_once()
+        assert recipients(sink) == ["alice@example.com", "bob@example.com"]
+    timeline = api.get(f"/api/v1/incidents/{incident['ref']}/timeline").json()["events"]
+    types = [e["type"] for e in timeline]
+    assert types.count("notification_sent") == 2 and "acknowledged" in types
+    assert next(e for e in timeline if e["type"] == "acknowledged")["actor"].endswith("via link")
+
+
+def test_a_forged_or_expired_link_does_nothing(api: Api) -> None:
+    use_policy(api, EMAIL_LADDER)
+    sink = MailSink()
+    with smtp_server(sink) as port:
+        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
+            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        trigger(api)
+        engine(api, channels).run_once()
+        link = ack_link(sink.received[0])
+    forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    assert api.client.post(forged).status_code == 400
+    api.clock.advance(hours=25)
+    assert api.client.post(link).status_code == 400
+    (incident,) = api.get("/api/v1/incidents").json()["items"]
+    assert incident["status"] == "triggered"
+
+
+class Receiver:
+    """An HTTP receiver on loopback that fails with 500 until told otherwise."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.failing:
+                    self.send_response(500)
+                else:
+                    outer.received.append((self.headers["webhook-id"], json.loads(body)))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    thread = threading.Thread(target=r.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+
+
+def test_a_webhook_that_fails_for_minutes_gets_every_page_after_in_due_order(api: Api) -> None:
+    with receiver() as hook:
+        with api.db.unit_of_work() as session:
+            alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
+            session.add(ContactMethod(user_id=alice.id, type="webhook", address=hook.url, position=0))
+        use_policy(api, {"name": "hook-p1", "repeat": 0, "levels": [
+            {"targets": [{"kind": "user", "name": "alice"}], "delay_s": 60}]})
+        channels = Channels(public_url="http://testserver", clock=api.clock,
+                            default_webhook_secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        loop = engine(api, channels)
+        for key in ("first", "second", "third"):
+            trigger(api, key)
+            api.clock.advance(seconds=10)
+            loop.run_once()
+        assert hook.received == []
+        for _ in range(10):  # five minutes of 500s, the engine passing every 30 s
+            api.clock.advance(seconds=30)
+            loop.run_once()
+        hook.failing = False
+        for _ in range(20):
+            api.clock.advance(minutes=1)
+            loop.run_once()
+    refs = [body["incident"]["ref"] for _, body in hook.received]
+    assert refs == ["INC-1", "INC-2", "INC-3"], refs
+    assert len({key for key, _ in hook.received}) == 3
+
+
+def test_a_page_that_cannot_be_delivered_fails_over_to_the_next_contact_method(api: Api) -> None:
+    sink = MailSink()
+    with api.db.unit_of_work() as session:
+        alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
+        session.execute(delete(ContactMethod).where(ContactMethod.user_id == alice.id))
+        session.add(ContactMethod(user_id=alice.id, type="sms", address="+46700000000", position=0))
+        session.add(ContactMethod(user_id=alice.id, type="email", address="alice@example.com", position=1))
+    with smtp_server(sink) as port:
+        use_policy(api, EMAIL_LADDER)
+        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
+            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        trigger(api)
+        engine(api, channels).run_once()  # SMS is not configured here: permanent failure, then email
+        engine(api, channels).run_once()
+        assert recipients(sink) == ["alice@example.com"]
+    with api.db.unit_of_work(write=False) as session:
+        states = sorted((n.channel, n.state) for n in session.execute(select(Notification)).scalars())
+    assert states == [("email", "sent"), ("sms", "failed")]
