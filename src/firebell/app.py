@@ -18,6 +18,8 @@ from firebell.api import problems
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import router as act_router
+from firebell.oncall.api import feed_router
+from firebell.oncall.api import router as oncall_router
 from firebell.org.api import router as org_router
 from firebell.severity.api import router as severity_router
 from firebell.store.migrate import current_revision, head_revision
@@ -54,6 +56,8 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(org_router)
     app.include_router(alerts_router)
     app.include_router(act_router)
+    app.include_router(oncall_router)
+    app.include_router(feed_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     def healthz() -> dict[str, str]:

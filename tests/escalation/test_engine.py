@@ -150,3 +150,29 @@ def test_manual_escalation_pages_the_named_level_now_even_when_acknowledged(api:
     api.clock.advance(minutes=30)
     tick(api)
     assert [p[0] for p in pages(api)] == ["alice", "bob"], "a manual step restarted the acknowledged ladder"
+
+
+def test_tagging_an_incident_data_breach_pages_security_at_once(api: Api) -> None:
+    use_policy(api, LADDER | {"triggers": [{"name": "data-breach", "condition": "tag", "after_s": 0,
+                                            "targets": [{"kind": "user", "name": "sam"}], "tag": "data-breach",
+                                            "severities": []}]})
+    ref = api.declare()["ref"]
+    tick(api)
+    api.clock.advance(minutes=2)
+    assert api.patch(f"/api/v1/incidents/{ref}", {"tags": ["data-breach"]}, who="alice").status_code == 200
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "sam"]
+    api.clock.advance(hours=1)
+    tick(api)
+    assert [p[0] for p in pages(api)].count("sam") == 1
+
+
+def test_adding_a_responder_with_a_message_pages_them(api: Api) -> None:
+    ref = api.declare()["ref"]
+    response = api.post(f"/api/v1/incidents/{ref}/responders", {"user": "sam", "message": "need DB help"},
+                        who="alice")
+    assert response.status_code == 200, response.text
+    assert [p[0] for p in pages(api)] == ["sam"]
+    with api.db.unit_of_work(write=False) as session:
+        (note,) = session.execute(select(Notification.message)).scalars()
+    assert note["summary"] == "need DB help"

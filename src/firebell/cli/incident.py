@@ -98,6 +98,14 @@ def acknowledge(ref: Ref, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def escalate(ref: Ref, level: Annotated[int | None, typer.Option("--level", "-l", min=1)] = None,
+             as_json: JsonOpt = False) -> None:
+    """Page the next escalation level now (or --level N), even if acknowledged."""
+    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/escalate", {"level": level})
+    _show(incident, as_json, f"{incident['ref']} escalated" + (f" to level {level}" if level else ""))
+
+
+@app.command()
 def resolve(ref: Ref, resolution: Annotated[str, typer.Option("--resolution", "-m")] = "",
             as_json: JsonOpt = False) -> None:
     """Resolve: the service is back."""

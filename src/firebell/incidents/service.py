@@ -321,9 +321,10 @@ def add_member(session: Session, actor: Actor, ref: str, user_name: str, now: da
     if any(m.user_id == user.id for m in incident.members):
         raise Conflict(f"{user.name} is already on {incident.ref}")
     incident.members.append(IncidentMember(user_id=user.id, added_at=now))
-    append_event(session, incident, "responder_added", actor,
-                 {"user": user.name, "message": _clean_text(message, "message")}, now)
+    text = _clean_text(message, "message")
+    append_event(session, incident, "responder_added", actor, {"user": user.name, "message": text}, now)
     _touch(incident, now)
+    escalation.page_responder(session, incident, user.id, user.name, actor, text, now)
     return incident
 
 
@@ -350,6 +351,8 @@ def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, 
         raise Conflict(f"{incident.ref} already has those details")
     append_event(session, incident, "details_changed", actor, diff, now)
     _touch(incident, now)
+    if "tags" in diff:  # a tag such as data-breach may fire a trigger at once
+        escalation.triggers_changed(session, incident.id, now)
     return incident
 
 

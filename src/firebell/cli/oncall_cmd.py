@@ -1,0 +1,75 @@
+"""`firebell oncall`, `firebell schedule show`, `firebell override add`: on-call from the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from firebell.cli import render
+from firebell.cli.client import Client
+
+schedule_app = typer.Typer(help="On-call schedules.", no_args_is_help=True)
+override_app = typer.Typer(help="Overrides: put someone on call for an interval.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _local(value: str | None, zone: str) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def oncall(schedule: Annotated[str | None, typer.Option("--schedule", "-s")] = None,
+           at: Annotated[str | None, typer.Option(help="An ISO time with offset; default now")] = None,
+           as_json: JsonOpt = False) -> None:
+    """Who is on call now (or at --at), and who is next."""
+    rows = Client.from_env().get("/api/v1/oncall", schedule=schedule, at=at)
+    if as_json:
+        render.print_json(rows)
+        return
+    table = Table(header_style="bold")
+    for column in ("Schedule", "On call", "Next", "From"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], r["on_call"] or "[red]nobody[/red]", r["next_user"] or "-",
+                      _local(r["next_at"], r["timezone"]))
+    render.out.print(table)
+
+
+@schedule_app.command("show")
+def show(name: str, days: Annotated[int, typer.Option(min=1, max=366)] = 14, as_json: JsonOpt = False) -> None:
+    """The final shifts of the next DAYS days, in the schedule's zone, with coverage gaps."""
+    data: dict[str, Any] = Client.from_env().get(f"/api/v1/schedules/{name}", days=days)
+    if as_json:
+        render.print_json(data)
+        return
+    zone = data["timezone"]
+    table = Table(title=f"{data['title'] or data['name']} ({zone})", header_style="bold")
+    for column in ("From", "To", "On call", "Layer"):
+        table.add_column(column)
+    rows = [(s["start"], s["end"], s["user"], s["source"]) for s in data["shifts"]]
+    rows += [(g["start"], g["end"], "[red]nobody (gap)[/red]", "") for g in data["gaps"]]
+    for start, end, who, source in sorted(rows):
+        table.add_row(_local(start, zone), _local(end, zone), who, source)
+    render.out.print(table)
+    if data["gaps"]:
+        render.out.print(f"[red]{len(data['gaps'])} coverage gap(s) in the next {days} days[/red]")
+
+
+@override_app.command("add")
+def override_add(schedule: Annotated[str, typer.Option("--schedule", "-s")],
+                 user: Annotated[str, typer.Option("--user", "-u")],
+                 start: Annotated[str, typer.Option("--from", help="ISO time with offset")],
+                 end: Annotated[str, typer.Option("--to", help="ISO time with offset")],
+                 reason: Annotated[str, typer.Option("--reason", "-m")] = "", as_json: JsonOpt = False) -> None:
+    """Put USER on call over SCHEDULE from --from to --to (holiday cover, "take my shift")."""
+    row = Client.from_env().post(f"/api/v1/schedules/{schedule}/overrides",
+                                 {"user": user, "start": start, "end": end, "reason": reason})
+    if as_json:
+        render.print_json(row)
+        return
+    render.out.print(f"{row['user']} is on call for {schedule} from {row['start']} to {row['end']}")

@@ -1,0 +1,121 @@
+"""On-call use cases: build a schedule (its stored layers plus the overrides people made) and ask
+the pure core who is on call, what the shifts are, and where coverage has holes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.core import schedules as core
+from firebell.errors import Invalid, NotFound
+from firebell.oncall.models import Schedule, ScheduleOverride
+from firebell.org.models import User
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOUR = 3600
+
+
+def _length(spec: dict[str, Any]) -> tuple[core.ShiftLength, int]:
+    """(unit, count) of a stored length: whole days step in calendar days (weeks when they can)."""
+    days = spec.get("days")
+    if days:
+        return (core.ShiftLength.weeks(1), days // 7) if days % 7 == 0 else (core.ShiftLength.days(1), days)
+    return core.ShiftLength.hours(1), int(spec["seconds"]) // HOUR
+
+
+def _layer(layer: dict[str, Any], zone: ZoneInfo) -> core.Layer:
+    handoff = time.fromisoformat(str(layer.get("handoff") or "09:00"))
+    start = core.local_instant(zone, date.fromisoformat(str(layer["start"])), handoff)
+    rotation = layer.get("rotation") or {}
+    restrictions = tuple(core.Restriction(days=tuple(WEEKDAY_NAMES.index(d) for d in r["days"]),
+                                          start=time.fromisoformat(r["from"]), end=time.fromisoformat(r["to"]))
+                         for r in layer.get("restrictions") or [])
+    if "pattern" in rotation:
+        steps = rotation["pattern"]
+        unit = core.ShiftLength.days(1) if all(s.get("days") for s in steps) else core.ShiftLength.hours(1)
+        pattern = tuple((int(s["days"]) if unit.unit == core.Unit.DAYS else int(s["seconds"]) // HOUR, "on" in s)
+                        for s in steps)
+        return core.Layer(name=str(layer["name"]), participants=tuple(layer["participants"]), start=start,
+                          shift_length=unit, handoff=handoff, pattern=pattern, restrictions=restrictions)
+    unit, count = _length(rotation)
+    length = {core.Unit.WEEKS: core.ShiftLength.weeks, core.Unit.DAYS: core.ShiftLength.days,
+              core.Unit.HOURS: core.ShiftLength.hours}[unit.unit](count)
+    return core.Layer(name=str(layer["name"]), participants=tuple(layer["participants"]), start=start,
+                      shift_length=length, handoff=handoff, restrictions=restrictions)
+
+
+def find(session: Session, name: str) -> Schedule:
+    row = session.execute(select(Schedule).where(Schedule.name == name, Schedule.archived_at.is_(None))).scalar()
+    if row is None:
+        raise NotFound(f"no schedule {name!r}")
+    return row
+
+
+def build(session: Session, row: Schedule, start: datetime, end: datetime) -> core.Schedule:
+    """The schedule with the overrides that touch [start, end), oldest first (later ones win)."""
+    zone = ZoneInfo(row.timezone)
+    overrides = session.execute(
+        select(ScheduleOverride, User.name).join(User, User.id == ScheduleOverride.user_id)
+        .where(ScheduleOverride.schedule_id == row.id, ScheduleOverride.cancelled_at.is_(None),
+               ScheduleOverride.ends_at > start, ScheduleOverride.starts_at < end)
+        .order_by(ScheduleOverride.created_at, ScheduleOverride.id)).all()
+    return core.Schedule(timezone=row.timezone,
+                         layers=tuple(_layer(layer, zone) for layer in (row.spec or {}).get("layers", [])),
+                         overrides=tuple(core.Override(user=name, start=o.starts_at, end=o.ends_at)
+                                         for o, name in overrides))
+
+
+def on_call_names(session: Session, name: str, now: datetime) -> list[str]:
+    """Who schedule `name` puts on call at `now` (empty in a coverage gap)."""
+    row = find(session, name)
+    who = core.on_call_at(build(session, row, now, now + timedelta(seconds=1)), now)
+    return [who] if who else []
+
+
+@dataclass(frozen=True)
+class Overview:
+    schedule: Schedule
+    now: str | None
+    next: core.Change | None
+    shifts: list[core.Shift]
+    gaps: list[tuple[datetime, datetime]]
+
+
+def overview(session: Session, name: str, start: datetime, days: int) -> Overview:
+    row = find(session, name)
+    end = start + timedelta(days=days)
+    schedule = build(session, row, start, end)
+    return Overview(schedule=row, now=core.on_call_at(schedule, start), next=core.next_change_after(schedule, start),
+                    shifts=core.final_shifts(schedule, start, end), gaps=core.gaps(schedule, start, end))
+
+
+def add_override(session: Session, *, schedule: str, user: str, start: datetime, end: datetime, reason: str,
+                 created_by: str, now: datetime, swap_id: str | None = None) -> ScheduleOverride:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise Invalid("override times need a time zone offset, e.g. 2026-12-24T09:00:00+01:00")
+    if end <= start:
+        raise Invalid("an override must end after it starts")
+    row = find(session, schedule)
+    person = session.execute(select(User).where(User.name == user, User.archived_at.is_(None))).scalar()
+    if person is None:
+        raise Invalid(f"unknown user {user!r}")
+    override = ScheduleOverride(schedule_id=row.id, user_id=person.id, starts_at=start, ends_at=end, reason=reason,
+                                created_by=created_by, created_at=now, swap_id=swap_id)
+    session.add(override)
+    session.flush()
+    return override
+
+
+def swap(session: Session, *, schedule: str, first: core.Shift, second: core.Shift, created_by: str,
+         now: datetime) -> list[ScheduleOverride]:
+    """Two people trade shifts: two overrides made together."""
+    pair_id = str(uuid.uuid4())
+    one, two = core.swap(first, second)
+    return [add_override(session, schedule=schedule, user=o.user, start=o.start, end=o.end, reason="swap",
+                         created_by=created_by, now=now, swap_id=pair_id) for o in (one, two)]
