@@ -181,3 +181,39 @@ def test_a_page_that_cannot_be_delivered_fails_over_to_the_next_contact_method(a
     with api.db.unit_of_work(write=False) as session:
         states = sorted((n.channel, n.state) for n in session.execute(select(Notification)).scalars())
     assert states == [("email", "sent"), ("sms", "failed")]
+
+
+def test_the_crash_rule_resends_a_keyed_page_once_and_never_blindly_resends_an_sms(api: Api) -> None:
+    """A send interrupted by a crash (claimed, never recorded) is sent once more with the same key
+    when the receiver can drop repeats; a second interruption, or an SMS, fails over instead."""
+    from firebell.notify import sender
+
+    with receiver() as hook, api.db.unit_of_work() as session:
+        hook.failing = False
+        alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
+        session.execute(delete(ContactMethod).where(ContactMethod.user_id == alice.id))
+        session.add(ContactMethod(user_id=alice.id, type="webhook", address=hook.url, position=0))
+        session.add(ContactMethod(user_id=alice.id, type="email", address="alice@example.com", position=1))
+    use_policy(api, EMAIL_LADDER)
+    channels = Channels(public_url="http://testserver", clock=api.clock,
+                        default_webhook_secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    trigger(api)
+    loop = engine(api, channels)
+    loop.escalate()
+
+    def crash_after_claim() -> None:
+        with api.db.unit_of_work() as session:
+            assert sender.claim(session, channels, api.clock.now)  # claimed; the process dies here
+
+    def states() -> list[tuple[str, str, int]]:
+        with api.db.unit_of_work(write=False) as session:
+            return sorted((n.channel, n.state, n.uncertain) for n in session.execute(select(Notification)).scalars())
+
+    crash_after_claim()
+    api.clock.advance(seconds=61)  # past the send deadline
+    crash_after_claim()  # recovered as uncertain and claimed again: interrupted a second time
+    assert states() == [("webhook", "sending", 1)]
+    api.clock.advance(seconds=61)
+    loop.send()  # no third blind try: it fails over to the next contact method (email, not configured here)
+    assert states()[-1] == ("webhook", "failed", 1)
+    assert ("email", "failed", 0) in states()

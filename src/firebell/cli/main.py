@@ -31,6 +31,7 @@ app.add_typer(alerts_cmd.changes_app, name="changes")
 app.add_typer(alerts_cmd.integration_app, name="integration")
 app.command("serve")(server.serve)
 app.command("demo")(server.demo)
+app.command("worker")(server.worker)
 
 severity_app = typer.Typer(help="The severity matrix.", no_args_is_help=True)
 app.add_typer(severity_app, name="severity")

@@ -80,6 +80,31 @@ def serve(
     _run(db, host, port, log_level, workers)
 
 
+def worker(
+    tick: Annotated[float, typer.Option(min=0.05, help="Seconds between passes when nothing wakes it")] = 1.0,
+    database_url: DbUrl = None,
+) -> None:
+    """Run the engine alone: escalations, the notification sender, heartbeats. Any number of workers
+    can share one PostgreSQL; on SQLite run one engine (`serve` already runs one)."""
+    import signal
+    import threading
+
+    from firebell.app import system_clock
+    from firebell.engine.loop import EngineLoop
+
+    db = open_database(database_url)
+    if db.dialect == "sqlite":
+        out.print("note: on SQLite, run the engine in one process only (serve runs one already)")
+    engine = EngineLoop(db, system_clock, tick=tick)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine.start()
+    out.print(f"engine running on {db.dialect}; Ctrl-C to stop")
+    stop.wait()
+    engine.stop()
+
+
 def example_config() -> Path:
     here = Path(__file__).resolve()
     for candidate in (Path.cwd() / "examples" / "pria", here.parents[3] / "examples" / "pria"):
