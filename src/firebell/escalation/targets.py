@@ -24,8 +24,9 @@ class Recipient:
     webhook_secret_env: str = ""
 
 
-def _users(session: Session, query: Any) -> list[User]:
-    return list(session.execute(query.where(User.archived_at.is_(None)).order_by(User.name)).scalars().unique())
+def _users(session: Session, query: Any) -> list[tuple[str, str]]:
+    """(id, name) of the live users `query` finds (columns only: a User row loads its relations)."""
+    return list(dict.fromkeys(session.execute(query.where(User.archived_at.is_(None)).order_by(User.name)).all()))
 
 
 def resolve(session: Session, target: Target, now: datetime, webhooks: dict[str, Any]) -> list[Recipient]:
@@ -39,16 +40,16 @@ def resolve(session: Session, target: Target, now: datetime, webhooks: dict[str,
         return [Recipient(target=label, webhook=target.name, webhook_url=str(hook["url"]),
                           webhook_secret_env=str(hook.get("secret_env") or ""))]
     if target.kind == "user":
-        users = _users(session, select(User).where(User.name == target.name))
+        users = _users(session, select(User.id, User.name).where(User.name == target.name))
     elif target.kind == "role":
-        users = _users(session, select(User).join(UserRole, UserRole.user_id == User.id)
+        users = _users(session, select(User.id, User.name).join(UserRole, UserRole.user_id == User.id)
                        .join(OrgRole, OrgRole.id == UserRole.role_id).where(OrgRole.name == target.name))
     elif target.kind == "team":
-        users = _users(session, select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+        users = _users(session, select(User.id, User.name).join(TeamMembership, TeamMembership.user_id == User.id)
                        .join(Team, Team.id == TeamMembership.team_id).where(Team.name == target.name))
     else:
         from firebell.oncall.service import on_call_names  # schedules build on org, not the reverse
 
         names = on_call_names(session, target.name, now)
-        users = _users(session, select(User).where(User.name.in_(names))) if names else []
-    return [Recipient(target=label, user_id=u.id, user_name=u.name) for u in users]
+        users = _users(session, select(User.id, User.name).where(User.name.in_(names))) if names else []
+    return [Recipient(target=label, user_id=user_id, user_name=name) for user_id, name in users]

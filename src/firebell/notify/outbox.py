@@ -19,9 +19,9 @@ def contact_methods(session: Session, user_id: str) -> list[tuple[str, str]]:
                               .order_by(ContactMethod.position, ContactMethod.id)).scalars().all()
     found = [(m.type, m.address) for m in methods]
     if not found:
-        user = session.get(User, user_id)
-        if user is not None and user.email:
-            found = [("email", user.email)]
+        email = session.execute(select(User.email).where(User.id == user_id)).scalar()
+        if email:
+            found = [("email", email)]
     return found
 
 

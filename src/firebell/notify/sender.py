@@ -38,6 +38,8 @@ from firebell.notify.settings import Channels
 from firebell.org.models import User
 
 log = logging.getLogger(__name__)
+# Longer than any channel's own timeouts (webhooks: 5 s connect + 10 s read): past it, a row still
+# "sending" was interrupted. FIREBELL_SEND_DEADLINE_S shortens it for crash tests.
 SEND_DEADLINE = timedelta(seconds=60)
 # Eight attempts with the waits below span at least ~18 minutes: a receiver down for a deploy or
 # a short outage still gets the page, and the next contact method is tried after that.
@@ -57,6 +59,13 @@ class Claimed:
     webhook_secret_env: str
 
 
+def _send_deadline() -> timedelta:
+    import os
+
+    configured = os.environ.get("FIREBELL_SEND_DEADLINE_S")
+    return timedelta(seconds=float(configured)) if configured else SEND_DEADLINE
+
+
 def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta:
     """Exponential with "equal jitter": half of base * 2^(attempt-1) (capped) for sure, the other
     half random, so retries spread out but the retry window has a known minimum."""
@@ -70,8 +79,9 @@ def _timeline(session: Session, incident_id: str, type_: str, payload: dict[str,
 
 
 def _describe(session: Session, row: Notification) -> dict[str, Any]:
-    user = session.get(User, row.user_id) if row.user_id else None
-    return {"notification": row.id, "user": user.name if user else None, "channel": row.channel,
+    # Only the name: a User row drags its memberships and roles along.
+    user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
+    return {"notification": row.id, "user": user, "channel": row.channel,
             "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
             "attempts": row.attempts}
 
@@ -100,7 +110,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         .order_by(Notification.next_attempt_at).limit(limit))).scalars().all()
     claimed = []
     for row in _in_order(session, rows, now):
-        row.state, row.deadline_at, row.attempts = "sending", now + SEND_DEADLINE, row.attempts + 1
+        row.state, row.deadline_at, row.attempts = "sending", now + _send_deadline(), row.attempts + 1
         claimed.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
                                message=_message(session, channels, row, now),
                                webhook_secret_env=str(row.message.get("secret_env") or "")))
@@ -212,7 +222,8 @@ def _step_key(row: Notification) -> str:
 def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:
     """Every way to reach someone failed: tell the admins, through their own contact methods."""
     incident = session.get(Incident, failed.incident_id)
-    admins = session.execute(select(User).where(User.access == "admin", User.archived_at.is_(None))).scalars().all()
+    admins = session.execute(select(User.id, User.name).where(User.access == "admin",
+                                                              User.archived_at.is_(None))).all()
     message = dict(failed.message) | {
         "title": f"Page could not be delivered: {incident.ref if incident else ''} {failed.message.get('title', '')}",
         "reason": f"{failed.channel} to {failed.target} failed: {reason}"}
