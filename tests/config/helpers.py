@@ -29,8 +29,8 @@ users:
     email: bob@example.com
     teams: [platform, security]
 escalation_policies:
-  - {name: ep-p1}
-  - {name: ep-p2}
+  - {name: ep-p1, levels: [{targets: [{user: alice}], delay: 5m}, {targets: [{role: cto}]}]}
+  - {name: ep-p2, levels: [{targets: [{team: platform}]}]}
 services:
   - {name: api, title: PRIA API, team: platform, escalation_policy: {P1: ep-p1, P2: ep-p2}}
   - {name: auth, team: security, escalation_policy: ep-p1, status_page_component: Auth}

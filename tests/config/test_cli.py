@@ -18,8 +18,8 @@ def test_validate_ok_prints_a_summary_and_exits_0(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        f"OK: {path} is valid (2 teams, 1 role, 2 users, 2 escalation policies, 2 services, "
-        "4 severities, 2 criteria, 3 incident roles, 7 stages, 0 integrations, 0 routing rules, "
+        f"OK: {path} is valid (2 teams, 1 role, 2 users, 0 schedules, 2 escalation policies, 0 outbound webhooks, "
+        "2 services, 4 severities, 2 criteria, 3 incident roles, 7 stages, 0 integrations, 0 routing rules, "
         "0 maintenance windows; 1 file)"
     ]
 

@@ -104,14 +104,14 @@ CASES = [
     ("unknown-policy", """\
         organisation: {name: PRIA}
         teams: [{name: platform}]
-        escalation_policies: [{name: ep-prod}]
+        escalation_policies: [{name: ep-prod, levels: [{targets: [{team: platform}]}]}]
         services:
           - {name: api, team: platform, escalation_policy: ep-prd}
         """, 5, 52, ["unknown escalation policy 'ep-prd'; did you mean 'ep-prod'?"]),
     ("unknown-severity-in-policy-map", """\
         organisation: {name: PRIA}
         teams: [{name: platform}]
-        escalation_policies: [{name: ep-prod}]
+        escalation_policies: [{name: ep-prod, levels: [{targets: [{team: platform}]}]}]
         services:
           - name: api
             team: platform
@@ -210,7 +210,7 @@ CASES = [
     ("policy-of-wrong-shape", """\
         organisation: {name: PRIA}
         teams: [{name: platform}]
-        escalation_policies: [{name: ep-prod}]
+        escalation_policies: [{name: ep-prod, levels: [{targets: [{team: platform}]}]}]
         services:
           - name: api
             team: platform

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,10 +12,12 @@ from sqlalchemy import select
 from firebell.alerts.keys import hash_key
 from firebell.alerts.models import Integration
 from firebell.config import apply, export, load, plan
-from firebell.config.schema import Config
+from firebell.config.oncall import snapshot_of
+from firebell.config.schema import Config, EscalationPolicyConfig
+from firebell.core.escalation import snapshot_from_json
 from firebell.core.matchers import all_match, parse_all
 from firebell.core.severity import Criterion, SeverityLevel, assess
-from firebell.org.models import Service
+from firebell.org.models import EscalationPolicy, Service
 from firebell.store.uow import Database
 from tests.config.helpers import valid, write
 
@@ -31,7 +34,8 @@ def test_example_validates_with_zero_errors() -> None:
     result = load(EXAMPLE)
     assert result.errors == []
     assert [f.name for f in result.files] == [
-        "alerting.yaml", "incident.yaml", "organisation.yaml", "people.yaml", "services.yaml", "severity.yaml"]
+        "alerting.yaml", "incident.yaml", "oncall.yaml", "organisation.yaml", "people.yaml", "services.yaml",
+        "severity.yaml"]
 
 
 def test_example_has_one_admin_named_admin(pria: Config) -> None:
@@ -107,6 +111,105 @@ def test_example_services_take_alerts_from_alertmanager_and_pagerduty(pria: Conf
     assert backup in next(s for s in pria.services if s.name == "database").integrations
 
 
+MINUTE = timedelta(minutes=1)
+
+
+def _policies(pria: Config) -> dict[str, EscalationPolicyConfig]:
+    return {p.name: p for p in pria.escalation_policies}
+
+
+def _ladder(policy: EscalationPolicyConfig) -> list[tuple[list[tuple[str, str, str]], timedelta | None]]:
+    return [([(t.kind, t.name, t.note) for t in level.targets], level.delay) for level in policy.levels]
+
+
+def test_example_services_page_through_ops1s_ladder_for_their_severity(pria: Config) -> None:
+    assert all(s.escalation_policy == {"P1": "ep-prod-p1", "P2": "ep-prod-p2", "P3": "ep-prod-p3", "P4": "ep-prod-p3"}
+               for s in pria.services)
+
+
+def test_example_ladders_are_ops1s(pria: Config) -> None:
+    policies = _policies(pria)
+    # P1 -> Primary (5 min) -> Secondary, the DevOps Lead (5 min) -> CTO (pager) -> CEO SMS.
+    assert _ladder(policies["ep-prod-p1"]) == [
+        ([("schedule", "primary", "")], 5 * MINUTE),
+        ([("role", "devops-lead", "secondary on-call")], 5 * MINUTE),
+        ([("role", "cto", "CTO pager group")], 5 * MINUTE),
+        ([("role", "ceo", "SMS")], None),
+    ]
+    # P2 -> Primary (10 min) -> Secondary (10 min) -> CTO Slack mention.
+    assert _ladder(policies["ep-prod-p2"]) == [
+        ([("schedule", "primary", "")], 10 * MINUTE),
+        ([("role", "devops-lead", "secondary on-call")], 10 * MINUTE),
+        ([("webhook", "slack-cto", "CTO Slack mention")], None),
+    ]
+    # P3+ -> Primary (60 min) -> Jira ticket; handled next business day.
+    assert _ladder(policies["ep-prod-p3"]) == [
+        ([("schedule", "primary", "")], 60 * MINUTE),
+        ([("ticket", "jira", "handled next business day")], None),
+    ]
+    assert all(p.repeat == 0 for p in policies.values())  # neither runbook runs the ladder twice
+    webhooks = {w.name: w for w in pria.outbound_webhooks}
+    assert (webhooks["jira"].url, webhooks["jira"].secret_env) == (
+        "https://jira.pria.example.com/hooks/firebell", "JIRA_WEBHOOK_SECRET")
+    # The roles at the end of the ladders reach someone, and the CEO by SMS.
+    holders = {role: [u for u in pria.users if role in u.roles] for role in ("devops-lead", "cto", "ceo")}
+    assert [u.name for u in holders["devops-lead"]] == ["david-berg"]
+    assert [u.name for u in holders["cto"]] == ["carl-strom"]
+    assert [c.type for c in holders["ceo"][0].contact_methods] == ["email", "sms"]
+
+
+def _trigger(trigger: Any) -> tuple[str, str, Any, list[str], list[tuple[str, str]]]:
+    return (trigger.name, trigger.condition, getattr(trigger, trigger.condition), list(trigger.severities),
+            [(t.kind, t.name) for t in trigger.targets])
+
+
+TAG_TRIGGERS = [
+    ("data-breach", "tag", "data-breach", [], [("role", "security-lead"), ("role", "legal")]),
+    ("regulatory", "tag", "regulatory", [], [("role", "compliance"), ("role", "legal")]),
+]
+
+
+def test_example_triggers_are_tensafes_escalation_matrix(pria: Config) -> None:
+    policies = _policies(pria)
+    assert [_trigger(t) for t in policies["ep-prod-p1"].triggers] == [
+        # No response to P1 alert in 15 min -> auto-escalate to secondary.
+        ("p1-unacknowledged-15m", "unacknowledged_for", 15 * MINUTE, ["P1"], [("schedule", "secondary")]),
+        # No progress on P1 in 30 min -> Engineering Manager.
+        ("p1-no-progress-30m", "no_update_for", 30 * MINUTE, ["P1"], [("role", "engineering-manager")]),
+        # P1 duration > 1 hour -> VP Engineering; > 2 hours -> CTO.
+        ("p1-open-1h", "open_for", 60 * MINUTE, ["P1"], [("role", "vp-engineering")]),
+        ("p1-open-2h", "open_for", 120 * MINUTE, ["P1"], [("role", "cto")]),
+        # Data breach confirmed -> Security + Legal at once; regulatory impact -> Compliance + Legal.
+        *TAG_TRIGGERS,
+    ]
+    # A breach or a regulatory impact escalates whatever the severity.
+    for name in ("ep-prod-p2", "ep-prod-p3"):
+        assert [_trigger(t) for t in policies[name].triggers] == TAG_TRIGGERS
+
+
+def _on_call(pria: Config, schedule: str, monday: date) -> str:
+    """Who a weekly, 24x7 single-layer schedule has on call in the week starting `monday`."""
+    [layer] = next(s for s in pria.schedules if s.name == schedule).layers
+    assert layer.rotation.every == timedelta(weeks=1) and not layer.restrictions
+    turn = (monday - layer.start).days // 7
+    return layer.participants[turn % len(layer.participants)]
+
+
+def test_example_schedules_are_tensafes_odd_and_even_weeks(pria: Config) -> None:
+    assert [(s.name, s.team, s.timezone) for s in pria.schedules] == [
+        ("primary", "platform", "Europe/Stockholm"), ("secondary", "platform", "Europe/Stockholm")]
+    assert all(layer.handoff == "09:00" and layer.start.isoweekday() == 1
+               for s in pria.schedules for layer in s.layers)  # Monday 09:00 hand-offs
+    first = next(s for s in pria.schedules if s.name == "primary").layers[0].start
+    for week in range(53):
+        monday = first + timedelta(weeks=week)
+        odd = monday.isocalendar().week % 2 == 1
+        if monday.isocalendar().year != 2026:
+            break  # 2026 has 53 ISO weeks: from 2027 the strict alternation and the labels part ways
+        expected = ("engineer-a", "engineer-b") if odd else ("engineer-b", "engineer-c")
+        assert (_on_call(pria, "primary", monday), _on_call(pria, "secondary", monday)) == expected, monday
+
+
 @pytest.mark.parametrize(("label", "expected"), [
     ("critical", "P1"), ("error", "P2"), ("high", "P2"), ("warning", "P3"), ("info", "P4"), ("debug", None)])
 def test_example_maps_alertmanager_severity_labels(pria: Config, label: str, expected: str | None) -> None:
@@ -144,6 +247,14 @@ def test_example_applies_idempotently_and_exports_round_trip(
     with database.unit_of_work() as session:
         assert apply(session, pria, now=NOW).empty
         text = export(session)
+        specs = {p.name: p.spec for p in session.scalars(select(EscalationPolicy))}
+    # The engine reads each policy's spec as it is; the Jira ticket's webhook travels with P3's ladder.
+    assert {name: snapshot_from_json(spec) for name, spec in specs.items()} == {
+        p.name: snapshot_of(p) for p in pria.escalation_policies}
+    assert specs["ep-prod-p3"]["webhooks"] == {"jira": {
+        "url": "https://jira.pria.example.com/hooks/firebell", "secret_env": "JIRA_WEBHOOK_SECRET",
+        "description": "Follow-up ticket in Jira project INC (OPS1 6); P3+ is handled the next business day (OPS1 5)."}}
+    assert specs["ep-prod-p1"]["webhooks"] == {}
     exported = valid(write(tmp_path, "pria.yaml", text))
     with database.unit_of_work(write=False) as session:
         assert plan(session, exported).empty

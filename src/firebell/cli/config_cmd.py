@@ -150,7 +150,8 @@ def _config(path: Path) -> Config:
 def _summary(config: Config) -> str:
     parts = [
         (len(config.teams), "team"), (len(config.roles), "role"), (len(config.users), "user"),
-        (len(config.escalation_policies), "escalation policy"), (len(config.services), "service"),
+        (len(config.schedules), "schedule"), (len(config.escalation_policies), "escalation policy"),
+        (len(config.outbound_webhooks), "outbound webhook"), (len(config.services), "service"),
         (len(config.severities), "severity"), (len(config.severity_criteria), "criterion"),
         (len(config.incident_roles), "incident role"), (len(config.lifecycle_stages), "stage"),
         (sum(len(s.integrations) for s in config.services), "integration"),

@@ -10,6 +10,7 @@ another integration already holds) raise ApplyError before anything is written.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -23,11 +24,13 @@ from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, Ro
 from firebell.audit.log import record
 from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
 from firebell.config.errors import ApplyError
+from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, diff
 from firebell.config.schema import Config
 from firebell.config.state import ORGANISATION_ID, CurrentState, Desired, Values, current_state, desired_state
 from firebell.core.durations import parse_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
     EscalationPolicy,
@@ -47,6 +50,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "team": (Team, "name"),
     "role": (OrgRole, "name"),
     "user": (User, "name"),
+    "schedule": (Schedule, "name"),
     "escalation_policy": (EscalationPolicy, "name"),
     "service": (Service, "name"),
     "severity": (SeverityLevelRow, "key"),
@@ -75,7 +79,13 @@ def apply(session: Session, config: Config, *, now: datetime, actor: str = "conf
     _check_keys_are_free(result.desired, current)
     rows = _load_rows(session)
     ingestion = _IngestionWriter(session, rows, result, now, actor)
+    teams_flushed = False
     for change in result.changes:
+        if change.kind == "schedule" and not teams_flushed:
+            # A schedule points at its team by id, with no relationship to order the inserts by:
+            # teams created by this apply get their ids first.
+            session.flush()
+            teams_flushed = True
         if change.kind == "organisation":
             _write_organisation(session, result.desired["organisation"][change.name])
         elif change.kind in ingestion.kinds:
@@ -181,8 +191,17 @@ def _write_role(row: OrgRole, values: Values, rows: Rows) -> None:
     _set(row, values, "title", "description")
 
 
+def _write_schedule(row: Schedule, values: Values, rows: Rows) -> None:
+    """Configuration owns the schedule's description and layers; its feed token and its overrides
+    are made at run time and are left alone."""
+    _set(row, values, "title", "description", "timezone")
+    row.team_id = rows["team"][values["team"]].id if values["team"] is not None else None
+    row.spec = copy.deepcopy(stored_schedule_spec(values))
+
+
 def _write_policy(row: EscalationPolicy, values: Values, rows: Rows) -> None:
-    _set(row, values, "description", "spec")
+    row.description = values["description"]
+    row.spec = copy.deepcopy(stored_policy_spec(row.name, values))
 
 
 def _write_service(row: Service, values: Values, rows: Rows) -> None:
@@ -261,6 +280,7 @@ WRITERS: dict[str, Callable[[Any, Values, Rows], None]] = {
     "team": _write_team,
     "role": _write_role,
     "user": _write_user,
+    "schedule": _write_schedule,
     "escalation_policy": _write_policy,
     "service": _write_service,
     "severity": _write_severity,

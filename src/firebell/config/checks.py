@@ -10,19 +10,36 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any, TypeGuard
+
+from pydantic import BaseModel
 
 from firebell.alerts.keys import hash_key
 from firebell.config import defaults
 from firebell.config.errors import ConfigError
 from firebell.config.located import Located, Path
-from firebell.config.schema import DEFAULT_HEARTBEAT_SEVERITY, TYPE_FIELDS, IntegrationConfig
+from firebell.config.schema import (
+    DEFAULT_HEARTBEAT_SEVERITY,
+    TARGET_SECTIONS,
+    TRIGGER_CONDITIONS,
+    TYPE_FIELDS,
+    IntegrationConfig,
+    LevelConfig,
+    PatternStepConfig,
+    RotationConfig,
+    TargetConfig,
+    TriggerConfig,
+)
+from firebell.core.escalation import parse_delay
 
 # Section -> the field that names its items. Names are unique within their section.
 IDENTITY = {
     "teams": "name",
     "roles": "name",
     "users": "name",
+    "schedules": "name",
+    "outbound_webhooks": "name",
     "escalation_policies": "name",
     "services": "name",
     "severities": "key",
@@ -38,6 +55,8 @@ NOUN = {
     "teams": "team",
     "roles": "role",
     "users": "user",
+    "schedules": "schedule",
+    "outbound_webhooks": "outbound webhook",
     "escalation_policies": "escalation policy",
     "services": "service",
     "severities": "severity",
@@ -57,6 +76,8 @@ def check(tree: Located) -> list[ConfigError]:
     errors: list[ConfigError] = []
     defined = _check_unique_names(tree, errors)
     _check_user_references(tree, defined, errors)
+    _check_schedules(tree, defined, errors)
+    _check_policies(tree, defined, errors)
     _check_service_references(tree, defined, errors)
     _check_criteria(tree, defined, errors)
     _check_alerting(tree, defined, errors)
@@ -325,3 +346,200 @@ def _check_routing_rules(tree: Located, defined: Defined, errors: list[ConfigErr
                          errors)
         _check_reference(tree, (*path, "set_severity"), rule.get("set_severity"), "severities",
                          defined, errors)
+
+
+# --- on-call: schedules and escalation policies ------------------------------------------------
+
+def _yaml_fields(model: type[BaseModel]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def _has_unknown_field(item: dict[str, Any], model: type[BaseModel]) -> bool:
+    """An unknown field is reported by the schema and may be the misspelt one a rule looks for, so
+    rules about which fields are present stay quiet about such an item."""
+    return any(field not in _yaml_fields(model) for field in item)
+
+
+def _name_of(item: dict[str, Any], noun: str, field: str = "name") -> str:
+    name = item.get(field)
+    return f"{noun} '{name}'" if isinstance(name, str) else noun
+
+
+def _delay_of(value: Any) -> timedelta | None:
+    """The parsed duration, or None when absent or malformed (the schema reports malformed ones)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_delay(value)
+    except ValueError:
+        return None
+
+
+def _check_listed_once(tree: Located, path: Path, values: Any, noun: str, errors: list[ConfigError]) -> None:
+    if not isinstance(values, list):
+        return
+    seen: set[Any] = set()
+    for position, value in enumerate(values):
+        if isinstance(value, str) and value in seen:
+            errors.append(tree.mark((*path, position)).error(f"{noun} '{value}' is listed twice"))
+        seen.add(value)
+
+
+def _check_unique_within(tree: Located, path: Path, owner: str, noun: str, errors: list[ConfigError]) -> None:
+    """Names of the mapping items of the list at `path` are unique within their owner."""
+    *parent, field = path
+    container: Any = tree.data
+    for part in parent:
+        container = container[part]
+    first: dict[str, Path] = {}
+    for position, item in items(container, str(field)):
+        name = item.get("name")
+        if not isinstance(name, str):
+            continue
+        here_path: Path = (*path, position, "name")
+        if name in first:
+            here = tree.mark(here_path)
+            earlier = tree.mark(first[name]).where(relative_to=here.file)
+            errors.append(here.error(f"duplicate {noun} name '{name}' in {owner}; it is already defined at {earlier}"))
+        else:
+            first[name] = here_path
+
+
+def _check_schedules(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    for index, schedule in items(tree.data, "schedules"):
+        path: Path = ("schedules", index)
+        _check_reference(tree, (*path, "team"), schedule.get("team"), "teams", defined, errors)
+        _check_unique_within(tree, (*path, "layers"), _name_of(schedule, "schedule"), "layer", errors)
+        for position, layer in items(schedule, "layers"):
+            layer_path: Path = (*path, "layers", position)
+            participants = layer.get("participants")
+            if isinstance(participants, list):
+                # Listing someone twice is allowed: it gives them more turns in the rotation.
+                for turn, name in enumerate(participants):
+                    _check_reference(tree, (*layer_path, "participants", turn), name, "users", defined, errors)
+            rotation = layer.get("rotation")
+            if isinstance(rotation, dict):
+                _check_rotation(tree, (*layer_path, "rotation"), rotation, errors)
+            for number, restriction in items(layer, "restrictions"):
+                _check_listed_once(tree, (*layer_path, "restrictions", number, "days"), restriction.get("days"),
+                                   "day", errors)
+
+
+def _check_rotation(tree: Located, path: Path, rotation: dict[str, Any], errors: list[ConfigError]) -> None:
+    if _has_unknown_field(rotation, RotationConfig):
+        return
+    given = [field for field in rotation if field in ("every", "pattern") and _present(rotation, field)]
+    if not given:
+        errors.append(tree.mark(path).error(
+            "a rotation needs either every (back-to-back shifts, such as {every: 1w}) or pattern (a cycle of "
+            "shifts and gaps, such as {pattern: [{on: 4d}, {off: 3d}]})"))
+    for extra in given[1:]:
+        errors.append(tree.key_mark((*path, extra)).error(
+            f"a rotation has either every or pattern, not both; remove {extra} or {given[0]}"))
+    pattern = rotation.get("pattern")
+    if not isinstance(pattern, list) or not pattern:
+        return
+    shifts = 0
+    for position, step in items(rotation, "pattern"):
+        step_path: Path = (*path, "pattern", position)
+        if _has_unknown_field(step, PatternStepConfig):
+            shifts += 1  # unknown: do not also claim the pattern has no shift
+            continue
+        kinds = [field for field in step if field in ("on", "off") and _present(step, field)]
+        if len(kinds) != 1:
+            errors.append(tree.mark(step_path).error(
+                "each step of a pattern is either {on: LENGTH} (a shift) or {off: LENGTH} (a gap), such as "
+                "{on: 4d}"))
+        shifts += "on" in kinds
+    if shifts == 0:
+        errors.append(tree.mark((*path, "pattern")).error(
+            "the pattern has no on step, so this layer would never have anyone on call"))
+
+
+def _check_policies(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    for index, policy in items(tree.data, "escalation_policies"):
+        path: Path = ("escalation_policies", index)
+        label = _name_of(policy, "escalation policy")
+        _check_levels(tree, path, label, policy, defined, errors)
+        _check_unique_within(tree, (*path, "triggers"), label, "trigger", errors)
+        for position, trigger in items(policy, "triggers"):
+            trigger_path: Path = (*path, "triggers", position)
+            _check_trigger(tree, trigger_path, _name_of(trigger, "trigger"), trigger, defined, errors)
+            _check_targets(tree, trigger_path, trigger, defined, errors)
+
+
+def _check_levels(tree: Located, path: Path, label: str, policy: dict[str, Any], defined: Defined,
+                  errors: list[ConfigError]) -> None:
+    levels = policy.get("levels")
+    if not isinstance(levels, list):
+        return
+    repeat = policy.get("repeat")
+    repeats = isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0
+    for position, level in items(policy, "levels"):
+        level_path: Path = (*path, "levels", position)
+        _check_targets(tree, level_path, level, defined, errors)
+        if _has_unknown_field(level, LevelConfig):
+            continue
+        number, last = position + 1, position == len(levels) - 1
+        delay = _delay_of(level.get("delay"))
+        if not last and not _present(level, "delay"):
+            errors.append(tree.mark(level_path).error(
+                f"level {number} of {label} needs a delay: how long to wait for an acknowledgement before "
+                f"level {number + 1} is paged, such as 5m (only the last level may leave it out)"))
+        elif not last and delay == timedelta(0):
+            errors.append(tree.mark((*level_path, "delay")).error(
+                f"level {number} of {label} waits 0s, so level {number + 1} would be paged at the same "
+                "moment; put their targets in one level, or wait longer"))
+        elif last and repeats and (not _present(level, "delay") or delay == timedelta(0)):
+            where = level_path if not _present(level, "delay") else (*level_path, "delay")
+            errors.append(tree.mark(where).error(
+                f"{label} repeats its ladder (repeat: {repeat}), so its last level needs a delay longer "
+                "than 0s: how long to wait before level 1 is paged again, such as 15m"))
+
+
+def _check_targets(tree: Located, owner_path: Path, owner: dict[str, Any], defined: Defined,
+                   errors: list[ConfigError]) -> None:
+    seen: set[tuple[str, Any]] = set()
+    for position, target in items(owner, "targets"):
+        path: Path = (*owner_path, "targets", position)
+        if _has_unknown_field(target, TargetConfig):
+            continue
+        kinds = [field for field in target if field in TARGET_SECTIONS and _present(target, field)]
+        if not kinds:
+            errors.append(tree.mark(path).error(
+                "a target needs one of user, schedule, role, team, ticket or webhook, such as "
+                "{schedule: primary}"))
+        for extra in kinds[1:]:
+            errors.append(tree.key_mark((*path, extra)).error(
+                f"a target names one thing, but this one has both {kinds[0]} and {extra}; make them two "
+                "targets in the same list"))
+        for kind in kinds:
+            _check_reference(tree, (*path, kind), target[kind], TARGET_SECTIONS[kind], defined, errors)
+        if len(kinds) == 1:
+            key = (kinds[0], target[kinds[0]])
+            if key in seen:
+                errors.append(tree.mark(path).error(f"target {{{kinds[0]}: {key[1]}}} is listed twice"))
+            seen.add(key)
+
+
+def _check_trigger(tree: Located, path: Path, label: str, trigger: dict[str, Any], defined: Defined,
+                   errors: list[ConfigError]) -> None:
+    severities = trigger.get("severities")
+    if isinstance(severities, list):
+        for position, key in enumerate(severities):
+            _check_reference(tree, (*path, "severities", position), key, "severities", defined, errors)
+        _check_listed_once(tree, (*path, "severities"), severities, "severity", errors)
+    if _has_unknown_field(trigger, TriggerConfig):
+        return
+    given = [field for field in trigger if field in TRIGGER_CONDITIONS and _present(trigger, field)]
+    if not given:
+        errors.append(tree.mark(path).error(
+            f"{label} needs a condition: one of unacknowledged_for, no_update_for or open_for with a duration "
+            "(such as 15m), or tag"))
+    for extra in given[1:]:
+        errors.append(tree.key_mark((*path, extra)).error(
+            f"{label} has both {given[0]} and {extra}; a trigger has one condition, so make it two triggers"))
+    if given and given[0] != "tag" and _delay_of(trigger[given[0]]) == timedelta(0):
+        errors.append(tree.mark((*path, given[0])).error(
+            f"{label}: {given[0]} must be longer than 0s; to page someone as soon as the incident opens, "
+            "add them to the first level"))

@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from firebell.config.alerting import alerting_yaml, integration_yaml
+from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
 from firebell.config.state import Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
@@ -20,6 +21,7 @@ SECTION_OF = {
     "team": ("teams", "name"),
     "role": ("roles", "name"),
     "user": ("users", "name"),
+    "schedule": ("schedules", "name"),
     "escalation_policy": ("escalation_policies", "name"),
     "service": ("services", "name"),
     "severity": ("severities", "key"),
@@ -47,10 +49,17 @@ def export(session: Session) -> str:
     org = next(iter(state["organisation"].values())).values
     tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}}
     for kind, (section, identity) in SECTION_OF.items():
-        rows = list(state[kind].items())
+        rows = [(name, row) for name, row in state[kind].items() if not row.archived]
         if kind == "routing_rule":  # list order is evaluation order
             rows.sort(key=lambda item: item[1].values["position"])
-        tree[section] = [_entry(identity, name, row) for name, row in rows if not row.archived]
+        if kind == "schedule":
+            tree[section] = [schedule_yaml(name, row.values) for name, row in rows]
+        elif kind == "escalation_policy":
+            # Outbound webhooks are stored inside the policies that name them (see oncall.py).
+            tree["outbound_webhooks"] = webhooks_yaml({name: row.values for name, row in rows})
+            tree[section] = [policy_yaml(name, row.values) for name, row in rows]
+        else:
+            tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 

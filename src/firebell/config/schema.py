@@ -13,7 +13,7 @@ import difflib
 import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,6 +33,7 @@ from pydantic import (
 
 from firebell.config import defaults
 from firebell.core.durations import format_duration, parse_duration
+from firebell.core.escalation import parse_delay
 from firebell.core.matchers import parse_matcher
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-_]*$")
@@ -48,10 +49,13 @@ HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*$")
 LABEL_NAME = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.]*$")  # what a matcher may name
 JSON_PATH = re.compile(r"^[^.\s]+(?:\.[^.\s]+)*$")
 TAG = re.compile(r"^\S+$")
+TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 AccessLevel = Literal["admin", "responder", "viewer"]
 ContactType = Literal["email", "sms", "voice", "slack", "webhook"]
 IntegrationType = Literal["alertmanager", "pagerduty", "grafana", "webhook", "heartbeat"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
 DEFAULT_SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
 DEFAULT_RESOLVED_VALUES = ("resolved", "ok")
@@ -180,6 +184,61 @@ def _policy_ref(value: Any) -> Any:
     )
 
 
+def _delay(value: Any) -> timedelta:
+    """An escalation delay or trigger condition, parsed as the engine does (`parse_delay`). A bare
+    number is refused although parse_delay reads it as seconds: `delay: 5` next to a runbook that
+    says "5 min" is far more likely a missing unit than five seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected a duration such as 5m, 1h or 90s")
+    if not isinstance(value, str):
+        raise ValueError(f"{value} has no unit; write {value}m for {value} minutes, or {value}s if seconds "
+                         "are meant")
+    return parse_delay(value)  # its ValueError already says how to write one
+
+
+def _whole_hours(value: timedelta) -> timedelta:
+    """Rotations hand off on the hour: a shift is a positive whole number of hours, days or weeks."""
+    if value <= timedelta(0):
+        raise ValueError("a shift must be longer than 0s; write its length such as 12h, 1d or 1w")
+    if value % timedelta(hours=1):
+        raise ValueError(f"{format_duration(value)} is not a whole number of hours, days or weeks; a shift "
+                         "length is written such as 12h, 1d or 1w")
+    return value
+
+
+def _clock(value: Any) -> str:
+    """HH:MM as written in quotes. YAML 1.1 reads an unquoted 17:00 as the number 1020 (base 60),
+    while 09:00 stays text, so a number here gets a message that explains the quotes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        hours, minutes = divmod(value, 60)
+        meant = f' ("{hours:02d}:{minutes:02d}")' if 0 <= value < 24 * 60 else ""
+        raise ValueError(f"the number {value} is not a time of day; YAML reads an unquoted time such as "
+                         f"17:00 as a number, so put the time in quotes{meant}")
+    match = TIME_OF_DAY.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day; write HH:MM in quotes, such as \"09:00\"")
+    hours, minutes = int(match[1]), int(match[2])
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{value!r} is not a time of day; use 00:00 to 23:59 (00:00 to 00:00 is a whole day)")
+    return f"{hours:02d}:{minutes:02d}"
+
+
+def _local_date(value: Any) -> date:
+    if isinstance(value, datetime):  # a subclass of date: test it first
+        raise ValueError(f"{value.isoformat()} has a time of day; start is a date such as "
+                         f"{value.date().isoformat()} (the time is the layer's handoff)")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date; write one such as 2026-01-05")
+
+
 Slug = Annotated[str, Field(max_length=100), AfterValidator(_slug)]
 SeverityKey = Annotated[str, Field(max_length=20), AfterValidator(_severity_key)]
 Identifier = Annotated[str, Field(max_length=100), AfterValidator(_identifier)]
@@ -204,6 +263,12 @@ JsonPath = Annotated[str, Field(max_length=300), _pattern(
                "indexes as numbers such as items.0.name")]
 Tag = Annotated[str, Field(min_length=1, max_length=100), _pattern(TAG, "a tag; tags have no spaces")]
 Number = StrictFloat  # YAML gives real numbers; a quoted "10" is a mistake worth reporting
+Delay = Annotated[timedelta, BeforeValidator(_delay)]
+ShiftLength = Annotated[timedelta, BeforeValidator(_delay), AfterValidator(_whole_hours)]
+TimeOfDay = Annotated[str, BeforeValidator(_clock)]
+LocalDate = Annotated[date, BeforeValidator(_local_date)]
+WebhookUrl = Annotated[str, Field(max_length=2000), _pattern(
+    URL, "a webhook URL; it must start with https:// or http://")]
 
 
 class Model(BaseModel):
@@ -262,9 +327,149 @@ class UserConfig(Model):
     contact_methods: list[ContactMethodConfig] = Field(default_factory=list)
 
 
+# --- on-call: outbound webhooks, escalation policies, schedules ---------------------------------
+
+# A target's kind -> the section that defines the name it gives. `ticket` and `webhook` both name
+# an outbound webhook; the kind tells the engine (and the reader) what the call is for.
+TARGET_SECTIONS: dict[str, str] = {
+    "user": "users", "schedule": "schedules", "role": "roles", "team": "teams",
+    "ticket": "outbound_webhooks", "webhook": "outbound_webhooks",
+}
+# Trigger condition keys (core.escalation.TRIGGER_CONDITIONS); all but `tag` are durations.
+TRIGGER_CONDITIONS: tuple[str, ...] = ("unacknowledged_for", "no_update_for", "open_for", "tag")
+
+
+class OutboundWebhookConfig(Model):
+    """A call Firebell makes to another system when a `ticket:` or `webhook:` target is reached: a
+    follow-up ticket in a tracker, a chat mention. `secret_env` names the environment variable that
+    holds the signing secret; the secret itself is never written in the tree."""
+
+    name: Slug
+    url: WebhookUrl
+    secret_env: EnvName | None = None
+    description: str = ""
+
+
+def _target_shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value
+    raise ValueError("a target is a mapping with one of user, schedule, role, team, ticket or webhook, "
+                     "such as {schedule: primary} or {role: cto, note: pager}")
+
+
+class TargetConfig(Model):
+    """Exactly one of the kind fields is given (checks.py says so with positions)."""
+
+    user: Slug | None = None
+    schedule: Slug | None = None
+    role: Slug | None = None
+    team: Slug | None = None
+    ticket: Slug | None = None
+    webhook: Slug | None = None
+    note: Annotated[str, Field(max_length=500)] = ""  # carried to the message, e.g. "handled next business day"
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in TARGET_SECTIONS if getattr(self, kind) is not None)
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+TargetEntry = Annotated[TargetConfig, BeforeValidator(_target_shape)]
+Targets = Annotated[list[TargetEntry], Field(min_length=1)]
+
+
+class LevelConfig(Model):
+    """One rung of the ladder: who is paged, and how long to wait for an acknowledgement before the
+    next rung. The delay is required on every level but the last; on the last it is the wait before
+    the ladder starts over, so it is required there only when the policy repeats."""
+
+    targets: Targets
+    delay: Delay | None = None
+
+
+class TriggerConfig(Model):
+    """A page beyond the ladder, fired at most once per incident when its one condition holds:
+    unacknowledged_for / no_update_for / open_for a duration, or the incident carries `tag`.
+    `severities` limits it to incidents of those severities (none: every severity)."""
+
+    name: Slug
+    unacknowledged_for: Delay | None = None
+    no_update_for: Delay | None = None
+    open_for: Delay | None = None
+    tag: Tag | None = None
+    severities: list[SeverityKey] = Field(default_factory=list)
+    targets: Targets
+
+    @property
+    def condition(self) -> str:
+        return next(key for key in TRIGGER_CONDITIONS if getattr(self, key) is not None)
+
+
 class EscalationPolicyConfig(Model):
     name: Slug
     description: str = ""
+    repeat: Annotated[StrictInt, Field(ge=0, le=100)] = 0  # further runs of the whole ladder
+    levels: Annotated[list[LevelConfig], Field(min_length=1)]
+    triggers: list[TriggerConfig] = Field(default_factory=list)
+
+
+class PatternStepConfig(Model):
+    """One step of a shift pattern: `on` is a shift (the next participant takes it), `off` a gap in
+    which this layer covers nobody and the layers below show through."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    on: ShiftLength | None = None
+    off: ShiftLength | None = None
+
+
+class RotationConfig(Model):
+    """Either `every`: back-to-back shifts of one length, or `pattern`: a repeating cycle of on and off
+    steps. Lengths are whole hours, days or weeks."""
+
+    every: ShiftLength | None = None
+    pattern: Annotated[list[PatternStepConfig], Field(min_length=1)] | None = None
+
+
+class RestrictionConfig(Model):
+    """A window the layer covers, opening on each of `days` at `from`, in the schedule's zone. A `to`
+    at or before `from` runs past midnight to `to` the next day (as in firebell.core.rotations), so
+    22:00 to 06:00 is a night and 00:00 to 00:00 a whole day. A layer with restrictions covers only
+    their union; the rotation keeps turning underneath."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    days: Annotated[list[Weekday], Field(min_length=1)]
+    from_: TimeOfDay = Field(alias="from")
+    to: TimeOfDay
+
+
+class LayerConfig(Model):
+    """Participants take turns through the rotation. The first shift starts on `start` (a date in the
+    schedule's zone) at `handoff`; shifts of whole days or weeks hand off at that wall-clock time
+    every time, across daylight saving changes."""
+
+    name: Slug
+    participants: Annotated[list[Slug], Field(min_length=1)]
+    rotation: RotationConfig
+    handoff: TimeOfDay
+    start: LocalDate
+    restrictions: list[RestrictionConfig] = Field(default_factory=list)
+
+
+class ScheduleConfig(Model):
+    """Who is on call. Layers are listed lowest first: where a later layer has someone on call, it
+    wins. Overrides (holiday cover, swaps) are made at run time, not here."""
+
+    name: Slug
+    title: Title = ""
+    description: str = ""
+    team: Slug | None = None
+    timezone: TimeZone | None = None  # the organisation's zone when absent
+    layers: Annotated[list[LayerConfig], Field(min_length=1)]
 
 
 class SeverityMapRuleConfig(Model):
@@ -453,6 +658,8 @@ class Config(Model):
     teams: list[TeamConfig] = Field(default_factory=list)
     roles: list[RoleConfig] = Field(default_factory=list)
     users: list[UserConfig] = Field(default_factory=list)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    outbound_webhooks: list[OutboundWebhookConfig] = Field(default_factory=list)
     escalation_policies: list[EscalationPolicyConfig] = Field(default_factory=list)
     services: list[ServiceConfig] = Field(default_factory=list)
     severities: list[SeverityConfig] = Field(default_factory=_default_severities, min_length=1)
@@ -472,6 +679,9 @@ class Config(Model):
         for user in self.users:
             if user.timezone is None:
                 user.timezone = self.organisation.timezone
+        for schedule in self.schedules:
+            if schedule.timezone is None:
+                schedule.timezone = self.organisation.timezone
         return self
 
 

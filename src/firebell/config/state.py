@@ -4,7 +4,8 @@ Both sides are reduced to `{kind: {name: {field: plain value}}}`, with the value
 same way (durations as their shortest string, lists of names sorted, numbers as floats), so that
 planning is a plain dictionary comparison and an unchanged tree compares equal however it was
 written. Export reads the current side too, which is what makes its output apply as a no-op.
-Alert ingestion's kinds (integrations, routing rules, maintenance windows) live in alerting.py.
+Alert ingestion's kinds (integrations, routing rules, maintenance windows) live in alerting.py; on-call's
+(schedules, escalation policies and their outbound webhooks) in oncall.py.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.config import alerting
+from firebell.config import alerting, oncall
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import Config, CriterionConfig, SeverityConfig, UserConfig
 from firebell.core.durations import format_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
-from firebell.org.models import EscalationPolicy, Organisation, OrgRole, Service, Team, User
+from firebell.org.models import Organisation, OrgRole, Service, Team, User
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
 
 # In the order plans are shown and applied (references point backwards in this list).
 KINDS: tuple[str, ...] = (
-    "organisation", "team", "role", "user", "escalation_policy", "service", "severity",
+    "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
     "maintenance_window",
 )
@@ -79,9 +80,8 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "team": {t.name: {"description": t.description} for t in config.teams},
         "role": {r.name: {"title": r.title, "description": r.description} for r in config.roles},
         "user": {u.name: _desired_user(u, org.timezone) for u in config.users},
-        "escalation_policy": {
-            p.name: {"description": p.description, "spec": {}} for p in config.escalation_policies
-        },
+        "schedule": oncall.desired_schedules(config),
+        "escalation_policy": oncall.desired_policies(config),
         "service": {s.name: {
             "title": s.title, "description": s.description, "team": s.team,
             "escalation_policy": s.escalation_policy,
@@ -161,11 +161,8 @@ def current_state(session: Session) -> CurrentState:
                  for r in session.scalars(select(OrgRole).order_by(OrgRole.name))},
         "user": {u.name: Current(_current_user(u), u.archived_at is not None)
                  for u in session.scalars(select(User).order_by(User.name))},
-        "escalation_policy": {
-            p.name: Current({"description": p.description, "spec": p.spec or {}},
-                            p.archived_at is not None)
-            for p in session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
-        },
+        "schedule": _wrap(oncall.current_schedules(session)),
+        "escalation_policy": _wrap(oncall.current_policies(session)),
         "service": {s.name: Current(_current_service(s), s.archived_at is not None)
                     for s in session.scalars(select(Service).order_by(Service.name))},
         "severity": {
