@@ -25,7 +25,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -123,21 +123,25 @@ def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
     return db
 
 
-def baseline(db: Any, due: datetime) -> float:
-    """Claim every due timer and let it go again, in the same batches, without paging."""
-    from firebell.escalation.engine import claim_due
+def baseline(db: Any, due: datetime, n: int) -> float:
+    """Read the due timers in the engine's batch size, as many batches as the engine needs, without
+    acting on them: the floor any engine pays to find its work in the database."""
+    from firebell.escalation.engine import CLAIM_BATCH, claim_due
 
     started = time.perf_counter()
-    claimed = 0
-    offset = 0
-    while True:
+    for _ in range(max(1, -(-n // CLAIM_BATCH))):
         with db.unit_of_work(write=False) as session:
-            rows = claim_due(session, due, limit=100 + offset)[offset:]
-        if not rows:
-            break
-        claimed += len(rows)
-        offset += len(rows)
+            claim_due(session, due, limit=CLAIM_BATCH)
     return time.perf_counter() - started
+
+
+def make_due(db: Any, at: datetime) -> None:
+    from sqlalchemy import update
+
+    from firebell.escalation.models import Escalation
+
+    with db.unit_of_work() as session:
+        session.execute(update(Escalation).values(next_due_at=at))
 
 
 def main() -> int:
@@ -158,17 +162,22 @@ def main() -> int:
         due = datetime.now(UTC).replace(microsecond=0)
         print(f"setting up {args.incidents} incidents due at {due:%H:%M:%S} on {args.db}...", flush=True)
         db = setup(url, args.incidents, due, receiver.url)
-        base_s = baseline(db, datetime.now(UTC))
-        tracemalloc.start() if "--no-trace" not in sys.argv else None
-        loop = EngineLoop(db, lambda: datetime.now(UTC), channels=Channels(
+        base_s = baseline(db, datetime.now(UTC), args.incidents)
+        if not args.no_trace:
+            tracemalloc.start()
+        loop = EngineLoop(db, lambda: datetime.now(UTC), tick=0.05, channels=Channels(
             public_url="http://127.0.0.1:8080", default_webhook_secret=SECRET))
+        # The engine is running and idle; then every timer falls due at the same instant.
+        due = datetime.now(UTC) + timedelta(seconds=1)
+        make_due(db, due)
+        loop.start()
         t0 = time.perf_counter()
-        steps = loop.escalate()
-        t_escalate = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        sent = loop.send()
-        t_send = time.perf_counter() - t1
-        peak = tracemalloc.get_traced_memory()[1]
+        deadline = time.monotonic() + 600
+        while len(receiver.arrivals) < args.incidents and time.monotonic() < deadline:
+            time.sleep(0.05)
+        loop.stop()
+        t_all = time.perf_counter() - t0 - 1.0
+        peak = tracemalloc.get_traced_memory()[1] if not args.no_trace else 0
         tracemalloc.stop()
         with db.unit_of_work(write=False) as session:
             rows = session.execute(select(Notification.idempotency_key, Notification.created_at)).all()
@@ -177,15 +186,21 @@ def main() -> int:
     timer_late = [created.timestamp() - due_ts for _, created in rows]
     delivery_late = [receiver.arrivals[key] - due_ts for key, _ in rows if key in receiver.arrivals]
     p99 = pct(timer_late, 0.99)
-    print(f"\nFirebell escalation benchmark: {args.incidents} incidents due at once, db={args.db}, one engine")
-    print(f"  steps                 {steps:>10}   in {t_escalate:8.2f} s   {steps / t_escalate:10.0f} steps/s")
-    print(f"  pages delivered       {len(receiver.arrivals):>10}   in {t_send:8.2f} s   {sent / t_send:10.0f} pages/s")
+    steps = len(rows)
+    t_escalate = max(timer_late)
+    t_send = max(delivery_late)
+    sent = len(receiver.arrivals)
+    print(f"\nFirebell escalation benchmark: {args.incidents} incidents due at once, db={args.db}, one engine"
+          f" (the EngineLoop thread of `serve`/`worker`), pages to a webhook receiver on loopback")
+    print(f"  steps written         {steps:>10}   in {t_escalate:8.2f} s   {steps / t_escalate:10.0f} steps/s")
+    print(f"  pages delivered       {sent:>10}   in {t_send:8.2f} s   {sent / t_send:10.0f} pages/s"
+          f"   (all done {t_all:.2f} s after the due instant)")
     print(f"  timer lateness   p50 {pct(timer_late, .5):8.3f} s  p99 {p99:8.3f} s  max {max(timer_late):8.3f} s")
     print(f"  delivery lateness p50 {pct(delivery_late, .5):8.3f} s  p99 {pct(delivery_late, .99):8.3f} s"
           f"  max {max(delivery_late):8.3f} s")
     print(f"  peak traced memory    {peak / 2**20:8.1f} MiB")
-    print(f"  baseline (claim and release the same timers, no paging): {base_s:.2f} s; "
-          f"ratio engine/baseline {t_escalate / base_s:.1f}x")
+    print(f"  baseline (read the same timers in the engine's batches, no paging): {base_s:.3f} s; "
+          f"ratio escalation/baseline {t_escalate / base_s:.1f}x")
     ok = p99 <= TARGET_P99_S and len(receiver.arrivals) == len(rows) == args.incidents
     print(f"  target p99 timer lateness <= {TARGET_P99_S:.0f} s: {p99:.3f} s  {'PASS' if ok else 'MISS'}")
     print("RESULT " + json.dumps({"db": args.db, "incidents": args.incidents, "steps_per_s": round(steps / t_escalate),

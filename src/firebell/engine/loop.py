@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
-from firebell.escalation.engine import run_due
+from firebell.escalation.engine import StaleEscalation, run_due
 from firebell.notify import sender
+from firebell.notify.channels.base import Delivery
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.store.uow import Database
 
@@ -61,8 +62,11 @@ class EngineLoop:
         """Step every due escalation, a claimed batch per transaction."""
         total = 0
         while True:
-            with self.db.unit_of_work() as session:
-                stepped = run_due(session, self.clock())
+            try:
+                with self.db.unit_of_work() as session:
+                    stepped = run_due(session, self.clock())
+            except StaleEscalation:
+                continue  # someone changed an escalation mid-pass: read it again
             total += stepped
             if stepped == 0 or self._stop.is_set():
                 return total
@@ -76,16 +80,23 @@ class EngineLoop:
             if not claimed:
                 return total
             stalled: set[str] = set()  # addresses whose older page just failed: the rest wait their turn
+            results: list[tuple[sender.Claimed, Delivery | None, datetime]] = []
             for item in claimed:
                 if item.address in stalled:
-                    with self.db.unit_of_work() as session:
-                        sender.release(session, item, self.clock())
+                    results.append((item, None, self.clock()))
                     continue
                 delivery = sender.send(self.channels, item)
                 if not delivery.ok:
                     stalled.add(item.address)
-                with self.db.unit_of_work() as session:
-                    sender.record(session, item, delivery, self.clock())
+                results.append((item, delivery, self.clock()))
+            # One transaction records the batch. A crash before it commits leaves the rows
+            # "sending" until their deadline, which is exactly the interrupted send of the crash rule.
+            with self.db.unit_of_work() as session:
+                for item, result, at in results:
+                    if result is None:
+                        sender.release(session, item, at)
+                    else:
+                        sender.record(session, item, result, at)
             total += len(claimed)
         return total
 

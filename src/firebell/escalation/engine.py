@@ -1,134 +1,302 @@
-"""The engine's escalation work: claim escalations whose timer fell due and act on them.
+"""The engine's escalation work: claim escalations whose timer fell due and act on them, in batches.
 
-Claim and act happen in one transaction: the escalation row is claimed (`FOR UPDATE SKIP LOCKED`
-on PostgreSQL, so several engines share the work; SQLite runs one engine), the incident row is
-locked, and the step's effects (new position, timeline event, outbox rows) commit together. A
-crash before the commit leaves the timer due, so a restarted engine does the step again, and the
-outbox's idempotency keys make sure nobody is paged twice for it.
+Claim and act happen in one transaction: the escalation rows are claimed (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so several engines share the work; SQLite runs one engine), their incidents are
+read (and locked), and each step's effects (new position, timeline events, outbox rows) commit
+together. A crash before the commit leaves the timers due, so a restarted engine does the steps
+again, and the outbox's unique idempotency keys make sure nobody is paged twice for one.
+
+A pass handles up to `CLAIM_BATCH` escalations with a fixed number of statements: one to claim,
+one to read the incidents, one per distinct target (cached for the pass: a schedule's on-call person
+is looked up once, not once per incident), one for contact methods, and one executemany each for
+outbox rows, timeline events and escalation updates. The updates are fenced on `version`: if any
+escalation changed since it was read (a person escalated by hand), the pass rolls back and the next
+one reads it again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
-from firebell.escalation.models import Escalation
-from firebell.escalation.service import facts_of
-from firebell.escalation.targets import resolve
-from firebell.incidents.models import Incident, TimelineEvent
-from firebell.notify.outbox import enqueue
+from firebell.escalation.targets import Recipient, resolve
+from firebell.store.base import new_id
+from firebell.store.rawsql import Raw, Statement, raw
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 100
+CLAIM_BATCH = 1000
+
+_CLAIM = Statement("""
+    SELECT incident_id, snapshot, status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
+    FROM escalations WHERE next_due_at <= :now OR triggers_due_at <= :now
+    ORDER BY next_due_at LIMIT :limit""")
+_INCIDENT_COLUMNS = """SELECT id, number, title, summary, severity, status, declared_at, acknowledged_at,
+    last_update_at, tags FROM incidents"""
+_INCIDENTS_SQLITE = Statement(_INCIDENT_COLUMNS + " WHERE id IN (SELECT value FROM json_each(:ids))")
+_INCIDENTS_PG = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE")
+_METHODS_SQLITE = Statement("""SELECT user_id, type, address FROM contact_methods
+    WHERE user_id IN (SELECT value FROM json_each(:ids)) ORDER BY user_id, position, id""")
+_METHODS_PG = Statement("""SELECT user_id, type, address FROM contact_methods
+    WHERE user_id = ANY(CAST(:ids AS text[])) ORDER BY user_id, position, id""")
+_EMAILS_SQLITE = Statement("SELECT id, email FROM users WHERE id IN (SELECT value FROM json_each(:ids))")
+_EMAILS_PG = Statement("SELECT id, email FROM users WHERE id = ANY(CAST(:ids AS text[]))")
+_PAGE_COLUMNS = ("id", "idempotency_key", "incident_id", "user_id", "target", "channel", "address", "contact_position",
+                 "level", "loop", "kind", "message", "state", "attempts", "next_attempt_at", "uncertain", "last_error",
+                 "created_at")
+_PAGE_VALUES = f"({', '.join(_PAGE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _PAGE_COLUMNS)})"
+_INSERT_PAGE_SQLITE = Statement(f"INSERT OR IGNORE INTO notifications {_PAGE_VALUES}")
+_INSERT_PAGE_PG = Statement(f"INSERT INTO notifications {_PAGE_VALUES} ON CONFLICT (idempotency_key) DO NOTHING")
+_UPDATE = Statement("""
+    UPDATE escalations SET status = :status, level = :level, loop = :loop, next_due_at = :next_due_at,
+        triggers_due_at = :triggers_due_at, fired_triggers = :fired, updated_at = :now, version = version + 1
+    WHERE incident_id = :incident_id AND version = :version""")
 
 
-def _timeline(session: Session, incident: Incident, type_: str, payload: dict[str, Any], now: datetime) -> None:
-    session.add(TimelineEvent(incident_id=incident.id, type=type_, actor_id=None, actor="firebell", payload=payload,
-                              occurred_at=now, recorded_at=now))
+class StaleEscalation(Exception):
+    """An escalation changed between this pass reading it and writing it; the pass is rolled back."""
 
 
-def _message(incident: Incident, reason: str, targets: list[str]) -> dict[str, Any]:
-    return {"incident_id": incident.id, "ref": incident.ref, "title": incident.title, "severity": incident.severity,
-            "status": incident.status, "summary": incident.summary or incident.title, "reason": reason,
-            "targets": targets}
+@dataclass
+class _Row:
+    incident_id: str
+    snapshot: dict[str, Any]
+    status: str
+    level: int
+    loop: int
+    next_due_at: datetime | None
+    triggers_due_at: datetime | None
+    fired: list[str]
+    version: int
 
 
-def _page(session: Session, incident: Incident, targets: tuple[core.Target, ...], *, step_key: str, level: int,
-          loop: int, kind: str, reason: str, webhooks: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Outbox rows for every recipient of `targets`; what happened, for the timeline."""
-    paged: list[str] = []
-    nobody: list[str] = []
-    labels = [t.label() for t in targets]
-    message = _message(incident, reason, labels)
-    for target in targets:
-        recipients = resolve(session, target, now, webhooks)
-        if not recipients:
-            nobody.append(target.label())
-        for recipient in recipients:
-            row = enqueue(session, incident_id=incident.id, recipient=recipient, step_key=step_key, level=level,
-                          loop=loop, kind=kind, message=message | {"note": target.note}, now=now)
-            if row is None:
-                nobody.append(f"{target.label()} ({recipient.user_name}: no contact method)")
-            else:
-                paged.append(recipient.user_name or f"webhook:{recipient.webhook}")
-    return {"targets": labels, "paged": paged, "unreached": nobody}
+@dataclass
+class _Incident:
+    id: str
+    ref: str
+    title: str
+    summary: str
+    facts: core.IncidentFacts
 
 
-def _run_ladder(session: Session, row: Escalation, incident: Incident, snapshot: core.Snapshot,
-                now: datetime) -> None:
+@dataclass
+class _Page:
+    incident: _Incident
+    recipient: Recipient
+    step_key: str
+    level: int
+    loop: int
+    kind: str
+    message: dict[str, Any]
+
+
+@dataclass
+class _Step:
+    """One timeline event about to be written, with the pages it made."""
+
+    incident: _Incident
+    type: str
+    payload: dict[str, Any]
+    targets: tuple[core.Target, ...] = ()
+    pages: list[_Page] = field(default_factory=list)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_CLAIM_PG = Statement(_CLAIM.sql + " FOR UPDATE SKIP LOCKED")
+
+
+def _claim(db: Raw, now: datetime, limit: int) -> list[_Row]:
+    statement = _CLAIM_PG if db.dialect == "postgresql" else _CLAIM
+    parsed: dict[str, dict[str, Any]] = {}  # escalations of one policy share one frozen text
+
+    def snapshot(value: Any) -> dict[str, Any]:
+        if not isinstance(value, str):
+            return dict(value)
+        found = parsed.get(value)
+        if found is None:
+            found = parsed[value] = json.loads(value)
+        return found
+
+    return [_Row(incident_id=r[0], snapshot=snapshot(r[1]), status=r[2], level=int(r[3]), loop=int(r[4]),
+                 next_due_at=db.read_ts(r[5]), triggers_due_at=db.read_ts(r[6]), fired=list(_json(r[7]) or []),
+                 version=int(r[8]))
+            for r in db.rows(statement, {"now": db.ts(now), "limit": limit})]
+
+
+def _ids_param(db: Raw, ids: list[str]) -> Any:
+    return json.dumps(ids) if db.dialect == "sqlite" else ids
+
+
+def _incidents(db: Raw, ids: list[str]) -> dict[str, _Incident]:
+    statement = _INCIDENTS_SQLITE if db.dialect == "sqlite" else _INCIDENTS_PG
+    out = {}
+    for r in db.rows(statement, {"ids": _ids_param(db, ids)}):
+        declared = db.read_ts(r[6])
+        assert declared is not None
+        out[r[0]] = _Incident(id=r[0], ref=f"INC-{r[1]}", title=r[2], summary=r[3] or "", facts=core.IncidentFacts(
+            severity=r[4], status=r[5], declared_at=declared, acknowledged_at=db.read_ts(r[7]),
+            last_update_at=db.read_ts(r[8]), tags=frozenset(_json(r[9]) or ())))
+    return out
+
+
+class _Pass:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.db = raw(session)
+        self.steps: list[_Step] = []
+        self.updates: list[dict[str, Any]] = []
+        self._recipients: dict[tuple[str, str, str], list[Recipient]] = {}
+
+    def recipients(self, target: core.Target, policy: str, webhooks: dict[str, Any]) -> list[Recipient]:
+        key = (target.kind, target.name, policy)
+        found = self._recipients.get(key)
+        if found is None:
+            found = self._recipients[key] = resolve(self.session, target, self.now, webhooks)
+        return found
+
+    def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *, type_: str,
+             payload: dict[str, Any], step_key: str, level: int, kind: str, reason: str) -> None:
+        step = _Step(incident=incident, type=type_, payload=payload, targets=targets)
+        webhooks = row.snapshot.get("webhooks") or {}
+        message = {"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
+                   "severity": incident.facts.severity, "status": incident.facts.status,
+                   "summary": incident.summary or incident.title, "reason": reason,
+                   "targets": [t.label() for t in targets]}
+        for target in targets:
+            for recipient in self.recipients(target, str(row.snapshot.get("name", "")), webhooks):
+                step.pages.append(_Page(incident=incident, recipient=recipient, step_key=step_key, level=level,
+                                        loop=row.loop, kind=kind, message=message | {"note": target.note}))
+        self.steps.append(step)
+
+    def note(self, incident: _Incident, type_: str, payload: dict[str, Any]) -> None:
+        self.steps.append(_Step(incident=incident, type=type_, payload=payload))
+
+    def update(self, row: _Row) -> None:
+        self.updates.append({"incident_id": row.incident_id, "version": row.version, "status": row.status,
+                             "level": row.level, "loop": row.loop, "next_due_at": self.db.ts(row.next_due_at),
+                             "triggers_due_at": self.db.ts(row.triggers_due_at), "fired": self.db.json(row.fired),
+                             "now": self.db.ts(self.now)})
+
+    def write(self) -> None:
+        db = self.db
+        user_ids = sorted({p.recipient.user_id for s in self.steps for p in s.pages if p.recipient.user_id})
+        methods: dict[str, list[tuple[str, str]]] = {}
+        if user_ids:
+            for user_id, channel, address in db.rows(_METHODS_SQLITE if db.dialect == "sqlite" else _METHODS_PG,
+                                                     {"ids": _ids_param(db, user_ids)}):
+                methods.setdefault(user_id, []).append((channel, address))
+            missing = [u for u in user_ids if u not in methods]
+            if missing:
+                for user_id, email in db.rows(_EMAILS_SQLITE if db.dialect == "sqlite" else _EMAILS_PG,
+                                              {"ids": _ids_param(db, missing)}):
+                    if email:
+                        methods[user_id] = [("email", email)]
+        rows: list[dict[str, Any]] = []
+        for step in self.steps:
+            paged, unreached = [], [t.label() for t in step.targets
+                                    if not any(p.recipient.target == t.label() for p in step.pages)]
+            for page in step.pages:
+                r = page.recipient
+                if r.webhook:
+                    channel, address, who = "webhook", r.webhook_url, f"webhook:{r.webhook}"
+                    message = page.message | {"secret_env": r.webhook_secret_env}
+                elif methods.get(r.user_id or ""):
+                    channel, address = methods[r.user_id or ""][0]
+                    who, message = r.user_id or "", page.message
+                else:
+                    unreached.append(f"{r.target} ({r.user_name}: no contact method)")
+                    continue
+                paged.append(r.user_name or who)
+                rows.append({"id": new_id(), "idempotency_key": f"{page.incident.id}:{page.step_key}:{who}:0",
+                             "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
+                             "channel": channel, "address": address, "contact_position": 0, "level": page.level,
+                             "loop": page.loop, "kind": page.kind, "message": db.json(message), "state": "pending",
+                             "attempts": 0, "next_attempt_at": db.ts(self.now), "uncertain": 0, "last_error": "",
+                             "created_at": db.ts(self.now)})
+            payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,
+                                       "unreached": unreached} if step.targets else {})
+            add_timeline(self.session, step.incident.id, step.type, payload, self.now)
+        db.run_many(_INSERT_PAGE_SQLITE if db.dialect == "sqlite" else _INSERT_PAGE_PG, rows)
+        if self.updates:
+            changed = self._update_all()
+            if changed != len(self.updates):
+                raise StaleEscalation(f"{len(self.updates) - changed} escalation(s) changed during the pass")
+
+    def _update_all(self) -> int:
+        changed = 0
+        for params in self.updates:  # one statement each: a per-row count is what fences
+            changed += self.db.run(_UPDATE, params)
+        return changed
+
+
+def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
     assert row.next_due_at is not None
     manual = row.status == "manual"
-    if incident.status == "acknowledged" and not manual:
+    if incident.facts.status == "acknowledged" and not manual:
         row.status, row.next_due_at = "acknowledged", None  # acknowledged: the ladder stops here
         return
     policy = snapshot.policy
     step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at)
-    outcome = _page(session, incident, step.targets, step_key=f"L{row.level}.{row.loop}", level=row.level,
-                    loop=row.loop, kind="manual" if manual else "page",
-                    reason=f"escalation level {row.level + 1} of {policy.name}", now=now,
-                    webhooks=row.snapshot.get("webhooks") or {})
-    _timeline(session, incident, "escalation_step", {
-        "policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,
-        "due_at": row.next_due_at.isoformat(), **outcome}, now)
-    if incident.status == "acknowledged":  # a person asked for this level; the ladder stays stopped
+    p.page(incident, row, step.targets, type_="escalation_step", step_key=f"L{row.level}.{row.loop}",
+           level=row.level, kind="manual" if manual else "page",
+           reason=f"escalation level {row.level + 1} of {policy.name}",
+           payload={"policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,
+                    "due_at": row.next_due_at.isoformat()})
+    if incident.facts.status == "acknowledged":  # a person asked for this level; the ladder stays stopped
         after = step.next_position or core.Position(len(policy.levels), row.loop)
         row.status, row.next_due_at, row.level, row.loop = "acknowledged", None, after.level, after.loop
     elif step.next_position is None:
         row.status, row.next_due_at, row.level = "exhausted", None, len(policy.levels)
-        _timeline(session, incident, "escalation_exhausted", {"policy": policy.name, "loops": row.loop + 1}, now)
+        p.note(incident, "escalation_exhausted", {"policy": policy.name, "loops": row.loop + 1})
     else:
         row.status = "active"
         row.level, row.loop = step.next_position.level, step.next_position.loop
         row.next_due_at = step.next_due_at
 
 
-def _run_triggers(session: Session, row: Escalation, incident: Incident, snapshot: core.Snapshot,
-                  now: datetime) -> None:
-    facts = facts_of(incident)
-    fired = list(row.fired_triggers or [])
-    for trigger in core.due_triggers(snapshot.triggers, facts, fired, now):
-        outcome = _page(session, incident, trigger.targets, step_key=f"T:{trigger.name}", level=-1, loop=0,
-                        kind="trigger", reason=f"trigger {trigger.name}", now=now,
-                        webhooks=row.snapshot.get("webhooks") or {})
-        _timeline(session, incident, "escalation_trigger", {"trigger": trigger.name, "condition": trigger.condition,
-                                                           **outcome}, now)
-        fired.append(trigger.name)
-    row.fired_triggers = fired
-    row.triggers_due_at = core.next_trigger_at(snapshot.triggers, facts, fired)
-
-
-def step(session: Session, row: Escalation, now: datetime) -> None:
-    """Act on one claimed escalation whose ladder or triggers fell due."""
-    incident = session.get(Incident, row.incident_id, with_for_update=True, populate_existing=True)
-    assert incident is not None
-    if incident.status == "resolved":
-        row.status, row.next_due_at, row.triggers_due_at = "stopped", None, None
-        row.updated_at = now
-        return
-    snapshot = core.snapshot_from_json(row.snapshot)
-    if row.next_due_at is not None and row.next_due_at <= now:
-        _run_ladder(session, row, incident, snapshot, now)
-    if row.triggers_due_at is not None and row.triggers_due_at <= now:
-        _run_triggers(session, row, incident, snapshot, now)
-    row.updated_at = now
-
-
-def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[Escalation]:
-    query = (select(Escalation).where(or_(Escalation.next_due_at <= now, Escalation.triggers_due_at <= now))
-             .order_by(Escalation.next_due_at).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).scalars())
+def _triggers(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
+    for trigger in core.due_triggers(snapshot.triggers, incident.facts, row.fired, p.now):
+        p.page(incident, row, trigger.targets, type_="escalation_trigger", step_key=f"T:{trigger.name}", level=-1,
+               kind="trigger", reason=f"trigger {trigger.name}",
+               payload={"trigger": trigger.name, "condition": trigger.condition})
+        row.fired.append(trigger.name)
+    row.triggers_due_at = core.next_trigger_at(snapshot.triggers, incident.facts, row.fired)
 
 
 def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
     """One engine pass over due escalations; how many were stepped."""
-    rows = claim_due(session, now, limit)
+    p = _Pass(session, now)
+    rows = _claim(p.db, now, limit)
+    if not rows:
+        return 0
+    incidents = _incidents(p.db, [r.incident_id for r in rows])
+    snapshots: dict[int, core.Snapshot] = {}
     for row in rows:
-        step(session, row, now)
+        incident = incidents.get(row.incident_id)
+        if incident is None or incident.facts.status == "resolved":
+            row.status, row.next_due_at, row.triggers_due_at = "stopped", None, None
+        else:
+            snapshot = snapshots.get(id(row.snapshot))
+            if snapshot is None:
+                snapshot = snapshots[id(row.snapshot)] = core.snapshot_from_json(row.snapshot)
+            if row.next_due_at is not None and row.next_due_at <= now:
+                _ladder(p, row, incident, snapshot)
+            if row.triggers_due_at is not None and row.triggers_due_at <= now:
+                _triggers(p, row, incident, snapshot)
+        p.update(row)
+    p.write()
     return len(rows)
+
+
+def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[str]:
+    """Incident ids of due escalations (claimed on PostgreSQL until the transaction ends)."""
+    return [row.incident_id for row in _claim(raw(session), now, limit)]

@@ -102,7 +102,7 @@ def _lockable(session: Session, query: Any) -> Any:
     return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 
 
-def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[Claimed]:
+def claim(session: Session, channels: Channels, now: datetime, limit: int = 200) -> list[Claimed]:
     """Mark due rows as being sent (committed by the caller before anything is sent)."""
     _recover_interrupted(session, now)
     rows = session.execute(_lockable(session, select(Notification).where(
