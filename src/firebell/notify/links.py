@@ -16,11 +16,26 @@ LINK_LIFETIME = timedelta(hours=24)
 _KEY_NAME = "action_link_key"
 
 
+_known: dict[str, bytes] = {}  # database URL -> its key: made once, never changed, so read once
+
+
 def link_secret(session: Session, now: datetime) -> bytes:
     """FIREBELL_SECRET_KEY, else the database's own key (made on first use, shared by every process)."""
     configured = os.environ.get("FIREBELL_SECRET_KEY", "")
     if configured:
         return configured.encode()
+    database = str(session.get_bind().engine.url)
+    known = _known.get(database)
+    if known is not None:
+        return known
+    existing = session.get(ServerSecret, _KEY_NAME)
+    if existing is not None:  # committed by someone: safe to keep (one just made could still roll back)
+        _known[database] = existing.value.encode()
+        return _known[database]
+    return _database_key(session, now)
+
+
+def _database_key(session: Session, now: datetime) -> bytes:
     row = session.get(ServerSecret, _KEY_NAME)
     if row is None:
         try:

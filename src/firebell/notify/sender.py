@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from firebell.alerts import rows
+from firebell.alerts.rows import add_timeline
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.channels.base import Channel, Delivery, Links, Message
@@ -36,6 +38,7 @@ from firebell.notify.models import Notification
 from firebell.notify.outbox import enqueue
 from firebell.notify.settings import Channels
 from firebell.org.models import User
+from firebell.store.rawsql import Statement, raw
 
 log = logging.getLogger(__name__)
 # Longer than any channel's own timeouts (webhooks: 5 s connect + 10 s read): past it, a row still
@@ -55,6 +58,8 @@ class Claimed:
     attempt: int
     channel: str
     address: str
+    incident_id: str
+    described: dict[str, Any]  # for the timeline event that records the outcome
     message: Message
     webhook_secret_env: str
 
@@ -78,9 +83,9 @@ def _timeline(session: Session, incident_id: str, type_: str, payload: dict[str,
                               occurred_at=now, recorded_at=now))
 
 
-def _describe(session: Session, row: Notification) -> dict[str, Any]:
-    # Only the name: a User row drags its memberships and roles along.
-    user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
+def _describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
+    if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
+        user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
     return {"notification": row.id, "user": user, "channel": row.channel,
             "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
             "attempts": row.attempts}
@@ -102,16 +107,21 @@ def _lockable(session: Session, query: Any) -> Any:
     return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 
 
-def claim(session: Session, channels: Channels, now: datetime, limit: int = 200) -> list[Claimed]:
+def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[Claimed]:
     """Mark due rows as being sent (committed by the caller before anything is sent)."""
     _recover_interrupted(session, now)
     rows = session.execute(_lockable(session, select(Notification).where(
         Notification.state == "pending", Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at).limit(limit))).scalars().all()
     claimed = []
-    for row in _in_order(session, rows, now):
+    ordered = _in_order(session, rows, now)
+    user_ids = {row.user_id for row in ordered if row.user_id}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    for row in ordered:
         row.state, row.deadline_at, row.attempts = "sending", now + _send_deadline(), row.attempts + 1
         claimed.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
+                               incident_id=row.incident_id,
+                               described=_describe(session, row, names.get(row.user_id or "")),
                                message=_message(session, channels, row, now),
                                webhook_secret_env=str(row.message.get("secret_env") or "")))
     return claimed
@@ -179,19 +189,32 @@ def send(channels: Channels, claimed: Claimed) -> Delivery:
         return Delivery.retry(f"channel error: {type(exc).__name__}")
 
 
+_SENT = Statement("""UPDATE notifications SET state = 'sent', sent_at = :now, provider_id = :provider_id,
+    deadline_at = NULL WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
+_RETRY = Statement("""UPDATE notifications SET state = 'pending', deadline_at = NULL, last_error = :error,
+    next_attempt_at = :next_attempt_at WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
+
+
 def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
            rng: Callable[[], float] = random.random) -> None:
+    """The outcome of one attempt, if the row is still that attempt (fenced on the attempt number).
+    Sent and retry are single statements; a failure loads the row to fail over."""
+    db = raw(session)
+    if delivery.ok:
+        if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
+                          "attempt": claimed.attempt}):
+            add_timeline(session, claimed.incident_id, "notification_sent", claimed.described, now)
+        return
+    if delivery.retryable and claimed.attempt < MAX_ATTEMPTS:
+        db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
+                        "id": claimed.id, "attempt": claimed.attempt})
+        return
+    rows.flush_before_orm(session)
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
     if row is None or row.state != "sending" or row.attempts != claimed.attempt:
         return  # fenced: this attempt was declared interrupted and someone else took the row over
-    if delivery.ok:
-        row.state, row.sent_at, row.provider_id, row.deadline_at = "sent", now, delivery.provider_id, None
-        _timeline(session, row.incident_id, "notification_sent", _describe(session, row), now)
-    elif delivery.retryable and row.attempts < MAX_ATTEMPTS:
-        row.state, row.deadline_at, row.last_error = "pending", None, delivery.detail[:1000]
-        row.next_attempt_at = now + backoff(row.attempts, rng)
-    else:
-        _fail(session, row, delivery.detail, now)
+    _fail(session, row, delivery.detail, now)
+    session.flush()  # its timeline events go in before any buffered after them
 
 
 def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
