@@ -31,9 +31,10 @@ from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
 
 log = logging.getLogger(__name__)
-# Big enough to amortise the statements of a pass, small enough that a pass holds SQLite's one write
-# lock for only ~15 ms: ingestion (inline on the event loop) waits for it.
-CLAIM_BATCH = 100
+# Big enough to amortise the statements and the commit of a pass (measured: 100 -> 6,900 steps/s,
+# 250 -> 8,100), small enough that a full pass holds SQLite's one write lock for only ~30 ms:
+# ingestion (inline on the event loop) waits for it.
+CLAIM_BATCH = 250
 
 _CLAIM = Statement("""
     SELECT incident_id, snapshot, status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
