@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -125,6 +126,9 @@ def demo(
     from firebell.store.uow import Database
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Pages go to the server log, not to the example organisation's (fictional) addresses.
+    os.environ.setdefault("FIREBELL_LOG_CHANNELS", "email,sms,voice,slack,webhook")
+    os.environ.setdefault("FIREBELL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     engine = make_engine(sqlite_url(data_dir / "firebell.db"))
     upgrade(engine)
     db = Database(engine)
@@ -146,5 +150,7 @@ def demo(
     print(f"  export FIREBELL_URL={url} FIREBELL_TOKEN={issued.token}")
     print('  .venv/bin/firebell incident declare "API 5xx above 5%" --severity P1 --service api')
     print("  .venv/bin/firebell incident list")
-    print("  .venv/bin/firebell incident ack INC-1\n")
+    print("  .venv/bin/firebell incident ack INC-1")
+    print("  .venv/bin/firebell oncall\n")
+    out.print("Pages are written to this log (PAGE via ...) instead of being sent.\n")
     _run(db, "127.0.0.1", port)

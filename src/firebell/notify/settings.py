@@ -5,22 +5,26 @@ sign acknowledge links and webhooks.
     FIREBELL_SECRET_KEY          signs acknowledge/resolve links (else one is made and kept in the database)
     FIREBELL_SMTP_HOST / _PORT / _SECURITY (none|starttls|tls) / _USER / _PASSWORD / _FROM / _CA_FILE
     FIREBELL_WEBHOOK_SECRET      whsec_... for webhooks whose target names no secret of its own
+    FIREBELL_LOG_CHANNELS        channels to write to the server log instead of sending (the demo
+                                 sets email,sms,voice,slack,webhook: pages show up, nobody is messaged)
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from firebell.notify.channels.base import Channel
+from firebell.notify.channels.base import Channel, Delivery, Message
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+log = logging.getLogger("firebell.pages")
 
 
 def new_webhook_secret() -> str:
@@ -35,9 +39,12 @@ class Channels:
     by_name: dict[str, Channel] = field(default_factory=dict)
     default_webhook_secret: str = ""
     clock: Callable[[], datetime] | None = None
+    log_webhooks: bool = False
     _webhooks: dict[str, WebhookChannel] = field(default_factory=dict)
 
-    def webhook(self, secret: str) -> WebhookChannel | None:
+    def webhook(self, secret: str) -> Channel | None:
+        if self.log_webhooks:
+            return LogChannel("webhook")
         secret = secret or self.default_webhook_secret
         if not secret:
             return None
@@ -47,6 +54,18 @@ class Channels:
             found = WebhookChannel(settings, clock=self.clock) if self.clock else WebhookChannel(settings)
             self._webhooks[secret] = found
         return found
+
+
+@dataclass
+class LogChannel:
+    """Writes each page to the log and calls it delivered: for demos and dry runs, never by default."""
+
+    name: str
+
+    def send(self, message: Message) -> Delivery:
+        log.warning("PAGE via %s to %s: [%s] %s %s (%s)", self.name, message.recipient, message.severity,
+                    message.incident_ref, message.title, message.links.acknowledge or "no link")
+        return Delivery.delivered(f"written to the log instead of sent by {self.name}", provider_id=None)
 
 
 def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], datetime] | None = None) -> Channels:
@@ -64,4 +83,8 @@ def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], 
                             password=env.get("FIREBELL_SMTP_PASSWORD") or None,
                             ca_file=env.get("FIREBELL_SMTP_CA_FILE") or None)
         channels.by_name["email"] = EmailChannel(smtp, **({"clock": clock} if clock else {}))
+    for name in filter(None, (part.strip() for part in env.get("FIREBELL_LOG_CHANNELS", "").split(","))):
+        channels.by_name.setdefault(name, LogChannel(name))
+        if name == "webhook":
+            channels.log_webhooks = True
     return channels
