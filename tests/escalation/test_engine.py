@@ -176,3 +176,35 @@ def test_adding_a_responder_with_a_message_pages_them(api: Api) -> None:
     with api.db.unit_of_work(write=False) as session:
         (note,) = session.execute(select(Notification.message)).scalars()
     assert note["summary"] == "need DB help"
+
+
+def test_reassigning_pages_the_new_person_now_and_stops_the_old_ladder(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    tick(api)
+    api.post(f"/api/v1/incidents/{ref}/acknowledge", who="alice")
+    assert api.post(f"/api/v1/incidents/{ref}/reassign", {"user": "sam"}, who="alice").status_code == 200
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "sam"]
+    api.clock.advance(minutes=30)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "sam"], "the old ladder went on after the reassignment"
+    assert "reassigned" in timeline_types(api, ref)
+    both = api.post(f"/api/v1/incidents/{ref}/reassign", {"user": "sam", "policy": "test-p1"}, who="alice")
+    assert both.status_code == 422
+    assert api.post(f"/api/v1/incidents/{ref}/reassign", {"policy": "test-p1"}, who="alice").status_code == 200
+    tick(api)
+    assert [p[0] for p in pages(api)][-1] == "alice"
+
+
+def test_escalating_by_hand_to_a_level_already_paged_pages_it_again(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    tick(api)
+    api.clock.advance(minutes=5)
+    tick(api)  # alice, then bob
+    assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 2}, who="alice").status_code == 200
+    tick(api)
+    assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 2}, who="alice").status_code == 200
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "bob", "bob", "bob"]

@@ -106,6 +106,14 @@ def escalate(ref: Ref, level: Annotated[int | None, typer.Option("--level", "-l"
 
 
 @app.command()
+def reassign(ref: Ref, user: Annotated[str | None, typer.Option("--user", "-u")] = None,
+             policy: Annotated[str | None, typer.Option("--policy", "-p")] = None, as_json: JsonOpt = False) -> None:
+    """Hand the incident to a person (--user) or another escalation policy (--policy); paged now."""
+    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/reassign", {"user": user, "policy": policy})
+    _show(incident, as_json, f"{incident['ref']} reassigned to {user or policy}")
+
+
+@app.command()
 def resolve(ref: Ref, resolution: Annotated[str, typer.Option("--resolution", "-m")] = "",
             as_json: JsonOpt = False) -> None:
     """Resolve: the service is back."""

@@ -249,7 +249,12 @@ def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -
         return
     policy = snapshot.policy
     step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at)
-    p.page(incident, row, step.targets, type_="escalation_step", step_key=f"L{row.level}.{row.loop}",
+    # The key names the step. A ladder re-frozen by a reassignment counts a generation, and a step a
+    # person asked for names the request (the escalation's version), so asking again pages again.
+    generation = int(row.snapshot.get("generation", 0))
+    step_key = (f"L{row.level}.{row.loop}" + (f".g{generation}" if generation else "")
+                + (f".m{row.version}" if manual else ""))
+    p.page(incident, row, step.targets, type_="escalation_step", step_key=step_key,
            level=row.level, kind="manual" if manual else "page",
            reason=f"escalation level {row.level + 1} of {policy.name}",
            payload={"policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,

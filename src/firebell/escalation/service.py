@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.core import escalation as core
 from firebell.core.access import can_act
-from firebell.errors import Conflict, Forbidden
+from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation.models import Escalation
 from firebell.incidents import queries
 from firebell.incidents.models import Incident, TimelineEvent
-from firebell.org.models import EscalationPolicy, Service
+from firebell.org.models import EscalationPolicy, Service, User
 from firebell.store.rawsql import Statement, raw
 
 _INSERT = Statement("""
@@ -158,3 +158,47 @@ def page_responder(session: Session, incident: Incident, user_id: str, user_name
                      "summary": message or incident.summary or incident.title,
                      "reason": f"{actor.display_name} added you as a responder"})
     session.info[WAKE_ENGINE] = True
+
+
+def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
+             now: datetime) -> Escalation:
+    """Hand the incident to one person or to another policy, paged from its first level now (the
+    current ladder stops). The incident's own triggers are kept: they belong to the incident."""
+    if (user is None) == (policy is None):
+        raise Invalid("reassign to exactly one of a user or an escalation policy")
+    found = queries.find(session, actor, ref)
+    if not can_act(actor.principal, queries.facts(found)):
+        raise Forbidden(f"you may view {found.ref} but not reassign it")
+    if found.status == "resolved":
+        raise Conflict(f"{found.ref} is resolved; reopen it before reassigning")
+    row = session.get(Escalation, found.id, with_for_update=True, populate_existing=True)
+    incident = queries.find(session, actor, ref, for_update=True)
+    triggers = (row.snapshot.get("triggers") if row is not None else None) or []
+    if policy is not None:
+        spec = load_spec(session, policy)
+        if spec is None:
+            raise Invalid(f"no escalation policy {policy!r} with levels")
+        spec = spec | {"triggers": triggers}
+        to = f"policy {policy}"
+    else:
+        person = session.execute(select(User).where(User.name == user, User.archived_at.is_(None))).scalar()
+        if person is None:
+            raise Invalid(f"unknown user {user!r}")
+        spec = {"name": f"reassigned to {person.name}", "repeat": 0, "triggers": triggers,
+                "levels": [{"targets": [{"kind": "user", "name": person.name}], "delay_s": 0}]}
+        to = f"user {person.name}"
+    core.snapshot_from_json(spec)
+    # A new generation: the new ladder's steps get keys of their own, so its first level pages even
+    # someone the old ladder paged already.
+    spec = spec | {"generation": int((row.snapshot if row is not None else {}).get("generation", 0)) + 1}
+    if row is None:
+        start(session, incident.id, spec, facts_of(incident), now)
+        row = session.get(Escalation, incident.id)
+        assert row is not None
+    else:
+        row.snapshot, row.policy_name = spec, str(spec["name"])
+        row.level, row.loop, row.status, row.next_due_at, row.updated_at = 0, 0, "manual", now, now
+    session.add(TimelineEvent(incident_id=incident.id, type="reassigned", actor_id=actor.user_id, actor=actor.label,
+                              payload={"to": to}, occurred_at=now, recorded_at=now))
+    session.info[WAKE_ENGINE] = True
+    return row

@@ -23,6 +23,7 @@ from firebell.incidents.schemas import (
     IncidentPage,
     MemberIn,
     NoteIn,
+    ReassignIn,
     ReopenIn,
     ResolveIn,
     RoleIn,
@@ -112,6 +113,16 @@ def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn |
 
     def use_case(session: Session, at: datetime) -> Incident:
         escalation.escalate(session, actor, ref, level, at)
+        return queries.find(session, actor, ref)
+
+    return _run(db, now, use_case)
+
+
+@router.post("/{ref}/reassign", response_model=IncidentOut,
+             summary="Hand the incident to a person or another escalation policy, paged now")
+def reassign(ref: str, body: ReassignIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
+    def use_case(session: Session, at: datetime) -> Incident:
+        escalation.reassign(session, actor, ref, user=body.user, policy=body.policy, now=at)
         return queries.find(session, actor, ref)
 
     return _run(db, now, use_case)

@@ -38,6 +38,11 @@ class EscalateIn(Input):
                                                              "default: the next level")
 
 
+class ReassignIn(Input):
+    user: str | None = Field(default=None, description="Page this person now")
+    policy: str | None = Field(default=None, description="Page this escalation policy from its first level")
+
+
 class ResolveIn(Input):
     resolution: str = ""
 
