@@ -235,10 +235,8 @@ class _Pass:
                 raise StaleEscalation(f"{len(self.updates) - changed} escalation(s) changed during the pass")
 
     def _update_all(self) -> int:
-        changed = 0
-        for params in self.updates:  # one statement each: a per-row count is what fences
-            changed += self.db.run(_UPDATE, params)
-        return changed
+        # Fenced on version: the total count falls short if any one escalation had moved on.
+        return self.db.run_many(_UPDATE, self.updates)
 
 
 def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:

@@ -78,13 +78,15 @@ class Raw:
         finally:
             cursor.close()
 
-    def run_many(self, statement: Statement, params: Iterable[Mapping[str, Any]]) -> None:
+    def run_many(self, statement: Statement, params: Iterable[Mapping[str, Any]]) -> int:
+        """Rows changed by all executions together (both drivers sum them)."""
         batch = list(params)
         if not batch:
-            return
+            return 0
         cursor = self._dbapi.cursor()
         try:
             cursor.executemany(statement.for_dialect(self.dialect), batch)
+            return int(cursor.rowcount)
         finally:
             cursor.close()
 
