@@ -148,3 +148,10 @@ def test_the_frozen_snapshot_round_trips_through_json() -> None:
     assert snapshot_from_json(snapshot_to_json(snapshot)) == snapshot
     with pytest.raises(Invalid, match="target kind"):
         snapshot_from_json({"name": "x", "levels": [{"targets": [{"kind": "pigeon", "name": "a"}], "delay_s": 1}]})
+
+
+def test_after_an_engine_outage_the_next_level_gets_its_full_delay_not_an_instant_page() -> None:
+    half_hour_late = T0 + 30 * MIN
+    step = fire(OPS1_P1, Position(0, 0), due_at=T0, now=half_hour_late)
+    assert step.next_due_at == half_hour_late + 5 * MIN
+    assert fire(OPS1_P1, Position(0, 0), due_at=T0, now=T0 + MIN).next_due_at == T0 + 5 * MIN

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from firebell.alerts import snapshot
 from firebell.escalation.engine import run_due
 from firebell.escalation.models import Escalation
 from firebell.incidents.models import Incident, TimelineEvent
@@ -35,6 +36,7 @@ def use_policy(api: Api, spec: dict[str, Any]) -> None:
         else:
             policy.spec = spec
         session.execute(update(Service).where(Service.name == "api").values(escalation_policy={"P1": spec["name"]}))
+        snapshot.bump_version(session)  # as `config apply` does: ingestion caches policies per version
 
 
 def tick(api: Api) -> int:
@@ -208,3 +210,40 @@ def test_escalating_by_hand_to_a_level_already_paged_pages_it_again(api: Api) ->
     assert api.post(f"/api/v1/incidents/{ref}/escalate", {"level": 2}, who="alice").status_code == 200
     tick(api)
     assert [p[0] for p in pages(api)] == ["alice", "bob", "bob", "bob"]
+
+
+def test_a_target_that_no_longer_exists_pages_nobody_there_but_stops_nothing_else(api: Api) -> None:
+    use_policy(api, LADDER | {"levels": [{"targets": [{"kind": "schedule", "name": "gone"},
+                                                      {"kind": "user", "name": "alice"}], "delay_s": 300}]})
+    ref = api.declare()["ref"]
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice"]
+    with api.db.unit_of_work(write=False) as session:
+        step = session.execute(select(TimelineEvent.payload).where(TimelineEvent.type == "escalation_step")).scalar()
+    assert step is not None and "schedule:gone" in step["unreached"], ref
+
+
+def test_a_reopened_incident_pages_again_from_the_first_level(api: Api) -> None:
+    use_policy(api, LADDER)
+    ref = api.declare()["ref"]
+    tick(api)
+    api.post(f"/api/v1/incidents/{ref}/resolve", {"resolution": "fixed"}, who="alice")
+    api.clock.advance(minutes=1)
+    tick(api)
+    assert api.post(f"/api/v1/incidents/{ref}/reopen", {"reason": "it is back"}, who="alice").status_code == 200
+    tick(api)
+    api.clock.advance(minutes=5)
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice", "alice", "bob"]
+
+
+def test_raising_the_severity_starts_the_new_severitys_policy(api: Api) -> None:
+    use_policy(api, LADDER)  # the api service pages only for P1 here
+    ref = api.declare(severity="P4")["ref"]
+    tick(api)
+    assert pages(api) == []
+    response = api.post(f"/api/v1/incidents/{ref}/severity", {"severity": "P1", "reason": "customers affected"},
+                        who="alice")
+    assert response.status_code == 200, response.text
+    tick(api)
+    assert [p[0] for p in pages(api)] == ["alice"]

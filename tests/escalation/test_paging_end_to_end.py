@@ -217,3 +217,42 @@ def test_the_crash_rule_resends_a_keyed_page_once_and_never_blindly_resends_an_s
     loop.send()  # no third blind try: it fails over to the next contact method (email, not configured here)
     assert states()[-1] == ("webhook", "failed", 1)
     assert ("email", "failed", 0) in states()
+
+
+def test_a_receiver_that_is_down_holds_back_only_its_own_pages_and_acknowledged_pages_are_dropped(
+        api: Api) -> None:
+    from firebell.notify import sender
+
+    with receiver() as hook:
+        with api.db.unit_of_work() as session:
+            bob = session.execute(select(User).where(User.name == "bob")).scalar_one()
+            session.execute(delete(ContactMethod).where(ContactMethod.user_id == bob.id))
+            session.add(ContactMethod(user_id=bob.id, type="webhook", address=hook.url, position=0))
+        use_policy(api, {"name": "two", "repeat": 0, "levels": [
+            {"targets": [{"kind": "user", "name": "bob"}], "delay_s": 60}]})
+        channels = Channels(public_url="http://testserver", clock=api.clock,
+                            default_webhook_secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        loop = engine(api, channels)
+        refs = []
+        for i in range(60):  # bob's webhook answers 500: his pages queue up behind the first one
+            trigger(api, f"storm-{i}")
+            refs.append(f"INC-{i + 1}")
+        loop.escalate()
+        loop.send()
+        use_policy(api, EMAIL_LADDER)
+        trigger(api, "alice-page")
+        loop.escalate()
+        with api.db.unit_of_work() as session:
+            claimed = sender.claim(session, channels, api.clock.now)
+        assert [c.address for c in claimed] == ["alice@example.com"], "a down receiver starved everyone else"
+        with api.db.unit_of_work() as session:
+            for c in claimed:
+                sender.release(session, c, api.clock.now)
+        assert api.post(f"/api/v1/incidents/{refs[1]}/acknowledge", who="bob").status_code == 200
+        hook.failing = False
+        for _ in range(30):
+            api.clock.advance(minutes=1)
+            loop.send()
+    arrived = [body["incident"]["ref"] for _, body in hook.received]
+    assert refs[1] not in arrived, "a ladder page went out after its incident was acknowledged"
+    assert arrived == [r for r in refs if r != refs[1]], "bob's pages arrived out of order or went missing"

@@ -38,6 +38,14 @@ def _apply_config(db: Database, path: Path) -> None:
         out.print(f"key for {name} (shown once): {key}", highlight=False)
 
 
+def _check_settings() -> None:
+    from firebell.notify.links import check_secret_key
+
+    problem = check_secret_key()
+    if problem:
+        fail(problem)
+
+
 def _run(db: Database, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
@@ -75,6 +83,7 @@ def serve(
     database_url: DbUrl = None,
 ) -> None:
     """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
+    _check_settings()
     db = open_database(database_url)
     if config is not None:
         _apply_config(db, config)
@@ -93,6 +102,7 @@ def worker(
     from firebell.app import system_clock
     from firebell.engine.loop import EngineLoop
 
+    _check_settings()
     db = open_database(database_url)
     if db.dialect == "sqlite":
         out.print("note: on SQLite, run the engine in one process only (serve runs one already)")

@@ -81,16 +81,20 @@ def position_after(policy: Policy, position: Position) -> Position | None:
     return None
 
 
-def fire(policy: Policy, position: Position, due_at: datetime) -> Step:
-    """What firing `position` (due at `due_at`) pages, and when the next level is due. The next
-    due time counts from when the step was due, not from when a late engine got to it, so one
-    late tick does not push the whole ladder back."""
+def fire(policy: Policy, position: Position, due_at: datetime, now: datetime | None = None) -> Step:
+    """What firing `position` (due at `due_at`, fired at `now`) pages, and when the next level is
+    due. The next due time counts from when the step was due, so one late tick does not push the
+    ladder back; but if the engine was down so long that the next level is already overdue, it
+    counts from now, so the people paged get their delay instead of every level at once."""
     if not 0 <= position.level < len(policy.levels):
         raise Invalid(f"policy {policy.name!r} has no level {position.level + 1}")
     level = policy.levels[position.level]
     after = position_after(policy, position)
+    next_due = due_at + level.delay
+    if now is not None and next_due <= now:
+        next_due = now + level.delay
     return Step(position=position, targets=level.targets, next_position=after,
-                next_due_at=due_at + level.delay if after is not None else None)
+                next_due_at=next_due if after is not None else None)
 
 
 def jump_to(policy: Policy, level_number: int, loop: int) -> Position:

@@ -10,12 +10,17 @@ opens or a person escalates in this process) starts a pass at once.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
+from firebell.engine import lease
 from firebell.escalation.engine import StaleEscalation, run_due
 from firebell.notify import sender
 from firebell.notify.channels.base import Delivery
@@ -24,6 +29,7 @@ from firebell.store.uow import Database
 
 log = logging.getLogger("firebell.engine")
 TICK_SECONDS = 1.0
+SENDER_LEASE = timedelta(seconds=10)  # how long pages wait for a new sender after one dies
 PRUNE_EVERY = timedelta(hours=1)
 _wakeups: list[threading.Event] = []
 
@@ -35,18 +41,30 @@ def wake() -> None:
 
 
 class EngineLoop:
+    """Two threads: one steps escalations and watches heartbeats, one sends pages, so a slow
+    receiver never delays a timer and a failing step never stops the sending."""
+
     def __init__(self, db: Database, clock: Callable[[], datetime], tick: float = TICK_SECONDS,
                  channels: Channels | None = None) -> None:
         self.db, self.clock, self.tick = db, clock, tick
         self.channels = channels if channels is not None else channels_from_env(clock=clock)
         self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._wakes = (threading.Event(), threading.Event())
+        self._threads: list[threading.Thread] = []
         self._last_prune: datetime | None = None
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease_renewed_at: datetime | None = None
 
     def run_once(self) -> None:
-        self.escalate()
+        """One pass of everything, in order (tests drive the engine with this)."""
+        self.timers()
         self.send()
+
+    def timers(self) -> None:
+        self.escalate()
+        self.housekeeping()
+
+    def housekeeping(self) -> None:
         now = self.clock()
         with self.db.unit_of_work() as session:
             for outcome in check_overdue(session, now):
@@ -68,21 +86,43 @@ class EngineLoop:
             except StaleEscalation:
                 continue  # someone changed an escalation mid-pass: read it again
             total += stepped
+            if stepped:
+                self._wakes[1].set()  # pages were written: the sender need not wait for its tick
             if stepped == 0 or self._stop.is_set():
                 return total
 
+    def _hold_sender_lease(self) -> bool:
+        """One engine sends at a time (DESIGN: sender ordering holds a lease): pages to one address go
+        out in order, and no page is in two engines' hands. Another engine takes over when the holder
+        stops renewing (it died): within SENDER_LEASE."""
+        now = self.clock()
+        if self._lease_renewed_at is not None and now - self._lease_renewed_at < SENDER_LEASE / 3:
+            return True
+        with self.db.unit_of_work() as session:
+            held = lease.hold(session, "sender", self.identity, now, SENDER_LEASE) is not None
+        self._lease_renewed_at = now if held else None
+        return held
+
+    def _release_sender_lease(self) -> None:
+        if self._lease_renewed_at is None:
+            return
+        with self.db.unit_of_work() as session:
+            lease.release(session, "sender", self.identity, self.clock())
+        self._lease_renewed_at = None
+
     def send(self) -> int:
-        """Send every due page: claim (commit), send with no transaction open, record each result."""
+        """Send every due page: claim (commit), send with no transaction open, record the results."""
         total = 0
-        while not self._stop.is_set():
+        while not self._stop.is_set() and self._hold_sender_lease():
             with self.db.unit_of_work() as session:
                 claimed = sender.claim(session, self.channels, self.clock())
             if not claimed:
+                self._release_sender_lease()  # idle: any engine may take over sending at once
                 return total
             stalled: set[str] = set()  # addresses whose older page just failed: the rest wait their turn
             results: list[tuple[sender.Claimed, Delivery | None, datetime]] = []
             for item in claimed:
-                if item.address in stalled:
+                if item.address in stalled or not self._hold_sender_lease():
                     results.append((item, None, self.clock()))
                     continue
                 delivery = sender.send(self.channels, item)
@@ -100,26 +140,37 @@ class EngineLoop:
             total += len(claimed)
         return total
 
-    def _run(self) -> None:
+    def _run(self, wake: threading.Event, work: Callable[[], Any], name: str) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.tick)
-            self._wake.clear()
+            wake.wait(self.tick)
+            wake.clear()
             if self._stop.is_set():
                 return
             try:
-                self.run_once()
+                work()
             except Exception:  # keep ticking: one bad pass must not stop paging for good
-                log.exception("engine pass failed")
+                log.exception("engine %s pass failed", name)
 
     def start(self) -> None:
-        _wakeups.append(self._wake)
-        self._thread = threading.Thread(target=self._run, name="firebell-engine", daemon=True)
-        self._thread.start()
+        _wakeups.extend(self._wakes)
+        jobs = ((self._wakes[0], self._timers_guarded, "timers"), (self._wakes[1], self.send, "sender"))
+        for wake, work, name in jobs:
+            thread = threading.Thread(target=self._run, args=(wake, work, name), name=f"firebell-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _timers_guarded(self) -> None:
+        try:
+            self.escalate()
+        finally:  # heartbeats and pruning run even when a step failed
+            self.housekeeping()
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._wake in _wakeups:
-            _wakeups.remove(self._wake)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for wake in self._wakes:
+            wake.set()
+            if wake in _wakeups:
+                _wakeups.remove(wake)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []

@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
+from firebell.core.errors import DecisionError
 from firebell.escalation.targets import Recipient, resolve
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
@@ -39,11 +40,15 @@ CLAIM_BATCH = 250
 _CLAIM = Statement("""
     SELECT incident_id, snapshot, status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
     FROM escalations WHERE next_due_at <= :now OR triggers_due_at <= :now
-    ORDER BY next_due_at LIMIT :limit""")
+    ORDER BY CASE WHEN triggers_due_at IS NULL OR next_due_at < triggers_due_at THEN next_due_at
+                  ELSE triggers_due_at END
+    LIMIT :limit""")
 _INCIDENT_COLUMNS = """SELECT id, number, title, summary, severity, status, declared_at, acknowledged_at,
     last_update_at, tags FROM incidents"""
 _INCIDENTS_SQLITE = Statement(_INCIDENT_COLUMNS + " WHERE id IN (SELECT value FROM json_each(:ids))")
-_INCIDENTS_PG = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE")
+# SKIP LOCKED: an incident a person is changing right now (acknowledge, tags, reopen; those lock the
+# incident before its escalation) is left for the next pass, so the two never wait on each other.
+_INCIDENTS_PG = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(CAST(:ids AS text[])) FOR UPDATE SKIP LOCKED")
 _METHODS_SQLITE = Statement("""SELECT user_id, type, address FROM contact_methods
     WHERE user_id IN (SELECT value FROM json_each(:ids)) ORDER BY user_id, position, id""")
 _METHODS_PG = Statement("""SELECT user_id, type, address FROM contact_methods
@@ -163,7 +168,12 @@ class _Pass:
         key = (target.kind, target.name, policy)
         found = self._recipients.get(key)
         if found is None:
-            found = self._recipients[key] = resolve(self.session, target, self.now, webhooks)
+            try:
+                found = resolve(self.session, target, self.now, webhooks)
+            except DecisionError as exc:  # a schedule archived since the policy was frozen: nobody, not a halt
+                log.warning("escalation target %s resolves to nobody: %s", target.label(), exc.message)
+                found = []
+            self._recipients[key] = found
         return found
 
     def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *, type_: str,
@@ -219,12 +229,14 @@ class _Pass:
                     unreached.append(f"{r.target} ({r.user_name}: no contact method)")
                     continue
                 paged.append(r.user_name or who)
+                # created_at orders an address's pages: a microsecond apart, in the order this pass made them
+                made_at = db.ts(self.now + timedelta(microseconds=len(rows)))
                 rows.append({"id": new_id(), "idempotency_key": f"{page.incident.id}:{page.step_key}:{who}:0",
                              "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
                              "channel": channel, "address": address, "contact_position": 0, "level": page.level,
                              "loop": page.loop, "kind": page.kind, "message": db.json(message), "state": "pending",
                              "attempts": 0, "next_attempt_at": db.ts(self.now), "uncertain": 0, "last_error": "",
-                             "created_at": db.ts(self.now)})
+                             "created_at": made_at})
             payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,
                                        "unreached": unreached} if step.targets else {})
             add_timeline(self.session, step.incident.id, step.type, payload, self.now)
@@ -246,7 +258,7 @@ def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -
         row.status, row.next_due_at = "acknowledged", None  # acknowledged: the ladder stops here
         return
     policy = snapshot.policy
-    step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at)
+    step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at, p.now)
     # The key names the step. A ladder re-frozen by a reassignment counts a generation, and a step a
     # person asked for names the request (the escalation's version), so asking again pages again.
     generation = int(row.snapshot.get("generation", 0))
@@ -286,9 +298,13 @@ def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
         return 0
     incidents = _incidents(p.db, [r.incident_id for r in rows])
     snapshots: dict[int, core.Snapshot] = {}
+    stepped = 0
     for row in rows:
         incident = incidents.get(row.incident_id)
-        if incident is None or incident.facts.status == "resolved":
+        if incident is None:
+            continue  # locked by a person's change right now (incidents are never deleted): next pass
+        stepped += 1
+        if incident.facts.status == "resolved":
             row.status, row.next_due_at, row.triggers_due_at = "stopped", None, None
         else:
             snapshot = snapshots.get(id(row.snapshot))
@@ -300,7 +316,7 @@ def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
                 _triggers(p, row, incident, snapshot)
         p.update(row)
     p.write()
-    return len(rows)
+    return stepped
 
 
 def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[str]:

@@ -202,3 +202,37 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
                               payload={"to": to}, occurred_at=now, recorded_at=now))
     session.info[WAKE_ENGINE] = True
     return row
+
+
+def restart(session: Session, incident: Incident, now: datetime) -> None:
+    """Reopen: the ladder runs again from its first level as a new generation (new keys), and the
+    triggers are looked at again (each still fires at most once per incident)."""
+    row = session.get(Escalation, incident.id, with_for_update=True, populate_existing=True)
+    if row is None:
+        start_for_incident(session, incident, incident.origin_service_id or _first_service(session, incident), now)
+        return
+    row.snapshot = dict(row.snapshot) | {"generation": int(row.snapshot.get("generation", 0)) + 1}
+    row.level, row.loop, row.status, row.next_due_at, row.triggers_due_at = 0, 0, "active", now, now
+    row.updated_at = now
+    session.info[WAKE_ENGINE] = True
+
+
+def severity_changed(session: Session, incident: Incident, now: datetime) -> None:
+    """Triggers depend on severity: look again now. An incident that had no escalation (its old
+    severity had no policy) starts the new severity's."""
+    row = session.get(Escalation, incident.id, with_for_update=True, populate_existing=True)
+    if row is None:
+        if incident.status != "resolved":
+            start_for_incident(session, incident, incident.origin_service_id or _first_service(session, incident),
+                               now)
+        return
+    if row.status != "stopped":
+        row.triggers_due_at, row.updated_at = now, now
+        session.info[WAKE_ENGINE] = True
+
+
+def _first_service(session: Session, incident: Incident) -> str | None:
+    from firebell.incidents.models import IncidentService
+
+    return session.execute(select(IncidentService.service_id).where(IncidentService.incident_id == incident.id)
+                           .limit(1)).scalar()

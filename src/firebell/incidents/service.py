@@ -235,7 +235,9 @@ def resolve(session: Session, actor: Actor, ref: str, now: datetime, resolution:
 
 
 def reopen(session: Session, actor: Actor, ref: str, now: datetime, reason: str = "") -> Incident:
-    return _transition(session, actor, ref, Action.REOPEN, now, {"reason": _clean_text(reason, "reason")})
+    incident = _transition(session, actor, ref, Action.REOPEN, now, {"reason": _clean_text(reason, "reason")})
+    escalation.restart(session, incident, now)  # a reopened incident pages again from the first level
+    return incident
 
 
 def add_note(session: Session, actor: Actor, ref: str, text: str, now: datetime) -> Incident:
@@ -268,6 +270,7 @@ def change_severity(session: Session, actor: Actor, ref: str, severity: str, rea
                  {"from": incident.severity, "to": level.key, "reason": reason}, now)
     incident.severity = level.key
     _touch(incident, now)
+    escalation.severity_changed(session, incident, now)
     return incident
 
 

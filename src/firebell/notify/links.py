@@ -23,7 +23,7 @@ def link_secret(session: Session, now: datetime) -> bytes:
     """FIREBELL_SECRET_KEY, else the database's own key (made on first use, shared by every process)."""
     configured = os.environ.get("FIREBELL_SECRET_KEY", "")
     if configured:
-        return configured.encode()
+        return configured.encode()  # length checked at start-up (check_secret_key)
     database = str(session.get_bind().engine.url)
     known = _known.get(database)
     if known is not None:
@@ -57,3 +57,16 @@ def action_urls(secret: bytes, public_url: str, *, incident_id: str, user_id: st
         token = make_token(secret, action, incident_id, user_id, f"{notification_id}:{action}", expires)
         out[action] = f"{public_url}/act/{token}"
     return out
+
+
+MIN_KEY_BYTES = 32
+
+
+def check_secret_key() -> str | None:
+    """Why FIREBELL_SECRET_KEY is unusable, or None: checked when the server or a worker starts,
+    because a bad key found at the first page would stop every page."""
+    configured = os.environ.get("FIREBELL_SECRET_KEY", "")
+    if configured and len(configured.encode()) < MIN_KEY_BYTES:
+        return (f"FIREBELL_SECRET_KEY is {len(configured.encode())} bytes; use at least {MIN_KEY_BYTES} "
+                "random bytes, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    return None

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from firebell.alerts import rows
 from firebell.alerts.rows import add_timeline
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # Longer than any channel's own timeouts (webhooks: 5 s connect + 10 s read): past it, a row still
 # "sending" was interrupted. FIREBELL_SEND_DEADLINE_S shortens it for crash tests.
 SEND_DEADLINE = timedelta(seconds=60)
+PER_SEND_BUDGET = timedelta(seconds=20)  # the slowest channel's timeouts (SMTP 10 s; webhooks 5 + 10 s)
 # Eight attempts with the waits below span at least ~18 minutes: a receiver down for a deploy or
 # a short outage still gets the page, and the next contact method is tried after that.
 MAX_ATTEMPTS = 8
@@ -104,44 +105,54 @@ def _recover_interrupted(session: Session, now: datetime) -> None:
 
 
 def _lockable(session: Session, query: Any) -> Any:
-    return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
+    """Claimed rows stay locked (PostgreSQL) until the claim commits; only outbox rows, never the
+    incidents joined for their status."""
+    if session.get_bind().dialect.name != "postgresql":
+        return query
+    return query.with_for_update(skip_locked=True, of=Notification)
 
 
 def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[Claimed]:
-    """Mark due rows as being sent (committed by the caller before anything is sent)."""
+    """Mark due rows as being sent (committed by the caller before anything is sent).
+
+    Due means: pending, its attempt time reached, and no older page to the same address still
+    retrying or in flight (each address gets its pages in the order they were made; blocked rows are
+    left out in the query, so a receiver that is down cannot starve everyone else). Pages the
+    incident no longer needs are cancelled instead: ladder pages once it is acknowledged or
+    resolved, trigger pages once it is resolved."""
     _recover_interrupted(session, now)
-    rows = session.execute(_lockable(session, select(Notification).where(
-        Notification.state == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at).limit(limit))).scalars().all()
-    claimed = []
-    ordered = _in_order(session, rows, now)
-    user_ids = {row.user_id for row in ordered if row.user_id}
+    older = aliased(Notification)
+    made_before = or_(older.created_at < Notification.created_at,
+                      and_(older.created_at == Notification.created_at, older.id < Notification.id))
+    blocked = exists().where(older.address == Notification.address, made_before,
+                             or_(older.state == "sending",
+                                 and_(older.state == "pending", older.next_attempt_at > now)))
+    rows = session.execute(_lockable(session, select(Notification, Incident.status)
+                                     .join(Incident, Incident.id == Notification.incident_id)
+                                     .where(Notification.state == "pending", Notification.next_attempt_at <= now,
+                                            ~blocked)
+                                     .order_by(Notification.created_at, Notification.id).limit(limit))).all()
+    live = []
+    for row, status in rows:
+        if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
+            row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
+            _timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
+                "reason": f"incident {status}"}, now)
+        else:
+            live.append(row)
+    user_ids = {row.user_id for row in live if row.user_id}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
-    for row in ordered:
-        row.state, row.deadline_at, row.attempts = "sending", now + _send_deadline(), row.attempts + 1
+    claimed = []
+    for position, row in enumerate(live):
+        # Sends run one after another: each row's deadline leaves room for those before it.
+        deadline = now + _send_deadline() + position * PER_SEND_BUDGET
+        row.state, row.deadline_at, row.attempts = "sending", deadline, row.attempts + 1
         claimed.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
                                incident_id=row.incident_id,
                                described=_describe(session, row, names.get(row.user_id or "")),
                                message=_message(session, channels, row, now),
                                webhook_secret_env=str(row.message.get("secret_env") or "")))
     return claimed
-
-
-def _in_order(session: Session, due: Sequence[Notification], now: datetime) -> list[Notification]:
-    """Each address receives its pages in the order they were made: a page waits while an older
-    one to the same address is still retrying (or in flight), so a receiver that was down gets them
-    in order when it is back. Due pages older than any such blocker go, oldest first."""
-    addresses = {row.address for row in due}
-    if not addresses:
-        return []
-    blockers = dict(session.execute(
-        select(Notification.address, func.min(Notification.created_at))
-        .where(Notification.address.in_(addresses),
-               or_(Notification.state == "sending",
-                   and_(Notification.state == "pending", Notification.next_attempt_at > now)))
-        .group_by(Notification.address)).all())
-    return [row for row in sorted(due, key=lambda r: (r.created_at, r.id))
-            if row.address not in blockers or row.created_at < blockers[row.address]]
 
 
 def release(session: Session, claimed: Claimed, now: datetime) -> None:

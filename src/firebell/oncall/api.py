@@ -141,7 +141,7 @@ def ical(token: str, db: DB, now: Now) -> Response:
     at = now()
     end = at + timedelta(days=feeds.FEED_HORIZON_DAYS)
     begin = at - timedelta(days=7)
-    with db.unit_of_work() as session:
+    with db.unit_of_work(write=False) as session:  # calendar apps poll: never take the write lock
         found = feeds.read_feed_token(link_secret(session, at), token)
         if found is None:
             return Response(status_code=404)
