@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from firebell.alerts import rows
 from firebell.alerts.rows import add_timeline
@@ -121,16 +121,17 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     incident no longer needs are cancelled instead: ladder pages once it is acknowledged or
     resolved, trigger pages once it is resolved."""
     _recover_interrupted(session, now)
-    older = aliased(Notification)
-    made_before = or_(older.created_at < Notification.created_at,
-                      and_(older.created_at == Notification.created_at, older.id < Notification.id))
-    blocked = exists().where(older.address == Notification.address, made_before,
-                             or_(older.state == "sending",
-                                 and_(older.state == "pending", older.next_attempt_at > now)))
+    # The first unsent page of each address that is still retrying or in flight: pages to that address
+    # made after it wait. Computed once per claim through ix_notifications_due.
+    blockers = (select(Notification.address, func.min(Notification.created_at).label("first"))
+                .where(or_(Notification.state == "sending",
+                           and_(Notification.state == "pending", Notification.next_attempt_at > now)))
+                .group_by(Notification.address).subquery())
     rows = session.execute(_lockable(session, select(Notification, Incident.status)
                                      .join(Incident, Incident.id == Notification.incident_id)
+                                     .outerjoin(blockers, blockers.c.address == Notification.address)
                                      .where(Notification.state == "pending", Notification.next_attempt_at <= now,
-                                            ~blocked)
+                                            or_(blockers.c.first.is_(None), Notification.created_at < blockers.c.first))
                                      .order_by(Notification.created_at, Notification.id).limit(limit))).all()
     live = []
     for row, status in rows:

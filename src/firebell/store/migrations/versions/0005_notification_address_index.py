@@ -14,7 +14,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index('ix_notifications_address', ['address', 'created_at'], unique=False)
+        batch_op.create_index('ix_notifications_address', ['address', 'state', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
