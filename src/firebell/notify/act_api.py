@@ -77,6 +77,9 @@ def act(token: str, db: DB, now: Now) -> HTMLResponse:
             user = session.get(User, claim.user_id)
             if user is None or user.archived_at is not None:
                 return _page("Link not usable", "<p>The person this link was sent to no longer has access.</p>", 403)
+            if session.get(ActionTokenUse, claim.nonce) is not None:
+                return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>",
+                             409)
             session.add(ActionTokenUse(nonce=claim.nonce, action=claim.action, incident_id=claim.incident_id,
                                        user_id=user.id, used_at=at))
             session.flush()  # a used nonce fails here, before anything else is written
@@ -86,7 +89,7 @@ def act(token: str, db: DB, now: Now) -> HTMLResponse:
                         else service.resolve(session, actor, ref, at, "resolved from a link"))
             return _page(f"{incident.ref} {incident.status}",
                          f"<p>Done: {html.escape(incident.ref)} is now {html.escape(incident.status)}.</p>")
-    except IntegrityError:
+    except IntegrityError:  # the same link used twice at the same moment: the other use won
         return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>", 409)
     except DecisionError as exc:
         return _page("Nothing to do", f"<p>{html.escape(exc.message)}</p>", 409)
