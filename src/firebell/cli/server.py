@@ -39,6 +39,9 @@ def _apply_config(db: Database, path: Path) -> None:
 
 
 def _check_settings() -> None:
+    # This process runs the engine, which checkpoints SQLite's WAL from its own thread (see
+    # store/db.py); set before the first database connection is made.
+    os.environ.setdefault("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT", "1")
     from firebell.notify.links import check_secret_key
 
     problem = check_secret_key()
@@ -136,6 +139,7 @@ def demo(
     from firebell.store.uow import Database
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    _check_settings()
     # Pages go to the server log, not to the example organisation's (fictional) addresses.
     os.environ.setdefault("FIREBELL_LOG_CHANNELS", "email,sms,voice,slack,webhook")
     os.environ.setdefault("FIREBELL_PUBLIC_URL", f"http://127.0.0.1:{port}")

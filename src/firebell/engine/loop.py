@@ -65,6 +65,9 @@ class EngineLoop:
         self.housekeeping()
 
     def housekeeping(self) -> None:
+        if self.db.dialect == "sqlite" and os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
+            with self.db.engine.connect() as conn:  # copies the WAL into the database; writers go on
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         now = self.clock()
         with self.db.unit_of_work() as session:
             for outcome in check_overdue(session, now):

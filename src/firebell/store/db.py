@@ -64,6 +64,11 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
+            # `serve` and `worker` checkpoint from the engine's thread (engine/loop.py): the automatic
+            # checkpoint runs inside whichever commit crosses 1,000 WAL pages, which under load is
+            # ingestion's, on the event loop: seconds-long stalls at p99 (bench/page_latency.py).
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
