@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
+from firebell.store.txcache import per_transaction
 
 _WRITES_KEY = "ingest_writes"
 _PREFETCH_KEY = "open_alerts"
@@ -111,12 +112,16 @@ def expect_alerts(session: Session, keys: list[tuple[str, str]]) -> None:
     _prefetch(session)[0].update(keys)
 
 
-def _prefetch(session: Session) -> tuple[set[tuple[str, str]], dict[tuple[str, str], AlertRow | None]]:
-    transaction = session.get_transaction()
-    found = session.info.get(_PREFETCH_KEY)
-    if found is None or found[0] is not transaction:
-        found = session.info[_PREFETCH_KEY] = (transaction, set(), {})
-    return found[1], found[2]
+_Prefetch = tuple[set[tuple[str, str]], dict[tuple[str, str], "AlertRow | None"]]
+
+
+def _new_prefetch() -> _Prefetch:
+    return set(), {}
+
+
+def _prefetch(session: Session) -> _Prefetch:
+    """(keys announced but not read yet, what was read), for this transaction."""
+    return per_transaction(session, _PREFETCH_KEY, _new_prefetch)
 
 
 def _read_expected(session: Session, wanted: set[tuple[str, str]],

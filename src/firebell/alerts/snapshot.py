@@ -21,6 +21,7 @@ from firebell.escalation.service import specs_by_severity
 from firebell.incidents.reference import severity_levels, vocabulary
 from firebell.org.models import Organisation, Service
 from firebell.store.rawsql import Statement, raw
+from firebell.store.txcache import per_transaction
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,10 @@ _cache: dict[str, IngestConfig] = {}
 def current(session: Session) -> IngestConfig:
     """The configuration for this database, rebuilt when a config apply bumped the version. Read
     once per transaction: a batch of events is decided against one version."""
-    in_transaction = session.info.get(_SESSION_KEY)
-    if in_transaction is not None and in_transaction[0] is session.get_transaction():
-        return in_transaction[1]  # type: ignore[no-any-return]
+    return per_transaction(session, _SESSION_KEY, lambda: _for_version(session))
+
+
+def _for_version(session: Session) -> IngestConfig:
     row = raw(session).one(_VERSION, {})
     version = int(row[0] or 0) if row else 0
     key = str(session.get_bind().engine.url)
@@ -117,7 +119,6 @@ def current(session: Session) -> IngestConfig:
         cached = _build(session, version)
         with _lock:
             _cache[key] = cached
-    session.info[_SESSION_KEY] = (session.get_transaction(), cached)
     return cached
 
 

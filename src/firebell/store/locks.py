@@ -7,6 +7,7 @@ import zlib
 from sqlalchemy.orm import Session
 
 from firebell.store.rawsql import Statement, raw
+from firebell.store.txcache import per_transaction
 
 _HELD = "advisory_locks_held"
 _LOCK_ONE = Statement("SELECT pg_advisory_xact_lock(:k)")
@@ -21,12 +22,7 @@ def _key(parts: tuple[str, ...]) -> int:
 
 def _held(session: Session) -> set[int]:
     """Keys this transaction holds (advisory xact locks last until commit or rollback)."""
-    transaction = session.get_transaction()
-    found = session.info.get(_HELD)
-    if found is None or found[0] is not transaction:
-        found = session.info[_HELD] = (transaction, set())
-    held: set[int] = found[1]
-    return held
+    return per_transaction(session, _HELD, set[int])
 
 
 def advisory_lock(session: Session, *parts: str) -> bool:

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from firebell.store.txcache import per_transaction
+
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 # SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
 # correctly as strings.
@@ -120,10 +122,4 @@ class Raw:
 def raw(session: Session) -> Raw:
     """One Raw per transaction: the connection is the transaction's for its whole life, and asking
     the session for it costs more than most of the statements run on it."""
-    transaction = session.get_transaction()
-    found = session.info.get("raw")
-    if transaction is not None and found is not None and found[0] is transaction:
-        return found[1]  # type: ignore[no-any-return]
-    made = Raw(session)  # starts the transaction if there was none
-    session.info["raw"] = (session.get_transaction(), made)
-    return made
+    return per_transaction(session, "raw", lambda: Raw(session))  # Raw() begins the transaction
