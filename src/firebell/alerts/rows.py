@@ -8,7 +8,6 @@ those buffered rows back.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,8 +58,7 @@ _OPEN_ALERTS_COLUMNS = """
            i.number, i.status, i.severity, i.stage, a.dedup_key
     FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
     WHERE a.service_id = :service_id AND a.status != 'resolved' AND """
-_OPEN_ALERTS_SQLITE = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key IN (SELECT value FROM json_each(:keys))")
-_OPEN_ALERTS_PG = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key = ANY(CAST(:keys AS text[]))")
+_OPEN_ALERTS = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key = ANY(:keys)")
 _GROUP_INCIDENT = Statement("""
     SELECT id, number, status, severity, stage FROM incidents
     WHERE origin_service_id = :service_id AND group_key = :group_key AND status != 'resolved'
@@ -130,12 +128,10 @@ def _read_expected(session: Session, wanted: set[tuple[str, str]],
     by_service: dict[str, list[str]] = {}
     for service_id, dedup_key in wanted:
         by_service.setdefault(service_id, []).append(dedup_key)
-    statement = _OPEN_ALERTS_SQLITE if db.dialect == "sqlite" else _OPEN_ALERTS_PG
     for service_id, dedup_keys in by_service.items():
-        keys: Any = json.dumps(dedup_keys) if db.dialect == "sqlite" else dedup_keys
         for key in dedup_keys:
             known[(service_id, key)] = None
-        for row in db.rows(statement, {"service_id": service_id, "keys": keys}):
+        for row in db.rows(_OPEN_ALERTS, {"service_id": service_id, "keys": dedup_keys}):
             known[(service_id, row[-1])] = _alert(row)
     wanted.clear()
 

@@ -28,6 +28,7 @@ from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
 from firebell.core.errors import DecisionError
 from firebell.escalation.targets import Recipient, resolve
+from firebell.notify.outbox import contact_methods_of, destination, idempotency_key
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
 
@@ -45,16 +46,10 @@ _CLAIM = Statement("""
     LIMIT :limit""")
 _INCIDENT_COLUMNS = """SELECT id, number, title, summary, severity, status, declared_at, acknowledged_at,
     last_update_at, tags FROM incidents"""
-_INCIDENTS_SQLITE = Statement(_INCIDENT_COLUMNS + " WHERE id IN (SELECT value FROM json_each(:ids))")
+_INCIDENTS = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(:ids)")
 # SKIP LOCKED: an incident a person is changing right now (acknowledge, tags, reopen; those lock the
 # incident before its escalation) is left for the next pass, so the two never wait on each other.
-_INCIDENTS_PG = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(CAST(:ids AS text[])) FOR UPDATE SKIP LOCKED")
-_METHODS_SQLITE = Statement("""SELECT user_id, type, address FROM contact_methods
-    WHERE user_id IN (SELECT value FROM json_each(:ids)) ORDER BY user_id, position, id""")
-_METHODS_PG = Statement("""SELECT user_id, type, address FROM contact_methods
-    WHERE user_id = ANY(CAST(:ids AS text[])) ORDER BY user_id, position, id""")
-_EMAILS_SQLITE = Statement("SELECT id, email FROM users WHERE id IN (SELECT value FROM json_each(:ids))")
-_EMAILS_PG = Statement("SELECT id, email FROM users WHERE id = ANY(CAST(:ids AS text[]))")
+_INCIDENTS_PG = _INCIDENTS.then("FOR UPDATE SKIP LOCKED")
 _PAGE_COLUMNS = ("id", "idempotency_key", "incident_id", "user_id", "target", "channel", "address", "contact_position",
                  "level", "loop", "kind", "message", "state", "attempts", "next_attempt_at", "uncertain", "last_error",
                  "created_at")
@@ -119,7 +114,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-_CLAIM_PG = Statement(_CLAIM.sql + " FOR UPDATE SKIP LOCKED")
+_CLAIM_PG = _CLAIM.then("FOR UPDATE SKIP LOCKED")
 
 
 def _claim(db: Raw, now: datetime, limit: int) -> list[_Row]:
@@ -140,14 +135,10 @@ def _claim(db: Raw, now: datetime, limit: int) -> list[_Row]:
             for r in db.rows(statement, {"now": db.ts(now), "limit": limit})]
 
 
-def _ids_param(db: Raw, ids: list[str]) -> Any:
-    return json.dumps(ids) if db.dialect == "sqlite" else ids
-
-
 def _incidents(db: Raw, ids: list[str]) -> dict[str, _Incident]:
-    statement = _INCIDENTS_SQLITE if db.dialect == "sqlite" else _INCIDENTS_PG
+    statement = _INCIDENTS if db.dialect == "sqlite" else _INCIDENTS_PG
     out = {}
-    for r in db.rows(statement, {"ids": _ids_param(db, ids)}):
+    for r in db.rows(statement, {"ids": ids}):
         declared = db.read_ts(r[6])
         assert declared is not None
         out[r[0]] = _Incident(id=r[0], ref=f"INC-{r[1]}", title=r[2], summary=r[3] or "", facts=core.IncidentFacts(
@@ -201,40 +192,27 @@ class _Pass:
 
     def write(self) -> None:
         db = self.db
-        user_ids = sorted({p.recipient.user_id for s in self.steps for p in s.pages if p.recipient.user_id})
-        methods: dict[str, list[tuple[str, str]]] = {}
-        if user_ids:
-            for user_id, channel, address in db.rows(_METHODS_SQLITE if db.dialect == "sqlite" else _METHODS_PG,
-                                                     {"ids": _ids_param(db, user_ids)}):
-                methods.setdefault(user_id, []).append((channel, address))
-            missing = [u for u in user_ids if u not in methods]
-            if missing:
-                for user_id, email in db.rows(_EMAILS_SQLITE if db.dialect == "sqlite" else _EMAILS_PG,
-                                              {"ids": _ids_param(db, missing)}):
-                    if email:
-                        methods[user_id] = [("email", email)]
+        methods = contact_methods_of(self.session, (p.recipient.user_id for s in self.steps for p in s.pages
+                                                    if p.recipient.user_id))
         rows: list[dict[str, Any]] = []
         for step in self.steps:
             paged, unreached = [], [t.label() for t in step.targets
                                     if not any(p.recipient.target == t.label() for p in step.pages)]
             for page in step.pages:
                 r = page.recipient
-                if r.webhook:
-                    channel, address, who = "webhook", r.webhook_url, f"webhook:{r.webhook}"
-                    message = page.message | {"secret_env": r.webhook_secret_env}
-                elif methods.get(r.user_id or ""):
-                    channel, address = methods[r.user_id or ""][0]
-                    who, message = r.user_id or "", page.message
-                else:
+                to = destination(r, methods.get(r.user_id or "", []), 0, page.message)
+                if to is None:
                     unreached.append(f"{r.target} ({r.user_name}: no contact method)")
                     continue
-                paged.append(r.user_name or who)
+                paged.append(r.user_name or to.who)
                 # created_at orders an address's pages: a microsecond apart, in the order this pass made them
                 made_at = db.ts(self.now + timedelta(microseconds=len(rows)))
-                rows.append({"id": new_id(), "idempotency_key": f"{page.incident.id}:{page.step_key}:{who}:0",
+                rows.append({"id": new_id(), "idempotency_key": idempotency_key(page.incident.id, page.step_key,
+                                                                                to.who, 0),
                              "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
-                             "channel": channel, "address": address, "contact_position": 0, "level": page.level,
-                             "loop": page.loop, "kind": page.kind, "message": db.json(message), "state": "pending",
+                             "channel": to.channel, "address": to.address, "contact_position": 0,
+                             "level": page.level, "loop": page.loop, "kind": page.kind, "message": db.json(to.message),
+                             "state": "pending",
                              "attempts": 0, "next_attempt_at": db.ts(self.now), "uncertain": 0, "last_error": "",
                              "created_at": made_at})
             payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,

@@ -35,7 +35,7 @@ from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.channels.base import Channel, Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
-from firebell.notify.outbox import enqueue
+from firebell.notify.outbox import enqueue, step_key_of
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.store.rawsql import Statement, raw
@@ -237,21 +237,13 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
         return
     following = enqueue(session, incident_id=row.incident_id,
                         recipient=Recipient(target=row.target, user_id=row.user_id, user_name=""),
-                        step_key=_step_key(row), level=row.level, loop=row.loop, kind=row.kind, message=row.message,
+                        step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind, message=row.message,
                         now=now, position=row.contact_position + 1) if row.user_id else None
     if following is not None:
         _timeline(session, row.incident_id, "notification_failover",
                   _describe(session, row) | {"next_channel": following.channel}, now)
         return
     _page_admins(session, row, reason, now)
-
-
-def _step_key(row: Notification) -> str:
-    """The step part of a user's idempotency key (incident:STEP:user:position); the next contact
-    method of the same step gets the same step part."""
-    suffix = f":{row.user_id}:{row.contact_position}"
-    assert row.idempotency_key.endswith(suffix)
-    return row.idempotency_key[len(row.incident_id) + 1:-len(suffix)]
 
 
 def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:

@@ -21,20 +21,31 @@ from sqlalchemy.orm import Session
 from firebell.store.txcache import per_transaction
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
+_ANY = re.compile(r"= ANY\(:(\w+)\)")
 # SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
 # correctly as strings.
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Statement:
-    """One SQL text with `:name` parameters, rendered once per driver parameter style."""
+    """One SQL text with `:name` parameters, rendered once per driver parameter style.
+
+    `column = ANY(:name)` takes a list of strings on both stores: PostgreSQL gets a text array,
+    SQLite (which has no arrays) the list as JSON, unpacked with json_each."""
 
     def __init__(self, sql: str) -> None:
-        self.sql = " ".join(sql.split())
-        self._pyformat = _PARAM.sub(r"%(\1)s", self.sql.replace("%", "%%"))
+        self.source = " ".join(sql.split())
+        self.lists = frozenset(_ANY.findall(self.source))
+        self.sql = _ANY.sub(r"IN (SELECT value FROM json_each(:\1))", self.source)
+        pg = _ANY.sub(r"= ANY(CAST(:\1 AS text[]))", self.source)
+        self._pyformat = _PARAM.sub(r"%(\1)s", pg.replace("%", "%%"))
 
     def for_dialect(self, dialect: str) -> str:
         return self.sql if dialect == "sqlite" else self._pyformat
+
+    def then(self, suffix: str) -> Statement:
+        """The same statement with `suffix` appended (e.g. a PostgreSQL-only row lock)."""
+        return Statement(f"{self.source} {suffix}")
 
 
 @dataclass(frozen=True)
@@ -60,10 +71,15 @@ class Raw:
 
             self._jsonb = Jsonb
 
+    def _params(self, statement: Statement, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not (statement.lists and self._sqlite):
+            return params
+        return {**params, **{name: json.dumps(list(params[name])) for name in statement.lists}}
+
     def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(statement.for_dialect(self.dialect), params)
+            cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
@@ -75,7 +91,7 @@ class Raw:
     def run(self, statement: Statement, params: Mapping[str, Any]) -> int:
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(statement.for_dialect(self.dialect), params)
+            cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
