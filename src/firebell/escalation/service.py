@@ -21,7 +21,7 @@ from firebell.core.access import can_act
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation.models import Escalation
 from firebell.incidents import queries
-from firebell.incidents.models import Incident, TimelineEvent
+from firebell.incidents.models import Incident
 from firebell.org.models import EscalationPolicy, Service, User
 from firebell.store.rawsql import Statement, raw
 
@@ -109,16 +109,9 @@ def start_for_incident(session: Session, incident: Incident, service_id: str | N
 def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> Escalation:
     """`incident escalate INC-7 [--level N]`: page the next level (or level N) now, even after an
     acknowledgement, which a person asking for more help overrides."""
-    # Lock order, as the engine's: the escalation row, then the incident.
-    found = queries.find(session, actor, ref)
-    if not can_act(actor.principal, queries.facts(found)):
-        raise Forbidden(f"you may view {found.ref} but not escalate it")
-    row = session.get(Escalation, found.id, with_for_update=True, populate_existing=True)
-    incident = queries.find(session, actor, ref, for_update=True)
+    incident, row = _locked_for(session, actor, ref, "escalate")
     if row is None:
         raise Conflict(f"{incident.ref} has no escalation policy; page people with add-responder")
-    if incident.status == "resolved":
-        raise Conflict(f"{incident.ref} is resolved; reopen it before escalating")
     levels = len(core.snapshot_from_json(row.snapshot).policy.levels)
     if level is not None:
         target = core.jump_to(core.snapshot_from_json(row.snapshot).policy, level, row.loop)
@@ -127,10 +120,41 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
     row.level, row.loop, row.status, row.next_due_at = target.level, target.loop, "manual", now
     row.updated_at = now
     session.info[WAKE_ENGINE] = True
-    session.add(TimelineEvent(incident_id=incident.id, type="escalated", actor_id=actor.user_id, actor=actor.label,
-                              payload={"level": target.level + 1, "loop": target.loop, "manual": True},
-                              occurred_at=now, recorded_at=now))
+    _record(session, incident, "escalated", actor, {"level": target.level + 1, "loop": target.loop, "manual": True},
+            now)
     return row
+
+
+def _locked_for(session: Session, actor: Actor, ref: str, verb: str) -> tuple[Incident, Escalation | None]:
+    """The incident and its escalation, locked for a person's change, in the engine's lock order
+    (the escalation row, then the incident)."""
+    found = queries.find(session, actor, ref)
+    if not can_act(actor.principal, queries.facts(found)):
+        raise Forbidden(f"you may view {found.ref} but not {verb} it")
+    row = session.get(Escalation, found.id, with_for_update=True, populate_existing=True)
+    incident = queries.find(session, actor, ref, for_update=True)
+    if incident.status == "resolved":
+        raise Conflict(f"{incident.ref} is resolved; reopen it before you {verb} it")
+    return incident, row
+
+
+def _record(session: Session, incident: Incident, type_: str, actor: Actor, payload: dict[str, Any],
+            now: datetime) -> None:
+    from firebell.incidents.service import append_event  # incidents call into escalations, not the reverse
+
+    append_event(session, incident, type_, actor, payload, now)
+
+
+def _next_generation(snapshot: dict[str, Any] | None) -> int:
+    """A re-frozen ladder counts generations, so its steps' keys differ from the old ladder's."""
+    return int((snapshot or {}).get("generation", 0)) + 1
+
+
+def _service_of(session: Session, incident: Incident) -> str | None:
+    from firebell.incidents.models import IncidentService
+
+    return incident.origin_service_id or session.execute(
+        select(IncidentService.service_id).where(IncidentService.incident_id == incident.id).limit(1)).scalar()
 
 
 def state(session: Session, incident_id: str) -> Escalation | None:
@@ -166,13 +190,7 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
     current ladder stops). The incident's own triggers are kept: they belong to the incident."""
     if (user is None) == (policy is None):
         raise Invalid("reassign to exactly one of a user or an escalation policy")
-    found = queries.find(session, actor, ref)
-    if not can_act(actor.principal, queries.facts(found)):
-        raise Forbidden(f"you may view {found.ref} but not reassign it")
-    if found.status == "resolved":
-        raise Conflict(f"{found.ref} is resolved; reopen it before reassigning")
-    row = session.get(Escalation, found.id, with_for_update=True, populate_existing=True)
-    incident = queries.find(session, actor, ref, for_update=True)
+    incident, row = _locked_for(session, actor, ref, "reassign")
     triggers = (row.snapshot.get("triggers") if row is not None else None) or []
     if policy is not None:
         spec = load_spec(session, policy)
@@ -188,9 +206,8 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
                 "levels": [{"targets": [{"kind": "user", "name": person.name}], "delay_s": 0}]}
         to = f"user {person.name}"
     core.snapshot_from_json(spec)
-    # A new generation: the new ladder's steps get keys of their own, so its first level pages even
-    # someone the old ladder paged already.
-    spec = spec | {"generation": int((row.snapshot if row is not None else {}).get("generation", 0)) + 1}
+    # Its first level pages even someone the old ladder paged already.
+    spec = spec | {"generation": _next_generation(row.snapshot if row is not None else None)}
     if row is None:
         start(session, incident.id, spec, facts_of(incident), now)
         row = session.get(Escalation, incident.id)
@@ -198,8 +215,7 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
     else:
         row.snapshot, row.policy_name = spec, str(spec["name"])
         row.level, row.loop, row.status, row.next_due_at, row.updated_at = 0, 0, "manual", now, now
-    session.add(TimelineEvent(incident_id=incident.id, type="reassigned", actor_id=actor.user_id, actor=actor.label,
-                              payload={"to": to}, occurred_at=now, recorded_at=now))
+    _record(session, incident, "reassigned", actor, {"to": to}, now)
     session.info[WAKE_ENGINE] = True
     return row
 
@@ -209,9 +225,9 @@ def restart(session: Session, incident: Incident, now: datetime) -> None:
     triggers are looked at again (each still fires at most once per incident)."""
     row = session.get(Escalation, incident.id, with_for_update=True, populate_existing=True)
     if row is None:
-        start_for_incident(session, incident, incident.origin_service_id or _first_service(session, incident), now)
+        start_for_incident(session, incident, _service_of(session, incident), now)
         return
-    row.snapshot = dict(row.snapshot) | {"generation": int(row.snapshot.get("generation", 0)) + 1}
+    row.snapshot = dict(row.snapshot) | {"generation": _next_generation(row.snapshot)}
     row.level, row.loop, row.status, row.next_due_at, row.triggers_due_at = 0, 0, "active", now, now
     row.updated_at = now
     session.info[WAKE_ENGINE] = True
@@ -223,16 +239,8 @@ def severity_changed(session: Session, incident: Incident, now: datetime) -> Non
     row = session.get(Escalation, incident.id, with_for_update=True, populate_existing=True)
     if row is None:
         if incident.status != "resolved":
-            start_for_incident(session, incident, incident.origin_service_id or _first_service(session, incident),
-                               now)
+            start_for_incident(session, incident, _service_of(session, incident), now)
         return
     if row.status != "stopped":
         row.triggers_due_at, row.updated_at = now, now
         session.info[WAKE_ENGINE] = True
-
-
-def _first_service(session: Session, incident: Incident) -> str | None:
-    from firebell.incidents.models import IncidentService
-
-    return session.execute(select(IncidentService.service_id).where(IncidentService.incident_id == incident.id)
-                           .limit(1)).scalar()
