@@ -19,67 +19,19 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
-import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CONFIG = Path(__file__).with_name("escalation_config.yaml")
+from paging_common import Receiver, database, pct  # noqa: E402  (bench/ is the script's directory)
+
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TARGET_P99_S = 1.0
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.arrivals: dict[str, float] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                outer.arrivals.setdefault(self.headers["webhook-id"], time.time())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    from tests.pgcluster import start_cluster
-
-    cluster = start_cluster()
-    try:
-        yield cluster.url()
-    finally:
-        cluster.stop()
 
 
 def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
@@ -157,7 +109,7 @@ def main() -> int:
     from firebell.notify.models import Notification
     from firebell.notify.settings import Channels
 
-    receiver = Receiver()
+    receiver = Receiver(lambda headers, _body: headers["webhook-id"])
     with database(args.db) as url:
         due = datetime.now(UTC).replace(microsecond=0)
         print(f"setting up {args.incidents} incidents due at {due:%H:%M:%S} on {args.db}...", flush=True)

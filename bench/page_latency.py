@@ -24,11 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,50 +37,8 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 KEY = "benchkey000000000000000000000000"
 BIN = Path(sys.executable).parent
 TARGET_P99_S = 1.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.arrivals: dict[int, float] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                found = re.search(r"pl-(\d+)", body["incident"]["title"])
-                if found:
-                    outer.arrivals.setdefault(int(found.group(1)), time.time())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir}/bench.db"
-        return
-    from tests.pgcluster import start_cluster
-
-    cluster = start_cluster()
-    try:
-        yield cluster.url()
-    finally:
-        cluster.stop()
+from paging_common import Receiver, database, pct  # noqa: E402  (bench/ is the script's directory)
+from tests.pgcluster import free_port  # noqa: E402
 
 
 def write_config(workdir: Path, hook_url: str) -> Path:
@@ -127,14 +81,18 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to send (20)")
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     args = ap.parse_args()
-    receiver = Receiver()
+    def page_number(_headers: Any, body: dict[str, Any]) -> int | None:
+        found = re.search(r"pl-(\d+)", body["incident"]["title"])
+        return int(found.group(1)) if found else None
+
+    receiver = Receiver(page_number)
     workdir = Path(tempfile.mkdtemp(prefix="firebell-page-latency-"))
     try:
         with database(args.db, workdir) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
             env |= {"FIREBELL_DATABASE_URL": url, "FIREBELL_WEBHOOK_SECRET": SECRET}
             subprocess.run([str(BIN / "firebell"), "db", "upgrade"], env=env, check=True, capture_output=True)
-            port = _free_port()
+            port = free_port()
             server = subprocess.Popen([str(BIN / "firebell"), "serve", "--port", str(port), "--log-level", "warning",
                                        "--config", str(write_config(workdir, receiver.url))], env=env,
                                       stdout=(workdir / "server.log").open("wb"), stderr=subprocess.STDOUT)
@@ -176,14 +134,6 @@ def main() -> int:
                                   "sent_to_page_p99_ms": round(pct(end_to_end, .99) * 1000), "missing": missing,
                                   "target": "PASS" if ok else "MISS"}))
     return 0 if ok else 1
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_ready(base: str) -> None:
