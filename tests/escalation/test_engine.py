@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from firebell.alerts import snapshot
 from firebell.escalation.engine import run_due
 from firebell.escalation.models import Escalation
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.models import Notification
-from firebell.org.models import EscalationPolicy, Service
+from firebell.org.models import ContactMethod, EscalationPolicy, Service, User
+from firebell.store.uow import Database
 from tests.api.conftest import Api
 
 LADDER = {
@@ -37,6 +38,15 @@ def use_policy(api: Api, spec: dict[str, Any]) -> None:
             policy.spec = spec
         session.execute(update(Service).where(Service.name == "api").values(escalation_policy={"P1": spec["name"]}))
         snapshot.bump_version(session)  # as `config apply` does: ingestion caches policies per version
+
+
+def reach_by(db: Database, user: str, *methods: tuple[str, str]) -> None:
+    """Replace `user`'s contact methods with (type, address) pairs, in this order."""
+    with db.unit_of_work() as session:
+        person = session.execute(select(User).where(User.name == user)).scalar_one()
+        session.execute(delete(ContactMethod).where(ContactMethod.user_id == person.id))
+        for position, (kind, address) in enumerate(methods):
+            session.add(ContactMethod(user_id=person.id, type=kind, address=address, position=position))
 
 
 def tick(api: Api) -> int:

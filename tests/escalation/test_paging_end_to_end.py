@@ -12,15 +12,14 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from firebell.engine.loop import EngineLoop
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
-from firebell.org.models import ContactMethod, User
 from tests.api.conftest import Api
-from tests.escalation.test_engine import use_policy
+from tests.escalation.test_engine import reach_by, use_policy
 from tests.notify.test_email import MailSink, smtp_server
 
 PD_KEY = "pdapikey0000000000000000000000aa"
@@ -138,9 +137,7 @@ def receiver() -> Iterator[Receiver]:
 
 def test_a_webhook_that_fails_for_minutes_gets_every_page_after_in_due_order(api: Api) -> None:
     with receiver() as hook:
-        with api.db.unit_of_work() as session:
-            alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
-            session.add(ContactMethod(user_id=alice.id, type="webhook", address=hook.url, position=0))
+        reach_by(api.db, "alice", ("webhook", hook.url))
         use_policy(api, {"name": "hook-p1", "repeat": 0, "levels": [
             {"targets": [{"kind": "user", "name": "alice"}], "delay_s": 60}]})
         channels = Channels(public_url="http://testserver", clock=api.clock,
@@ -165,11 +162,7 @@ def test_a_webhook_that_fails_for_minutes_gets_every_page_after_in_due_order(api
 
 def test_a_page_that_cannot_be_delivered_fails_over_to_the_next_contact_method(api: Api) -> None:
     sink = MailSink()
-    with api.db.unit_of_work() as session:
-        alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
-        session.execute(delete(ContactMethod).where(ContactMethod.user_id == alice.id))
-        session.add(ContactMethod(user_id=alice.id, type="sms", address="+46700000000", position=0))
-        session.add(ContactMethod(user_id=alice.id, type="email", address="alice@example.com", position=1))
+    reach_by(api.db, "alice", ("sms", "+46700000000"), ("email", "alice@example.com"))
     with smtp_server(sink) as port:
         use_policy(api, EMAIL_LADDER)
         channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
@@ -188,12 +181,9 @@ def test_the_crash_rule_resends_a_keyed_page_once_and_never_blindly_resends_an_s
     when the receiver can drop repeats; a second interruption, or an SMS, fails over instead."""
     from firebell.notify import sender
 
-    with receiver() as hook, api.db.unit_of_work() as session:
+    with receiver() as hook:
         hook.failing = False
-        alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
-        session.execute(delete(ContactMethod).where(ContactMethod.user_id == alice.id))
-        session.add(ContactMethod(user_id=alice.id, type="webhook", address=hook.url, position=0))
-        session.add(ContactMethod(user_id=alice.id, type="email", address="alice@example.com", position=1))
+        reach_by(api.db, "alice", ("webhook", hook.url), ("email", "alice@example.com"))
     use_policy(api, EMAIL_LADDER)
     channels = Channels(public_url="http://testserver", clock=api.clock,
                         default_webhook_secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
@@ -224,10 +214,7 @@ def test_a_receiver_that_is_down_holds_back_only_its_own_pages_and_acknowledged_
     from firebell.notify import sender
 
     with receiver() as hook:
-        with api.db.unit_of_work() as session:
-            bob = session.execute(select(User).where(User.name == "bob")).scalar_one()
-            session.execute(delete(ContactMethod).where(ContactMethod.user_id == bob.id))
-            session.add(ContactMethod(user_id=bob.id, type="webhook", address=hook.url, position=0))
+        reach_by(api.db, "bob", ("webhook", hook.url))
         use_policy(api, {"name": "two", "repeat": 0, "levels": [
             {"targets": [{"kind": "user", "name": "bob"}], "delay_s": 60}]})
         channels = Channels(public_url="http://testserver", clock=api.clock,

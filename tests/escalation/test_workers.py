@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
@@ -17,11 +17,11 @@ from firebell.engine.loop import EngineLoop
 from firebell.incidents.service import Declaration, declare
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
-from firebell.org.models import ContactMethod, User
+from firebell.org.models import User
 from firebell.store.db import make_engine
 from firebell.store.uow import Database
 from tests.api.conftest import Api
-from tests.escalation.test_engine import use_policy
+from tests.escalation.test_engine import reach_by, use_policy
 from tests.escalation.test_paging_end_to_end import receiver
 
 INCIDENTS = 1000
@@ -52,11 +52,9 @@ def test_two_engines_escalate_a_thousand_incidents_without_a_double_or_a_miss(ap
         {"targets": [{"kind": "user", "name": "bob"}], "delay_s": 60}]})
     with receiver() as hook:
         hook.failing = False
+        for name in ("alice", "bob"):
+            reach_by(api.db, name, ("webhook", hook.url))
         with api.db.unit_of_work() as session:
-            for name in ("alice", "bob"):
-                user = session.execute(select(User).where(User.name == name)).scalar_one()
-                session.execute(delete(ContactMethod).where(ContactMethod.user_id == user.id))
-                session.add(ContactMethod(user_id=user.id, type="webhook", address=hook.url, position=0))
             admin = session.execute(select(User).where(User.name == "admin")).scalar_one()
             actor = actor_for(admin, AccessRole.ADMIN, via="test")
             for i in range(INCIDENTS):
