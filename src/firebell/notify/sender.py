@@ -28,10 +28,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts import rows
 from firebell.alerts.rows import add_timeline
 from firebell.escalation.targets import Recipient
-from firebell.incidents.models import Incident, TimelineEvent
+from firebell.incidents.models import Incident
 from firebell.notify.channels.base import Channel, Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
@@ -79,11 +78,6 @@ def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta
     return ceiling / 2 + (ceiling / 2) * rng()
 
 
-def _timeline(session: Session, incident_id: str, type_: str, payload: dict[str, Any], now: datetime) -> None:
-    session.add(TimelineEvent(incident_id=incident_id, type=type_, actor_id=None, actor="firebell", payload=payload,
-                              occurred_at=now, recorded_at=now))
-
-
 def _describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
     if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
         user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
@@ -98,7 +92,7 @@ def _recover_interrupted(session: Session, now: datetime) -> None:
     for row in stale:
         if row.channel in KEYED_CHANNELS and row.uncertain == 0:
             row.uncertain, row.state, row.next_attempt_at = 1, "pending", now
-            _timeline(session, row.incident_id, "notification_uncertain",
+            add_timeline(session, row.incident_id, "notification_uncertain",
                       _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
         else:
             _fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now)
@@ -137,7 +131,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     for row, status in rows:
         if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
             row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
-            _timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
+            add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
                 "reason": f"incident {status}"}, now)
         else:
             live.append(row)
@@ -221,17 +215,15 @@ def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
                         "id": claimed.id, "attempt": claimed.attempt})
         return
-    rows.flush_before_orm(session)
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
     if row is None or row.state != "sending" or row.attempts != claimed.attempt:
         return  # fenced: this attempt was declared interrupted and someone else took the row over
     _fail(session, row, delivery.detail, now)
-    session.flush()  # its timeline events go in before any buffered after them
 
 
 def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
     row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
-    _timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
+    add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
@@ -240,7 +232,7 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
                         step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind, message=row.message,
                         now=now, position=row.contact_position + 1) if row.user_id else None
     if following is not None:
-        _timeline(session, row.incident_id, "notification_failover",
+        add_timeline(session, row.incident_id, "notification_failover",
                   _describe(session, row) | {"next_channel": following.channel}, now)
         return
     _page_admins(session, row, reason, now)
@@ -259,5 +251,5 @@ def _page_admins(session: Session, failed: Notification, reason: str, now: datet
                                                                              user_name=admin.name),
                 step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
                 now=now)
-    _timeline(session, failed.incident_id, "page_undeliverable",
+    add_timeline(session, failed.incident_id, "page_undeliverable",
               _describe(session, failed) | {"reason": reason, "admins_told": [a.name for a in admins]}, now)
