@@ -43,6 +43,11 @@ class Notification(Base):
     uncertain: Mapped[int] = mapped_column(Integer, default=0)  # sends interrupted by a crash
     last_error: Mapped[str] = mapped_column(Text, default="")
     provider_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Why a due page is not going out yet (bundling, a rate limit, the user's night): shown, not silent.
+    held_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    bundle_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # pages sent as one message
+    # The provider's latest delivery receipt (queued, sent, delivered, undelivered, failed); only moves forward.
+    delivery_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -66,3 +71,24 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactVerification(Base):
+    """A code sent to a contact method; the method is verified when its owner types the code back."""
+
+    __tablename__ = "contact_verifications"
+    contact_method_id: Mapped[str] = mapped_column(ForeignKey("contact_methods.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CadenceReminder(Base):
+    """An update-cadence reminder already sent (due or overdue, per due moment): never twice."""
+
+    __tablename__ = "cadence_reminders"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

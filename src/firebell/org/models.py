@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
@@ -52,6 +52,11 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     access: Mapped[str] = mapped_column(String(20), default="responder")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(50), nullable=True, unique=True)  # U0123ABCD
+    # Wall-clock night in the user's zone: low-urgency pages do not phone then unless they opt in.
+    quiet_start: Mapped[str] = mapped_column(String(5), default="22:00", server_default="22:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="07:00", server_default="07:00")
+    phone_low_urgency_at_night: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -62,6 +67,10 @@ class User(Base):
     contact_methods: Mapped[list[ContactMethod]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
         order_by="ContactMethod.position",
+    )
+    notification_rules: Mapped[list[NotificationRule]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin",
+        order_by="(NotificationRule.urgency, NotificationRule.delay_minutes, NotificationRule.position)",
     )
 
 
@@ -92,6 +101,19 @@ class ContactMethod(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship(back_populates="contact_methods")
+
+
+class NotificationRule(Base):
+    """A personal rule: for pages of this urgency, use this contact method this many minutes after
+    the page is made (unless it was acknowledged by then)."""
+
+    __tablename__ = "notification_rules"
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_method_id: Mapped[str] = mapped_column(ForeignKey("contact_methods.id", ondelete="CASCADE"))
+    urgency: Mapped[str] = mapped_column(String(4))  # high, low
+    delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order as configured
 
 
 class EscalationPolicy(Base):

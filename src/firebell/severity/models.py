@@ -21,6 +21,7 @@ class SeverityLevelRow(Base):
     acknowledge_within_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recover_within_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     update_every_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    urgency: Mapped[str] = mapped_column(String(4), default="high", server_default="high")  # high pages phone
     external_comms_required: Mapped[bool] = mapped_column(Boolean, default=False)
     external_comms: Mapped[list[str]] = mapped_column(JSONType, default=list)
     postmortem_required: Mapped[bool] = mapped_column(Boolean, default=False)
