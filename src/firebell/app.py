@@ -18,6 +18,8 @@ from firebell.api import problems
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import router as act_router
+from firebell.notify.me_api import router as me_router
+from firebell.notify.settings import Channels, channels_from_env
 from firebell.oncall.api import feed_router
 from firebell.oncall.api import router as oncall_router
 from firebell.org.api import router as org_router
@@ -30,10 +32,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, run_engine: bool = False) -> FastAPI:
+def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, run_engine: bool = False,
+               channels: Channels | None = None) -> FastAPI:
+    """`channels` defaults to those configured in the environment (notify/settings.py)."""
+    channels = channels if channels is not None else channels_from_env(clock=clock)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = EngineLoop(db, clock) if run_engine else None
+        loop = EngineLoop(db, clock, channels=channels) if run_engine else None
         if loop is not None:
             loop.start()
         try:
@@ -48,6 +54,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     )
     app.state.db = db
     app.state.clock = clock
+    app.state.channels = channels
     app.add_middleware(HotRoutes)
     problems.install(app)
     app.include_router(ingest_router)  # first: routes are matched in order, and these take the load
@@ -56,6 +63,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(org_router)
     app.include_router(alerts_router)
     app.include_router(act_router)
+    app.include_router(me_router)
     app.include_router(oncall_router)
     app.include_router(feed_router)
 

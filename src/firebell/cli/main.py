@@ -12,6 +12,7 @@ from firebell import __version__
 from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, render, server
 from firebell.cli.client import Client, fail, save_login
 from firebell.cli.config_cmd import app as config_app
+from firebell.cli.me_cmd import me_app
 
 app = typer.Typer(help="Firebell: incident response you can run yourself.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -23,6 +24,7 @@ app.add_typer(admin.audit_app, name="audit")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(oncall_cmd.schedule_app, name="schedule")
 app.add_typer(oncall_cmd.override_app, name="override")
+app.add_typer(me_app, name="me")
 app.command("oncall")(oncall_cmd.oncall)
 app.add_typer(alerts_cmd.alert_app, name="alert")
 app.add_typer(alerts_cmd.maintenance_app, name="maintenance")
