@@ -16,12 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from firebell.api.deps import DB, Now
-from firebell.auth.service import actor_for
-from firebell.core.access import AccessRole
 from firebell.core.action_links import ActionClaim, InvalidToken, read_token
 from firebell.errors import DecisionError
-from firebell.incidents import service
 from firebell.incidents.models import Incident
+from firebell.incidents.respond import respond
 from firebell.notify.links import link_secret
 from firebell.notify.models import ActionTokenUse
 from firebell.org.models import User
@@ -83,12 +81,8 @@ def act(token: str, db: DB, now: Now) -> HTMLResponse:
             session.add(ActionTokenUse(nonce=claim.nonce, action=claim.action, incident_id=claim.incident_id,
                                        user_id=user.id, used_at=at))
             session.flush()  # a used nonce fails here, before anything else is written
-            actor = actor_for(user, AccessRole(user.access), via="link")
-            ref = f"{claim.incident_id}"
-            incident = (service.acknowledge(session, actor, ref, at) if claim.action == "acknowledge"
-                        else service.resolve(session, actor, ref, at, "resolved from a link"))
-            return _page(f"{incident.ref} {incident.status}",
-                         f"<p>Done: {html.escape(incident.ref)} is now {html.escape(incident.status)}.</p>")
+            done = respond(session, user, claim.incident_id, claim.action, "link", at)
+            return _page(done, f"<p>Done: {html.escape(done)}.</p>")
     except IntegrityError:  # the same link used twice at the same moment: the other use won
         return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>", 409)
     except DecisionError as exc:
