@@ -25,6 +25,7 @@ from firebell.escalation.engine import StaleEscalation, run_due
 from firebell.notify import sender
 from firebell.notify.channels.base import Delivery
 from firebell.notify.settings import Channels, channels_from_env
+from firebell.store import replay
 from firebell.store.uow import Database
 
 log = logging.getLogger("firebell.engine")
@@ -75,6 +76,7 @@ class EngineLoop:
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
             with self.db.unit_of_work() as session:
                 removed = prune_history(session, now)
+                replay.prune(session, now)
             self._last_prune = now
             if removed:
                 log.info("pruned %d old alert events", removed)

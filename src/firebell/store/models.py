@@ -10,7 +10,8 @@ from firebell.oncall import models as oncall_models
 from firebell.org import models as org_models
 from firebell.severity import models as severity_models
 from firebell.slack import models as slack_models
+from firebell.store import replay as replay_models
 from firebell.store.base import Base
 
 __all__ = ["Base", "alert_models", "auth_models", "engine_models", "escalation_models", "incident_models",
-           "notify_models", "oncall_models", "org_models", "severity_models", "slack_models"]
+           "notify_models", "oncall_models", "org_models", "replay_models", "severity_models", "slack_models"]

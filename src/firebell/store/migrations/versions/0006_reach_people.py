@@ -1,4 +1,4 @@
-"""reach people: notification rules, verification, slack cards, cadence reminders
+"""reach people: notification rules, verification, slack cards, cadence reminders, inbound replay guard
 
 Revision ID: 0006
 Revises: 0005
@@ -18,6 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('inbound_requests',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('received_at', firebell.store.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_inbound_requests'))
+    )
     op.create_table('slack_channel_routes',
     sa.Column('channel_id', sa.String(length=50), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -110,3 +116,4 @@ def downgrade() -> None:
     op.drop_table('notification_rules')
     op.drop_table('contact_verifications')
     op.drop_table('slack_channel_routes')
+    op.drop_table('inbound_requests')
