@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
-from firebell.config import ConfigError, load
+from firebell.config import ConfigError, apply, load, plan
+from firebell.config.plan import Change
 from firebell.config.schema import Config
+from firebell.store.uow import Database
 
 # A valid, small organisation. Line numbers matter to some tests; keep its layout.
 BASE = """\
@@ -56,3 +59,25 @@ def valid(path: Path) -> Config:
     assert result.errors == [], "\n".join(map(str, result.errors))
     assert result.config is not None
     return result.config
+
+
+def single_error(path: Path, line: int, column: int, fragments: list[str]) -> ConfigError:
+    """Loading `path` fails with exactly one error, at (line, column), whose message has every fragment."""
+    result = load(path)
+    assert result.config is None
+    assert [(e.file, e.line, e.column) for e in result.errors] == [(str(path), line, column)], \
+        "\n".join(map(str, result.errors))
+    error = result.errors[0]
+    for fragment in fragments:
+        assert fragment in error.message, error.message
+    return error
+
+
+def apply_changes(database: Database, config: Config, now: datetime) -> list[Change]:
+    with database.unit_of_work() as session:
+        return apply(session, config, now=now).changes
+
+
+def plan_changes(database: Database, config: Config) -> list[Change]:
+    with database.unit_of_work(write=False) as session:
+        return plan(session, config).changes

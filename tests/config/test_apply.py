@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from firebell.auth.models import AuditEntry
-from firebell.config import Change, FieldChange, apply, export, load, plan
+from firebell.config import Change, FieldChange, apply, export, load
 from firebell.config.schema import Config
 from firebell.org.models import ContactMethod, Organisation, Service, User
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
 from firebell.store.uow import Database
-from tests.config.helpers import BASE, valid, write
+from tests.config.helpers import BASE, apply_changes, plan_changes, valid, write
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -25,13 +25,11 @@ def _config(tmp_path: Path, text: str = BASE) -> Config:
 
 
 def _apply(database: Database, config: Config, now: datetime = NOW) -> list[Change]:
-    with database.unit_of_work() as session:
-        return apply(session, config, now=now).changes
+    return apply_changes(database, config, now)
 
 
 def _plan(database: Database, config: Config) -> list[Change]:
-    with database.unit_of_work(write=False) as session:
-        return plan(session, config).changes
+    return plan_changes(database, config)
 
 
 def test_plan_on_an_empty_database_creates_everything(database: Database, tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from firebell.config.schema import Config, EscalationPolicyConfig
 from firebell.core.escalation import snapshot_from_json
 from firebell.core.matchers import all_match, parse_all
 from firebell.core.severity import Criterion, SeverityLevel, assess
-from firebell.org.models import EscalationPolicy, Service
+from firebell.org.models import ContactMethod, EscalationPolicy, NotificationRule, Service, User
+from firebell.slack.models import SlackChannelRoute
 from firebell.store.uow import Database
 from tests.config.helpers import valid, write
 
@@ -68,6 +69,57 @@ def test_example_severity_targets_are_ops1s(pria: Config) -> None:
         ("P3", 60 * minutes, 24 * 60 * minutes, None, None),
         ("P4", None, None, None, None),
     ]
+
+
+def test_example_severity_urgency_pages_p1_and_p2_at_any_hour(pria: Config) -> None:
+    assert [(s.key, s.urgency) for s in pria.severities] == [
+        ("P1", "high"), ("P2", "high"), ("P3", "low"), ("P4", "low")]
+
+
+def _rules(user: Any) -> dict[str, list[tuple[str, int]]]:
+    return {urgency: [(rule.use, int(rule.after.total_seconds() // 60)) for rule in rules]
+            for urgency, rules in user.notification_rules}
+
+
+def test_example_on_call_people_are_reached_as_the_runbooks_say(pria: Config) -> None:
+    users = {u.name: u for u in pria.users}
+    # On call (TenSafe's rotation and OPS1's secondary, the DevOps Lead): SMS and email at once and a
+    # call at 5 minutes for P1/P2; email, then an SMS at 30 minutes for P3/P4, held at night.
+    for name in ("engineer-a", "engineer-b", "engineer-c", "david-berg"):
+        user = users[name]
+        assert _rules(user) == {"high": [("sms", 0), ("email", 0), ("voice", 5)], "low": [("email", 0), ("sms", 30)]}
+        assert (user.quiet_hours.start, user.quiet_hours.end, user.quiet_hours.phone_low_urgency) == (
+            "22:00", "07:00", False)
+        assert sorted(c.type for c in user.contact_methods) == ["email", "sms", "voice"]
+    # Escalation contacts by phone (TenSafe) and the CTO's pager and CEO's SMS (OPS1).
+    for name in ("lina-holm", "erik-nord", "vera-lund", "greta-wall"):
+        assert _rules(users[name]) == {"high": [("voice", 0), ("email", 0)], "low": [("email", 0)]}
+    for name in ("carl-strom", "per-swedenborg"):
+        assert _rules(users[name]) == {"high": [("sms", 0), ("email", 0)], "low": [("email", 0)]}
+
+
+def test_example_vouches_only_for_methods_people_had_in_pagerduty(pria: Config) -> None:
+    verified = {u.name for u in pria.users if any(c.verified for c in u.contact_methods)}
+    assert verified == {"engineer-a", "engineer-b", "engineer-c", "david-berg", "lina-holm", "erik-nord",
+                        "carl-strom", "per-swedenborg"}
+    # All of a person's methods or none.
+    assert all(all(c.verified for c in u.contact_methods) for u in pria.users if u.name in verified)
+
+
+def test_example_people_have_their_own_slack_member(pria: Config) -> None:
+    members = [u.slack_user for u in pria.users if u.name != "admin"]
+    assert all(members) and len(set(members)) == len(members)
+    assert next(u for u in pria.users if u.name == "admin").slack_user is None  # an account, not a person
+
+
+def test_example_slack_channels_are_the_runbooks(pria: Config) -> None:
+    assert [(c.name, c.severities, c.tags, c.webhook_url_env) for c in pria.slack.channels] == [
+        ("#incident-active", ["P1", "P2"], [], None),  # TenSafe: active incident coordination
+        ("#exec-incidents", ["P1"], [], "SLACK_WEBHOOK_EXEC"),  # OPS1 RACI: CEO / Exec on P1
+    ]
+    # Neither runbook has a security channel: a data breach pages the security lead and legal instead.
+    assert all(any(t.name == "data-breach" and t.tag == "data-breach" for t in p.triggers)
+               for p in pria.escalation_policies)
 
 
 @pytest.mark.parametrize(("flags", "metrics", "expected"), [
@@ -248,6 +300,22 @@ def test_example_applies_idempotently_and_exports_round_trip(
         assert apply(session, pria, now=NOW).empty
         text = export(session)
         specs = {p.name: p.spec for p in session.scalars(select(EscalationPolicy))}
+        routes = {r.name: (r.channel_id, r.severities, r.webhook_url_env)
+                  for r in session.scalars(select(SlackChannelRoute))}
+        engineer = session.scalars(select(User).where(User.name == "engineer-a")).one()
+        methods = {m.id: m.type for m in engineer.contact_methods}
+        stored_rules = sorted((r.urgency, r.position, methods[r.contact_method_id], r.delay_minutes)
+                              for r in engineer.notification_rules)
+        verified = {u for u, at in session.execute(
+            select(User.name, ContactMethod.verified_at).join(ContactMethod, ContactMethod.user_id == User.id))
+            if at is not None}
+        rules = session.scalars(select(NotificationRule)).all()
+    assert routes == {"#incident-active": ("C07INCACTV", ["P1", "P2"], ""),
+                      "#exec-incidents": ("C07EXECINC", ["P1"], "SLACK_WEBHOOK_EXEC")}
+    assert stored_rules == [("high", 0, "sms", 0), ("high", 1, "email", 0), ("high", 2, "voice", 5),
+                            ("low", 0, "email", 0), ("low", 1, "sms", 30)]
+    assert verified == {u.name for u in pria.users if any(c.verified for c in u.contact_methods)}
+    assert len(rules) == sum(len(u.notification_rules.high) + len(u.notification_rules.low) for u in pria.users)
     # The engine reads each policy's spec as it is; the Jira ticket's webhook travels with P3's ladder.
     assert {name: snapshot_from_json(spec) for name, spec in specs.items()} == {
         p.name: snapshot_of(p) for p in pria.escalation_policies}

@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from firebell.config import Change, FieldChange, apply, export, load, plan
+from firebell.config import Change, FieldChange, export, load
 from firebell.config.oncall import snapshot_of
 from firebell.config.schema import Config
 from firebell.core.escalation import Target, snapshot_from_json
 from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import EscalationPolicy, Team, User
 from firebell.store.uow import Database
-from tests.config.helpers import valid, write
+from tests.config.helpers import apply_changes, plan_changes, valid, write
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -85,13 +85,11 @@ def _config(tmp_path: Path, text: str = TREE) -> Config:
 
 
 def _apply(database: Database, config: Config, now: datetime = NOW) -> list[Change]:
-    with database.unit_of_work() as session:
-        return apply(session, config, now=now).changes
+    return apply_changes(database, config, now)
 
 
 def _plan(database: Database, config: Config) -> list[Change]:
-    with database.unit_of_work(write=False) as session:
-        return plan(session, config).changes
+    return plan_changes(database, config)
 
 
 def _columns(row: Any) -> SimpleNamespace:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from firebell.config import load
-from tests.config.helpers import valid, write
+from tests.config.helpers import single_error, valid, write
 
 HEAD = """\
 organisation: {name: PRIA}
@@ -397,13 +397,7 @@ schedules:
 def test_mistake_is_reported_once_at_its_position(
     tmp_path: Path, text: str, line: int, column: int, fragments: list[str]
 ) -> None:
-    path = write(tmp_path, "config.yaml", HEAD + text)
-    result = load(path)
-    assert result.config is None
-    assert [(e.file, e.line, e.column) for e in result.errors] == [(str(path), line, column)], \
-        "\n".join(map(str, result.errors))
-    for fragment in fragments:
-        assert fragment in result.errors[0].message
+    single_error(write(tmp_path, "config.yaml", HEAD + text), line, column, fragments)
 
 
 VALID = HEAD + """\

@@ -6,6 +6,10 @@ database as it was. It writes only the rows its plan names; an unchanged tree wr
 
 Problems that only the apply can see (a key_env variable missing from the environment, a key that
 another integration already holds) raise ApplyError before anything is written.
+
+Users are written in two steps around a flush (see _PeopleWriter): notification rules point at contact
+methods by id, and Slack member ids are unique across users, so some rows must be gone before others
+can take their place.
 """
 
 from __future__ import annotations
@@ -27,13 +31,22 @@ from firebell.config.errors import ApplyError
 from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, diff
 from firebell.config.schema import Config
-from firebell.config.state import ORGANISATION_ID, CurrentState, Desired, Values, current_state, desired_state
+from firebell.config.state import (
+    ORGANISATION_ID,
+    CurrentState,
+    Desired,
+    Values,
+    current_rules,
+    current_state,
+    desired_state,
+)
 from firebell.core.durations import parse_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
     EscalationPolicy,
+    NotificationRule,
     Organisation,
     OrgRole,
     Service,
@@ -43,6 +56,7 @@ from firebell.org.models import (
     UserRole,
 )
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
+from firebell.slack.models import SlackChannelRoute
 from firebell.store.base import new_id
 
 # kind -> (table, the column that holds the configured name)
@@ -57,9 +71,11 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "severity_criterion": (SeverityCriterionRow, "name"),
     "incident_role": (IncidentRoleDef, "name"),
     "lifecycle_stage": (LifecycleStage, "name"),
+    "slack_channel": (SlackChannelRoute, "channel_id"),
 }
 
 Rows = dict[str, dict[str, Any]]
+Writer = Callable[[Any, Values, Rows], None]
 
 
 def apply(session: Session, config: Config, *, now: datetime, actor: str = "config",
@@ -79,6 +95,8 @@ def apply(session: Session, config: Config, *, now: datetime, actor: str = "conf
     _check_keys_are_free(result.desired, current)
     rows = _load_rows(session)
     ingestion = _IngestionWriter(session, rows, result, now, actor)
+    people = _PeopleWriter(now)
+    writers: dict[str, Writer] = {**WRITERS, "user": people.write}
     teams_flushed = False
     for change in result.changes:
         if change.kind == "schedule" and not teams_flushed:
@@ -93,8 +111,10 @@ def apply(session: Session, config: Config, *, now: datetime, actor: str = "conf
         elif change.action == "delete":
             _delete(session, rows, change, now)
         else:
-            _upsert(session, rows, change, result.desired[change.kind][change.name])
+            _upsert(session, rows, change, result.desired[change.kind][change.name], writers[change.kind])
     session.flush()
+    if people.finish():
+        session.flush()
     _bump_config_version(session)
     details: dict[str, Any] = {**result.counts(), "changes": [str(change) for change in result.changes]}
     if result.generated_keys:
@@ -164,9 +184,13 @@ def _delete(session: Session, rows: Rows, change: Change, now: datetime) -> None
         row.archived_at = now
     else:
         session.delete(row)
+    if change.kind == "user":
+        # An archived user is no longer anyone in Slack: the member id may go to another user (the
+        # same person under a new name, say). Restoring the user sets it again.
+        row.slack_user_id = None
 
 
-def _upsert(session: Session, rows: Rows, change: Change, values: Values) -> None:
+def _upsert(session: Session, rows: Rows, change: Change, values: Values, write: Writer) -> None:
     model, column = MODELS[change.kind]
     row = rows[change.kind].get(change.name)
     if row is None:
@@ -175,7 +199,7 @@ def _upsert(session: Session, rows: Rows, change: Change, values: Values) -> Non
         rows[change.kind][change.name] = row  # later kinds may refer to it before a flush
     if hasattr(row, "archived_at"):
         row.archived_at = None
-    WRITERS[change.kind](row, values, rows)
+    write(row, values, rows)
 
 
 def _set(row: Any, values: Values, *fields: str) -> None:
@@ -214,7 +238,7 @@ def _seconds(text: str | None) -> int | None:
 
 
 def _write_severity(row: SeverityLevelRow, values: Values, rows: Rows) -> None:
-    _set(row, values, "rank", "name", "description", "impact_examples", "external_comms_required",
+    _set(row, values, "rank", "name", "description", "impact_examples", "urgency", "external_comms_required",
          "external_comms", "postmortem_required")
     row.acknowledge_within_s = _seconds(values["acknowledge_within"])
     row.recover_within_s = _seconds(values["recover_within"])
@@ -232,11 +256,58 @@ def _write_positioned(row: IncidentRoleDef | LifecycleStage, values: Values, row
     _set(row, values, "title", "description", "position")
 
 
-def _write_user(row: User, values: Values, rows: Rows) -> None:
-    _set(row, values, "full_name", "email", "timezone", "access")
-    _sync_teams(row, values["teams"], rows["team"])
-    _sync_roles(row, values["roles"], rows["role"])
-    _sync_contact_methods(row, values["contact_methods"])
+def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> None:
+    row.name = values["name"]
+    row.severities = list(values["severities"])
+    row.tags = list(values["tags"])
+    row.webhook_url_env = values["webhook_url_env"] or ""
+
+
+class _PeopleWriter:
+    """Writes users in two steps. `write`, during the apply's loop, sets the user's own fields, teams,
+    roles and contact methods (kept and new ones; new ones get their id at once) and removes the rules
+    the user loses. `finish`, after the flush that follows the loop, removes the contact methods no
+    longer listed (no rule points at them any more), adds the configured rules, which point at method
+    ids, and sets Slack member ids: a changed id is cleared in the first step, so two users may swap
+    theirs, or a renamed user take over the archived one's."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.pending: list[tuple[User, Values, list[ContactMethod]]] = []
+
+    def write(self, row: User, values: Values, rows: Rows) -> None:
+        _set(row, values, "full_name", "email", "timezone", "access")
+        quiet = values["quiet_hours"]
+        row.quiet_start, row.quiet_end = quiet["start"], quiet["end"]
+        row.phone_low_urgency_at_night = quiet["phone_low_urgency"]
+        if row.slack_user_id != values["slack_user"]:
+            row.slack_user_id = None  # set in finish
+        _sync_teams(row, values["teams"], rows["team"])
+        _sync_roles(row, values["roles"], rows["role"])
+        gone = _sync_contact_methods(row, values["contact_methods"], self.now)
+        if current_rules(row) != values["notification_rules"]:
+            row.notification_rules.clear()  # delete-orphan removes the rows
+        self.pending.append((row, values, gone))
+
+    def finish(self) -> bool:
+        """The second step; whether it changed anything."""
+        for row, values, gone in self.pending:
+            for method in gone:
+                row.contact_methods.remove(method)
+            if not row.notification_rules:
+                _add_rules(row, values["notification_rules"])
+            row.slack_user_id = values["slack_user"]
+        return bool(self.pending)
+
+
+def _add_rules(user: User, wanted: Values) -> None:
+    methods = {(c.type, c.address): c for c in user.contact_methods}
+    for urgency, rules in wanted.items():
+        for position, rule in enumerate(rules):
+            method = methods[rule["type"], rule["address"]]
+            user.notification_rules.append(NotificationRule(
+                contact_method_id=method.id, urgency=urgency, position=position,
+                delay_minutes=int(parse_duration(rule["after"]) / timedelta(minutes=1))))
 
 
 def _sync_teams(user: User, wanted: list[str], teams: dict[str, Any]) -> None:
@@ -257,29 +328,33 @@ def _sync_roles(user: User, wanted: list[str], roles: dict[str, Any]) -> None:
             user.role_links.append(UserRole(role=roles[name]))
 
 
-def _sync_contact_methods(user: User, wanted: list[dict[str, str]]) -> None:
+def _sync_contact_methods(user: User, wanted: list[dict[str, Any]], now: datetime) -> list[ContactMethod]:
     """Update contact methods in place, matched on (type, address), so a kept method keeps its id
-    and its verification; only methods no longer listed are removed."""
+    and its verification. `verified: true` in the tree verifies a method that is not yet; its absence
+    never unverifies one (the user may have verified it with a code). Returns the methods no longer
+    listed, for the caller to remove once no rule points at them."""
     existing = {(c.type, c.address): c for c in user.contact_methods}
     keep: list[ContactMethod] = []
     for position, method in enumerate(wanted):
         row = existing.pop((method["type"], method["address"]), None)
         if row is None:
-            row = ContactMethod(type=method["type"], address=method["address"])
+            # The id is given now: rules added later in this apply point at it before any flush.
+            row = ContactMethod(id=new_id(), type=method["type"], address=method["address"])
         row.label = method["label"]
         row.position = position
+        if method["verified"] and row.verified_at is None:
+            row.verified_at = now
         keep.append(row)
-    for gone in existing.values():
-        user.contact_methods.remove(gone)
     for row in keep:
         if row not in user.contact_methods:
             user.contact_methods.append(row)
+    return list(existing.values())
 
 
-WRITERS: dict[str, Callable[[Any, Values, Rows], None]] = {
+# The user's writer is made per apply (_PeopleWriter), as it finishes after the loop.
+WRITERS: dict[str, Writer] = {
     "team": _write_team,
     "role": _write_role,
-    "user": _write_user,
     "schedule": _write_schedule,
     "escalation_policy": _write_policy,
     "service": _write_service,
@@ -287,6 +362,7 @@ WRITERS: dict[str, Callable[[Any, Values, Rows], None]] = {
     "severity_criterion": _write_criterion,
     "incident_role": _write_positioned,
     "lifecycle_stage": _write_positioned,
+    "slack_channel": _write_slack_channel,
 }
 
 

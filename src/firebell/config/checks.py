@@ -24,13 +24,17 @@ from firebell.config.schema import (
     TARGET_SECTIONS,
     TRIGGER_CONDITIONS,
     TYPE_FIELDS,
+    URGENCIES,
     IntegrationConfig,
     LevelConfig,
     PatternStepConfig,
     RotationConfig,
+    SlackChannelConfig,
     TargetConfig,
     TriggerConfig,
+    names_method,
 )
+from firebell.core.durations import format_duration
 from firebell.core.escalation import parse_delay
 
 # Section -> the field that names its items. Names are unique within their section.
@@ -76,6 +80,7 @@ def check(tree: Located) -> list[ConfigError]:
     errors: list[ConfigError] = []
     defined = _check_unique_names(tree, errors)
     _check_user_references(tree, defined, errors)
+    _check_slack_members(tree, errors)
     _check_schedules(tree, defined, errors)
     _check_policies(tree, defined, errors)
     _check_service_references(tree, defined, errors)
@@ -86,6 +91,7 @@ def check(tree: Located) -> list[ConfigError]:
     for index, window in items(tree.data, "maintenance_windows"):
         _check_reference(tree, ("maintenance_windows", index, "service"), window.get("service"),
                          "services", defined, errors)
+    _check_slack_channels(tree, defined, errors)
     return errors
 
 
@@ -155,6 +161,7 @@ def _check_user_references(tree: Located, defined: Defined, errors: list[ConfigE
                 seen.add(name)
                 _check_reference(tree, path, name, section, defined, errors)
         _check_contact_methods(tree, index, user, errors)
+        _check_notification_rules(tree, index, user, errors)
 
 
 def _check_contact_methods(tree: Located, index: int, user: dict[str, Any],
@@ -173,6 +180,83 @@ def _check_contact_methods(tree: Located, index: int, user: dict[str, Any],
                                      f"already listed at {earlier}"))
         else:
             first[key] = path
+
+
+def _check_slack_members(tree: Located, errors: list[ConfigError]) -> None:
+    """A Slack member is one person: Slack actions (acknowledge from a message) must find one user."""
+    first: dict[str, tuple[str, Path]] = {}
+    for index, user in items(tree.data, "users"):
+        member = user.get("slack_user")
+        if not isinstance(member, str):
+            continue
+        path: Path = ("users", index, "slack_user")
+        name = user.get("name") if isinstance(user.get("name"), str) else "?"
+        if member in first:
+            other, other_path = first[member]
+            here = tree.mark(path)
+            earlier = tree.mark(other_path).where(relative_to=here.file)
+            errors.append(here.error(
+                f"Slack member {member} is given to both user '{other}' ({earlier}) and user '{name}'; a "
+                "Slack member is one person, so each user needs their own slack_user"))
+        else:
+            first[member] = (str(name), path)
+
+
+def _method_text(method: dict[str, Any]) -> str:
+    """'sms +46701740605 (on-call phone)': how a message lists a contact method."""
+    text = f"{method.get('type')} {method.get('address')}"
+    return f"{text} ({method['label']})" if method.get("label") else text
+
+
+def _rule_delay(value: Any) -> timedelta | None:
+    """A rule's `after` (absent: 0m), or None when malformed (the schema reports that)."""
+    return timedelta(0) if value is None else _delay_of(value)
+
+
+def _check_notification_rules(tree: Located, index: int, user: dict[str, Any],
+                              errors: list[ConfigError]) -> None:
+    """Each rule's `use` names exactly one of the user's own contact methods, and no rule is written
+    twice (same method, same wait) for one urgency."""
+    rules, methods = user.get("notification_rules"), user.get("contact_methods", [])
+    if not isinstance(rules, dict) or not isinstance(methods, list):
+        return
+    if not all(isinstance(method, dict) for method in methods):
+        return  # the schema reports the odd entry; matching against the rest could mislead
+    name = f"user '{user['name']}'" if isinstance(user.get("name"), str) else "this user"
+    listed = "; ".join(_method_text(method) for method in methods)
+    for urgency in URGENCIES:
+        seen: dict[tuple[int, timedelta], Path] = {}
+        for position, rule in items(rules, urgency):
+            use = rule.get("use")
+            if not isinstance(use, str) or not use:
+                continue
+            path: Path = ("users", index, "notification_rules", urgency, position, "use")
+            found = [number for number, method in enumerate(methods)
+                     if names_method(use, method.get("type"), method.get("address"), method.get("label"))]
+            if not methods:
+                errors.append(tree.mark(path).error(
+                    f"'{use}' names no contact method: {name} has none; add it under contact_methods"))
+            elif not found:
+                errors.append(tree.mark(path).error(
+                    f"'{use}' names none of the contact methods of {name}; use their label, type or address "
+                    f"(contact methods: {listed})"))
+            elif len(found) > 1:
+                matching = "; ".join(_method_text(methods[number]) for number in found)
+                errors.append(tree.mark(path).error(
+                    f"'{use}' names {len(found)} contact methods of {name} ({matching}); a rule uses one, so "
+                    "name it by a label that only it has (contact methods: " + listed + ")"))
+            else:
+                wait = _rule_delay(rule.get("after"))
+                if wait is None:
+                    continue
+                if (found[0], wait) in seen:
+                    here = tree.mark(path[:-1])
+                    earlier = tree.mark(seen[found[0], wait]).where(relative_to=here.file)
+                    errors.append(here.error(
+                        f"the {urgency}-urgency rule for {_method_text(methods[found[0]])} after "
+                        f"{format_duration(wait) if wait else '0m'} is listed twice; it is already at {earlier}"))
+                else:
+                    seen[found[0], wait] = path[:-1]
 
 
 def _check_service_references(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
@@ -337,6 +421,35 @@ def _check_shared_key(tree: Located, path: Path, full_name: str, integration: di
         else:
             seen[credential] = (full_name, (*path, field))
         return  # only the first key field counts; more than one is reported by _at_most_one
+
+
+def _check_slack_channels(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    slack = tree.data.get("slack")
+    first: dict[str, Path] = {}
+    for index, channel in items(slack, "channels"):
+        path: Path = ("slack", "channels", index)
+        ident = channel.get("channel")
+        shown = channel.get("name") or ident
+        label = f"Slack channel {shown}" if isinstance(shown, str) else "Slack channel"
+        if isinstance(ident, str):
+            if ident in first:
+                here = tree.mark((*path, "channel"))
+                earlier = tree.mark(first[ident]).where(relative_to=here.file)
+                errors.append(here.error(f"duplicate Slack channel {ident}; it is already listed at {earlier}"))
+            else:
+                first[ident] = (*path, "channel")
+        severities = channel.get("severities")
+        if isinstance(severities, list):
+            for position, key in enumerate(severities):
+                _check_reference(tree, (*path, "severities", position), key, "severities", defined, errors)
+            _check_listed_once(tree, (*path, "severities"), severities, "severity", errors)
+        _check_listed_once(tree, (*path, "tags"), channel.get("tags"), "tag", errors)
+        if _has_unknown_field(channel, SlackChannelConfig):
+            continue
+        if not channel.get("severities") and not channel.get("tags"):
+            errors.append(tree.mark(path).error(
+                f"{label} has no severities and no tags, so this channel would get no incidents; list the "
+                "severities it is for (such as [P1, P2]), the tags (such as [data-breach]), or both"))
 
 
 def _check_routing_rules(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:

@@ -12,8 +12,10 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from firebell.config import defaults
 from firebell.config.alerting import alerting_yaml, integration_yaml
 from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
+from firebell.config.schema import names_method
 from firebell.config.state import Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
@@ -58,9 +60,12 @@ def export(session: Session) -> str:
             # Outbound webhooks are stored inside the policies that name them (see oncall.py).
             tree["outbound_webhooks"] = webhooks_yaml({name: row.values for name, row in rows})
             tree[section] = [policy_yaml(name, row.values) for name, row in rows]
+        elif kind == "user":
+            tree[section] = [_user_entry(name, row) for name, row in rows]
         else:
             tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
+    tree["slack"] = {"channels": [_entry("channel", name, row) for name, row in state["slack_channel"].items()]}
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -73,9 +78,39 @@ def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:
         if key in _INTERNAL or (key not in _ALWAYS and value in (None, "", [], {})):
             continue
         entry[key] = _plain(value)
-    if "contact_methods" in entry:
-        entry["contact_methods"] = [_compact(method) for method in entry["contact_methods"]]
     return entry
+
+
+def _user_entry(name: str, row: Current) -> dict[str, Any]:
+    """Quiet hours are written when they differ from the defaults, and `verified: true` for a method that
+    is verified (applying it again changes nothing). A rule's `use` names its method by type where the
+    user has one method of that type, else by label, else by address."""
+    entry = _entry("name", name, row)
+    if entry.get("quiet_hours") == defaults.QUIET_HOURS:
+        del entry["quiet_hours"]
+    methods: list[Values] = entry.get("contact_methods", [])
+    entry["contact_methods"] = [_compact(method) for method in methods]
+    rules = {urgency: [_rule_yaml(rule, methods) for rule in listed]
+             for urgency, listed in entry.pop("notification_rules", {}).items() if listed}
+    if rules:
+        entry["notification_rules"] = rules
+    if not entry["contact_methods"]:
+        del entry["contact_methods"]
+    return entry
+
+
+def _rule_yaml(rule: Values, methods: list[Values]) -> Values:
+    [method] = [m for m in methods if (m["type"], m["address"]) == (rule["type"], rule["address"])]
+    candidates = [method["type"], method["label"], method["address"]]
+    # A rule applied from a tree always has a unique name here: its own `use`. Only rules made some other
+    # way can lack one (two unlabelled methods of each of two types on one address); the address is then
+    # written, and loading the export says what to change.
+    use = next((c for c in candidates if c and sum(
+        names_method(c, m["type"], m["address"], m["label"]) for m in methods) == 1), method["address"])
+    out: Values = {"use": use}
+    if rule["after"] != "0s":
+        out["after"] = rule["after"]
+    return out
 
 
 def _add_ingestion(tree: dict[str, Any], state: CurrentState) -> None:
@@ -99,7 +134,7 @@ def _add_ingestion(tree: dict[str, Any], state: CurrentState) -> None:
 
 
 def _compact(values: Values) -> Values:
-    return {key: value for key, value in values.items() if value not in (None, "")}
+    return {key: value for key, value in values.items() if value not in (None, "", False)}
 
 
 def _plain(value: Any) -> Any:

@@ -2,7 +2,8 @@
 
 Stages, each adding errors rather than stopping at the first:
 1. find the files and parse each one, keeping positions (located.py);
-2. merge sections across files: list sections concatenate, `organisation` must appear once;
+2. merge sections across files: list sections concatenate, `organisation` must appear once, and the
+   lists inside a mapping section (`slack: {channels: [...]}`) concatenate like list sections;
 3. cross-section rules on the raw data (checks.py);
 4. Pydantic validation of the merged tree, with each error's `loc` mapped back to its YAML node.
 A file that cannot be parsed at all stops after stage 2: the sections it would have contributed are
@@ -28,6 +29,15 @@ from firebell.config.located import Path as NodePath
 from firebell.config.schema import SECTIONS, Config
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _is_mapping_section(section: str) -> bool:
+    annotation = Config.model_fields[section].annotation
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+# Sections that are a mapping rather than a list; `organisation` is one too but is merged apart.
+MAPPING_SECTIONS = frozenset(s for s in SECTIONS if s != "organisation" and _is_mapping_section(s))
 
 
 @dataclass
@@ -109,8 +119,10 @@ def merge(documents: list[Located], root: Mark, errors: list[ConfigError]) -> Lo
                 errors.append(key_mark.error(_unknown_section(section)))
             elif section == "organisation":
                 _merge_organisation(tree, document, value, key_mark, errors)
+            elif section in MAPPING_SECTIONS:
+                _merge_mapping(tree, document, section, value, key_mark, errors)
             else:
-                _merge_list(tree, document, section, value, key_mark, errors)
+                _merge_list(tree, document, (section,), value, key_mark, errors)
     return tree
 
 
@@ -136,24 +148,62 @@ def _merge_organisation(tree: Located, document: Located, value: Any, key_mark: 
             tree.key_marks[path] = mark
 
 
-def _merge_list(tree: Located, document: Located, section: str, value: Any, key_mark: Mark,
+def _merge_list(tree: Located, document: Located, at: NodePath, value: Any, key_mark: Mark,
                 errors: list[ConfigError]) -> None:
+    """Append the list at `at` (a section, or a list inside a mapping section) to the tree's."""
     if value is None:  # `teams:` with nothing under it yet
         value = []
     if not isinstance(value, list):
-        errors.append(document.mark((section,)).error(
-            f"'{section}' must be a list (each item starting with '- '), not {describe(value)}"))
+        errors.append(document.mark(at).error(
+            f"'{at[-1]}' must be a list (each item starting with '- '), not {describe(value)}"))
         return
-    items: list[Any] = tree.data.setdefault(section, [])
+    parent: dict[str, Any] = tree.data
+    for part in at[:-1]:
+        parent = parent[str(part)]
+    items: list[Any] = parent.setdefault(str(at[-1]), [])
     offset = len(items)
     items.extend(value)
+    if at not in tree.marks:
+        tree.marks[at] = document.mark(at)
+        tree.key_marks[at] = key_mark
+    depth = len(at)
+    for source, target in ((document.marks, tree.marks), (document.key_marks, tree.key_marks)):
+        for path, mark in source.items():
+            index = path[depth] if len(path) > depth and path[:depth] == at else None
+            if isinstance(index, int):
+                target[(*at, index + offset, *path[depth + 1:])] = mark
+
+
+def _merge_mapping(tree: Located, document: Located, section: str, value: Any, key_mark: Mark,
+                   errors: list[ConfigError]) -> None:
+    """A mapping section such as `slack:` may be written in several files: its lists (`channels:`)
+    concatenate across them, any other entry is written in one file only."""
+    if value is None:  # `slack:` with nothing under it yet
+        value = {}
+    if not isinstance(value, dict):
+        errors.append(document.mark((section,)).error(
+            f"'{section}' must be a mapping of its fields (allowed: {', '.join(_fields_at((section,)) or [])}), "
+            f"not {describe(value)}"))
+        return
+    merged: dict[str, Any] = tree.data.setdefault(section, {})
     if (section,) not in tree.marks:
         tree.marks[(section,)] = document.mark((section,))
         tree.key_marks[(section,)] = key_mark
-    for source, target in ((document.marks, tree.marks), (document.key_marks, tree.key_marks)):
-        for path, mark in source.items():
-            if len(path) >= 2 and path[0] == section and isinstance(path[1], int):
-                target[(section, path[1] + offset, *path[2:])] = mark
+    for key, entry in value.items():
+        at: NodePath = (section, key)
+        entry_mark = document.key_mark(at)
+        if (entry is None or isinstance(entry, list)) and isinstance(merged.get(key, []), list):
+            _merge_list(tree, document, at, entry, entry_mark, errors)
+            continue
+        if key in merged:
+            first = tree.key_mark(at).where(relative_to=entry_mark.file)
+            errors.append(entry_mark.error(f"{section}.{key} is defined twice; it is already defined at {first}"))
+            continue
+        merged[key] = entry
+        for source, target in ((document.marks, tree.marks), (document.key_marks, tree.key_marks)):
+            for path, mark in source.items():
+                if path[:2] == at:
+                    target[path] = mark
 
 
 def _validate(tree: Located, errors: list[ConfigError]) -> Config | None:

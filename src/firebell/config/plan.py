@@ -125,11 +125,23 @@ def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None)
         for key, value in values.items()
         if not key.startswith("_")  # written to the store, never compared
         and not (value is None and key in KEEP_WHEN_UNKNOWN)
-        and row.values.get(key) != value
+        and not _same(value, row.values.get(key))
     ]
     if row.archived:
         fields.insert(0, FieldChange("archived", True, False))
     return Change("change", kind, name, tuple(fields)) if fields else None
+
+
+def _same(wanted: Any, stored: Any) -> bool:
+    """Equal, except that a mapping entry in KEEP_WHEN_UNKNOWN whose desired value is None matches
+    whatever is stored, however deep (a contact method's `verified` inside a user's list)."""
+    if isinstance(wanted, dict) and isinstance(stored, dict):
+        keys = {key for key in wanted.keys() | stored.keys()
+                if not (key in KEEP_WHEN_UNKNOWN and wanted.get(key) is None)}
+        return all(_same(wanted.get(key), stored.get(key)) for key in keys)
+    if isinstance(wanted, list) and isinstance(stored, list):
+        return len(wanted) == len(stored) and all(map(_same, wanted, stored))
+    return bool(wanted == stored)
 
 
 def _diff_organisation(want: dict[str, Any], have: dict[str, Current]) -> list[Change]:

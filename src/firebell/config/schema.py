@@ -13,7 +13,7 @@ import difflib
 import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -50,17 +50,22 @@ LABEL_NAME = re.compile(r"^@?[A-Za-z_][A-Za-z0-9_.]*$")  # what a matcher may na
 JSON_PATH = re.compile(r"^[^.\s]+(?:\.[^.\s]+)*$")
 TAG = re.compile(r"^\S+$")
 TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
+SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 AccessLevel = Literal["admin", "responder", "viewer"]
 ContactType = Literal["email", "sms", "voice", "slack", "webhook"]
 IntegrationType = Literal["alertmanager", "pagerduty", "grafana", "webhook", "heartbeat"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+Urgency = Literal["high", "low"]
+URGENCIES: tuple[str, ...] = get_args(Urgency)
 
 DEFAULT_SIGNATURE_HEADER = "X-Grafana-Alerting-Signature"
 DEFAULT_RESOLVED_VALUES = ("resolved", "ok")
 DEFAULT_HEARTBEAT_SEVERITY = "P2"
 MIN_HEARTBEAT_INTERVAL = timedelta(minutes=1)
+MAX_RULE_DELAY = timedelta(hours=24)
 
 
 def _slug(value: str) -> str:
@@ -151,6 +156,18 @@ def _integration_key(value: str) -> str:
     return value
 
 
+def _webhook_url_env(value: str) -> str:
+    # A pasted webhook URL is a credential: the message does not repeat it (errors end up in CI logs).
+    if URL.match(value) or "://" in value:
+        raise ValueError("webhook_url_env names the environment variable that holds the incoming webhook's URL, "
+                         "such as SLACK_WEBHOOK_EXEC; the URL itself is a credential, so put it in that variable "
+                         "and keep it out of the tree")
+    if not ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name; use letters, digits and '_', such as "
+                         "SLACK_WEBHOOK_EXEC")
+    return value
+
+
 def _timestamp(value: Any) -> datetime:
     """A point in time with its zone: YAML timestamps and ISO 8601 strings with Z or an offset.
     A time without a zone would be read differently by every reader, so it is refused."""
@@ -225,6 +242,16 @@ def _clock(value: Any) -> str:
     return f"{hours:02d}:{minutes:02d}"
 
 
+def _rule_delay(value: timedelta) -> timedelta:
+    """Notification rules wait whole minutes (the store keeps minutes), at most a day."""
+    if value % timedelta(minutes=1):
+        raise ValueError(f"{format_duration(value)} is not a whole number of minutes; a rule waits whole "
+                         "minutes after the page, such as 0m, 5m or 1h")
+    if value > MAX_RULE_DELAY:
+        raise ValueError(f"{format_duration(value)} is longer than a day; a rule waits at most 24h after the page")
+    return value
+
+
 def _local_date(value: Any) -> date:
     if isinstance(value, datetime):  # a subclass of date: test it first
         raise ValueError(f"{value.isoformat()} has a time of day; start is a date such as "
@@ -269,6 +296,14 @@ TimeOfDay = Annotated[str, BeforeValidator(_clock)]
 LocalDate = Annotated[date, BeforeValidator(_local_date)]
 WebhookUrl = Annotated[str, Field(max_length=2000), _pattern(
     URL, "a webhook URL; it must start with https:// or http://")]
+SlackWebhookEnv = Annotated[str, Field(max_length=100), AfterValidator(_webhook_url_env)]
+RuleDelay = Annotated[timedelta, BeforeValidator(_delay), AfterValidator(_rule_delay)]
+SlackMemberId = Annotated[str, Field(max_length=50), _pattern(
+    SLACK_MEMBER, "a Slack member id; write U or W followed by capital letters and digits, such as U0123ABCD "
+                  "(in Slack: their profile, More, Copy member ID)")]
+SlackChannelId = Annotated[str, Field(max_length=50), _pattern(
+    SLACK_CHANNEL, "a Slack channel id; write C or G followed by capital letters and digits, such as C0123ABCD "
+                   "(in Slack: the channel's details, at the bottom); the #name goes in name")]
 
 
 class Model(BaseModel):
@@ -301,6 +336,10 @@ class ContactMethodConfig(Model):
     type: ContactType
     address: Annotated[str, Field(min_length=1, max_length=500)]
     label: Annotated[str, Field(max_length=100)] = ""
+    # true: the admin vouches that the method is verified (it was verified in the paging tool it was
+    # migrated from, say), and apply marks it verified if it is not yet. Leaving it out (or false)
+    # asserts nothing: it never clears a verification, such as one the user made themselves with a code.
+    verified: StrictBool = False
 
     @field_validator("address")
     @classmethod
@@ -316,15 +355,59 @@ class ContactMethodConfig(Model):
         return value
 
 
+def names_method(use: str, kind: Any, address: Any, label: Any) -> bool:
+    """Whether a notification rule's `use` names this contact method: by its label, its type or its
+    address. checks.py makes sure that exactly one of a user's methods answers to each `use`."""
+    return bool(use) and use in (label, kind, address)
+
+
+class QuietHoursConfig(Model):
+    """The user's night, wall-clock in their own zone: a low-urgency page that would ring their phone
+    (SMS, voice) then waits for `end`, unless phone_low_urgency is true. High urgency is never held.
+    An `end` before `start` runs past midnight, so 22:00 to 07:00 is a night."""
+
+    start: TimeOfDay = defaults.QUIET_HOURS["start"]
+    end: TimeOfDay = defaults.QUIET_HOURS["end"]
+    phone_low_urgency: StrictBool = defaults.QUIET_HOURS["phone_low_urgency"]
+
+    @model_validator(mode="after")
+    def _start_is_not_end(self) -> QuietHoursConfig:
+        # A model check, not a field one: the clash may come from a default (`{start: "07:00"}`).
+        if self.start == self.end:
+            raise ValueError(f"quiet_hours start and end are both {self.start}, which could mean no night or "
+                             "a whole day; give the night as start and end such as \"22:00\" and \"07:00\" "
+                             "(to be phoned for low urgency at night as well, set phone_low_urgency: true)")
+        return self
+
+
+class NotificationRuleConfig(Model):
+    """Notify the contact method that `use` names (its label, type or address) `after` the page,
+    unless it was acknowledged by then."""
+
+    use: Annotated[str, Field(min_length=1, max_length=500)]
+    after: RuleDelay = timedelta(0)
+
+
+class NotificationRulesConfig(Model):
+    """A user's rules per urgency (the severity of the page decides it). Rules are kept in the order
+    written; rules with the same `after` go out together."""
+
+    high: list[NotificationRuleConfig] = Field(default_factory=list)
+    low: list[NotificationRuleConfig] = Field(default_factory=list)
+
+
 class UserConfig(Model):
     name: Slug
     full_name: Title = ""
     email: Email
+    slack_user: SlackMemberId | None = None  # unique across users
     timezone: TimeZone | None = None  # the organisation's zone when absent
     access: AccessLevel = "responder"
     roles: list[Slug] = Field(default_factory=list)
     teams: list[Slug] = Field(default_factory=list)
+    quiet_hours: QuietHoursConfig = Field(default_factory=QuietHoursConfig)
     contact_methods: list[ContactMethodConfig] = Field(default_factory=list)
+    notification_rules: NotificationRulesConfig = Field(default_factory=NotificationRulesConfig)
 
 
 # --- on-call: outbound webhooks, escalation policies, schedules ---------------------------------
@@ -583,6 +666,7 @@ class SeverityConfig(Model):
     acknowledge_within: Duration | None = None
     recover_within: Duration | None = None
     update_every: Duration | None = None
+    urgency: Urgency | None = None  # defaults.urgency_for(key, rank) when absent
     external_comms_required: StrictBool = False
     external_comms: list[str] = Field(default_factory=list)
     postmortem_required: StrictBool = False
@@ -639,6 +723,24 @@ class MaintenanceWindowConfig(Model):
         return value
 
 
+class SlackChannelConfig(Model):
+    """A Slack channel that gets a message for every incident of one of `severities` or carrying one
+    of `tags` (at least one of the two is needed; checks.py says so), kept up to date as the incident
+    moves. Firebell posts with its bot token, or, with `webhook_url_env`, through the incoming webhook
+    whose URL is in that environment variable (the URL is a credential, so it is never written here).
+    An incoming webhook can only post, not update what it posted."""
+
+    channel: SlackChannelId
+    name: Annotated[str, Field(max_length=100)] = ""  # "#incident-active", for people reading plans
+    severities: list[SeverityKey] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+    webhook_url_env: SlackWebhookEnv | None = None
+
+
+class SlackConfig(Model):
+    channels: list[SlackChannelConfig] = Field(default_factory=list)
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -672,16 +774,20 @@ class Config(Model):
     )
     routing_rules: list[RoutingRuleConfig] = Field(default_factory=list)
     maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
 
     @model_validator(mode="after")
     def _users_default_to_organisation_zone(self) -> Config:
-        # Resolved once here so that plan, apply and export all see a concrete zone.
+        # Resolved once here so that plan, apply and export all see a concrete zone (and urgency).
         for user in self.users:
             if user.timezone is None:
                 user.timezone = self.organisation.timezone
         for schedule in self.schedules:
             if schedule.timezone is None:
                 schedule.timezone = self.organisation.timezone
+        for rank, level in enumerate(self.severities):
+            if level.urgency is None:
+                level.urgency = cast(Urgency, defaults.urgency_for(level.key, rank))
         return self
 
 

@@ -6,6 +6,12 @@ planning is a plain dictionary comparison and an unchanged tree compares equal h
 written. Export reads the current side too, which is what makes its output apply as a no-op.
 Alert ingestion's kinds (integrations, routing rules, maintenance windows) live in alerting.py; on-call's
 (schedules, escalation policies and their outbound webhooks) in oncall.py.
+
+A user's notification rules name contact methods by type and address, the pair that identifies a method
+within its user, so the rules of an unchanged tree compare equal whatever ids the methods got:
+
+    "notification_rules": {"high": [{"type": "sms", "address": "+46701740605", "after": "0s"}, ...],
+                           "low": [...]}                  # each list in the order configured
 """
 
 from __future__ import annotations
@@ -19,28 +25,38 @@ from sqlalchemy.orm import Session
 
 from firebell.config import alerting, oncall
 from firebell.config.alerting import EnvKeys
-from firebell.config.schema import Config, CriterionConfig, SeverityConfig, UserConfig
+from firebell.config.schema import (
+    URGENCIES,
+    Config,
+    CriterionConfig,
+    SeverityConfig,
+    SlackChannelConfig,
+    UserConfig,
+    names_method,
+)
 from firebell.core.durations import format_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
 from firebell.org.models import Organisation, OrgRole, Service, Team, User
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
+from firebell.slack.models import SlackChannelRoute
 
 # In the order plans are shown and applied (references point backwards in this list).
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window",
+    "maintenance_window", "slack_channel",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
-# alerts point at them. Criteria, routing rules and maintenance windows are only read while
-# deciding, so they can go for good.
+# alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
+# only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window"}
+                                     "maintenance_window", "slack_channel"}
 
-# Fields whose desired value None means "keep what is stored": a generated key, or a key_env key
-# that planning could not read.
-KEEP_WHEN_UNKNOWN = frozenset({"key_sha256"})
+# Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
+# key, a key_env key that planning could not read, or a contact method's verification when the tree
+# does not vouch for it (`verified: true` sets it; leaving it out never clears it).
+KEEP_WHEN_UNKNOWN = frozenset({"key_sha256", "verified"})
 
 Values = dict[str, Any]
 Desired = dict[str, dict[str, Values]]
@@ -102,20 +118,46 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "integration": alerting.desired_integrations(config, env_keys or EnvKeys()),
         "routing_rule": alerting.desired_routing_rules(config),
         "maintenance_window": alerting.desired_maintenance_windows(config),
+        "slack_channel": {c.channel: _desired_slack_channel(c) for c in config.slack.channels},
     }
 
 
 def _desired_user(user: UserConfig, default_zone: str) -> Values:
+    quiet = user.quiet_hours
     return {
         "full_name": user.full_name,
         "email": user.email,
+        "slack_user": user.slack_user,
         "timezone": user.timezone or default_zone,
         "access": user.access,
         "roles": sorted(user.roles),
         "teams": sorted(user.teams),
+        "quiet_hours": {"start": quiet.start, "end": quiet.end, "phone_low_urgency": quiet.phone_low_urgency},
         "contact_methods": [
-            {"type": c.type, "address": c.address, "label": c.label} for c in user.contact_methods
+            {"type": c.type, "address": c.address, "label": c.label, "verified": True if c.verified else None}
+            for c in user.contact_methods
         ],
+        "notification_rules": _desired_rules(user),
+    }
+
+
+def _desired_rules(user: UserConfig) -> Values:
+    rules: Values = {}
+    for urgency in URGENCIES:
+        rules[urgency] = []
+        for rule in getattr(user.notification_rules, urgency):
+            # checks.py has made sure that exactly one method answers to `use`.
+            [method] = [c for c in user.contact_methods if names_method(rule.use, c.type, c.address, c.label)]
+            rules[urgency].append({"type": method.type, "address": method.address, "after": _duration(rule.after)})
+    return rules
+
+
+def _desired_slack_channel(channel: SlackChannelConfig) -> Values:
+    return {
+        "name": channel.name,
+        "severities": sorted(channel.severities),
+        "tags": sorted(channel.tags),
+        "webhook_url_env": channel.webhook_url_env,
     }
 
 
@@ -128,6 +170,7 @@ def _desired_severity(level: SeverityConfig, rank: int) -> Values:
         "acknowledge_within": _duration(level.acknowledge_within),
         "recover_within": _duration(level.recover_within),
         "update_every": _duration(level.update_every),
+        "urgency": level.urgency,
         "external_comms_required": level.external_comms_required,
         "external_comms": list(level.external_comms),
         "postmortem_required": level.postmortem_required,
@@ -178,6 +221,10 @@ def current_state(session: Session) -> CurrentState:
         "integration": _wrap(alerting.current_integrations(session)),
         "routing_rule": _wrap(alerting.current_routing_rules(session)),
         "maintenance_window": _wrap(alerting.current_maintenance_windows(session)),
+        "slack_channel": {
+            row.channel_id: Current(_current_slack_channel(row)) for row in session.scalars(
+                select(SlackChannelRoute).order_by(SlackChannelRoute.channel_id))
+        },
     }
 
 
@@ -197,13 +244,39 @@ def _current_user(user: User) -> Values:
     return {
         "full_name": user.full_name,
         "email": user.email,
+        "slack_user": user.slack_user_id,
         "timezone": user.timezone,
         "access": user.access,
         "roles": sorted(link.role.name for link in user.role_links),
         "teams": sorted(m.team.name for m in user.memberships),
+        "quiet_hours": {"start": user.quiet_start, "end": user.quiet_end,
+                        "phone_low_urgency": user.phone_low_urgency_at_night},
         "contact_methods": [
-            {"type": c.type, "address": c.address, "label": c.label} for c in methods
+            {"type": c.type, "address": c.address, "label": c.label, "verified": c.verified_at is not None}
+            for c in methods
         ],
+        "notification_rules": current_rules(user),
+    }
+
+
+def current_rules(user: User) -> Values:
+    """The user's stored rules in the comparable form (see the module docstring)."""
+    methods = {c.id: c for c in user.contact_methods}
+    rules: Values = {urgency: [] for urgency in URGENCIES}
+    for rule in sorted(user.notification_rules, key=lambda r: (r.position, r.delay_minutes)):
+        method = methods.get(rule.contact_method_id)
+        if method is not None and rule.urgency in rules:  # the store deletes a method's rules with it
+            rules[rule.urgency].append({"type": method.type, "address": method.address,
+                                        "after": _duration(timedelta(minutes=rule.delay_minutes))})
+    return rules
+
+
+def _current_slack_channel(row: SlackChannelRoute) -> Values:
+    return {
+        "name": row.name,
+        "severities": sorted(row.severities or []),
+        "tags": sorted(row.tags or []),
+        "webhook_url_env": row.webhook_url_env or None,  # stored as "" when absent
     }
 
 
@@ -227,6 +300,7 @@ def _current_severity(row: SeverityLevelRow) -> Values:
         "acknowledge_within": _seconds(row.acknowledge_within_s),
         "recover_within": _seconds(row.recover_within_s),
         "update_every": _seconds(row.update_every_s),
+        "urgency": row.urgency,
         "external_comms_required": row.external_comms_required,
         "external_comms": list(row.external_comms or []),
         "postmortem_required": row.postmortem_required,
