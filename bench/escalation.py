@@ -58,7 +58,7 @@ def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
     with db.unit_of_work() as session:
         apply(session, result.config, now=due)
         for user in session.execute(select(User)).scalars():
-            session.add(ContactMethod(user_id=user.id, type="webhook", address=hook_url, position=0))
+            session.add(ContactMethod(user_id=user.id, type="webhook", address=hook_url, position=0, verified_at=due))
         service = session.execute(select(Service).where(Service.name == "bench")).scalar_one()
         spec = load_spec(session, "ep-bench")
         assert spec is not None

@@ -45,7 +45,8 @@ def write_config(workdir: Path, hook_url: str) -> Path:
     text = CONFIG.read_text()
     for user in ("ann", "ben"):
         line = next(line for line in text.splitlines() if line.startswith(f"  - {{name: {user},"))
-        text = text.replace(line, line[:-1] + f', contact_methods: [{{type: webhook, address: "{hook_url}"}}]}}')
+        method = f'{{type: webhook, address: "{hook_url}", verified: true}}'
+        text = text.replace(line, line[:-1] + f", contact_methods: [{method}]}}")
     path = workdir / "config.yaml"
     path.write_text(text)
     return path

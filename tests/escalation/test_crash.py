@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -65,7 +66,8 @@ def test_pages_survive_sigkill_at_any_point(database_url: str) -> None:
             session.execute(update(Service).where(Service.name == "api").values(escalation_policy="ep-api"))
             for user in session.execute(select(User).where(User.name.in_(LEVELS))).scalars():
                 session.execute(delete(ContactMethod).where(ContactMethod.user_id == user.id))
-                session.add(ContactMethod(user_id=user.id, type="webhook", address=hook.url, position=0))
+                session.add(ContactMethod(user_id=user.id, type="webhook", address=hook.url, position=0,
+                                          verified_at=datetime(2026, 1, 1, tzinfo=UTC)))
         port = free_port()
         server = start(env, port)
         try:

@@ -28,7 +28,8 @@ from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
 from firebell.core.errors import DecisionError
 from firebell.escalation.targets import Recipient, resolve
-from firebell.notify.outbox import contact_methods_of, destination, idempotency_key
+from firebell.notify.outbox import destination, idempotency_key, step_with_ordinal
+from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
 
@@ -52,7 +53,7 @@ _INCIDENTS = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(:ids)")
 _INCIDENTS_PG = _INCIDENTS.then("FOR UPDATE SKIP LOCKED")
 _PAGE_COLUMNS = ("id", "idempotency_key", "incident_id", "user_id", "target", "channel", "address", "contact_position",
                  "level", "loop", "kind", "message", "state", "attempts", "next_attempt_at", "uncertain", "last_error",
-                 "created_at")
+                 "held_reason", "created_at")
 _PAGE_VALUES = f"({', '.join(_PAGE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _PAGE_COLUMNS)})"
 _INSERT_PAGE_SQLITE = Statement(f"INSERT OR IGNORE INTO notifications {_PAGE_VALUES}")
 _INSERT_PAGE_PG = Statement(f"INSERT INTO notifications {_PAGE_VALUES} ON CONFLICT (idempotency_key) DO NOTHING")
@@ -192,31 +193,42 @@ class _Pass:
 
     def write(self) -> None:
         db = self.db
-        methods = contact_methods_of(self.session, (p.recipient.user_id for s in self.steps for p in s.pages
-                                                    if p.recipient.user_id))
+        reaches = reach_of(self.session, (p.recipient.user_id for s in self.steps for p in s.pages
+                                          if p.recipient.user_id and not p.recipient.webhook))
+        table = urgencies(self.session) if reaches else {}
         rows: list[dict[str, Any]] = []
         for step in self.steps:
             paged, unreached = [], [t.label() for t in step.targets
                                     if not any(p.recipient.target == t.label() for p in step.pages)]
             for page in step.pages:
                 r = page.recipient
-                to = destination(r, methods.get(r.user_id or "", []), 0, page.message)
-                if to is None:
+                if r.webhook:
+                    to = destination(r, [], 0, page.message)
+                    planned = [Planned(0, to.channel, to.address, self.now, 0, "")] if to else []
+                    who, message = (to.who, to.message) if to else ("", page.message)
+                else:
+                    reach = reaches.get(r.user_id or "")
+                    urgency = urgency_of(str(page.message.get("severity", "")), table)
+                    planned = reach.plan(urgency, self.now, self.now) if reach else []
+                    who, message = r.user_id or "", page.message
+                if not planned:
                     unreached.append(f"{r.target} ({r.user_name}: no contact method)")
                     continue
-                paged.append(r.user_name or to.who)
-                # created_at orders an address's pages: a microsecond apart, in the order this pass made them
-                made_at = db.ts(self.now + timedelta(microseconds=len(rows)))
-                rows.append({"id": new_id(), "idempotency_key": idempotency_key(page.incident.id, page.step_key,
-                                                                                to.who, 0),
-                             "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
-                             "channel": to.channel, "address": to.address, "contact_position": 0,
-                             "level": page.level, "loop": page.loop, "kind": page.kind, "message": db.json(to.message),
-                             "state": "pending",
-                             "attempts": 0, "next_attempt_at": db.ts(self.now), "uncertain": 0, "last_error": "",
-                             "created_at": made_at})
+                paged.append(r.user_name or who)
+                for plan in planned:
+                    # created_at orders an address's pages: a microsecond apart, in the order this pass made them
+                    made_at = db.ts(self.now + timedelta(microseconds=len(rows)))
+                    rows.append({"id": new_id(), "idempotency_key": idempotency_key(
+                                     page.incident.id, step_with_ordinal(page.step_key, plan.ordinal), who,
+                                     plan.position),
+                                 "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
+                                 "channel": plan.channel, "address": plan.address, "contact_position": plan.position,
+                                 "level": page.level, "loop": page.loop, "kind": page.kind,
+                                 "message": db.json(message), "state": "pending", "attempts": 0,
+                                 "next_attempt_at": db.ts(max(plan.at, self.now)), "uncertain": 0, "last_error": "",
+                                 "held_reason": plan.why, "created_at": made_at})
             payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,
-                                       "unreached": unreached} if step.targets else {})
+                                           "unreached": unreached} if step.targets else {})
             add_timeline(self.session, step.incident.id, step.type, payload, self.now)
         db.run_many(_INSERT_PAGE_SQLITE if db.dialect == "sqlite" else _INSERT_PAGE_PG, rows)
         if self.updates:

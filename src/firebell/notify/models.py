@@ -23,7 +23,9 @@ class Notification(Base):
     __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),
                       Index("ix_notifications_incident", "incident_id", "created_at"),
                       # the sender's "an older page to this address is still unsent" check
-                      Index("ix_notifications_address", "address", "state", "created_at"))
+                      Index("ix_notifications_address", "address", "state", "created_at"),
+                      # delivery receipts find their page by the provider's message id
+                      Index("ix_notifications_provider_id", "provider_id"))
     id: Mapped[str] = id_column()
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))

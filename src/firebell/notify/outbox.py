@@ -12,29 +12,18 @@ from sqlalchemy.orm import Session
 
 from firebell.escalation.targets import Recipient
 from firebell.notify.models import Notification
-from firebell.store.rawsql import Statement, raw
-
-_METHODS = Statement("""SELECT user_id, type, address FROM contact_methods
-    WHERE user_id = ANY(:ids) ORDER BY user_id, position, id""")
-_EMAILS = Statement("SELECT id, email FROM users WHERE id = ANY(:ids)")
+from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 
 
 def contact_methods_of(session: Session, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-    """{user id: [(channel, address), ...]} in each user's order; their account email when they set
-    none. One query for any number of users (the engine asks for a whole pass at once)."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return {}
-    db = raw(session)
-    methods: dict[str, list[tuple[str, str]]] = {}
-    for user_id, channel, address in db.rows(_METHODS, {"ids": ids}):
-        methods.setdefault(user_id, []).append((channel, address))
-    missing = [u for u in ids if u not in methods]
-    if missing:
-        for user_id, email in db.rows(_EMAILS, {"ids": missing}):
-            if email:
-                methods[user_id] = [("email", email)]
-    return methods
+    """{user id: [(channel, address), ...]}: each user's verified methods in their order (the failover
+    order), or their account email when none is verified."""
+    return {user_id: reach.channels() for user_id, reach in reach_of(session, user_ids).items()}
+
+
+def step_with_ordinal(step_key: str, ordinal: int) -> str:
+    """A person's rules may plan several notifications for one step; each gets its own key."""
+    return f"{step_key}+r{ordinal}" if ordinal else step_key
 
 
 def idempotency_key(incident_id: str, step_key: str, who: str, position: int) -> str:
@@ -74,15 +63,35 @@ def destination(recipient: Recipient, methods: list[tuple[str, str]], position: 
 
 
 def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,
-            kind: str, message: dict[str, Any], now: datetime, position: int = 0) -> Notification | None:
-    """One outbox row for `recipient`'s contact method at `position`. The idempotency key names
-    the incident, the step (level and loop, or trigger), the user and the contact method, so the
-    same step can never page the same method twice. None when there is no such method."""
-    methods = contact_methods_of(session, [recipient.user_id]).get(recipient.user_id or "", []) \
-        if recipient.user_id and not recipient.webhook else []
-    to = destination(recipient, methods, position, message)
-    if to is None:
+            kind: str, message: dict[str, Any], now: datetime, position: int | None = None) -> Notification | None:
+    """Outbox rows for one recipient. For a person, `position` None means a new page: their rules for
+    its urgency decide which methods and when (else their first verified method, now); a number
+    means that one method (failover to the next). The idempotency key names the incident, the step
+    (level and loop, or trigger), the person and the method, so a step never pages a method twice.
+    Returns the first row, or None when there is no such method."""
+    if recipient.webhook or not recipient.user_id:
+        to = destination(recipient, [], position or 0, message)
+        return _add(session, incident_id, recipient, step_key, level, loop, kind, to, position or 0, now, "") \
+            if to is not None else None
+    reach = reach_of(session, [recipient.user_id]).get(recipient.user_id)
+    if reach is None:
         return None
+    if position is None:
+        plan = reach.plan(urgency_of(str(message.get("severity", "")), urgencies(session)), now, now)
+    else:
+        methods = reach.channels()
+        plan = [Planned(position, *methods[position], now, 0, "")] if position < len(methods) else []
+    first = None
+    for step in plan:
+        to = Destination(step.channel, step.address, recipient.user_id, message)
+        row = _add(session, incident_id, recipient, step_with_ordinal(step_key, step.ordinal), level, loop, kind, to,
+                   step.position, step.at, step.why, made_at=now)
+        first = first or row
+    return first
+
+
+def _add(session: Session, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int, kind: str,
+         to: Destination, position: int, at: datetime, why: str, made_at: datetime | None = None) -> Notification:
     key = idempotency_key(incident_id, step_key, to.who, position)
     existing = session.execute(select(Notification).where(Notification.idempotency_key == key)).scalar_one_or_none()
     if existing is not None:
@@ -90,6 +99,6 @@ def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_ke
     row = Notification(idempotency_key=key, incident_id=incident_id, user_id=recipient.user_id,
                        target=recipient.target, channel=to.channel, address=to.address, contact_position=position,
                        level=level, loop=loop, kind=kind, message=to.message, state="pending", attempts=0,
-                       next_attempt_at=now, created_at=now)
+                       next_attempt_at=at, held_reason=why, created_at=made_at or at)
     session.add(row)
     return row

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from firebell.alerts.rows import add_timeline
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
+from firebell.notify import bundles
 from firebell.notify.channels.base import Channel, Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
@@ -62,6 +63,8 @@ class Claimed:
     described: dict[str, Any]  # for the timeline event that records the outcome
     message: Message
     webhook_secret_env: str
+    # The other pages sent in the same message (a bundle): (claimed, for each) share the outcome.
+    riders: tuple[Claimed, ...] = ()
 
 
 def _send_deadline() -> timedelta:
@@ -119,7 +122,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     # made after it wait. Computed once per claim through ix_notifications_due.
     blockers = (select(Notification.address, func.min(Notification.created_at).label("first"))
                 .where(or_(Notification.state == "sending",
-                           and_(Notification.state == "pending", Notification.next_attempt_at > now)))
+                           and_(Notification.state == "pending", Notification.next_attempt_at > now,
+                                Notification.held_reason == "")))
                 .group_by(Notification.address).subquery())
     rows = session.execute(_lockable(session, select(Notification, Incident.status)
                                      .join(Incident, Incident.id == Notification.incident_id)
@@ -127,39 +131,66 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
                                      .where(Notification.state == "pending", Notification.next_attempt_at <= now,
                                             or_(blockers.c.first.is_(None), Notification.created_at < blockers.c.first))
                                      .order_by(Notification.created_at, Notification.id).limit(limit))).all()
-    live = []
-    for row, status in rows:
-        if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
-            row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
-            add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
-                "reason": f"incident {status}"}, now)
-        else:
-            live.append(row)
-    user_ids = {row.user_id for row in live if row.user_id}
+    live = [row for row, status in rows if not _cancelled(session, row, status, now)]
+
+    def held_for(address: str) -> list[Notification]:
+        found = session.execute(_lockable(session, select(Notification, Incident.status)
+                                          .join(Incident, Incident.id == Notification.incident_id)
+                                          .where(Notification.address == address, Notification.state == "pending",
+                                                 Notification.next_attempt_at > now,
+                                                 or_(*(Notification.held_reason.startswith(p)
+                                                       for p in bundles.HOLD_PREFIXES))))).all()
+        return [row for row, status in found if not _cancelled(session, row, status, now)]
+
+    groups = bundles.plan(session, live, held_for, now)
+    user_ids = {row.user_id for group in groups for row in group.rows if row.user_id}
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
     claimed = []
-    for position, row in enumerate(live):
+    for position, group in enumerate(groups):
         # Sends run one after another: each row's deadline leaves room for those before it.
         deadline = now + _send_deadline() + position * PER_SEND_BUDGET
-        row.state, row.deadline_at, row.attempts = "sending", deadline, row.attempts + 1
-        claimed.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
-                               incident_id=row.incident_id,
-                               described=_describe(session, row, names.get(row.user_id or "")),
-                               message=_message(session, channels, row, now),
-                               webhook_secret_env=str(row.message.get("secret_env") or "")))
+        each = []
+        for row in group.rows:
+            row.state, row.deadline_at, row.attempts, row.held_reason = "sending", deadline, row.attempts + 1, ""
+            each.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
+                                incident_id=row.incident_id,
+                                described=_describe(session, row, names.get(row.user_id or "")),
+                                message=_message(session, channels, row, now, group),
+                                webhook_secret_env=str(row.message.get("secret_env") or "")))
+        claimed.append(replace(each[0], riders=tuple(each[1:])))
     return claimed
+
+
+def _cancelled(session: Session, row: Notification, status: str, now: datetime) -> bool:
+    """Pages the incident no longer needs: ladder pages once it is acknowledged or resolved, the
+    rest once it is resolved."""
+    if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
+        row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
+        add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
+            "reason": f"incident {status}"}, now)
+        return True
+    return False
 
 
 def release(session: Session, claimed: Claimed, now: datetime) -> None:
     """Put back a claimed page that was not attempted (an older page to its address just failed,
     so it waits its turn); the attempt does not count."""
+    for rider in claimed.riders:
+        release(session, rider, now)
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
     if row is not None and row.state == "sending" and row.attempts == claimed.attempt:
         row.state, row.deadline_at, row.attempts, row.next_attempt_at = "pending", None, row.attempts - 1, now
 
 
-def _message(session: Session, channels: Channels, row: Notification, now: datetime) -> Message:
+def _message(session: Session, channels: Channels, row: Notification, now: datetime,
+             group: bundles.Group | None = None) -> Message:
     m = row.message
+    if group is not None and group.bundle_id:  # one message for several incidents: no per-incident links
+        refs = [str(r.message.get("ref", "")) for r in group.rows]
+        return Message(idempotency_key=f"bundle:{group.bundle_id}", kind="page", incident_ref=refs[0],
+                       title=group.summary, severity=str(m.get("severity", "")), summary=group.summary,
+                       recipient=row.address, links=Links(incident=f"{channels.public_url}/incidents"),
+                       details={"bundle_refs": refs, "bundle": group.bundle_id})
     incident_url = f"{channels.public_url}/incidents/{m.get('ref', '')}"
     links = Links(incident=incident_url)
     if row.user_id:
@@ -204,12 +235,17 @@ _RETRY = Statement("""UPDATE notifications SET state = 'pending', deadline_at = 
 def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
            rng: Callable[[], float] = random.random) -> None:
     """The outcome of one attempt, if the row is still that attempt (fenced on the attempt number).
-    Sent and retry are single statements; a failure loads the row to fail over."""
+    Sent and retry are single statements; a failure loads the row to fail over. The pages that rode
+    along in the same message (a bundle) get the same outcome."""
+    for rider in claimed.riders:
+        record(session, rider, delivery, now, rng)
     db = raw(session)
     if delivery.ok:
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
-            add_timeline(session, claimed.incident_id, "notification_sent", claimed.described, now)
+            # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
+            add_timeline(session, claimed.incident_id, "notification_sent",
+                         claimed.described | {"detail": delivery.detail}, now)
         return
     if delivery.retryable and claimed.attempt < MAX_ATTEMPTS:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),

@@ -79,6 +79,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('held_reason', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('bundle_id', sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column('delivery_status', sa.String(length=20), nullable=True))
+        batch_op.create_index('ix_notifications_provider_id', ['provider_id'], unique=False)
 
     with op.batch_alter_table('severity_levels', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgency', sa.String(length=4), server_default='high', nullable=False))
@@ -104,6 +105,7 @@ def downgrade() -> None:
         batch_op.drop_column('urgency')
 
     with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_provider_id')
         batch_op.drop_column('delivery_status')
         batch_op.drop_column('bundle_id')
         batch_op.drop_column('held_reason')
