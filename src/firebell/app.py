@@ -19,11 +19,13 @@ from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
+from firebell.notify.phone_api import router as phone_router
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.oncall.api import feed_router
 from firebell.oncall.api import router as oncall_router
 from firebell.org.api import router as org_router
 from firebell.severity.api import router as severity_router
+from firebell.slack.api import router as slack_router
 from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
 
@@ -64,6 +66,8 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(alerts_router)
     app.include_router(act_router)
     app.include_router(me_router)
+    app.include_router(phone_router)
+    app.include_router(slack_router)
     app.include_router(oncall_router)
     app.include_router(feed_router)
 

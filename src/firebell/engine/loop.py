@@ -22,9 +22,11 @@ from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
 from firebell.engine import lease
 from firebell.escalation.engine import StaleEscalation, run_due
+from firebell.incidents import cadence
 from firebell.notify import sender
 from firebell.notify.channels.base import Delivery
-from firebell.notify.settings import Channels, channels_from_env
+from firebell.notify.settings import Channels, LogChannel, channels_from_env
+from firebell.slack import cards
 from firebell.store import replay
 from firebell.store.uow import Database
 
@@ -32,6 +34,9 @@ log = logging.getLogger("firebell.engine")
 TICK_SECONDS = 1.0
 SENDER_LEASE = timedelta(seconds=10)  # how long pages wait for a new sender after one dies
 PRUNE_EVERY = timedelta(hours=1)
+# Incidents changed this long before the last Slack pass are looked at again: a change whose clock
+# reading came before the pass but whose commit came after it is still seen.
+SLACK_OVERLAP = timedelta(seconds=60)
 _wakeups: list[threading.Event] = []
 
 
@@ -55,6 +60,8 @@ class EngineLoop:
         self._last_prune: datetime | None = None
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease_renewed_at: datetime | None = None
+        self._slack_seen_until: datetime | None = None
+        self._last_cadence: datetime | None = None
 
     def run_once(self) -> None:
         """One pass of everything, in order (tests drive the engine with this)."""
@@ -73,6 +80,11 @@ class EngineLoop:
         with self.db.unit_of_work() as session:
             for outcome in check_overdue(session, now):
                 log.warning("heartbeat missed: %s -> incident %s", outcome.dedup_key, outcome.incident)
+        if self._last_cadence is None or now - self._last_cadence >= cadence.CHECK_EVERY:
+            with self.db.unit_of_work() as session:
+                if cadence.remind(session, now):
+                    self._wakes[1].set()
+            self._last_cadence = now
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
             with self.db.unit_of_work() as session:
                 removed = prune_history(session, now)
@@ -122,6 +134,7 @@ class EngineLoop:
             with self.db.unit_of_work() as session:
                 claimed = sender.claim(session, self.channels, self.clock())
             if not claimed:
+                self.sync_slack()
                 self._release_sender_lease()  # idle: any engine may take over sending at once
                 return total
             stalled: set[str] = set()  # addresses whose older page just failed: the rest wait their turn
@@ -144,6 +157,23 @@ class EngineLoop:
                         sender.record(session, item, result, at)
             total += len(claimed)
         return total
+
+    def sync_slack(self) -> int:
+        """Post or redraw the incident messages in Slack channels (under the sender's lease, so no
+        message is posted twice by two engines)."""
+        now = self.clock()
+        since = self._slack_seen_until - SLACK_OVERLAP if self._slack_seen_until else now - cards.LOOK_BACK
+        with self.db.unit_of_work() as session:
+            cards.discover(session, since, now, bot=self.channels.slack is not None
+                           or isinstance(self.channels.by_name.get("slack"), LogChannel))
+            jobs = cards.claim(session, self.channels, now)
+        self._slack_seen_until = now
+        results = [(job, cards.send(self.channels, job), self.clock()) for job in jobs]
+        if results:
+            with self.db.unit_of_work() as session:
+                for job, result, at in results:
+                    cards.record(session, job, result, at)
+        return len(results)
 
     def _run(self, wake: threading.Event, work: Callable[[], Any], name: str) -> None:
         while not self._stop.is_set():

@@ -5,6 +5,15 @@ sign acknowledge links and webhooks.
     FIREBELL_SECRET_KEY          signs acknowledge/resolve links (else one is made and kept in the database)
     FIREBELL_SMTP_HOST / _PORT / _SECURITY (none|starttls|tls) / _USER / _PASSWORD / _FROM / _CA_FILE
     FIREBELL_WEBHOOK_SECRET      whsec_... for webhooks whose target names no secret of its own
+    FIREBELL_SLACK_BOT_TOKEN     xoxb-...: incident messages in channels, pages as direct messages
+    FIREBELL_SLACK_SIGNING_SECRET  verifies slash commands and button clicks from Slack
+    FIREBELL_SLACK_API_URL       Slack's Web API base (default https://slack.com/api; tests point it at a local fake)
+    FIREBELL_TWILIO_ACCOUNT_SID / _AUTH_TOKEN / _FROM  SMS and voice pages through Twilio (all three or none); the
+                                 auth token also verifies Twilio's requests to /integrations/twilio (replies,
+                                 keys pressed, delivery receipts)
+    FIREBELL_TWILIO_API_URL      Twilio's REST API base (default https://api.twilio.com; tests point it at a fake)
+    FIREBELL_SMS_HTTP_URL / _SECRET  a generic SMS/voice gateway (whsec_... secret), tried when Twilio fails
+                                 (see notify/phone_settings.py)
     FIREBELL_LOG_CHANNELS        channels to write to the server log instead of sending (the demo
                                  sets email,sms,voice,slack,webhook: pages show up, nobody is messaged)
 """
@@ -22,6 +31,9 @@ from datetime import datetime
 from firebell.notify.channels.base import Channel, Delivery, Message
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
+from firebell.notify.phone_settings import phone_from_env
+from firebell.slack.client import SLACK_API_BASE_URL, SlackWebClient
+from firebell.slack.dm import SlackDirectMessages
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 log = logging.getLogger("firebell.pages")
@@ -40,6 +52,9 @@ class Channels:
     default_webhook_secret: str = ""
     clock: Callable[[], datetime] | None = None
     log_webhooks: bool = False
+    slack: SlackWebClient | None = None  # the bot: channel messages, direct-message pages, user lookups
+    slack_signing_secret: str = ""
+    twilio_auth_token: str = ""  # verifies Twilio's requests (notify/phone_api.py); empty: Twilio not configured
     _webhooks: dict[str, WebhookChannel] = field(default_factory=dict)
 
     def webhook(self, secret: str) -> Channel | None:
@@ -83,8 +98,18 @@ def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], 
                             password=env.get("FIREBELL_SMTP_PASSWORD") or None,
                             ca_file=env.get("FIREBELL_SMTP_CA_FILE") or None)
         channels.by_name["email"] = EmailChannel(smtp, **({"clock": clock} if clock else {}))
+    channels.slack_signing_secret = env.get("FIREBELL_SLACK_SIGNING_SECRET", "")
+    if env.get("FIREBELL_SLACK_BOT_TOKEN"):
+        channels.slack = SlackWebClient(env["FIREBELL_SLACK_BOT_TOKEN"],
+                                        base_url=env.get("FIREBELL_SLACK_API_URL") or SLACK_API_BASE_URL)
+        channels.by_name["slack"] = SlackDirectMessages(channels.slack)
     for name in filter(None, (part.strip() for part in env.get("FIREBELL_LOG_CHANNELS", "").split(","))):
         channels.by_name.setdefault(name, LogChannel(name))
         if name == "webhook":
             channels.log_webhooks = True
+    phone = phone_from_env(env, channels.public_url)
+    channels.twilio_auth_token = phone.twilio_auth_token
+    for phone_channel in (phone.sms, phone.voice):
+        if phone_channel is not None:  # after the log channels: FIREBELL_LOG_CHANNELS=sms,voice wins
+            channels.by_name.setdefault(phone_channel.name, phone_channel)
     return channels

@@ -1,0 +1,147 @@
+"""Slack's requests to us: slash commands and button clicks.
+
+Every request is verified first (signing secret, v0 HMAC over the exact body, 5-minute window); a
+bad one is 401 and nothing else happens. Slack waits 3 s for an answer: the work runs on a thread
+and, if it has not finished after REPLY_BUDGET, the person is told it is under way and the result
+follows through the request's `response_url`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from anyio import to_thread
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from firebell.engine.loop import wake
+from firebell.errors import DecisionError
+from firebell.notify.settings import Channels
+from firebell.slack import handlers
+from firebell.slack.blocks import text_reply
+from firebell.slack.client import post_to_response_url
+from firebell.slack.commands import SlashCommandError, parse_slash_command
+from firebell.slack.signing import SlackSignatureError, verify_slack_request
+from firebell.store.uow import Database
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/integrations/slack", tags=["slack"], include_in_schema=False)
+REPLY_BUDGET = 2.5  # seconds: Slack shows a timeout after 3
+
+
+async def _verified(request: Request) -> tuple[bytes, dict[str, str]] | JSONResponse:
+    channels: Channels = request.app.state.channels
+    if not channels.slack_signing_secret:
+        return JSONResponse({"detail": "Slack is not configured on this server (FIREBELL_SLACK_SIGNING_SECRET)"},
+                            status_code=404)
+    body = await request.body()
+    try:
+        verify_slack_request(channels.slack_signing_secret, request.headers.get("x-slack-request-timestamp"),
+                             request.headers.get("x-slack-signature"), body,
+                             now=request.app.state.clock().timestamp())
+    except SlackSignatureError as exc:
+        log.warning("refused a Slack request: %s", exc.reason)
+        return JSONResponse({"detail": f"not a valid Slack request: {exc.reason}"}, status_code=401)
+    try:
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+    except UnicodeDecodeError:
+        return JSONResponse({"detail": "the form body is not UTF-8"}, status_code=400)
+    return body, form
+
+
+def _reply_later(response_url: str, body: dict[str, Any]) -> None:
+    """Post to Slack's response_url from a thread of its own: it must not depend on the request's
+    event loop, which may be gone by the time the work is done."""
+    threading.Thread(target=post_to_response_url, args=(response_url, body), daemon=True,
+                     name="slack-response").start()
+
+
+async def _within_budget(work: Callable[[], dict[str, Any]], response_url: str) -> dict[str, Any] | None:
+    """Run `work` on a thread; its answer if it finishes within REPLY_BUDGET, else None, and the
+    answer goes to `response_url` when it is ready."""
+    finished = threading.Event()
+    lock = threading.Lock()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        result = work()
+        with lock:
+            outcome["answer"] = result
+            late = outcome.get("gave_up", False)
+        finished.set()
+        if late and response_url:
+            post_to_response_url(response_url, result)
+
+    threading.Thread(target=run, daemon=True, name="slack-work").start()
+    await to_thread.run_sync(finished.wait, REPLY_BUDGET)
+    with lock:
+        if "answer" in outcome:
+            return dict(outcome["answer"])
+        outcome["gave_up"] = True
+        return None
+
+
+def _in_transaction(db: Database, act: Callable[[Any], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def work() -> dict[str, Any]:
+        try:
+            with db.unit_of_work() as session:
+                answer = act(session)
+        except DecisionError as exc:
+            return handlers.refusal(exc)
+        wake()  # incident messages and pages may have changed: let the engine post them now
+        return answer
+    return work
+
+
+@router.post("/commands")
+async def commands(request: Request) -> Response:
+    verified = await _verified(request)
+    if isinstance(verified, JSONResponse):
+        return verified
+    _body, form = verified
+    try:
+        command = parse_slash_command(form.get("text", ""))
+    except SlashCommandError as exc:
+        return JSONResponse(text_reply(str(exc)))
+    who = handlers.SlackRequest(slack_user=form.get("user_id", ""), channel=form.get("channel_id", ""),
+                                signature=request.headers.get("x-slack-signature", ""))
+    db: Database = request.app.state.db
+    now = request.app.state.clock()
+    answer = await _within_budget(_in_transaction(db, lambda s: handlers.run_command(s, who, command, now)),
+                                  form.get("response_url", ""))
+    return JSONResponse(answer if answer is not None else text_reply("Working on it…"))
+
+
+@router.post("/interactive")
+async def interactive(request: Request) -> Response:
+    verified = await _verified(request)
+    if isinstance(verified, JSONResponse):
+        return verified
+    _body, form = verified
+    try:
+        payload = json.loads(form.get("payload", ""))
+        action = payload["actions"][0]
+        action_id, ref = str(action["action_id"]), str(action.get("value", ""))
+        who = handlers.SlackRequest(slack_user=str(payload["user"]["id"]),
+                                    channel=str((payload.get("channel") or {}).get("id", "")),
+                                    signature=request.headers.get("x-slack-signature", ""))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return JSONResponse({"detail": "expected a block_actions payload with one action"}, status_code=400)
+    db: Database = request.app.state.db
+    now = request.app.state.clock()
+    response_url = str(payload.get("response_url", ""))
+
+    def click(session: Any) -> dict[str, Any]:
+        return text_reply(handlers.run_button(session, who, action_id, ref, now))
+
+    work = _in_transaction(db, click)
+    answer = await _within_budget(work, response_url)
+    # The incident message itself is redrawn by the engine; the clicker hears the outcome privately.
+    if answer is not None and response_url:
+        _reply_later(response_url, answer | {"replace_original": False})
+    return Response(status_code=200)

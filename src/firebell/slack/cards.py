@@ -1,0 +1,175 @@
+"""One Slack message per incident per channel, redrawn whenever the incident changes.
+
+Channels are chosen by configuration (`slack.channels`: severities and tags). Each (incident,
+channel) has a `SlackCard` remembering Slack's message id (`ts`) and the incident version the message
+shows. A pass finds incidents that changed since the last pass, marks cards whose version is behind,
+and posts (first time) or updates (`chat.update`) them from the incident as it is now, so ten changes
+in a second cost one update, and a change made while Slack was down shows up when it is back.
+
+Routes through an incoming webhook can only post: their card gets its first message and nothing
+after (Slack offers no way to edit a webhook's message). Private incidents are never posted.
+Runs under the sender's lease, so two engines never post the same card twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.alerts.rows import add_timeline
+from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
+from firebell.notify.settings import Channels, LogChannel
+from firebell.org.models import Service, User
+from firebell.slack.blocks import IncidentCard, incident_message
+from firebell.slack.client import IncomingWebhookClient, SlackResult
+from firebell.slack.models import SlackCard, SlackChannelRoute
+
+log = logging.getLogger(__name__)
+LOOK_BACK = timedelta(days=1)  # on start: incidents changed this recently get their messages checked
+MAX_ATTEMPTS = 10
+BACKOFF_CAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CardJob:
+    card_id: str
+    incident_id: str
+    channel: str
+    ts: str | None
+    version: int
+    message: dict[str, Any]
+    webhook_url_env: str
+    attempts: int
+
+
+def routes(session: Session) -> list[SlackChannelRoute]:
+    return list(session.execute(select(SlackChannelRoute)).scalars())
+
+
+def _wanted(route: SlackChannelRoute, incident: Incident) -> bool:
+    return incident.severity in route.severities or bool(set(route.tags) & set(incident.tags or []))
+
+
+def discover(session: Session, since: datetime, now: datetime, bot: bool = True) -> int:
+    """Mark the cards of incidents changed since `since` that are behind; make missing ones.
+    Without a bot token (`bot` False) only incoming-webhook channels can be posted to."""
+    configured = [r for r in routes(session) if bot or r.webhook_url_env]
+    if not configured:
+        return 0
+    changed = session.execute(select(Incident).where(Incident.updated_at >= since,
+                                                     Incident.private.is_(False))).scalars().all()
+    if not changed:
+        return 0
+    cards = {(c.incident_id, c.channel_id): c for c in session.execute(
+        select(SlackCard).where(SlackCard.incident_id.in_([i.id for i in changed]))).scalars()}
+    marked = 0
+    for incident in changed:
+        for route in configured:
+            card = cards.get((incident.id, route.channel_id))
+            if card is None:
+                if not _wanted(route, incident) or incident.status == "resolved":
+                    continue  # an incident resolved before it was ever posted needs no message
+                card = SlackCard(incident_id=incident.id, channel_id=route.channel_id, synced_version=0,
+                                 attempts=0, last_error="")
+                session.add(card)
+            if card.synced_version < incident.version and card.next_attempt_at is None:
+                card.next_attempt_at, card.attempts = now, 0
+                marked += 1
+    return marked
+
+
+def _card_view(session: Session, incident: Incident, public_url: str) -> IncidentCard:
+    commander = session.execute(select(User.full_name, User.name, User.slack_user_id)
+                                .join(RoleAssignment, RoleAssignment.user_id == User.id)
+                                .where(RoleAssignment.incident_id == incident.id,
+                                       RoleAssignment.role == "commander")).first()
+    commander_text = None
+    if commander is not None:
+        commander_text = f"<@{commander.slack_user_id}>" if commander.slack_user_id else \
+            (commander.full_name or commander.name)
+    acked_by = None
+    if incident.acknowledged_at is not None:
+        acked_by = session.execute(select(TimelineEvent.actor).where(
+            TimelineEvent.incident_id == incident.id, TimelineEvent.type == "acknowledged")
+            .order_by(TimelineEvent.id.desc()).limit(1)).scalar()
+    service = session.execute(select(Service.name).join(IncidentService, IncidentService.service_id == Service.id)
+                              .where(IncidentService.incident_id == incident.id).limit(1)).scalar()
+    return IncidentCard(ref=incident.ref, title=incident.title, severity=incident.severity, status=incident.status,
+                        opened_at=incident.declared_at, stage=incident.stage, commander=commander_text,
+                        service=service or "", url=f"{public_url}/incidents/{incident.ref}",
+                        acknowledged_by=acked_by, resolved=incident.status == "resolved")
+
+
+def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[CardJob]:
+    """Due cards, each with the message for its incident as it is now."""
+    due = session.execute(select(SlackCard, Incident, SlackChannelRoute.webhook_url_env)
+                          .join(Incident, Incident.id == SlackCard.incident_id)
+                          .outerjoin(SlackChannelRoute, SlackChannelRoute.channel_id == SlackCard.channel_id)
+                          .where(SlackCard.next_attempt_at <= now)
+                          .order_by(SlackCard.next_attempt_at).limit(limit)).all()
+    jobs = []
+    for card, incident, webhook_env in due:
+        if webhook_env is None or incident.private:  # the route was removed, or the incident made private
+            card.next_attempt_at = None
+            continue
+        if webhook_env and card.ts:
+            card.synced_version, card.next_attempt_at = incident.version, None  # webhooks cannot edit
+            continue
+        jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
+                            version=incident.version, message=incident_message(_card_view(session, incident,
+                                                                                          channels.public_url)),
+                            webhook_url_env=webhook_env, attempts=card.attempts))
+    return jobs
+
+
+def send(channels: Channels, job: CardJob) -> SlackResult:
+    """The I/O, outside any transaction."""
+    if job.webhook_url_env:
+        url = os.environ.get(job.webhook_url_env, "")
+        if not url:
+            return SlackResult("incoming webhook", ok=False, error=f"environment variable {job.webhook_url_env} "
+                               "(the channel's incoming webhook URL) is not set")
+        with IncomingWebhookClient(url) as client:
+            return client.post(job.message)
+    if channels.slack is None and isinstance(channels.by_name.get("slack"), LogChannel):
+        log.warning("SLACK %s in %s: %s", "update" if job.ts else "post", job.channel, job.message.get("text"))
+        return SlackResult("chat.postMessage", ok=True, ts=job.ts or "logged", channel=job.channel)
+    if channels.slack is None:
+        return SlackResult("chat.postMessage", ok=False, error="no Slack bot token on this server "
+                           "(FIREBELL_SLACK_BOT_TOKEN)")
+    if job.ts:
+        return channels.slack.update_message(job.channel, job.ts, job.message)
+    return channels.slack.post_message(job.channel, job.message)
+
+
+def record(session: Session, job: CardJob, result: SlackResult, now: datetime) -> None:
+    card = session.get(SlackCard, job.card_id, with_for_update=True, populate_existing=True)
+    if card is None:
+        return
+    incident_version = session.execute(select(Incident.version).where(Incident.id == job.incident_id)).scalar_one()
+    if result.ok:
+        card.ts = card.ts or result.ts
+        card.synced_version, card.attempts, card.last_error = max(card.synced_version, job.version), 0, ""
+        # Changed while we were talking to Slack: draw it again next pass.
+        card.next_attempt_at = now if card.synced_version < incident_version else None
+        return
+    card.attempts = job.attempts + 1
+    card.last_error = (result.error or "failed")[:1000]
+    if result.retryable and card.attempts < MAX_ATTEMPTS:
+        wait = timedelta(seconds=result.retry_after) if result.retry_after else \
+            min(BACKOFF_CAP, timedelta(seconds=2 ** card.attempts)) * (0.5 + random.random() / 2)
+        card.next_attempt_at = now + wait
+        return
+    # Permanent (channel_not_found, not_in_channel, ...) or out of attempts: stop, and say so once.
+    card.synced_version, card.next_attempt_at = job.version, None
+    log.warning("Slack message for incident %s in %s failed: %s", job.incident_id, job.channel, card.last_error)
+    add_timeline(session, job.incident_id, "slack_message_failed",
+                 {"channel": job.channel, "error": card.last_error, "attempts": card.attempts}, now)
+

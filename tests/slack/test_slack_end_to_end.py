@@ -1,0 +1,206 @@
+"""Slack end to end against the local fake of Slack's hosted side: one message per incident per
+channel, updated in place through a whole incident; slash commands and buttons verified, mapped to
+people, acting through the same core commands as every other channel; replays and forgeries refused."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from firebell.app import create_app
+from firebell.engine.loop import EngineLoop
+from firebell.incidents.models import Incident, TimelineEvent
+from firebell.notify.settings import Channels
+from firebell.oncall.models import ScheduleOverride
+from firebell.slack import api as slack_api
+from firebell.slack.client import SlackWebClient
+from firebell.slack.dm import SlackDirectMessages
+from firebell.slack.signing import sign_slack_request
+from tests.api.conftest import Api
+from tests.slack.fake_slack import CHANNEL, TOKEN, FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Slack:
+    api: Api
+    fake: FakeSlack
+    client: TestClient
+    loop: EngineLoop
+
+    def signed(self, path: str, form: dict[str, str], *, secret: str = SECRET, age: int = 0) -> Any:
+        body = urlencode(form).encode()
+        ts = str(int(self.api.clock.now.timestamp()) - age)
+        headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign_slack_request(secret, ts, body),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        return self.client.post(path, content=body, headers=headers)
+
+    def command(self, text: str, user: str = "U0ALICE01", **extra: str) -> Any:
+        form = {"command": "/incident", "text": text, "user_id": user, "channel_id": CHANNEL,
+                "team_id": "T000", "response_url": self.fake.new_response_url(), "trigger_id": "1.2.3"} | extra
+        return self.signed("/integrations/slack/commands", form)
+
+    def click(self, action_id: str, ref: str, user: str = "U0ALICE01") -> Any:
+        payload = {"type": "block_actions", "user": {"id": user, "username": "x"}, "channel": {"id": CHANNEL},
+                   "response_url": self.fake.new_response_url(),
+                   "actions": [{"type": "button", "action_id": action_id, "value": ref, "block_id": "b",
+                                "action_ts": "1700000000.1"}]}
+        return self.signed("/integrations/slack/interactive", {"payload": json.dumps(payload)})
+
+    def card(self) -> Any:
+        (message,) = [m for m in self.fake.messages if m.channel == CHANNEL]
+        return message
+
+
+@contextmanager
+def slack(api: Api) -> Iterator[Slack]:
+    with FakeSlack() as fake:
+        bot = SlackWebClient(TOKEN, base_url=fake.api_url)
+        channels = Channels(public_url="http://testserver", clock=api.clock, slack=bot, slack_signing_secret=SECRET,
+                            by_name={"slack": SlackDirectMessages(bot)})
+        yield Slack(api, fake, TestClient(create_app(api.db, api.clock, channels=channels)),
+                    EngineLoop(api.db, api.clock, channels=channels))
+
+
+def eventually(probe: Callable[[], list[Any]], seconds: float = 5.0) -> list[Any]:
+    """Replies to response_url go out from a background thread: wait (briefly) for them."""
+    deadline = time.monotonic() + seconds
+    while not (found := probe()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+def _text(message: dict[str, Any]) -> str:
+    return json.dumps(message["blocks"])
+
+
+@dataclass
+class Seen:
+    id: str
+    status: str
+    last_update_at: Any
+
+
+def _incident(api: Api, ref: str) -> Seen:
+    with api.db.unit_of_work(write=False) as session:
+        found = session.execute(select(Incident).where(Incident.number == int(ref[4:]))).scalar_one()
+        return Seen(found.id, found.status, found.last_update_at)
+
+
+def _actors(api: Api, ref: str, kind: str) -> list[str]:
+    incident_id = _incident(api, ref).id
+    with api.db.unit_of_work(write=False) as session:
+        return list(session.execute(select(TimelineEvent.actor).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.type == kind)).scalars())
+
+
+def test_one_message_per_incident_is_updated_in_place_through_the_whole_incident(api: Api) -> None:
+    with slack(api) as s:
+        ref = api.declare(severity="P1")["ref"]
+        s.loop.run_once()
+        card = s.card()
+        assert ref in card.current["text"] and '"action_id": "ack"' in _text(card.current)
+        assert s.command(f"ack {ref}").json()["response_type"] == "in_channel"
+        s.loop.run_once()
+        assert "acknowledged" in _text(s.card().current).lower()
+        assert '"action_id": "ack"' not in _text(s.card().current), "Acknowledge is still offered"
+        assert s.click("command", ref, user="U0BOB0001").status_code == 200
+        assert s.command(f"severity P2 {ref}").status_code == 200
+        s.loop.run_once()
+        assert "U0BOB0001" in _text(s.card().current) and "P2" in s.card().current["text"]
+        assert s.command(f"resolve {ref}").status_code == 200
+        s.loop.run_once()
+        final = s.card()
+        assert len(s.fake.messages) == 1, "a second message was posted instead of an update"
+        assert len(final.versions) >= 4 and "resolved" in final.current["text"].lower()
+        assert '"type": "actions"' not in _text(final.current), "a resolved incident still offers buttons"
+        assert _actors(api, ref, "acknowledged") == ["Alice Andersson via slack"]
+
+
+def test_a_bad_or_stale_signature_is_401_and_does_nothing(api: Api) -> None:
+    with slack(api) as s:
+        form = {"command": "/incident", "text": "create Forged incident P1", "user_id": "U0ALICE01",
+                "channel_id": CHANNEL}
+        forged = s.signed("/integrations/slack/commands", form, secret="not-the-secret-000000000000000")
+        stale = s.signed("/integrations/slack/commands", form, age=301)
+        assert forged.status_code == 401 and "signature does not match" in forged.text
+        assert stale.status_code == 401 and "301 s old" in stale.text
+        unsigned = s.client.post("/integrations/slack/commands", content=urlencode(form).encode())
+        assert unsigned.status_code == 401
+        with api.db.unit_of_work(write=False) as session:
+            assert session.execute(select(Incident)).first() is None
+
+
+def test_a_replayed_command_or_click_acts_once(api: Api) -> None:
+    with slack(api) as s:
+        form = {"command": "/incident", "text": "create Checkout failing P2", "user_id": "U0ALICE01",
+                "channel_id": CHANNEL, "response_url": s.fake.new_response_url()}
+        first = s.signed("/integrations/slack/commands", form)
+        again = s.signed("/integrations/slack/commands", form)  # same second, same body: the same signature
+        assert "declared" in first.json()["text"]
+        assert "already carried out" in again.json()["text"]
+        with api.db.unit_of_work(write=False) as session:
+            assert len(session.execute(select(Incident)).all()) == 1
+
+
+def test_a_button_acknowledges_through_the_core_command_and_a_stale_one_says_why(api: Api) -> None:
+    with slack(api) as s:
+        ref = api.declare(severity="P1")["ref"]
+        url_before = len(s.fake.requests)
+        assert s.click("ack", ref).status_code == 200
+        assert _incident(api, ref).status == "acknowledged"
+        assert _actors(api, ref, "acknowledged") == ["Alice Andersson via slack"]
+        api.clock.advance(seconds=1)  # a second click, a new request: the button is stale now
+        assert s.click("ack", ref, user="U0BOB0001").status_code == 200
+        replies = eventually(lambda: [r.json() for r in s.fake.requests[url_before:] if "/response/" in r.path
+                                      and "already acknowledged" in r.json()["text"]])
+        assert replies and replies[0]["response_type"] == "ephemeral"
+
+
+def test_an_unknown_slack_user_gets_a_clear_private_error(api: Api) -> None:
+    with slack(api) as s:
+        reply = s.command("create Something P3", user="U0STRANGER").json()
+        assert reply["response_type"] == "ephemeral" and "not linked to a Firebell user" in reply["text"]
+
+
+def test_commands_create_update_oncall_override_and_help(api: Api) -> None:
+    with slack(api) as s:
+        created = s.command("create Login page blank P2").json()
+        assert created["response_type"] == "in_channel" and "INC-1" in created["text"]
+        s.loop.run_once()  # the new incident's message lands in the channel: ref-less commands find it
+        update = s.command("update Rolled back the deploy").json()
+        assert "Update posted to INC-1" in update["text"]
+        assert _incident(api, "INC-1").last_update_at == api.clock.now
+        assert "primary" in s.command("oncall").json()["text"]
+        override = s.command("override primary <@U0BOB0001|bob> 4h").json()
+        assert "bob is on call for primary" in override["text"]
+        with api.db.unit_of_work(write=False) as session:
+            (row,) = session.execute(select(ScheduleOverride)).scalars().all()
+            assert row.ends_at - row.starts_at == timedelta(hours=4)
+        assert "/incident create" in s.command("help").json()["text"]
+        bad = s.command("severity P9 INC-1").json()
+        assert bad["response_type"] == "ephemeral" and "Usage" in bad["text"]
+
+
+def test_slow_work_answers_at_once_and_sends_the_result_to_the_response_url(api: Api,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slack_api, "REPLY_BUDGET", 0.0)
+    with slack(api) as s:
+        url = s.fake.new_response_url()
+        reply = s.signed("/integrations/slack/commands", {
+            "command": "/incident", "text": "create Queue backing up P3", "user_id": "U0ALICE01",
+            "channel_id": CHANNEL, "response_url": url})
+        assert "Working on it" in reply.json()["text"]
+        posts = eventually(lambda: s.fake.response_posts(url))
+        assert "INC-1 declared" in posts[0]["text"]
