@@ -19,6 +19,7 @@ from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
+from firebell.notify.pages_api import router as pages_router
 from firebell.notify.phone_api import router as phone_router
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.oncall.api import feed_router
@@ -66,6 +67,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(alerts_router)
     app.include_router(act_router)
     app.include_router(me_router)
+    app.include_router(pages_router)
     app.include_router(phone_router)
     app.include_router(slack_router)
     app.include_router(oncall_router)

@@ -166,6 +166,8 @@ def test_past_the_rate_limit_pages_wait_with_the_reason_shown(api: Api) -> None:
     assert len(sent["sms"].sent) == 6
     last = outbox(api)[-1]
     assert last["state"] == "pending" and last["held"].startswith("rate limited: 6 SMS")
+    shown = api.get(f"/api/v1/incidents/{refs[-1]}/pages").json()
+    assert [(p["state"], p["waiting_because"]) for p in shown] == [("pending", last["held"])]
     assert events(api, refs[-1], "notification_held")[0]["reason"] == last["held"]
     api.clock.advance(minutes=10)
     loop.run_once()

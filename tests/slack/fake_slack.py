@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 TOKEN = "xoxb-fake-token"
 CHANNEL = "C0INCIDENT"
@@ -216,6 +217,7 @@ class FakeSlack:
         self.warnings: list[str] = []
         self.webhook_posts: list[dict[str, Any]] = []
         self.webhook_failure: tuple[int, str] | None = None
+        self.user_emails: dict[str, str] = {}  # users.info: member id -> profile email
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._scripted: deque[ScriptedResponse] = deque()
         self._ts_counter = itertools.count(1)
@@ -285,13 +287,18 @@ class FakeSlack:
         return self._scripted.popleft() if self._scripted else None
 
     def _api(self, method: str, request: RecordedRequest) -> dict[str, Any]:
-        if method not in ("chat.postMessage", "chat.update"):
+        if method not in ("chat.postMessage", "chat.update", "users.info"):
             return {"ok": False, "error": "unknown_method"}
         authorization = request.headers.get("authorization", "")
         if not authorization:
             return {"ok": False, "error": "not_authed"}
         if authorization != f"Bearer {self.token}":
             return {"ok": False, "error": "invalid_auth"}
+        if method == "users.info":  # form-encoded, as Slack documents for this method
+            user = parse_qs(request.body.decode()).get("user", [""])[0]
+            if user not in self.user_emails:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": user, "profile": {"email": self.user_emails[user]}}}
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("application/json"):
             return {"ok": False, "error": "invalid_form_data"}

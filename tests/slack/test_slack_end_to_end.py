@@ -27,6 +27,8 @@ from firebell.slack.client import SlackWebClient
 from firebell.slack.dm import SlackDirectMessages
 from firebell.slack.signing import sign_slack_request
 from tests.api.conftest import Api
+from tests.escalation.test_engine import LADDER, pages, use_policy
+from tests.notify.test_reach import Recorder
 from tests.slack.fake_slack import CHANNEL, TOKEN, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -68,7 +70,7 @@ def slack(api: Api) -> Iterator[Slack]:
     with FakeSlack() as fake:
         bot = SlackWebClient(TOKEN, base_url=fake.api_url)
         channels = Channels(public_url="http://testserver", clock=api.clock, slack=bot, slack_signing_secret=SECRET,
-                            by_name={"slack": SlackDirectMessages(bot)})
+                            by_name={"slack": SlackDirectMessages(bot), "email": Recorder("email")})
         yield Slack(api, fake, TestClient(create_app(api.db, api.clock, channels=channels)),
                     EngineLoop(api.db, api.clock, channels=channels))
 
@@ -168,10 +170,14 @@ def test_a_button_acknowledges_through_the_core_command_and_a_stale_one_says_why
         assert replies and replies[0]["response_type"] == "ephemeral"
 
 
-def test_an_unknown_slack_user_gets_a_clear_private_error(api: Api) -> None:
+def test_an_unknown_slack_user_gets_a_clear_private_error_and_a_known_email_is_enough(api: Api) -> None:
     with slack(api) as s:
         reply = s.command("create Something P3", user="U0STRANGER").json()
         assert reply["response_type"] == "ephemeral" and "not linked to a Firebell user" in reply["text"]
+        s.fake.user_emails["U0SAMSAMS"] = "Sam@Example.com"  # no slack_user configured for sam
+        created = s.command("create Something else P3", user="U0SAMSAMS").json()
+        assert created["response_type"] == "in_channel", created
+        assert _actors(api, "INC-1", "declared") == ["Sam Sec via slack"]
 
 
 def test_commands_create_update_oncall_override_and_help(api: Api) -> None:
@@ -204,3 +210,17 @@ def test_slow_work_answers_at_once_and_sends_the_result_to_the_response_url(api:
         assert "Working on it" in reply.json()["text"]
         posts = eventually(lambda: s.fake.response_posts(url))
         assert "INC-1 declared" in posts[0]["text"]
+
+
+@pytest.mark.parametrize("how", ["button", "command"])
+def test_acknowledging_from_slack_ends_the_ladder(api: Api, how: str) -> None:
+    use_policy(api, LADDER)  # alice now, bob after 5 minutes
+    with slack(api) as s:
+        ref = api.declare(severity="P1")["ref"]
+        s.loop.run_once()
+        assert [p[0] for p in pages(api)] == ["alice"]
+        response = s.click("ack", ref) if how == "button" else s.command(f"ack {ref}")
+        assert response.status_code == 200
+        api.clock.advance(minutes=30)
+        s.loop.run_once()
+        assert [p[0] for p in pages(api)] == ["alice"], "bob was paged after Slack acknowledged"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from firebell.cli import render
 from firebell.cli.client import Client
@@ -88,6 +89,23 @@ def show(ref: Ref, as_json: JsonOpt = False) -> None:
         render.out.print("Changes in the 2 h before detection:", style="bold")
         for c in changes:
             render.out.print(f"  {c['occurred_at'][:16]}  {c['service']}: {c['summary']}", highlight=False)
+
+
+@app.command()
+def pages(ref: Ref, as_json: JsonOpt = False) -> None:
+    """Who was paged for an incident, how, and why a pending page has not gone yet."""
+    rows = Client.from_env().get(f"/api/v1/incidents/{ref}/pages")
+    if as_json:
+        render.print_json(rows)
+        return
+    table = Table(header_style="bold")
+    for column in ("Made", "Who", "Channel", "State", "Why / detail"):
+        table.add_column(column)
+    for p in rows:
+        state = p["state"] + (f" ({p['delivery_status']})" if p["delivery_status"] else "")
+        why = p["waiting_because"] or p["last_error"] or ("bundled" if p["bundle"] else "")
+        table.add_row(p["created_at"][11:19], p["user"] or p["target"], f"{p['channel']} {p['address']}", state, why)
+    render.out.print(table)
 
 
 @app.command("ack")

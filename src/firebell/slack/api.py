@@ -12,16 +12,19 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from firebell.engine.loop import wake
 from firebell.errors import DecisionError
 from firebell.notify.settings import Channels
+from firebell.org.models import User
 from firebell.slack import handlers
 from firebell.slack.blocks import text_reply
 from firebell.slack.client import post_to_response_url
@@ -86,6 +89,21 @@ async def _within_budget(work: Callable[[], dict[str, Any]], response_url: str) 
         return None
 
 
+def _identified(request: Request, slack_user: str, channel: str, signature: str) -> handlers.SlackRequest:
+    """Who is asking; a member without a configured `slack_user` is matched by their profile email
+    (looked up only then: one Slack call, outside any transaction)."""
+    channels: Channels = request.app.state.channels
+    db: Database = request.app.state.db
+    who = handlers.SlackRequest(slack_user=slack_user, channel=channel, signature=signature)
+    if channels.slack is None or not slack_user:
+        return who
+    with db.unit_of_work(write=False) as session:
+        known = session.execute(select(User.id).where(User.slack_user_id == slack_user)).first() is not None
+    if known:
+        return who
+    return replace(who, email=channels.slack.user_email(slack_user))
+
+
 def _in_transaction(db: Database, act: Callable[[Any], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
     def work() -> dict[str, Any]:
         try:
@@ -108,8 +126,8 @@ async def commands(request: Request) -> Response:
         command = parse_slash_command(form.get("text", ""))
     except SlashCommandError as exc:
         return JSONResponse(text_reply(str(exc)))
-    who = handlers.SlackRequest(slack_user=form.get("user_id", ""), channel=form.get("channel_id", ""),
-                                signature=request.headers.get("x-slack-signature", ""))
+    who = await to_thread.run_sync(_identified, request, form.get("user_id", ""), form.get("channel_id", ""),
+                                   request.headers.get("x-slack-signature", ""))
     db: Database = request.app.state.db
     now = request.app.state.clock()
     answer = await _within_budget(_in_transaction(db, lambda s: handlers.run_command(s, who, command, now)),
@@ -127,11 +145,11 @@ async def interactive(request: Request) -> Response:
         payload = json.loads(form.get("payload", ""))
         action = payload["actions"][0]
         action_id, ref = str(action["action_id"]), str(action.get("value", ""))
-        who = handlers.SlackRequest(slack_user=str(payload["user"]["id"]),
-                                    channel=str((payload.get("channel") or {}).get("id", "")),
-                                    signature=request.headers.get("x-slack-signature", ""))
+        slack_user, channel = str(payload["user"]["id"]), str((payload.get("channel") or {}).get("id", ""))
     except (ValueError, KeyError, IndexError, TypeError):
         return JSONResponse({"detail": "expected a block_actions payload with one action"}, status_code=400)
+    who = await to_thread.run_sync(_identified, request, slack_user, channel,
+                                   request.headers.get("x-slack-signature", ""))
     db: Database = request.app.state.db
     now = request.app.state.clock()
     response_url = str(payload.get("response_url", ""))

@@ -209,6 +209,20 @@ class SlackWebClient:
         """Replace the text and blocks of the message `ts` in `channel` (as returned by `post_message`)."""
         return self._call(UPDATE_MESSAGE, {**message, "channel": channel, "ts": ts})
 
+    def user_email(self, user: str) -> str | None:
+        """The email on a member's Slack profile (bot scope users:read.email), or None when Slack
+        will not say: unknown member, missing scope, Slack unreachable."""
+        try:
+            response = self._client.post(f"{self.base_url}/users.info", data={"user": user},
+                                         headers={"authorization": self._headers["authorization"]})
+            body = response.json()
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):
+            return None
+        if not isinstance(body, dict) or not body.get("ok"):
+            return None
+        email = ((body.get("user") or {}).get("profile") or {}).get("email")
+        return str(email).lower() if email else None
+
     def _call(self, method: str, body: Mapping[str, Any]) -> SlackResult:
         try:
             content = _encode(body)
