@@ -353,3 +353,13 @@ def test_a_number_two_people_share_acts_as_the_one_who_was_texted(phones: Phones
     assert incident(api)["status"] == "triggered"
     phones.engine.run_once()  # alice, at level 1, is texted
     assert reply_text(phones.text(ALICE, "ack")) == "INC-1 acknowledged by Alice Andersson via sms"
+
+
+def test_an_undelivered_sms_fails_over_to_the_next_contact_method(phones: Phones) -> None:
+    api, twilio = phones.api, phones.twilio
+    page_alice(phones, ("sms", ALICE), ("voice", ALICE))
+    assert twilio.calls == []
+    twilio.send_status_callback(twilio.messages[0]["sid"], "undelivered", error_code=30003)
+    phones.engine.run_once()
+    assert [call["To"] for call in twilio.calls] == [ALICE], "the undelivered SMS did not fail over to a call"
+    assert "notification_failover" in [e["type"] for e in events(api)]

@@ -52,6 +52,7 @@ from firebell.incidents.respond import respond
 from firebell.notify.links import link_secret
 from firebell.notify.models import ActionTokenUse, Notification
 from firebell.notify.phone_settings import TWILIO_PATH
+from firebell.notify.sender import fail_after_receipt
 from firebell.notify.settings import Channels
 from firebell.notify.twilio_signature import verify_twilio_signature
 from firebell.notify.twiml import gather_result_twiml, page_call_twiml
@@ -327,4 +328,6 @@ def _record_receipt(db: Database, sid: str, status: str, is_call: bool, error_co
             if error_code in SMS_ERRORS and not is_call:
                 payload["error"] = SMS_ERRORS[error_code]
             add_timeline(session, row.incident_id, "notification_undelivered", payload, now)
+            fail_after_receipt(session, row, f"{row.channel} {status}" + (f" (error {error_code})" if error_code
+                                                                             else ""), now)
         return True

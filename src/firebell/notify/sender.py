@@ -257,6 +257,18 @@ def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime
     _fail(session, row, delivery.detail, now)
 
 
+def fail_after_receipt(session: Session, row: Notification, reason: str, now: datetime) -> None:
+    """The provider took a page but later reported it undelivered (a failed SMS, an unanswered
+    call): fail over to the next contact method as if the send had failed, unless the incident no
+    longer needs the page."""
+    if row.state != "sent":
+        return
+    status = session.execute(select(Incident.status).where(Incident.id == row.incident_id)).scalar()
+    if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
+        return
+    _fail(session, row, reason, now)
+
+
 def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
     row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
     add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
