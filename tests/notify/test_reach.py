@@ -147,7 +147,7 @@ def test_pages_inside_the_bundle_window_go_as_one_sms_that_lists_them(api: Api) 
 
 def test_a_p1_does_not_wait_for_the_bundle_and_takes_the_waiting_pages_along(api: Api) -> None:
     loop, sent = setup(api, ("sms", "+46701740605"))
-    api.declare(severity="P3", title="Slow dashboard")
+    api.declare(severity="P2", title="Slow dashboard")
     loop.run_once()
     assert sent["sms"].sent == []
     api.clock.advance(seconds=5)
@@ -172,3 +172,62 @@ def test_past_the_rate_limit_pages_wait_with_the_reason_shown(api: Api) -> None:
     api.clock.advance(minutes=10)
     loop.run_once()
     assert len(sent["sms"].sent) == 7
+
+
+@dataclass
+class Refuser(Recorder):
+    def send(self, message: Message) -> Delivery:
+        self.sent.append(message)
+        return Delivery.failed("HTTP 404 Not Found")
+
+
+def test_a_call_and_an_sms_to_the_same_number_are_never_merged(api: Api) -> None:
+    loop, sent = setup(api, ("sms", "+46701740605"), ("voice", "+46701740605"))
+    with api.db.unit_of_work() as session:  # a rule per method, both at once
+        alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
+        for position, method in enumerate(session.execute(select(ContactMethod).where(
+                ContactMethod.user_id == alice.id)).scalars()):
+            session.add(NotificationRule(user_id=alice.id, contact_method_id=method.id, delay_minutes=0,
+                                         urgency="high", position=position))
+    api.declare(severity="P2")
+    loop.run_once()
+    api.clock.advance(seconds=31)
+    loop.run_once()
+    assert len(sent["voice"].sent) == 1, "the call was folded into the SMS"
+    assert len(sent["sms"].sent) == 1
+
+
+def test_failover_skips_a_method_the_rules_already_planned_and_admins_hear_nothing(api: Api) -> None:
+    loop, sent = setup(api, ("email", "alice@example.com"), ("slack", "U0ALICE01"),
+                       rules=[("alice@example.com", 0, "high"), ("U0ALICE01", 0, "high")])
+    loop.channels.by_name["email"] = refuser = Refuser("email")
+    api.declare(severity="P1")
+    loop.run_once()
+    assert [m.recipient for m in refuser.sent] == ["alice@example.com"]  # failed for good: 404
+    api.clock.advance(seconds=1)
+    loop.run_once()
+    assert [m.recipient for m in sent["slack"].sent] == ["U0ALICE01"], "the Slack DM was sent twice"
+    assert [row["channel"] for row in outbox(api)] == ["email", "slack"], "admins or a duplicate were paged"
+
+
+def test_without_rules_a_low_urgency_page_still_waits_for_the_morning_to_phone(api: Api) -> None:
+    loop, sent = setup(api, ("sms", "+46701740605"), zone="Europe/Stockholm")  # 04:00 there
+    api.declare(severity="P4")
+    loop.run_once()
+    assert sent["sms"].sent == []
+    (row,) = outbox(api)
+    assert row["held"].startswith("deferred to 07:00 Europe/Stockholm")
+
+
+def test_an_acknowledgement_stops_a_rules_later_steps_for_a_responder_page_too(api: Api) -> None:
+    loop, sent = setup(api, ("email", "alice@example.com"), ("sms", "+46701740605"),
+                       rules=[("alice@example.com", 0, "high"), ("+46701740605", 5, "high")])
+    ref = api.declare(severity="P1", services=["auth"])["ref"]  # no policy on auth: only the manual page
+    assert api.post(f"/api/v1/incidents/{ref}/responders", {"user": "alice", "message": "need you"}).status_code \
+        == 200
+    loop.run_once()
+    assert len(sent["email"].sent) == 1
+    assert api.post(f"/api/v1/incidents/{ref}/acknowledge", who="alice").status_code == 200
+    api.clock.advance(minutes=6)
+    loop.run_once()
+    assert sent["sms"].sent == [], "the SMS follow-up went out after the acknowledgement"

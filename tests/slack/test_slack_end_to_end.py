@@ -15,16 +15,18 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from firebell.app import create_app
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.settings import Channels
 from firebell.oncall.models import ScheduleOverride
+from firebell.org.models import User
 from firebell.slack import api as slack_api
 from firebell.slack.client import SlackWebClient
 from firebell.slack.dm import SlackDirectMessages
+from firebell.slack.models import SlackChannelRoute
 from firebell.slack.signing import sign_slack_request
 from tests.api.conftest import Api
 from tests.escalation.test_engine import LADDER, pages, use_policy
@@ -224,3 +226,35 @@ def test_acknowledging_from_slack_ends_the_ladder(api: Api, how: str) -> None:
         api.clock.advance(minutes=30)
         s.loop.run_once()
         assert [p[0] for p in pages(api)] == ["alice"], "bob was paged after Slack acknowledged"
+
+
+def test_a_webhook_channel_gets_the_first_message_only_and_a_broken_one_reposts_nothing(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    with slack(api) as s:
+        monkeypatch.setenv("EXEC_HOOK", s.fake.webhook_url)
+        monkeypatch.setenv("BROKEN_HOOK", "hooks.slack.com/services/T0/B0/no-scheme")
+        with api.db.unit_of_work() as session:
+            session.add(SlackChannelRoute(channel_id="C0EXEC", name="#exec", severities=["P1"], tags=[],
+                                          webhook_url_env="EXEC_HOOK"))
+            session.add(SlackChannelRoute(channel_id="C0BROKEN", name="#broken", severities=["P1"], tags=[],
+                                          webhook_url_env="BROKEN_HOOK"))
+        ref = api.declare(severity="P1")["ref"]
+        for step in ("ack", "resolve", None):
+            s.loop.run_once()
+            if step:
+                assert s.command(f"{step} {ref}").status_code == 200
+        assert len(s.fake.webhook_posts) == 1, "the webhook channel got a message per change"
+        assert len([m for m in s.fake.messages if m.channel == CHANNEL]) == 1
+        assert len(s.card().versions) == 3  # posted, acknowledged, resolved: updated in place
+        failed = _actors(api, ref, "slack_message_failed")
+        assert len(failed) == 1
+
+
+def test_viewers_cannot_put_anyone_on_call_from_slack(api: Api) -> None:
+    with api.db.unit_of_work() as session:
+        session.execute(update(User).where(User.name == "vera").values(slack_user_id="U0VERA001"))
+    with slack(api) as s:
+        reply = s.command("override primary vera 4h", user="U0VERA001").json()
+        assert "viewers cannot change schedules" in reply["text"]
+        with api.db.unit_of_work(write=False) as session:
+            assert session.execute(select(ScheduleOverride)).first() is None

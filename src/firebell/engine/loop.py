@@ -168,12 +168,15 @@ class EngineLoop:
                            or isinstance(self.channels.by_name.get("slack"), LogChannel))
             jobs = cards.claim(session, self.channels, now)
         self._slack_seen_until = now
-        results = [(job, cards.send(self.channels, job), self.clock()) for job in jobs]
-        if results:
-            with self.db.unit_of_work() as session:
-                for job, result, at in results:
-                    cards.record(session, job, result, at)
-        return len(results)
+        done = 0
+        for job in jobs:
+            if not self._hold_sender_lease():
+                break  # another engine took over: the unsent cards are left in flight for it to retry
+            result = cards.send(self.channels, job)
+            with self.db.unit_of_work() as session:  # recorded at once: a later failure cannot re-post it
+                cards.record(session, job, result, self.clock())
+            done += 1
+        return done
 
     def _run(self, wake: threading.Event, work: Callable[[], Any], name: str) -> None:
         while not self._stop.is_set():

@@ -38,6 +38,7 @@ class Incident(Base):
         Index("ix_incidents_status_declared", "status", "declared_at"),
         Index("ix_incidents_team", "team_id"),
         Index("ix_incidents_group", "origin_service_id", "group_key", "status"),
+        Index("ix_incidents_updated", "updated_at"),  # the Slack card sync: what changed since its last pass
     )
     id: Mapped[str] = id_column()
     number: Mapped[int] = mapped_column(Integer, unique=True)

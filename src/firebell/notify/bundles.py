@@ -57,7 +57,7 @@ def _sent_since(session: Session, since: datetime, address: str | None, channel:
 
 def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: datetime) -> list[Group]:
     """Split due rows into what goes now (as groups) and what is held (updated in place).
-    `held_rows(address)` returns the address's pages already held for bundling or a rate limit."""
+    `held_rows(channel, address)` returns the pages already held for bundling or a rate limit."""
     groups: list[Group] = []
     by_address: dict[tuple[str, str], list[Notification]] = {}
     for row in live:
@@ -65,14 +65,17 @@ def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: da
             by_address.setdefault((row.channel, row.address), []).append(row)
         else:
             groups.append(Group([row]))
+    channel_sends: dict[str, list[datetime]] = {}  # the channel-wide window, read once per claim
     for (channel, address), rows in by_address.items():
-        waiting = {r.id: r for r in held_rows(address)} | {r.id: r for r in rows}
+        waiting = {r.id: r for r in held_rows(channel, address)} | {r.id: r for r in rows}
         limits = bundling.limits_for(cast(Channel, channel))
+        if channel not in channel_sends:
+            channel_sends[channel] = _sent_since(session, now - limits.global_window, None, channel)
         decision = bundling.decide(
             [_pending(r) for r in waiting.values()],
-            _sent_since(session, now - limits.method_window, address, channel),
-            _sent_since(session, now - limits.global_window, None, channel),
+            _sent_since(session, now - limits.method_window, address, channel), channel_sends[channel],
             cast(Channel, channel), now, limits, address=address)
+        channel_sends[channel].extend([now] * len(decision.sends))
         for held in decision.held:
             row = waiting[held.page_id]
             if held.reason.startswith("rate limited") and not row.held_reason.startswith("rate limited"):

@@ -25,7 +25,9 @@ class Notification(Base):
                       # the sender's "an older page to this address is still unsent" check
                       Index("ix_notifications_address", "address", "state", "created_at"),
                       # delivery receipts find their page by the provider's message id
-                      Index("ix_notifications_provider_id", "provider_id"))
+                      Index("ix_notifications_provider_id", "provider_id"),
+                      # rate limits count what went out on a channel (and to an address) lately
+                      Index("ix_notifications_sent", "channel", "state", "sent_at"))
     id: Mapped[str] = id_column()
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from firebell.escalation.targets import Recipient
 from firebell.notify.models import Notification
-from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
+from firebell.notify.reach import reach_of, urgencies, urgency_of
 
 
 def contact_methods_of(session: Session, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
@@ -76,11 +76,8 @@ def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_ke
     reach = reach_of(session, [recipient.user_id]).get(recipient.user_id)
     if reach is None:
         return None
-    if position is None:
-        plan = reach.plan(urgency_of(str(message.get("severity", "")), urgencies(session)), now, now)
-    else:
-        methods = reach.channels()
-        plan = [Planned(position, *methods[position], now, 0, "")] if position < len(methods) else []
+    urgency = urgency_of(str(message.get("severity", "")), urgencies(session))
+    plan = reach.plan(urgency, now, now) if position is None else reach.method(position, urgency, now)
     first = None
     for step in plan:
         to = Destination(step.channel, step.address, recipient.user_id, message)

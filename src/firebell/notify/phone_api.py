@@ -304,30 +304,37 @@ async def delivery_receipt(request: Request) -> Response:
 
 
 def _record_receipt(db: Database, sid: str, status: str, is_call: bool, error_code: str, now: datetime) -> bool:
-    """Store the receipt if it moves the notification forward; False when no notification has that sid."""
+    """Store the receipt on every page the message carried (a bundle is several) if it moves them
+    forward; False when no notification has that sid."""
     with db.unit_of_work() as session:
-        row = session.execute(select(Notification)
-                              .where(Notification.channel.in_(("sms", "voice")),
-                                     # Only Twilio calls back, and its provider ids are "twilio:<sid>".
-                                     Notification.provider_id == f"twilio:{sid}")
-                              .order_by(Notification.created_at.desc()).limit(1)
-                              .with_for_update()).scalar_one_or_none()
-        if row is None:
+        found = session.execute(select(Notification)
+                                .where(Notification.channel.in_(("sms", "voice")),
+                                       # Only Twilio calls back, and its provider ids are "twilio:<sid>".
+                                       Notification.provider_id == f"twilio:{sid}")
+                                .order_by(Notification.created_at, Notification.id)
+                                .with_for_update()).scalars().all()
+        if not found:
             log.info("a delivery receipt for %s, which no notification has: ignored", sid)
             return False
         advances = call_status_advances if is_call else receipt_advances
-        if not advances(row.delivery_status, status):
-            return True
-        row.delivery_status = status
-        if status in (UNREACHED_CALL if is_call else UNDELIVERED_MESSAGE):
-            user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
-            payload: dict[str, Any] = {
-                "notification": row.id, "user": user, "channel": row.channel, "target": row.target,
-                "status": status, "error_code": int(error_code) if error_code.isdigit() else (error_code or None),
-                "provider": (row.provider_id or "").partition(":")[0]}
-            if error_code in SMS_ERRORS and not is_call:
-                payload["error"] = SMS_ERRORS[error_code]
-            add_timeline(session, row.incident_id, "notification_undelivered", payload, now)
-            fail_after_receipt(session, row, f"{row.channel} {status}" + (f" (error {error_code})" if error_code
-                                                                             else ""), now)
+        for row in found:
+            if not advances(row.delivery_status, status):
+                continue
+            row.delivery_status = status
+            if status in (UNREACHED_CALL if is_call else UNDELIVERED_MESSAGE):
+                _undelivered(session, row, status, error_code, is_call, now)
         return True
+
+
+def _undelivered(session: Session, row: Notification, status: str, error_code: str, is_call: bool,
+                 now: datetime) -> None:
+    user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
+    payload: dict[str, Any] = {
+        "notification": row.id, "user": user, "channel": row.channel, "target": row.target,
+        "status": status, "error_code": int(error_code) if error_code.isdigit() else (error_code or None),
+        "provider": (row.provider_id or "").partition(":")[0]}
+    if error_code in SMS_ERRORS and not is_call:
+        payload["error"] = SMS_ERRORS[error_code]
+    add_timeline(session, row.incident_id, "notification_undelivered", payload, now)
+    fail_after_receipt(session, row, f"{row.channel} {status}" + (f" (error {error_code})" if error_code else ""),
+                       now)

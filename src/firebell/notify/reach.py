@@ -59,14 +59,28 @@ class Reach:
         return [(channel, address) for _id, channel, address in self.usable]
 
     def plan(self, urgency: str, page_at: datetime, now: datetime) -> list[Planned]:
-        """Where a new page goes. Without rules for this urgency: the first usable method, now."""
+        """Where a new page goes. Without rules for this urgency: the first usable method, now (or,
+        for a low-urgency page to a phone, at the end of the person's night)."""
         if not any(r.urgency == urgency for r in self.rules):
-            if not self.usable:
-                return []
-            _id, channel, address = self.usable[0]
-            return [Planned(0, channel, address, now, 0, "")]
+            return self.method(0, urgency, now)
         plan = rules_core.plan_notifications(self.rules, self.methods, cast(rules_core.Urgency, urgency), page_at,
                                              self.zone, self.quiet, now)
+        return self._placed(plan, now)
+
+    def method(self, position: int, urgency: str, now: datetime) -> list[Planned]:
+        """The usable method at `position` (a failover), minding the night for low urgency."""
+        if position >= len(self.usable):
+            return []
+        _id, channel, address = self.usable[position]
+        at, why = now, ""
+        if urgency == "low" and channel in rules_core.PHONE_CHANNELS and not self.quiet.phone_low_urgency_at_night:
+            morning = rules_core.night_end(now, self.zone, self.quiet)
+            if morning is not None:
+                at = morning
+                why = f"deferred to {self.quiet.end:%H:%M} {self.zone}: low urgency does not phone at night"
+        return [Planned(position, channel, address, at, 0, why)]
+
+    def _placed(self, plan: rules_core.NotificationPlan, now: datetime) -> list[Planned]:
         index = {method_id: i for i, (method_id, _c, _a) in enumerate(self.usable)}
         out = []
         for ordinal, step in enumerate(plan.notifications):

@@ -133,10 +133,11 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
                                      .order_by(Notification.created_at, Notification.id).limit(limit))).all()
     live = [row for row, status in rows if not _cancelled(session, row, status, now)]
 
-    def held_for(address: str) -> list[Notification]:
+    def held_for(channel: str, address: str) -> list[Notification]:
         found = session.execute(_lockable(session, select(Notification, Incident.status)
                                           .join(Incident, Incident.id == Notification.incident_id)
-                                          .where(Notification.address == address, Notification.state == "pending",
+                                          .where(Notification.address == address, Notification.channel == channel,
+                                                 Notification.state == "pending",
                                                  Notification.next_attempt_at > now,
                                                  or_(*(Notification.held_reason.startswith(p)
                                                        for p in bundles.HOLD_PREFIXES))))).all()
@@ -164,7 +165,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
 def _cancelled(session: Session, row: Notification, status: str, now: datetime) -> bool:
     """Pages the incident no longer needs: ladder pages once it is acknowledged or resolved, the
     rest once it is resolved."""
-    if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
+    follow_up = bool(row.user_id) and "+r" in step_key_of(row)  # a rule's later step: moot once acknowledged
+    if status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up)):
         row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
         add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
             "reason": f"incident {status}"}, now)
@@ -275,15 +277,35 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
-    following = enqueue(session, incident_id=row.incident_id,
-                        recipient=Recipient(target=row.target, user_id=row.user_id, user_name=""),
-                        step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind, message=row.message,
-                        now=now, position=row.contact_position + 1) if row.user_id else None
-    if following is not None:
-        add_timeline(session, row.incident_id, "notification_failover",
-                  _describe(session, row) | {"next_channel": following.channel}, now)
-        return
+    if row.user_id:
+        # The other notifications of this step to this person (a rule may have planned several
+        # methods): failover skips methods already planned, and while one of them may still reach
+        # the person, running out of methods is not yet a reason to tell the admins.
+        base = _base_step(step_key_of(row))
+        siblings = [(other.contact_position, other.state) for other in session.execute(
+            select(Notification).where(Notification.incident_id == row.incident_id,
+                                       Notification.user_id == row.user_id, Notification.id != row.id)).scalars()
+            if _base_step(step_key_of(other)) == base]
+        used = {position for position, _state in siblings} | {row.contact_position}
+        position = row.contact_position + 1
+        while position in used:
+            position += 1
+        following = enqueue(session, incident_id=row.incident_id,
+                            recipient=Recipient(target=row.target, user_id=row.user_id, user_name=""),
+                            step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind,
+                            message=row.message, now=now, position=position)
+        if following is not None:
+            add_timeline(session, row.incident_id, "notification_failover",
+                         _describe(session, row) | {"next_channel": following.channel}, now)
+            return
+        if any(state in ("pending", "sending", "sent") for _position, state in siblings):
+            return
     _page_admins(session, row, reason, now)
+
+
+def _base_step(step_key: str) -> str:
+    """The step a notification belongs to, without the rule-step suffix ("+r2")."""
+    return step_key.split("+r", 1)[0]
 
 
 def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:

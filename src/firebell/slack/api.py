@@ -34,7 +34,8 @@ from firebell.store.uow import Database
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/integrations/slack", tags=["slack"], include_in_schema=False)
-REPLY_BUDGET = 2.5  # seconds: Slack shows a timeout after 3
+REPLY_BUDGET = 2.0  # seconds: Slack shows a timeout after 3
+EMAIL_LOOKUP_BUDGET = 0.8  # users.info for members matched by email comes out of the same 3 s
 
 
 async def _verified(request: Request) -> tuple[bytes, dict[str, str]] | JSONResponse:
@@ -72,7 +73,12 @@ async def _within_budget(work: Callable[[], dict[str, Any]], response_url: str) 
     outcome: dict[str, Any] = {}
 
     def run() -> None:
-        result = work()
+        try:
+            result = work()
+        except Exception:  # a bug or a database failure: the person must still hear something
+            log.exception("Slack request failed")
+            result = text_reply("Something went wrong in Firebell; nothing may have been done. Try again, or use "
+                                "the web UI or CLI.")
         with lock:
             outcome["answer"] = result
             late = outcome.get("gave_up", False)
@@ -101,7 +107,7 @@ def _identified(request: Request, slack_user: str, channel: str, signature: str)
         known = session.execute(select(User.id).where(User.slack_user_id == slack_user)).first() is not None
     if known:
         return who
-    return replace(who, email=channels.slack.user_email(slack_user))
+    return replace(who, email=channels.slack.user_email(slack_user, timeout=EMAIL_LOOKUP_BUDGET))
 
 
 def _in_transaction(db: Database, act: Callable[[Any], dict[str, Any]]) -> Callable[[], dict[str, Any]]:

@@ -34,6 +34,8 @@ from firebell.slack.models import SlackCard, SlackChannelRoute
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)  # on start: incidents changed this recently get their messages checked
 MAX_ATTEMPTS = 10
+IN_FLIGHT = timedelta(minutes=2)  # longer than a pass of Slack calls (50 x 5 s timeouts at worst)
+WEBHOOK_POSTED = "webhook"  # an incoming webhook's message has no ts; this marks it posted
 BACKOFF_CAP = timedelta(minutes=5)
 
 
@@ -122,6 +124,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         if webhook_env and card.ts:
             card.synced_version, card.next_attempt_at = incident.version, None  # webhooks cannot edit
             continue
+        # In flight until recorded: another engine that takes over the lease meanwhile leaves it alone.
+        card.next_attempt_at = now + IN_FLIGHT
         jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
                             version=incident.version, message=incident_message(_card_view(session, incident,
                                                                                           channels.public_url)),
@@ -130,7 +134,16 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
 
 
 def send(channels: Channels, job: CardJob) -> SlackResult:
-    """The I/O, outside any transaction."""
+    """The I/O, outside any transaction. Never raises: a bad setting is a permanent failure of this
+    card, not of the pass (the cards before it were posted and must be recorded)."""
+    try:
+        return _send(channels, job)
+    except Exception as exc:
+        log.exception("Slack card for incident %s in %s", job.incident_id, job.channel)
+        return SlackResult("chat.postMessage", ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _send(channels: Channels, job: CardJob) -> SlackResult:
     if job.webhook_url_env:
         url = os.environ.get(job.webhook_url_env, "")
         if not url:
@@ -155,20 +168,23 @@ def record(session: Session, job: CardJob, result: SlackResult, now: datetime) -
         return
     incident_version = session.execute(select(Incident.version).where(Incident.id == job.incident_id)).scalar_one()
     if result.ok:
-        card.ts = card.ts or result.ts
+        card.ts = card.ts or result.ts or WEBHOOK_POSTED
         card.synced_version, card.attempts, card.last_error = max(card.synced_version, job.version), 0, ""
         # Changed while we were talking to Slack: draw it again next pass.
         card.next_attempt_at = now if card.synced_version < incident_version else None
         return
     card.attempts = job.attempts + 1
-    card.last_error = (result.error or "failed")[:1000]
+    previous, card.last_error = card.last_error, (result.error or "failed")[:1000]
     if result.retryable and card.attempts < MAX_ATTEMPTS:
         wait = timedelta(seconds=result.retry_after) if result.retry_after else \
             min(BACKOFF_CAP, timedelta(seconds=2 ** card.attempts)) * (0.5 + random.random() / 2)
         card.next_attempt_at = now + wait
         return
-    # Permanent (channel_not_found, not_in_channel, ...) or out of attempts: stop, and say so once.
+    # Permanent (channel_not_found, not_in_channel, ...) or out of attempts: stop, and say so once
+    # (the next change of the incident tries again, and says so again only if the error changed).
     card.synced_version, card.next_attempt_at = job.version, None
+    if previous == card.last_error:
+        return
     log.warning("Slack message for incident %s in %s failed: %s", job.incident_id, job.channel, card.last_error)
     add_timeline(session, job.incident_id, "slack_message_failed",
                  {"channel": job.channel, "error": card.last_error, "attempts": card.attempts}, now)

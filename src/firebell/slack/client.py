@@ -209,12 +209,13 @@ class SlackWebClient:
         """Replace the text and blocks of the message `ts` in `channel` (as returned by `post_message`)."""
         return self._call(UPDATE_MESSAGE, {**message, "channel": channel, "ts": ts})
 
-    def user_email(self, user: str) -> str | None:
+    def user_email(self, user: str, timeout: float | None = None) -> str | None:
         """The email on a member's Slack profile (bot scope users:read.email), or None when Slack
         will not say: unknown member, missing scope, Slack unreachable."""
         try:
             response = self._client.post(f"{self.base_url}/users.info", data={"user": user},
-                                         headers={"authorization": self._headers["authorization"]})
+                                         headers={"authorization": self._headers["authorization"]},
+                                         timeout=timeout if timeout is not None else self.timeout)
             body = response.json()
         except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             return None

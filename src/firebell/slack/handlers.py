@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
-from firebell.errors import DecisionError, Invalid
+from firebell.errors import DecisionError, Forbidden, Invalid
 from firebell.incidents import service
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
@@ -123,6 +123,16 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         hint = "" if command.severity else f" (no severity given: {severity}; `/incident severity P2` changes it)"
         return text_reply(f"{incident.ref} declared by {escape_mrkdwn(actor.display_name)}: "
                           f"{escape_mrkdwn(incident.title)} [{incident.severity}]{hint}", in_channel=True)
+    if command.verb == "override":
+        if actor.principal.role is AccessRole.VIEWER:
+            raise Forbidden("viewers cannot change schedules")
+        assert command.duration is not None and command.schedule is not None and command.user is not None
+        who = _override_user(session, command.user)
+        override = oncall.add_override(session, schedule=command.schedule, user=who, start=now,
+                                       end=now + command.duration, reason="from Slack",
+                                       created_by=user.name, now=now)
+        return text_reply(f"{escape_mrkdwn(who)} is on call for {escape_mrkdwn(command.schedule)} until "
+                          f"{override.ends_at:%Y-%m-%d %H:%M} UTC")
     ref = command.ref or _open_in_channel(session, request.channel)
     if command.verb in ("ack", "resolve"):
         done = respond(session, user, ref, "acknowledge" if command.verb == "ack" else "resolve", "slack", now)
@@ -135,14 +145,6 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         incident = service.change_severity(session, actor, ref, command.severity or "",
                                            f"changed from Slack by {actor.display_name}", now)
         return text_reply(f"{incident.ref} is now {incident.severity}", in_channel=True)
-    if command.verb == "override":
-        assert command.duration is not None and command.schedule is not None and command.user is not None
-        who = _override_user(session, command.user)
-        override = oncall.add_override(session, schedule=command.schedule, user=who, start=now,
-                                       end=now + command.duration, reason="from Slack",
-                                       created_by=user.name, now=now)
-        return text_reply(f"{escape_mrkdwn(who)} is on call for {escape_mrkdwn(command.schedule)} until "
-                          f"{override.ends_at:%Y-%m-%d %H:%M} UTC")
     raise Invalid(f"unknown command {command.verb!r}")
 
 

@@ -80,9 +80,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('bundle_id', sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column('delivery_status', sa.String(length=20), nullable=True))
         batch_op.create_index('ix_notifications_provider_id', ['provider_id'], unique=False)
+        batch_op.create_index('ix_notifications_sent', ['channel', 'state', 'sent_at'], unique=False)
+
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index('ix_incidents_updated', ['updated_at'], unique=False)
 
     with op.batch_alter_table('severity_levels', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgency', sa.String(length=4), server_default='high', nullable=False))
+    # Existing levels get the urgency `config apply` would give them (P3/P4 and lower ranks are low),
+    # not the column default: otherwise P3 pages would phone at night until the next apply.
+    op.execute("UPDATE severity_levels SET urgency = 'low' WHERE key IN ('P3', 'P4') "
+               "OR (key NOT IN ('P1', 'P2') AND rank >= 2)")
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('slack_user_id', sa.String(length=50), nullable=True))
@@ -104,7 +112,11 @@ def downgrade() -> None:
     with op.batch_alter_table('severity_levels', schema=None) as batch_op:
         batch_op.drop_column('urgency')
 
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_index('ix_incidents_updated')
+
     with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_sent')
         batch_op.drop_index('ix_notifications_provider_id')
         batch_op.drop_column('delivery_status')
         batch_op.drop_column('bundle_id')
