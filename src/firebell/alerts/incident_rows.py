@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import IncidentRow, add_timeline, forget, pending_updates_written
+from firebell.alerts.rows import IncidentRow, add_timeline, forget
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
@@ -77,7 +77,6 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
                payload: dict[str, Any], *, service_id: str, group_key: str) -> None:
     """Acknowledge or resolve on Firebell's own account (Conflict when the state machine says no),
     carrying the change to the incident's alerts and moving the stage, as a person's would."""
-    pending_updates_written(session)  # this updates the incident's alerts: after the batch's own updates
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
     if action is Action.RESOLVE:
         group_lock(session, service_id, group_key)  # no alert may join between this and the commit

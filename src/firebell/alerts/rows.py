@@ -124,7 +124,6 @@ def _prefetch(session: Session) -> _Prefetch:
 
 def _read_expected(session: Session, wanted: set[tuple[str, str]],
                    known: dict[tuple[str, str], AlertRow | None]) -> None:
-    pending_updates_written(session)
     db = raw(session)
     by_service: dict[str, list[str]] = {}
     for service_id, dedup_key in wanted:
@@ -144,7 +143,6 @@ def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | 
     key = (service_id, dedup_key)
     if key in known:
         return known[key]
-    pending_updates_written(session)
     row = raw(session).one(_OPEN_ALERT, {"service_id": service_id, "dedup_key": dedup_key})
     return _alert(row) if row is not None else None
 
@@ -160,26 +158,22 @@ def forget(session: Session, key: tuple[str, str] | None = None) -> None:
 
 
 def group_incident(session: Session, service_id: str, group_key: str) -> IncidentRow | None:
-    pending_updates_written(session)
     row = raw(session).one(_GROUP_INCIDENT, {"service_id": service_id, "group_key": group_key})
     return IncidentRow(id=row[0], number=int(row[1]), status=row[2], severity=row[3], stage=row[4]) if row else None
 
 
 def other_open_alerts(session: Session, incident_id: str, alert_id: str) -> int:
-    pending_updates_written(session)
     row = raw(session).one(_OTHER_OPEN, {"incident_id": incident_id, "alert_id": alert_id})
     return int(row[0]) if row else 0
 
 
 def recent_fires(session: Session, service_id: str, dedup_key: str, since: datetime) -> list[datetime]:
-    pending_updates_written(session)
     db = raw(session)
     rows = db.rows(_RECENT_FIRES, {"service_id": service_id, "dedup_key": dedup_key, "since": db.ts(since)})
     return [t for (value,) in rows if (t := db.read_ts(value)) is not None]
 
 
 def maintenance(session: Session, service_id: str, now: datetime) -> str | None:
-    pending_updates_written(session)
     db = raw(session)
     row = db.one(_MAINTENANCE, {"service_id": service_id, "now": db.ts(now)})
     if row is None:
@@ -221,13 +215,10 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
         statement = Statement(f"UPDATE alerts SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :alert_id")
         _updates[columns] = statement
     db = raw(session)
-    # Buffered: a batch's updates go out as one executemany (one pipelined round trip on PostgreSQL),
-    # written before anything reads alerts again (see `pending_updates_written`) and before commit.
-    writes(session).updates.setdefault(statement, []).append(_adapt(db, changes) | {"alert_id": alert_id})
+    db.run(statement, _adapt(db, changes) | {"alert_id": alert_id})
 
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
-    pending_updates_written(session)
     forget(session)  # cached alerts carry their incident's severity
     db = raw(session)
     db.run(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
@@ -239,18 +230,8 @@ class Writes:
 
     history: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
-    updates: dict[Statement, list[dict[str, Any]]] = field(default_factory=dict)  # alert updates, by column set
-
-    def write_updates(self, session: Session) -> None:
-        if not self.updates:
-            return
-        db = raw(session)
-        for statement, params in self.updates.items():
-            db.run_many(statement, params)
-        self.updates.clear()
 
     def flush(self, session: Session) -> None:
-        self.write_updates(session)
         if not (self.history or self.timeline):
             return
         db = raw(session)
@@ -268,13 +249,6 @@ def writes(session: Session) -> Writes:
         found = session.info[_WRITES_KEY] = Writes()
     assert isinstance(found, Writes)
     return found
-
-
-def pending_updates_written(session: Session) -> None:
-    """Write buffered alert updates now: what follows reads or changes alerts."""
-    found = session.info.get(_WRITES_KEY)
-    if found is not None and found.updates:
-        found.write_updates(session)
 
 
 def add_history(session: Session, alert_id: str, action: str, outcome: str, at: datetime, payload: Any) -> None:
@@ -304,4 +278,3 @@ def _drop_on_rollback(session: Session, _previous: Any) -> None:
     if found is not None:
         found.history.clear()
         found.timeline.clear()
-        found.updates.clear()
