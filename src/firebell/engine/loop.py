@@ -81,9 +81,12 @@ class EngineLoop:
             for outcome in check_overdue(session, now):
                 log.warning("heartbeat missed: %s -> incident %s", outcome.dedup_key, outcome.incident)
         if self._last_cadence is None or now - self._last_cadence >= cadence.CHECK_EVERY:
-            with self.db.unit_of_work() as session:
-                if cadence.remind(session, now):
-                    self._wakes[1].set()
+            with self.db.unit_of_work(write=False) as session:
+                reminders = cadence.due(session, now)
+            if reminders:
+                with self.db.unit_of_work() as session:
+                    if cadence.remind(session, reminders, now):
+                        self._wakes[1].set()
             self._last_cadence = now
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
             with self.db.unit_of_work() as session:
@@ -163,9 +166,14 @@ class EngineLoop:
         message is posted twice by two engines)."""
         now = self.clock()
         since = self._slack_seen_until - SLACK_OVERLAP if self._slack_seen_until else now - cards.LOOK_BACK
+        bot = self.channels.slack is not None or isinstance(self.channels.by_name.get("slack"), LogChannel)
+        with self.db.unit_of_work(write=False) as session:
+            busy = cards.has_work(session, since, now, bot)
+        if not busy:
+            self._slack_seen_until = now
+            return 0
         with self.db.unit_of_work() as session:
-            cards.discover(session, since, now, bot=self.channels.slack is not None
-                           or isinstance(self.channels.by_name.get("slack"), LogChannel))
+            cards.discover(session, since, now, bot)
             jobs = cards.claim(session, self.channels, now)
         self._slack_seen_until = now
         done = 0

@@ -29,28 +29,36 @@ REMINDED_ROLES = ("commander", "communications_lead")
 CHECK_EVERY = timedelta(seconds=30)  # reminders are minutes apart: a half-minute check is on time
 
 
-def remind(session: Session, now: datetime) -> int:
-    """Send the reminders that are due now; how many were sent."""
+def due(session: Session, now: datetime) -> list[tuple[Any, cadence.Reminder]]:
+    """The reminders due now (a read: on SQLite the scan must not hold the write lock)."""
     every = {key: timedelta(seconds=s or 0) for key, s in session.execute(
         select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)
         .where(SeverityLevelRow.update_every_s.is_not(None))).all()}
     if not every:
-        return 0
+        return []
     open_incidents = session.execute(select(Incident.id, Incident.number, Incident.title, Incident.severity,
                                             Incident.declared_at, Incident.last_update_at)
                                      .where(Incident.status != "resolved", Incident.severity.in_(list(every)))).all()
     if not open_incidents:
-        return 0
+        return []
     ids = [row.id for row in open_incidents]
     sent: dict[str, set[str]] = {}
     for incident_id, key in session.execute(select(CadenceReminder.incident_id, CadenceReminder.key)
                                             .where(CadenceReminder.incident_id.in_(ids))).all():
         sent.setdefault(incident_id, set()).add(key)
-    count = 0
+    found: list[tuple[Any, cadence.Reminder]] = []
     for row in open_incidents:
         state = cadence.cadence_state(row.declared_at, row.last_update_at, every[row.severity], now,
                                       frozenset(sent.get(row.id, ())))
-        for reminder in state.reminders:
+        found.extend((row, reminder) for reminder in state.reminders)
+    return found
+
+
+def remind(session: Session, reminders: list[tuple[Any, cadence.Reminder]], now: datetime) -> int:
+    """Send the reminders `due` found (skipping any another engine sent meanwhile); how many were sent."""
+    count = 0
+    for row, reminder in reminders:
+        if session.get(CadenceReminder, (row.id, reminder.key)) is None:
             _send(session, row, reminder, now)
             count += 1
     return count

@@ -59,6 +59,16 @@ def _wanted(route: SlackChannelRoute, incident: Incident) -> bool:
     return incident.severity in route.severities or bool(set(route.tags) & set(incident.tags or []))
 
 
+def has_work(session: Session, since: datetime, now: datetime, bot: bool = True) -> bool:
+    """A read first: is there anything to post? (On SQLite a write transaction takes the one write
+    lock, which ingestion is waiting on, so an idle pass must not open one.)"""
+    if not any(bot or r.webhook_url_env for r in routes(session)):
+        return False
+    changed = session.execute(select(Incident.id).where(Incident.updated_at >= since).limit(1)).first()
+    due = session.execute(select(SlackCard.id).where(SlackCard.next_attempt_at <= now).limit(1)).first()
+    return changed is not None or due is not None
+
+
 def discover(session: Session, since: datetime, now: datetime, bot: bool = True) -> int:
     """Mark the cards of incidents changed since `since` that are behind; make missing ones.
     Without a bot token (`bot` False) only incoming-webhook channels can be posted to."""
