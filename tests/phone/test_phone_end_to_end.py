@@ -282,6 +282,9 @@ def test_a_voice_page_is_acknowledged_by_pressing_4_once(phones: Phones) -> None
     assert "Incident 1 acknowledged by Alice Andersson via voice" in said
     assert incident(api)["status"] == "acknowledged"
     assert events(api, kind="acknowledged")[0]["actor"].endswith("via voice")
+    api.clock.advance(minutes=30)
+    phones.engine.run_once()
+    assert [n.channel for n in notifications(api)] == ["voice"], "the ladder went on after the key press"
 
     assert api.post("/api/v1/incidents/INC-1/resolve").status_code == 200
     assert api.post("/api/v1/incidents/INC-1/reopen").status_code == 200
