@@ -29,7 +29,7 @@ from firebell.core.phone_replies import REPLY_HELP
 from firebell.engine.loop import EngineLoop
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels, channels_from_env
-from firebell.org.models import ContactMethod, User
+from firebell.org.models import ContactMethod, Service, User
 from tests.api.conftest import Api
 from tests.escalation.test_engine import reach_by, use_policy
 from tests.escalation.test_paging_end_to_end import trigger
@@ -366,3 +366,24 @@ def test_an_undelivered_sms_fails_over_to_the_next_contact_method(phones: Phones
     phones.engine.run_once()
     assert [call["To"] for call in twilio.calls] == [ALICE], "the undelivered SMS did not fail over to a call"
     assert "notification_failover" in [e["type"] for e in events(api)]
+
+
+def test_an_undelivered_bundle_fails_over_every_page_it_carried(phones: Phones) -> None:
+    api, twilio = phones.api, phones.twilio
+    reach_verified(api, "alice", ("sms", ALICE), ("voice", ALICE))
+    use_policy(api, LADDER)
+    with api.db.unit_of_work() as session:  # P2 pages wait for the bundle window; P1 ones would not
+        session.execute(update(Service).where(Service.name == "api").values(escalation_policy={"P2": LADDER["name"]}))
+    for title in ("Disk full", "Queue backing up"):
+        assert api.post("/api/v1/incidents", {"title": title, "severity": "P2", "services": ["api"]}).status_code \
+            == 201
+    phones.engine.run_once()
+    api.clock.advance(seconds=31)
+    phones.engine.run_once()
+    (bundle,) = twilio.messages
+    assert bundle["Body"] == ("Firebell: 2 incidents need you: INC-1 (P2) Disk full; INC-2 (P2) Queue backing up"
+                              " - Reply ack N / resolve N (N = incident number)")
+    twilio.send_status_callback(bundle["sid"], "undelivered", error_code=30003)
+    sms = [n for n in notifications(api) if n.channel == "sms"]
+    assert [n.state for n in sms] == ["failed", "failed"], "a page of the bundle was left as sent"
+    assert len([n for n in notifications(api) if n.channel == "voice"]) == 2

@@ -326,6 +326,9 @@ def sms_text(message: Message) -> str:
     GSM-7 cannot carry (most non-Latin scripts, emoji) makes the SMS UCS-2; it then fits one 70-character
     segment. Pages name the incident in the reply codes so that answering an older SMS acts on the right one.
     """
+    if message.details.get("bundle_refs"):  # several incidents: the summary lists them; replies name one
+        text = _gsm7_friendly(f"Firebell: {message.title} - Reply ack N / resolve N (N = incident number)")
+        return _fit(text, SMS_MAX_CHARS, _utf16_units)
     ref = _gsm7_friendly(message.incident_ref)[:24] or "incident"
     severity = _gsm7_friendly(message.severity)[:12]
     title = _gsm7_friendly(message.title) or "(untitled)"
