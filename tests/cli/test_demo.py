@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def test_demo_starts_and_its_printed_commands_work(tmp_path: Path) -> None:
                              headers={"Authorization": f"Bearer {env['FIREBELL_TOKEN']}"}).json()
         assert {"api", "database", "auth", "workflow-engine", "ai-inference", "billing", "dashboard",
                 "training-api"} <= {s["name"] for s in services}
+        # The P1 reaches both Slack channels of the example (written to the log: the demo sends nothing),
+        # including the exec channel that in production posts through an incoming webhook.
+        wanted = ("SLACK post in C07INCACTV", "SLACK post in C07EXECINC")
+        threading.Thread(target=lambda: lines.extend(iter(demo.stdout.readline, "")), daemon=True).start()
+        until = time.monotonic() + 30  # a reader thread: readline() would block for good if nothing comes
+        while not all(any(w in line for line in list(lines)) for w in wanted):
+            if time.monotonic() > until:
+                pytest.fail("no Slack message for INC-1 in the demo log:\n" + "".join(lines[-30:]))
+            time.sleep(0.05)
     finally:
         demo.terminate()
         demo.wait(timeout=10)

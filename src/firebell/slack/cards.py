@@ -154,6 +154,9 @@ def send(channels: Channels, job: CardJob) -> SlackResult:
 
 
 def _send(channels: Channels, job: CardJob) -> SlackResult:
+    if channels.slack is None and isinstance(channels.by_name.get("slack"), LogChannel):  # demo: log, send nothing
+        log.warning("SLACK %s in %s: %s", "update" if job.ts else "post", job.channel, job.message.get("text"))
+        return SlackResult("chat.postMessage", ok=True, ts=job.ts or "logged", channel=job.channel)
     if job.webhook_url_env:
         url = os.environ.get(job.webhook_url_env, "")
         if not url:
@@ -161,9 +164,6 @@ def _send(channels: Channels, job: CardJob) -> SlackResult:
                                "(the channel's incoming webhook URL) is not set")
         with IncomingWebhookClient(url) as client:
             return client.post(job.message)
-    if channels.slack is None and isinstance(channels.by_name.get("slack"), LogChannel):
-        log.warning("SLACK %s in %s: %s", "update" if job.ts else "post", job.channel, job.message.get("text"))
-        return SlackResult("chat.postMessage", ok=True, ts=job.ts or "logged", channel=job.channel)
     if channels.slack is None:
         return SlackResult("chat.postMessage", ok=False, error="no Slack bot token on this server "
                            "(FIREBELL_SLACK_BOT_TOKEN)")
