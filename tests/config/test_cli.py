@@ -20,7 +20,7 @@ def test_validate_ok_prints_a_summary_and_exits_0(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         f"OK: {path} is valid (2 teams, 1 role, 2 users, 0 schedules, 2 escalation policies, 0 outbound webhooks, "
         "2 services, 4 severities, 2 criteria, 3 incident roles, 7 stages, 0 integrations, 0 routing rules, "
-        "0 maintenance windows; 1 file)"
+        "0 maintenance windows, 0 Slack channels, 0 notification rules; 1 file)"
     ]
 
 

@@ -156,6 +156,9 @@ def _summary(config: Config) -> str:
         (len(config.incident_roles), "incident role"), (len(config.lifecycle_stages), "stage"),
         (sum(len(s.integrations) for s in config.services), "integration"),
         (len(config.routing_rules), "routing rule"), (len(config.maintenance_windows), "maintenance window"),
+        (len(config.slack.channels), "Slack channel"),
+        (sum(len(u.notification_rules.high) + len(u.notification_rules.low) for u in config.users),
+         "notification rule"),
     ]
     return ", ".join(f"{n} {_plural(noun, n)}" for n, noun in parts)
 
