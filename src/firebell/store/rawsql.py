@@ -24,7 +24,6 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _ANY = re.compile(r"= ANY\(:(\w+)\)")
 # SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
 # correctly as strings.
-_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Statement:
@@ -118,7 +117,9 @@ class Raw:
         if not self._sqlite:
             return value
         if value is not self._last_ts:  # one event stamps several rows with the same `now`
-            self._last_ts, self._last_text = value, value.astimezone(UTC).strftime(_SQLITE_TS)
+            # what the ORM stores ("2026-11-23 12:00:00.000000"); isoformat is a third faster than strftime
+            self._last_ts = value
+            self._last_text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return self._last_text
 
     def json(self, value: Any) -> Any:
@@ -126,7 +127,11 @@ class Raw:
             return None
         if isinstance(value, JsonText):
             return value.text if self._sqlite else self._jsonb(value.value)
-        return json.dumps(value) if self._sqlite else self._jsonb(value)
+        if self._sqlite:
+            if not value and isinstance(value, list | dict):  # an escalation's `fired` is usually empty
+                return "[]" if isinstance(value, list) else "{}"
+            return json.dumps(value)
+        return self._jsonb(value)
 
     def read_ts(self, value: Any) -> datetime | None:
         if value is None:
