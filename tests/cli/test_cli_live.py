@@ -88,6 +88,7 @@ def test_responder_works_an_incident_from_the_command_line(live: Live) -> None:
     live.run("incident", "note", "INC-1", "rolled back release 42", token=alice)
     live.run("incident", "update", "INC-1", "Mitigated, monitoring", "--status", "Monitoring", token=alice)
     assert "now P2" in live.run("incident", "severity", "INC-1", "P2", "--reason", "EU only", token=alice).stdout
+    assert "Next update" in live.run("incident", "show", "INC-1", token=alice).stdout  # P2: every 30 minutes
     live.run("incident", "resolve", "INC-1", "-m", "rollback fixed it", token=alice)
 
     shown = live.run("incident", "show", "INC-1", token=alice).stdout

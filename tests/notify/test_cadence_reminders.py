@@ -60,3 +60,19 @@ def test_an_incident_with_nobody_in_the_roles_still_records_that_an_update_is_du
     api.clock.advance(minutes=28, seconds=30)
     loop.run_once()
     assert _reminders(api, ref) == [("update_due", "03:30")]
+
+
+def test_the_incident_shows_when_the_next_update_is_due_and_how_many_were_missed(api: Api) -> None:
+    ref = api.declare(severity="P1")["ref"]  # 03:00, every 15 minutes
+    fresh = api.get(f"/api/v1/incidents/{ref}").json()["updates"]
+    assert fresh == {"every_seconds": 900, "next_due": "2026-11-23T03:15:00Z", "missed": 0}
+    api.clock.advance(minutes=20)
+    late = api.get(f"/api/v1/incidents/{ref}").json()["updates"]
+    assert late["missed"] == 1 and late["next_due"] == "2026-11-23T03:15:00Z"
+    assert api.post(f"/api/v1/incidents/{ref}/updates", {"message": "Rolled back"}).status_code == 200
+    api.clock.advance(minutes=10)
+    after = api.get(f"/api/v1/incidents/{ref}").json()["updates"]
+    assert after == {"every_seconds": 900, "next_due": "2026-11-23T03:35:00Z", "missed": 1}
+    p4 = api.declare(severity="P4", title="Typo on the status page")["ref"]
+    assert api.get(f"/api/v1/incidents/{p4}").json()["updates"] == {"every_seconds": None, "next_due": None,
+                                                                     "missed": 0}

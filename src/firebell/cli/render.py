@@ -94,6 +94,10 @@ def incident_detail(i: dict[str, Any], events: list[dict[str, Any]] | None = Non
         facts.add_row(k, v)
     facts.add_row("Ack SLA", _clock(i["sla"]["acknowledge"]))
     facts.add_row("Recover SLA", _clock(i["sla"]["recover"]))
+    updates = i.get("updates") or {}
+    if updates.get("next_due") and i["status"] != "resolved":
+        missed = f" ({updates['missed']} missed)" if updates.get("missed") else ""
+        facts.add_row("Next update", f"due {updates['next_due'][11:16]} UTC{missed}")
     out.print(facts)
     if events is not None:
         table = Table(title="Timeline", header_style="bold", title_justify="left")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.core import cadence
 from firebell.core.lifecycle import Status, allowed_actions
 from firebell.core.sla import Deadline, sla_clock
 from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.service import user_names
 from firebell.org.models import Service, Team
+from firebell.severity.models import SeverityLevelRow
 
 
 class Input(BaseModel):
@@ -100,6 +102,14 @@ class SlaOut(BaseModel):
     breached: bool
 
 
+class UpdatesOut(BaseModel):
+    """The severity's stakeholder-update cadence: when the next update is due, and how many were missed."""
+
+    every_seconds: int | None
+    next_due: datetime | None
+    missed: int
+
+
 class IncidentOut(BaseModel):
     id: str
     ref: str
@@ -126,6 +136,7 @@ class IncidentOut(BaseModel):
     updated_at: datetime
     version: int
     sla: SlaOut
+    updates: UpdatesOut
     allowed_actions: list[str]
 
 
@@ -165,8 +176,17 @@ def incident_out(session: Session, incidents: list[Incident], now: datetime) -> 
     service_ids = {s.service_id for i in incidents for s in i.services}
     services = {sid: name for sid, name in session.execute(
         select(Service.id, Service.name).where(Service.id.in_(service_ids)))}
+    cadences = {key: timedelta(seconds=every) for key, every in session.execute(
+        select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)).all() if every}
+    posted: dict[str, list[datetime]] = {}
+    for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
+            TimelineEvent.incident_id.in_([i.id for i in incidents]), TimelineEvent.type == "status_update")):
+        posted.setdefault(incident_id, []).append(at)
     out = []
     for i in incidents:
+        every = cadences.get(i.severity)
+        cadence_now = cadence.cadence_state(i.declared_at, i.last_update_at, every, now, frozenset(),
+                                            resolved_at=i.resolved_at)
         clock = sla_clock(targets=reference.targets_for(session, i.severity), declared_at=i.declared_at,
                           acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at, now=now)
         out.append(IncidentOut(
@@ -182,6 +202,10 @@ def incident_out(session: Session, incidents: list[Incident], now: datetime) -> 
             version=i.version,
             sla=SlaOut(acknowledge=_deadline(clock.acknowledge), recover=_deadline(clock.recover),
                        breached=clock.breached),
+            updates=UpdatesOut(every_seconds=int(every.total_seconds()) if every else None,
+                               next_due=cadence_now.next_due,
+                               missed=cadence.missed_updates(i.declared_at, posted.get(i.id, []), i.resolved_at,
+                                                             every, now)),
             allowed_actions=[a.value for a in allowed_actions(Status(i.status))],
         ))
     return out
