@@ -31,6 +31,8 @@ from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
+
 RETRYABLE_HTTP_STATUSES = frozenset({408, 425, 429})
 
 
@@ -125,6 +127,27 @@ def http_status_delivery(status: int, provider_id: str | None = None, location: 
     if status in RETRYABLE_HTTP_STATUSES or status >= 500:
         return Delivery.retry(detail)
     return Delivery.failed(detail)
+
+
+# What an HTTP channel's request can fail with before a status arrives (classified below); any other
+# exception is a bug, left to the sender's "channel error" net.
+TRANSPORT_ERRORS = (httpx.TransportError, httpx.InvalidURL, httpx.StreamError)
+
+
+def transport_delivery(exc: Exception, target: str, connect_timeout_s: float, read_timeout_s: float) -> Delivery:
+    """Classify a request that got no status by the table above; `target` names the URL in the
+    detail ("webhook URL 'https://...'")."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return Delivery.retry(f"connect timeout after {seconds_text(connect_timeout_s)}")
+    if isinstance(exc, httpx.TimeoutException):
+        return Delivery.retry(f"timeout after {seconds_text(read_timeout_s)}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return Delivery.failed(f"{target} is unusable: {exc}")
+    if isinstance(exc, httpx.ConnectError):
+        return Delivery.retry(f"cannot connect: {exc}")
+    if isinstance(exc, httpx.TransportError):
+        return Delivery.retry(f"connection failed: {type(exc).__name__}: {exc}")
+    return Delivery.retry(f"response stream failed: {exc}")
 
 
 def seconds_text(seconds: float) -> str:

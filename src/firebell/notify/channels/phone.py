@@ -28,7 +28,13 @@ from urllib.parse import quote
 
 import httpx
 
-from firebell.notify.channels.base import Delivery, Message, http_status_delivery, seconds_text
+from firebell.notify.channels.base import (
+    TRANSPORT_ERRORS,
+    Delivery,
+    Message,
+    http_status_delivery,
+    transport_delivery,
+)
 from firebell.notify.channels.webhook import decode_webhook_secret, sign_standard_webhook
 
 SMS_MAX_CHARS = 1600  # Twilio's limit on Body; longer texts are cut by the channel
@@ -245,18 +251,8 @@ def _post(client: httpx.Client, url: str, timeout: float, **request: Any) -> _Re
             except (httpx.HTTPError, httpx.StreamError):
                 pass
             return _Reply(response.status_code, response.headers.get("location"), collected[:_MAX_RESPONSE_BYTES])
-    except httpx.ConnectTimeout:
-        return Delivery.retry(f"connect timeout after {seconds_text(timeout)}")
-    except httpx.TimeoutException:
-        return Delivery.retry(f"timeout after {seconds_text(timeout)}")
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        return Delivery.failed(f"provider URL {url!r} is unusable: {exc}")
-    except httpx.ConnectError as exc:
-        return Delivery.retry(f"cannot connect: {exc}")
-    except httpx.TransportError as exc:
-        return Delivery.retry(f"connection failed: {type(exc).__name__}: {exc}")
-    except httpx.StreamError as exc:
-        return Delivery.retry(f"response stream failed: {exc}")
+    except TRANSPORT_ERRORS as exc:
+        return transport_delivery(exc, f"provider URL {url!r}", timeout, timeout)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

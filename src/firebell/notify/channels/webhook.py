@@ -36,7 +36,13 @@ from typing import Any
 
 import httpx
 
-from firebell.notify.channels.base import Delivery, Message, http_status_delivery, seconds_text
+from firebell.notify.channels.base import (
+    TRANSPORT_ERRORS,
+    Delivery,
+    Message,
+    http_status_delivery,
+    transport_delivery,
+)
 
 SECRET_PREFIX = "whsec_"
 _MAX_RESPONSE_BYTES = 64 * 1024
@@ -187,18 +193,9 @@ class WebhookChannel:
                 if not verdict.ok:
                     return verdict
                 return replace(verdict, provider_id=_response_id(response))
-        except httpx.ConnectTimeout:
-            return Delivery.retry(f"connect timeout after {seconds_text(s.connect_timeout_s)}")
-        except httpx.TimeoutException:
-            return Delivery.retry(f"timeout after {seconds_text(s.read_timeout_s)}")
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            return Delivery.failed(f"webhook URL {message.recipient!r} is unusable: {exc}")
-        except httpx.ConnectError as exc:
-            return Delivery.retry(f"cannot connect: {exc}")
-        except httpx.TransportError as exc:
-            return Delivery.retry(f"connection failed: {type(exc).__name__}: {exc}")
-        except httpx.StreamError as exc:
-            return Delivery.retry(f"response stream failed: {exc}")
+        except TRANSPORT_ERRORS as exc:
+            return transport_delivery(exc, f"webhook URL {message.recipient!r}", s.connect_timeout_s,
+                                      s.read_timeout_s)
 
 
 def _response_id(response: httpx.Response) -> str | None:
