@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.table import Table
 
 from firebell.cli import render
 from firebell.cli.admin import DbUrl, open_database
@@ -27,15 +26,6 @@ integration_app = typer.Typer(help="Integration keys (admin, talks to the databa
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _table(columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(header_style="bold")
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*[str(c) if c is not None else "-" for c in row])
-    render.out.print(table)
-
-
 @alerts_app.command("list")
 def alerts_list(status: Annotated[list[str] | None, typer.Option()] = None,
                 service: Annotated[str | None, typer.Option()] = None,
@@ -47,9 +37,9 @@ def alerts_list(status: Annotated[list[str] | None, typer.Option()] = None,
     if as_json:
         render.print_json(alerts)
         return
-    _table(["Id", "Service", "Status", "Sev", "Summary", "Incident", "Events", "Last seen", "Held"],
-           [[a["id"][:8], a["service"], a["status"], a["severity"], a["summary"], a["incident"], a["event_count"],
-             a["last_seen_at"][:19], a["held_reason"]] for a in alerts])
+    render.table(["Id", "Service", "Status", "Sev", "Summary", "Incident", "Events", "Last seen", "Held"],
+                 [[a["id"][:8], a["service"], a["status"], a["severity"], a["summary"], a["incident"], a["event_count"],
+                   a["last_seen_at"][:19], a["held_reason"]] for a in alerts])
 
 
 @alerts_app.command("show")
@@ -70,8 +60,8 @@ def alerts_show(alert_id: str, as_json: JsonOpt = False) -> None:
         render.out.print(f"[bold]{key:16}[/] {alert[key]}", highlight=False)
     render.out.print(f"[bold]{'labels':16}[/] " + ", ".join(f"{k}={v}" for k, v in alert["labels"].items()),
                      highlight=False)
-    _table(["Received", "Action", "Outcome"], [[h["received_at"][:19], h["action"], h["outcome"]]
-                                               for h in alert["history"]])
+    render.table(["Received", "Action", "Outcome"], [[h["received_at"][:19], h["action"], h["outcome"]]
+                                                     for h in alert["history"]])
 
 
 @alerts_app.command("explain")
@@ -143,9 +133,9 @@ def maintenance_list(include_past: Annotated[bool, typer.Option("--all")] = Fals
     if as_json:
         render.print_json(windows)
         return
-    _table(["Id", "Service", "From", "Until", "Active", "Origin", "Reason"],
-           [[w["id"][:8], w["service"], w["starts_at"][:16], w["ends_at"][:16], "yes" if w["active"] else "no",
-             w["origin"], w["name"] or w["reason"]] for w in windows])
+    render.table(["Id", "Service", "From", "Until", "Active", "Origin", "Reason"],
+                 [[w["id"][:8], w["service"], w["starts_at"][:16], w["ends_at"][:16], "yes" if w["active"] else "no",
+                   w["origin"], w["name"] or w["reason"]] for w in windows])
 
 
 @maintenance_app.command("end")
@@ -168,9 +158,9 @@ def heartbeats_list(as_json: JsonOpt = False) -> None:
     if as_json:
         render.print_json(beats)
         return
-    _table(["Service", "Heartbeat", "Status", "Every", "Grace", "Last beat", "Overdue at"],
-           [[b["service"], b["name"], b["status"], f"{b['interval_seconds']}s", f"{b['grace_seconds']}s",
-             (b["last_beat_at"] or "-")[:19], (b["overdue_at"] or "-")[:19]] for b in beats])
+    render.table(["Service", "Heartbeat", "Status", "Every", "Grace", "Last beat", "Overdue at"],
+                 [[b["service"], b["name"], b["status"], f"{b['interval_seconds']}s", f"{b['grace_seconds']}s",
+                   (b["last_beat_at"] or "-")[:19], (b["overdue_at"] or "-")[:19]] for b in beats])
 
 
 @changes_app.command("list")
@@ -182,8 +172,8 @@ def changes_list(service: Annotated[str | None, typer.Option()] = None,
     if as_json:
         render.print_json(changes)
         return
-    _table(["When", "Service", "Summary", "Source"], [[c["occurred_at"][:19], c["service"], c["summary"], c["source"]]
-                                                    for c in changes])
+    render.table(["When", "Service", "Summary", "Source"],
+                 [[c["occurred_at"][:19], c["service"], c["summary"], c["source"]] for c in changes])
 
 
 @integration_app.command("rotate-key")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from firebell.cli import render
 from firebell.cli.client import Client
@@ -98,14 +97,10 @@ def pages(ref: Ref, as_json: JsonOpt = False) -> None:
     if as_json:
         render.print_json(rows)
         return
-    table = Table(header_style="bold")
-    for column in ("Made", "Who", "Channel", "State", "Why / detail"):
-        table.add_column(column)
-    for p in rows:
-        state = p["state"] + (f" ({p['delivery_status']})" if p["delivery_status"] else "")
-        why = p["waiting_because"] or p["last_error"] or ("bundled" if p["bundle"] else "")
-        table.add_row(p["created_at"][11:19], p["user"] or p["target"], f"{p['channel']} {p['address']}", state, why)
-    render.out.print(table)
+    render.table(["Made", "Who", "Channel", "State", "Why / detail"], [
+        [p["created_at"][11:19], p["user"] or p["target"], f"{p['channel']} {p['address']}",
+         p["state"] + (f" ({p['delivery_status']})" if p["delivery_status"] else ""),
+         p["waiting_because"] or p["last_error"] or ("bundled" if p["bundle"] else "")] for p in rows])
 
 
 @app.command("ack")

@@ -6,7 +6,6 @@ from typing import Annotated
 from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
 from firebell.cli import render
 from firebell.cli.client import Client
@@ -21,12 +20,9 @@ def methods(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         render.print_json(rows)
         return
-    table = Table(header_style="bold")
-    for column in ("Type", "Address", "Label", "Verified"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(r["type"], r["address"], r["label"], "yes" if r["verified"] else "[red]no: not paged[/red]")
-    render.out.print(table)
+    render.table(["Type", "Address", "Label", "Verified"],
+                 [[r["type"], r["address"], r["label"], "yes" if r["verified"] else "[red]no: not paged[/red]"]
+                  for r in rows])
 
 
 @me_app.command("verify")

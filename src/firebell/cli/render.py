@@ -124,3 +124,13 @@ def _details(payload: dict[str, Any]) -> str:
             value = ", ".join(map(str, value))
         parts.append(f"{key}: {value}")
     return "; ".join(parts)
+
+
+def table(columns: list[str], rows: list[list[Any]]) -> None:
+    """A plain table: bold header, long values folded, missing values as "-"."""
+    shown = Table(header_style="bold")
+    for column in columns:
+        shown.add_column(column, overflow="fold")
+    for row in rows:
+        shown.add_row(*[str(c) if c is not None else "-" for c in row])
+    out.print(shown)
