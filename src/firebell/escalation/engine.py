@@ -28,7 +28,7 @@ from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
 from firebell.core.errors import DecisionError
 from firebell.escalation.targets import Recipient, resolve
-from firebell.notify.outbox import destination, idempotency_key, step_with_ordinal
+from firebell.notify.outbox import idempotency_key, step_with_ordinal, webhook_destination
 from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
@@ -203,7 +203,7 @@ class _Pass:
             for page in step.pages:
                 r = page.recipient
                 if r.webhook:
-                    to = destination(r, [], 0, page.message)
+                    to = webhook_destination(r, page.message)
                     planned = [Planned(0, to.channel, to.address, self.now, 0, "")] if to else []
                     who, message = (to.who, to.message) if to else ("", page.message)
                 else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,12 +12,6 @@ from sqlalchemy.orm import Session
 from firebell.escalation.targets import Recipient
 from firebell.notify.models import Notification
 from firebell.notify.reach import reach_of, urgencies, urgency_of
-
-
-def contact_methods_of(session: Session, user_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-    """{user id: [(channel, address), ...]}: each user's verified methods in their order (the failover
-    order), or their account email when none is verified."""
-    return {user_id: reach.channels() for user_id, reach in reach_of(session, user_ids).items()}
 
 
 def step_with_ordinal(step_key: str, ordinal: int) -> str:
@@ -47,19 +40,13 @@ class Destination:
     message: dict[str, Any]
 
 
-def destination(recipient: Recipient, methods: list[tuple[str, str]], position: int,
-                message: dict[str, Any]) -> Destination | None:
-    """Where `recipient`'s page goes: the named outbound webhook, or the user's contact method at
-    `position`; None when there is no such method."""
-    if recipient.webhook:
-        if position > 0:
-            return None
-        return Destination("webhook", recipient.webhook_url, f"webhook:{recipient.webhook}",
-                           message | {"secret_env": recipient.webhook_secret_env})
-    if position >= len(methods):
+def webhook_destination(recipient: Recipient, message: dict[str, Any]) -> Destination | None:
+    """Where a page to a named outbound webhook goes; None for any other recipient (people are
+    reached through `reach`)."""
+    if not recipient.webhook:
         return None
-    channel, address = methods[position]
-    return Destination(channel, address, recipient.user_id or "", message)
+    return Destination("webhook", recipient.webhook_url, f"webhook:{recipient.webhook}",
+                       message | {"secret_env": recipient.webhook_secret_env})
 
 
 def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,
@@ -70,8 +57,8 @@ def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_ke
     (level and loop, or trigger), the person and the method, so a step never pages a method twice.
     Returns the first row, or None when there is no such method."""
     if recipient.webhook or not recipient.user_id:
-        to = destination(recipient, [], position or 0, message)
-        return _add(session, incident_id, recipient, step_key, level, loop, kind, to, position or 0, now, "") \
+        to = webhook_destination(recipient, message) if not position else None  # a webhook has no failover
+        return _add(session, incident_id, recipient, step_key, level, loop, kind, to, 0, now, "") \
             if to is not None else None
     reach = reach_of(session, [recipient.user_id]).get(recipient.user_id)
     if reach is None:

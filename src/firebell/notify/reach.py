@@ -54,10 +54,6 @@ class Reach:
     zone: str = "UTC"
     quiet: rules_core.QuietHours = field(default_factory=rules_core.QuietHours)
 
-    def channels(self) -> list[tuple[str, str]]:
-        """(channel, address) in failover order."""
-        return [(channel, address) for _id, channel, address in self.usable]
-
     def plan(self, urgency: str, page_at: datetime, now: datetime) -> list[Planned]:
         """Where a new page goes. Without rules for this urgency: the first usable method, now (or,
         for a low-urgency page to a phone, at the end of the person's night)."""
@@ -106,21 +102,22 @@ def reach_of(session: Session, user_ids: Iterable[str]) -> dict[str, Reach]:
         return {}
     db = raw(session)
     found: dict[str, Reach] = {}
+    account_emails: dict[str, str] = {}
     for user_id, email, zone, quiet_start, quiet_end, phone_at_night in db.rows(_USERS, {"ids": ids}):
         found[user_id] = Reach(zone=zone or "UTC", quiet=rules_core.QuietHours(
             _clock(quiet_start, time(22, 0)), _clock(quiet_end, time(7, 0)), bool(phone_at_night)))
-        found[user_id].usable.append(("", "email", email))  # placeholder: replaced below when others exist
+        account_emails[user_id] = email
     for method_id, user_id, channel, address, verified_at in db.rows(_METHODS, {"ids": ids}):
         reach = found.get(user_id)
         if reach is None or channel not in rules_core.CHANNELS:
             continue
         reach.methods.append(rules_core.ContactMethod(method_id, cast(rules_core.Channel, channel),
                                                       verified_at is not None, address))
-    for reach in found.values():
-        account = reach.usable.pop()
-        verified: list[tuple[str, str, str]] = [(m.id, m.type, m.address) for m in reach.methods if m.verified]
-        # With no verified method, the account email (the address people log in with) is the fallback.
-        reach.usable = verified or ([(rules_core.ACCOUNT_EMAIL, "email", account[2])] if account[2] else [])
+    for user_id, reach in found.items():
+        reach.usable = [(m.id, m.type, m.address) for m in reach.methods if m.verified]
+        if not reach.usable and account_emails[user_id]:
+            # With no verified method, the account email (the address people log in with) is the fallback.
+            reach.usable = [(rules_core.ACCOUNT_EMAIL, "email", account_emails[user_id])]
     for user_id, method_id, urgency, delay in db.rows(_RULES, {"ids": ids}):
         if user_id in found and urgency in rules_core.URGENCIES:
             found[user_id].rules.append(rules_core.Rule(method_id, int(delay),

@@ -162,11 +162,16 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     return claimed
 
 
+def _needless(row: Notification, status: str | None) -> bool:
+    """Whether the incident (in `status`) no longer needs this page: ladder pages and a rule's later
+    steps once it is acknowledged, everything once it is resolved."""
+    follow_up = bool(row.user_id) and "+r" in step_key_of(row)
+    return status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up))
+
+
 def _cancelled(session: Session, row: Notification, status: str, now: datetime) -> bool:
-    """Pages the incident no longer needs: ladder pages once it is acknowledged or resolved, the
-    rest once it is resolved."""
-    follow_up = bool(row.user_id) and "+r" in step_key_of(row)  # a rule's later step: moot once acknowledged
-    if status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up)):
+    """Cancel (and say so on the timeline) a page the incident no longer needs."""
+    if _needless(row, status):
         row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
         add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
             "reason": f"incident {status}"}, now)
@@ -266,9 +271,8 @@ def fail_after_receipt(session: Session, row: Notification, reason: str, now: da
     if row.state != "sent":
         return
     status = session.execute(select(Incident.status).where(Incident.id == row.incident_id)).scalar()
-    if status == "resolved" or (status == "acknowledged" and row.kind == "page"):
-        return
-    _fail(session, row, reason, now)
+    if not _needless(row, status):
+        _fail(session, row, reason, now)
 
 
 def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
