@@ -25,7 +25,7 @@ from firebell.escalation.engine import StaleEscalation, run_due
 from firebell.incidents import cadence
 from firebell.notify import sender
 from firebell.notify.channels.base import Delivery
-from firebell.notify.settings import Channels, LogChannel, channels_from_env
+from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import cards
 from firebell.store import replay
 from firebell.store.uow import Database
@@ -166,7 +166,7 @@ class EngineLoop:
         message is posted twice by two engines)."""
         now = self.clock()
         since = self._slack_seen_until - SLACK_OVERLAP if self._slack_seen_until else now - cards.LOOK_BACK
-        bot = self.channels.slack is not None or isinstance(self.channels.by_name.get("slack"), LogChannel)
+        bot = self.channels.slack is not None or self.channels.logs_slack
         with self.db.unit_of_work(write=False) as session:
             busy = cards.has_work(session, since, now, bot)
         if not busy:

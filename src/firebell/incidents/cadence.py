@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from firebell.alerts.rows import add_timeline
 from firebell.core import cadence
 from firebell.escalation.targets import Recipient
+from firebell.incidents import reference
 from firebell.incidents.models import Incident, RoleAssignment
 from firebell.notify.models import CadenceReminder
 from firebell.notify.outbox import enqueue
 from firebell.org.models import User
-from firebell.severity.models import SeverityLevelRow
 
 REMINDED_ROLES = ("commander", "communications_lead")
 CHECK_EVERY = timedelta(seconds=30)  # reminders are minutes apart: a half-minute check is on time
@@ -31,9 +31,7 @@ CHECK_EVERY = timedelta(seconds=30)  # reminders are minutes apart: a half-minut
 
 def due(session: Session, now: datetime) -> list[tuple[Any, cadence.Reminder]]:
     """The reminders due now (a read: on SQLite the scan must not hold the write lock)."""
-    every = {key: timedelta(seconds=s or 0) for key, s in session.execute(
-        select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)
-        .where(SeverityLevelRow.update_every_s.is_not(None))).all()}
+    every = reference.update_cadences(session)
     if not every:
         return []
     open_incidents = session.execute(select(Incident.id, Incident.number, Incident.title, Incident.severity,

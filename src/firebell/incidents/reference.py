@@ -39,6 +39,12 @@ def targets_for(session: Session, severity: str) -> Targets:
     return Targets(acknowledge_within=_td(row.acknowledge_within_s), recover_within=_td(row.recover_within_s))
 
 
+def update_cadences(session: Session) -> dict[str, timedelta]:
+    """Severity key -> how often stakeholders expect an update, for severities that have a cadence."""
+    return {key: timedelta(seconds=every) for key, every in session.execute(
+        select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)).all() if every}
+
+
 def require_severity(session: Session, key: str) -> SeverityLevelRow:
     levels = severity_levels(session)
     for row in levels:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +16,6 @@ from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.service import user_names
 from firebell.org.models import Service, Team
-from firebell.severity.models import SeverityLevelRow
 
 
 class Input(BaseModel):
@@ -176,8 +175,7 @@ def incident_out(session: Session, incidents: list[Incident], now: datetime) -> 
     service_ids = {s.service_id for i in incidents for s in i.services}
     services = {sid: name for sid, name in session.execute(
         select(Service.id, Service.name).where(Service.id.in_(service_ids)))}
-    cadences = {key: timedelta(seconds=every) for key, every in session.execute(
-        select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)).all() if every}
+    cadences = reference.update_cadences(session)
     posted: dict[str, list[datetime]] = {}
     for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
             TimelineEvent.incident_id.in_([i.id for i in incidents]), TimelineEvent.type == "status_update")):

@@ -57,6 +57,11 @@ class Channels:
     twilio_auth_token: str = ""  # verifies Twilio's requests (notify/phone_api.py); empty: Twilio not configured
     _webhooks: dict[str, WebhookChannel] = field(default_factory=dict)
 
+    @property
+    def logs_slack(self) -> bool:
+        """Slack messages are written to the log instead of sent (the demo, FIREBELL_LOG_CHANNELS)."""
+        return self.slack is None and isinstance(self.by_name.get("slack"), LogChannel)
+
     def webhook(self, secret: str) -> Channel | None:
         if self.log_webhooks:
             return LogChannel("webhook")

@@ -38,7 +38,8 @@ REPLY_BUDGET = 2.0  # seconds: Slack shows a timeout after 3
 EMAIL_LOOKUP_BUDGET = 0.8  # users.info for members matched by email comes out of the same 3 s
 
 
-async def _verified(request: Request) -> tuple[bytes, dict[str, str]] | JSONResponse:
+async def _verified(request: Request) -> dict[str, str] | JSONResponse:
+    """The request's form fields once its signature is good; else the response that refuses it."""
     channels: Channels = request.app.state.channels
     if not channels.slack_signing_secret:
         return JSONResponse({"detail": "Slack is not configured on this server (FIREBELL_SLACK_SIGNING_SECRET)"},
@@ -52,10 +53,9 @@ async def _verified(request: Request) -> tuple[bytes, dict[str, str]] | JSONResp
         log.warning("refused a Slack request: %s", exc.reason)
         return JSONResponse({"detail": f"not a valid Slack request: {exc.reason}"}, status_code=401)
     try:
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     except UnicodeDecodeError:
         return JSONResponse({"detail": "the form body is not UTF-8"}, status_code=400)
-    return body, form
 
 
 def _reply_later(response_url: str, body: dict[str, Any]) -> None:
@@ -95,12 +95,13 @@ async def _within_budget(work: Callable[[], dict[str, Any]], response_url: str) 
         return None
 
 
-def _identified(request: Request, slack_user: str, channel: str, signature: str) -> handlers.SlackRequest:
+def _identified(request: Request, slack_user: str, channel: str) -> handlers.SlackRequest:
     """Who is asking; a member without a configured `slack_user` is matched by their profile email
     (looked up only then: one Slack call, outside any transaction)."""
     channels: Channels = request.app.state.channels
     db: Database = request.app.state.db
-    who = handlers.SlackRequest(slack_user=slack_user, channel=channel, signature=signature)
+    who = handlers.SlackRequest(slack_user=slack_user, channel=channel,
+                                signature=request.headers.get("x-slack-signature", ""))
     if channels.slack is None or not slack_user:
         return who
     with db.unit_of_work(write=False) as session:
@@ -124,16 +125,14 @@ def _in_transaction(db: Database, act: Callable[[Any], dict[str, Any]]) -> Calla
 
 @router.post("/commands")
 async def commands(request: Request) -> Response:
-    verified = await _verified(request)
-    if isinstance(verified, JSONResponse):
-        return verified
-    _body, form = verified
+    form = await _verified(request)
+    if isinstance(form, JSONResponse):
+        return form
     try:
         command = parse_slash_command(form.get("text", ""))
     except SlashCommandError as exc:
         return JSONResponse(text_reply(str(exc)))
-    who = await to_thread.run_sync(_identified, request, form.get("user_id", ""), form.get("channel_id", ""),
-                                   request.headers.get("x-slack-signature", ""))
+    who = await to_thread.run_sync(_identified, request, form.get("user_id", ""), form.get("channel_id", ""))
     db: Database = request.app.state.db
     now = request.app.state.clock()
     answer = await _within_budget(_in_transaction(db, lambda s: handlers.run_command(s, who, command, now)),
@@ -143,10 +142,9 @@ async def commands(request: Request) -> Response:
 
 @router.post("/interactive")
 async def interactive(request: Request) -> Response:
-    verified = await _verified(request)
-    if isinstance(verified, JSONResponse):
-        return verified
-    _body, form = verified
+    form = await _verified(request)
+    if isinstance(form, JSONResponse):
+        return form
     try:
         payload = json.loads(form.get("payload", ""))
         action = payload["actions"][0]
@@ -154,8 +152,7 @@ async def interactive(request: Request) -> Response:
         slack_user, channel = str(payload["user"]["id"]), str((payload.get("channel") or {}).get("id", ""))
     except (ValueError, KeyError, IndexError, TypeError):
         return JSONResponse({"detail": "expected a block_actions payload with one action"}, status_code=400)
-    who = await to_thread.run_sync(_identified, request, slack_user, channel,
-                                   request.headers.get("x-slack-signature", ""))
+    who = await to_thread.run_sync(_identified, request, slack_user, channel)
     db: Database = request.app.state.db
     now = request.app.state.clock()
     response_url = str(payload.get("response_url", ""))
