@@ -32,7 +32,7 @@ from firebell.alerts.rows import add_timeline
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
 from firebell.notify import bundles
-from firebell.notify.channels.base import Channel, Delivery, Links, Message
+from firebell.notify.channels.base import Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
 from firebell.notify.outbox import enqueue, step_key_of
@@ -218,12 +218,8 @@ def send(channels: Channels, claimed: Claimed) -> Delivery:
     """The I/O: no transaction is open while this runs."""
     import os
 
-    channel: Channel | None
-    if claimed.channel == "webhook":
-        secret = os.environ.get(claimed.webhook_secret_env, "") if claimed.webhook_secret_env else ""
-        channel = channels.webhook(secret)
-    else:
-        channel = channels.by_name.get(claimed.channel)
+    secret = os.environ.get(claimed.webhook_secret_env, "") if claimed.webhook_secret_env else ""
+    channel = channels.channel(claimed.channel, secret)
     if channel is None:
         return Delivery.failed(f"channel {claimed.channel} is not configured on this server")
     try:

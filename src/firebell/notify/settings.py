@@ -62,6 +62,10 @@ class Channels:
         """Slack messages are written to the log instead of sent (the demo, FIREBELL_LOG_CHANNELS)."""
         return self.slack is None and isinstance(self.by_name.get("slack"), LogChannel)
 
+    def channel(self, name: str, webhook_secret: str = "") -> Channel | None:
+        """The channel called `name`; webhooks are signed with `webhook_secret` (else the default)."""
+        return self.webhook(webhook_secret) if name == "webhook" else self.by_name.get(name)
+
     def webhook(self, secret: str) -> Channel | None:
         if self.log_webhooks:
             return LogChannel("webhook")

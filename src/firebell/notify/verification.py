@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from firebell.errors import Conflict, Invalid, NotFound
-from firebell.notify.channels.base import Channel, Delivery, Message
+from firebell.notify.channels.base import Delivery, Message
 from firebell.notify.models import ContactVerification
 from firebell.notify.settings import Channels
 from firebell.org.models import ContactMethod, User
@@ -98,7 +98,7 @@ class WrongCode(Invalid):
 def send_code(channels: Channels, to_send: CodeToSend, user_name: str) -> Delivery:
     """Send the code through the method's own channel, outside any transaction."""
     method = to_send.method
-    channel: Channel | None = channels.webhook("") if method.type == "webhook" else channels.by_name.get(method.type)
+    channel = channels.channel(method.type)
     if channel is None:
         return Delivery.failed(f"this server cannot send {method.type} messages (not configured)")
     minutes = int(CODE_TTL.total_seconds() // 60)
