@@ -4,12 +4,13 @@ compare or sort together in SQLite."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from firebell.store.db import make_engine, sqlite_url
 from firebell.store.rawsql import raw
 from firebell.store.uow import Database
 
@@ -25,11 +26,11 @@ def test_the_fast_timestamp_format_is_the_orms_format(instant: datetime) -> None
     assert instant.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds") == expected
 
 
-def test_empty_json_and_timestamps_round_trip_through_sqlite(database: Database) -> None:
+def test_empty_json_and_timestamps_round_trip_through_sqlite(tmp_path: Path) -> None:
+    # SQLite only: there timestamps and JSON are text the store writes; PostgreSQL gets native values.
+    database = Database(make_engine(sqlite_url(tmp_path / "values.db")))
     with database.unit_of_work(write=False) as session:
         db = raw(session)
-        if db.dialect != "sqlite":
-            pytest.skip("text timestamps and JSON are SQLite's storage; PostgreSQL gets native values")
         now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
         assert db.json([]) == "[]" and db.json({}) == "{}" and db.json([1]) == "[1]"
         stored = db.ts(now)
