@@ -2,11 +2,12 @@
 """Escalation benchmark: N open incidents whose first escalation step falls due at the same instant.
 
 One engine (the same `EngineLoop` that `firebell serve` and `firebell worker` run) steps them all and
-sends every page to a webhook receiver on loopback. Printed: timer lateness (when a step's outbox
-row committed, minus when it was due) p50/p99/max, delivery lateness (arrival at the receiver minus
-due time), steps/s and pages/s, peak memory of this process (the engine runs in it), and the same
-figures for a baseline in the same run: claiming and releasing the same timers without paging, the
-floor any engine pays for durable timers. Target: p99 timer lateness <= 1 s for 10,000 incidents.
+sends every page to a webhook receiver on loopback (in its own process). Printed: timer lateness
+(when the transaction writing a step's outbox row committed, timed as it happens, minus when the
+step was due) p50/p99/max, delivery lateness (arrival at the receiver minus due time), steps/s and
+pages/s, peak memory of this process (the engine runs in it), and the same figures for a baseline
+in the same run: claiming and releasing the same timers without paging, the floor any engine pays
+for durable timers. Target: p99 timer lateness <= 1 s for 10,000 incidents.
 
     .venv/bin/python bench/escalation.py                 # SQLite, 10,000 incidents
     .venv/bin/python bench/escalation.py --db postgres   # throwaway cluster (tests/pgcluster.py)
@@ -16,9 +17,11 @@ floor any engine pays for durable timers. Target: p99 timer lateness <= 1 s for 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import statistics
 import sys
+import threading
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -87,6 +90,26 @@ def baseline(db: Any, due: datetime, n: int) -> float:
     return time.perf_counter() - started
 
 
+def commit_times(engine: Any) -> list[float]:
+    """When each of the escalation thread's transactions committed (wall clock), in order."""
+    from sqlalchemy import event
+
+    commits: list[float] = []
+
+    def note(_connection: Any) -> None:
+        if threading.current_thread().name == "firebell-timers":
+            commits.append(time.time())
+
+    event.listen(engine, "commit", note)
+    return commits
+
+
+def committed_after(commits: list[float], stamped: float) -> float:
+    """The first escalation commit at or after a row's stamp: when the row became durable."""
+    i = bisect.bisect_left(commits, stamped)
+    return commits[i] if i < len(commits) else float("nan")
+
+
 def make_due(db: Any, at: datetime) -> None:
     from sqlalchemy import update
 
@@ -109,7 +132,7 @@ def main() -> int:
     from firebell.notify.models import Notification
     from firebell.notify.settings import Channels
 
-    receiver = Receiver(lambda headers, _body: headers["webhook-id"])
+    receiver = Receiver(header="webhook-id")
     with database(args.db) as url:
         due = datetime.now(UTC).replace(microsecond=0)
         print(f"setting up {args.incidents} incidents due at {due:%H:%M:%S} on {args.db}...", flush=True)
@@ -117,6 +140,7 @@ def main() -> int:
         base_s = baseline(db, datetime.now(UTC), args.incidents)
         if not args.no_trace:
             tracemalloc.start()
+        commits = commit_times(db.engine)
         loop = EngineLoop(db, lambda: datetime.now(UTC), tick=0.05, channels=Channels(
             public_url="http://127.0.0.1:8080", default_webhook_secret=SECRET))
         # The engine is running and idle; then every timer falls due at the same instant.
@@ -125,7 +149,7 @@ def main() -> int:
         loop.start()
         t0 = time.perf_counter()
         deadline = time.monotonic() + 600
-        while len(receiver.arrivals) < args.incidents and time.monotonic() < deadline:
+        while receiver.count() < args.incidents and time.monotonic() < deadline:
             time.sleep(0.05)
         loop.stop()
         t_all = time.perf_counter() - t0 - 1.0
@@ -134,14 +158,17 @@ def main() -> int:
         with db.unit_of_work(write=False) as session:
             rows = session.execute(select(Notification.idempotency_key, Notification.created_at)).all()
         db.dispose()
+        arrivals = receiver.arrivals()
+        receiver.close()
     due_ts = due.timestamp()
-    timer_late = [created.timestamp() - due_ts for _, created in rows]
-    delivery_late = [receiver.arrivals[key] - due_ts for key, _ in rows if key in receiver.arrivals]
+    # A step's outbox row is stamped with its pass's clock; it counts as done when that pass commits.
+    timer_late = [committed_after(commits, created.timestamp()) - due_ts for _, created in rows]
+    delivery_late = [arrivals[key] - due_ts for key, _ in rows if key in arrivals]
     p99 = pct(timer_late, 0.99)
     steps = len(rows)
     t_escalate = max(timer_late)
     t_send = max(delivery_late)
-    sent = len(receiver.arrivals)
+    sent = len(arrivals)
     print(f"\nFirebell escalation benchmark: {args.incidents} incidents due at once, db={args.db}, one engine"
           f" (the EngineLoop thread of `serve`/`worker`), pages to a webhook receiver on loopback")
     print(f"  steps written         {steps:>10}   in {t_escalate:8.2f} s   {steps / t_escalate:10.0f} steps/s")
@@ -153,7 +180,7 @@ def main() -> int:
     print(f"  peak traced memory    {peak / 2**20:8.1f} MiB")
     print(f"  baseline (read the same timers in the engine's batches, no paging): {base_s:.3f} s; "
           f"ratio escalation/baseline {t_escalate / base_s:.1f}x")
-    ok = p99 <= TARGET_P99_S and len(receiver.arrivals) == len(rows) == args.incidents
+    ok = p99 <= TARGET_P99_S and len(arrivals) == len(rows) == args.incidents
     print(f"  target p99 timer lateness <= {TARGET_P99_S:.0f} s: {p99:.3f} s  {'PASS' if ok else 'MISS'}")
     print("RESULT " + json.dumps({"db": args.db, "incidents": args.incidents, "steps_per_s": round(steps / t_escalate),
                                   "pages_per_s": round(sent / t_send), "timer_p50_s": round(pct(timer_late, .5), 3),

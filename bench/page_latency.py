@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -26,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -82,11 +80,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to send (20)")
     ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     args = ap.parse_args()
-    def page_number(_headers: Any, body: dict[str, Any]) -> int | None:
-        found = re.search(r"pl-(\d+)", body["incident"]["title"])
-        return int(found.group(1)) if found else None
-
-    receiver = Receiver(page_number)
+    receiver = Receiver(title=r"pl-(\d+)")
     workdir = Path(tempfile.mkdtemp(prefix="firebell-page-latency-"))
     try:
         with database(args.db, workdir) as url:
@@ -102,18 +96,20 @@ def main() -> int:
                 _wait_ready(base)
                 answered = asyncio.run(drive(base, args.rate, args.seconds))
                 deadline = time.monotonic() + 120
-                while time.monotonic() < deadline and len(receiver.arrivals) < len(answered):
+                while time.monotonic() < deadline and receiver.count() < len(answered):
                     time.sleep(0.1)
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
+        arrivals = {int(key): at for key, at in receiver.arrivals().items()}
+        receiver.close()
     finally:
         if os.environ.get("KEEP"):
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    page = [receiver.arrivals[i] - done for i, (_, done) in answered.items() if i in receiver.arrivals]
-    end_to_end = [receiver.arrivals[i] - sent for i, (sent, _) in answered.items() if i in receiver.arrivals]
+    page = [arrivals[i] - done for i, (_, done) in answered.items() if i in arrivals]
+    end_to_end = [arrivals[i] - sent for i, (sent, _) in answered.items() if i in arrivals]
     enqueue = [done - sent for sent, done in answered.values()]
     missing = len(answered) - len(page)
     p99 = pct(page, 0.99)

@@ -3,18 +3,19 @@ notes when each page arrives, the store to run against, and percentiles."""
 
 from __future__ import annotations
 
+import atexit
 import json
+import re
+import subprocess
+import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-# Which page a request is: from its headers and JSON body; None to ignore it.
-PageKey = Callable[[Any, dict[str, Any]], Hashable | None]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -25,30 +26,70 @@ def pct(values: list[float], q: float) -> float:
 
 
 class Receiver:
-    """Answers every POST 200 and keeps the first arrival time of each page."""
+    """A webhook receiver in its own process (the world outside Firebell, so it must not take the
+    benchmarked process's CPU or GIL): answers every POST 200 and keeps the first arrival time of
+    each page, keyed by a request header (`header`) or by the first group of `title` in the JSON
+    body's incident title. Requests matching neither are ignored."""
 
-    def __init__(self, key_of: PageKey) -> None:
-        self.arrivals: dict[Hashable, float] = {}
-        outer = self
+    def __init__(self, *, header: str | None = None, title: str | None = None) -> None:
+        spec = json.dumps({"header": header, "title": title})
+        self._proc = subprocess.Popen([sys.executable, __file__, "--receiver", spec], stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        port = int(self._proc.stdout.readline())
+        self.url = f"http://127.0.0.1:{port}/hook"
+        self._base = f"http://127.0.0.1:{port}"
+        atexit.register(self.close)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def count(self) -> int:
+        with urllib.request.urlopen(self._base + "/count", timeout=10) as answer:
+            return int(answer.read())
 
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                key = key_of(self.headers, body)
-                if key is not None:
-                    outer.arrivals.setdefault(key, time.time())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    def arrivals(self) -> dict[str, float]:
+        with urllib.request.urlopen(self._base + "/arrivals", timeout=30) as answer:
+            return {str(k): float(v) for k, v in json.loads(answer.read()).items()}
 
-            def log_message(self, *args: Any) -> None:
-                pass
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+def _serve_receiver(spec: dict[str, str | None]) -> None:
+    arrivals: dict[str, float] = {}
+    pattern = re.compile(spec["title"]) if spec.get("title") else None
+    header = spec.get("header")
+
+    def key_of(headers: Any, body: dict[str, Any]) -> str | None:
+        if header:
+            return headers.get(header)
+        found = pattern.search(body.get("incident", {}).get("title", "")) if pattern else None
+        return found.group(1) if found else None
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            data = (json.dumps(arrivals) if self.path == "/arrivals" else str(len(arrivals))).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            key = key_of(self.headers, body)
+            if key is not None:
+                arrivals.setdefault(key, time.time())
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
 
 
 @contextmanager
@@ -68,3 +109,7 @@ def database(kind: str, workdir: Path | None = None) -> Iterator[str]:
         yield cluster.url()
     finally:
         cluster.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--receiver"]:
+    _serve_receiver(json.loads(sys.argv[2]))
