@@ -44,6 +44,7 @@ def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
     from firebell.core.escalation import IncidentFacts
     from firebell.escalation.service import load_spec, start
     from firebell.org.models import ContactMethod, Service, User
+    from firebell.store.base import new_id
     from firebell.store.db import make_engine
     from firebell.store.migrate import upgrade
     from firebell.store.rawsql import Statement, raw
@@ -66,10 +67,8 @@ def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
         spec = load_spec(session, "ep-bench")
         assert spec is not None
         db_raw = raw(session)
-        import uuid
-
         for i in range(n):
-            incident_id = str(uuid.uuid4())
+            incident_id = new_id()
             db_raw.run(insert, {"id": incident_id, "number": i + 1, "title": f"Bench incident {i}",
                                 "private": False, "service": service.id, "group": f"g{i}",
                                 "tags": db_raw.json([]), "team": service.team_id, "at": db_raw.ts(due)})
@@ -128,6 +127,7 @@ def main() -> int:
 
     from sqlalchemy import select
 
+    from firebell.engine.heap import settle_heap
     from firebell.engine.loop import EngineLoop
     from firebell.notify.models import Notification
     from firebell.notify.settings import Channels
@@ -146,6 +146,7 @@ def main() -> int:
         # The engine is running and idle; then every timer falls due at the same instant.
         due = datetime.now(UTC) + timedelta(seconds=1)
         make_due(db, due)
+        settle_heap()  # as `serve` and `worker` do before starting the engine
         loop.start()
         t0 = time.perf_counter()
         deadline = time.monotonic() + 600

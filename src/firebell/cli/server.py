@@ -53,11 +53,13 @@ def _run(db: Database, host: str, port: int, log_level: str = "info", workers: i
     import uvicorn
 
     from firebell.app import create_app
+    from firebell.engine.heap import settle_heap
 
     access_log = log_level in ("debug", "info")
     if workers <= 1:
-        uvicorn.run(create_app(db, run_engine=True), host=host, port=port, log_level=log_level,
-                    access_log=access_log)
+        app = create_app(db, run_engine=True)
+        settle_heap()
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
     # Several processes serve HTTP (ingestion is CPU-bound and one Python process uses one core);
     # the engine runs once, here in the supervising process, so timers fire exactly once.
@@ -68,6 +70,7 @@ def _run(db: Database, host: str, port: int, log_level: str = "info", workers: i
 
     os.environ["FIREBELL_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     engine = EngineLoop(db, system_clock)
+    settle_heap()
     engine.start()
     try:
         uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port,
@@ -103,6 +106,7 @@ def worker(
     import threading
 
     from firebell.app import system_clock
+    from firebell.engine.heap import settle_heap
     from firebell.engine.loop import EngineLoop
 
     _check_settings()
@@ -113,6 +117,7 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    settle_heap()
     engine.start()
     out.print(f"engine running on {db.dialect}; Ctrl-C to stop")
     stop.wait()

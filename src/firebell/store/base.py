@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -52,8 +54,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+_RANDOM_BITS = (1 << 80) - 1 & ~(0xF << 76) & ~(0b11 << 62)  # rand_a and rand_b around the version and variant
+_V7_BITS = 0x7 << 76 | 0b10 << 62
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Rows made together
+    get neighbouring keys, so inserts land on the same few B-tree pages of the primary key and of
+    every index that starts with an id, instead of one random page each (measured on the escalation
+    pass, whose commits wrote several times the pages with random UUIDv4 keys)."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10)) & _RANDOM_BITS
+    return str(uuid.UUID(int=value | _V7_BITS))
 
 
 def id_column() -> Mapped[str]:
