@@ -229,3 +229,42 @@ def test_verify_helper_accepts_any_listed_signature_for_secret_rotation() -> Non
     rotated = {**headers, "Webhook-Signature": "v1,bm90IGl0 " + headers["Webhook-Signature"]}
     assert verify_standard_webhook(SECRET, rotated, body, NOW)
     assert not verify_standard_webhook(old_secret, rotated, body, NOW)
+
+
+def test_pages_to_one_receiver_share_one_connection(channel: WebhookChannel) -> None:
+    """Whatever the receiver answers (a text body, an error, JSON), the next page reuses the
+    connection: a storm of pages must not open a TCP (and TLS) connection each."""
+    connections: list[int] = []
+    answers = iter([(200, b"ok", "text/plain"), (503, b"busy, try later", "text/plain"),
+                    (200, b'{"id": "evt_3"}', "application/json"), (204, b"", "text/plain")])
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            connections.append(1)
+            super().setup()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            status, reply, kind = next(answers)
+            self.send_response(status)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    try:
+        results = [channel.send(_message(url, idempotency_key=f"k{i}")) for i in range(4)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.ok for r in results] == [True, False, True, True]
+    assert results[1].retryable and results[2].provider_id == "evt_3"
+    assert len(connections) == 1

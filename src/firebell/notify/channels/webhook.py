@@ -190,30 +190,41 @@ class WebhookChannel:
         try:
             with self._client.stream("POST", message.recipient, content=body, headers=headers) as response:
                 verdict = http_status_delivery(response.status_code, location=response.headers.get("location"))
+                # Read the (bounded) body even when it is not needed: a response closed half-read
+                # costs its connection, and a new connection per page was most of the sender's time.
+                answer = _read_bounded(response)
                 if not verdict.ok:
                     return verdict
-                return replace(verdict, provider_id=_response_id(response))
+                return replace(verdict, provider_id=_response_id(response, answer))
         except TRANSPORT_ERRORS as exc:
             return transport_delivery(exc, f"webhook URL {message.recipient!r}", s.connect_timeout_s,
                                       s.read_timeout_s)
 
 
-def _response_id(response: httpx.Response) -> str | None:
-    """A receiver's own id for the delivery: a JSON `id` field, else an X-Request-Id header.
-
-    Called only after a 2xx, so a body that is slow, huge or broken must not turn success into failure.
-    """
-    header_id: str | None = response.headers.get("x-request-id")
-    if not response.headers.get("content-type", "").startswith("application/json"):
-        return header_id
+def _read_bounded(response: httpx.Response) -> bytes | None:
+    """The response body, or None when it is over the limit or broken (the connection is then dropped)."""
     collected = b""
     try:
         for chunk in response.iter_bytes():
             collected += chunk
             if len(collected) > _MAX_RESPONSE_BYTES:
-                return header_id
-        parsed = json.loads(collected)
-    except (httpx.HTTPError, httpx.StreamError, ValueError):
+                return None
+    except (httpx.HTTPError, httpx.StreamError):
+        return None
+    return collected
+
+
+def _response_id(response: httpx.Response, body: bytes | None) -> str | None:
+    """A receiver's own id for the delivery: a JSON `id` field, else an X-Request-Id header.
+
+    Called only after a 2xx, so a body that is slow, huge or broken must not turn success into failure.
+    """
+    header_id: str | None = response.headers.get("x-request-id")
+    if body is None or not response.headers.get("content-type", "").startswith("application/json"):
+        return header_id
+    try:
+        parsed = json.loads(body)
+    except ValueError:
         return header_id
     if isinstance(parsed, dict) and isinstance(parsed.get("id"), str | int):
         return str(parsed["id"])
