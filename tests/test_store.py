@@ -127,3 +127,18 @@ def test_migrations_match_the_models(database: Database) -> None:
 
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_row_ids_are_uuid7_that_sort_by_creation_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    import uuid
+
+    from firebell.store import base
+
+    clock = iter([1_700_000_000_000_000_000 + i * 1_000_000 for i in range(50)])  # one id per millisecond
+    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
+    ids = [base.new_id() for _ in range(50)]
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(str(u) == i and u.version == 7 and u.variant == uuid.RFC_4122 for u, i in zip(parsed, ids, strict=True))
+    assert ids == sorted(ids) and len(set(ids)) == 50
+    assert parsed[0].int >> 80 == 1_700_000_000_000  # the first 48 bits are Unix milliseconds

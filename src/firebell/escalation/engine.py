@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -112,6 +112,8 @@ class _Step:
 
 
 def _json(value: Any) -> Any:
+    if value == "[]":  # SQLite's text for an escalation's usual `fired` and an incident's usual tags
+        return []
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -217,7 +219,7 @@ class _Pass:
                 paged.append(r.user_name or who)
                 for plan in planned:
                     # created_at orders an address's pages: a microsecond apart, in the order this pass made them
-                    made_at = db.ts(self.now + timedelta(microseconds=len(rows)))
+                    made_at = db.ts_after(self.now, len(rows))
                     rows.append({"id": new_id(), "idempotency_key": idempotency_key(
                                      page.incident.id, step_with_ordinal(page.step_key, plan.ordinal), who,
                                      plan.position),

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -65,6 +65,8 @@ class Raw:
         self._sqlite = self.dialect == "sqlite"
         self._last_ts: datetime | None = None
         self._last_text = ""
+        self._base_ts: datetime | None = None
+        self._base_naive = datetime.min
         if not self._sqlite:
             from psycopg.types.json import Jsonb
 
@@ -121,6 +123,16 @@ class Raw:
             self._last_ts = value
             self._last_text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return self._last_text
+
+    def ts_after(self, value: datetime, microseconds: int) -> Any:
+        """`ts(value + microseconds)`, for stamping many rows a microsecond apart (cheaper per row)."""
+        if not self._sqlite:
+            return value + timedelta(microseconds=microseconds)
+        if value is not self._base_ts:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+            self._base_ts, self._base_naive = value, value.astimezone(UTC).replace(tzinfo=None)
+        return (self._base_naive + timedelta(microseconds=microseconds)).isoformat(" ", "microseconds")
 
     def json(self, value: Any) -> Any:
         if value is None:
