@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from firebell.alerts import snapshot
@@ -260,3 +261,32 @@ def test_raising_the_severity_starts_the_new_severitys_policy(api: Api) -> None:
     assert response.status_code == 200, response.text
     tick(api)
     assert [p[0] for p in pages(api)] == ["alice"]
+
+
+def test_a_backlog_is_stepped_in_growing_batches_and_every_due_step_pages_once(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A storm of due steps is taken in bigger and bigger passes (fewer transactions for the same
+    steps), back to the small first pass once the backlog is gone; nothing is skipped or doubled."""
+    from firebell.engine import loop as engine_loop
+    from firebell.notify.settings import Channels
+
+    use_policy(api, LADDER)
+    for _ in range(11):
+        api.declare()
+    limits: list[int] = []
+
+    def recording(session: Any, now: datetime, limit: int) -> int:
+        limits.append(limit)
+        return run_due(session, now, limit=limit)
+
+    monkeypatch.setattr(engine_loop, "CLAIM_BATCH", 2)
+    monkeypatch.setattr(engine_loop, "MAX_CLAIM_BATCH", 4)
+    monkeypatch.setattr(engine_loop, "run_due", recording)
+    engine = engine_loop.EngineLoop(api.db, api.clock, channels=Channels(public_url="http://testserver"))
+    assert engine.escalate() == 11
+    assert limits == [2, 4, 4, 4, 2]  # 2 + 4 + 4 + 1 steps; the backlog is gone, and a small pass finds nothing
+    assert sorted(p[0] for p in pages(api)) == ["alice"] * 11
+    api.clock.advance(minutes=5)
+    limits.clear()
+    assert engine.escalate() == 11
+    assert limits[0] == 2 and sorted(p[0] for p in pages(api)).count("bob") == 11

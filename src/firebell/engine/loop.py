@@ -21,7 +21,7 @@ from typing import Any
 from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
 from firebell.engine import lease
-from firebell.escalation.engine import StaleEscalation, run_due
+from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, run_due
 from firebell.incidents import cadence
 from firebell.notify import sender
 from firebell.notify.channels.base import Delivery
@@ -34,6 +34,7 @@ log = logging.getLogger("firebell.engine")
 TICK_SECONDS = 1.0
 SENDER_LEASE = timedelta(seconds=10)  # how long pages wait for a new sender after one dies
 PRUNE_EVERY = timedelta(hours=1)
+MAX_CLAIM_BATCH = 1_000  # escalation steps in one pass under a backlog (SQLite's write lock is held ~0.1 s)
 # Incidents changed this long before the last Slack pass are looked at again: a change whose clock
 # reading came before the pass but whose commit came after it is still seen.
 SLACK_OVERLAP = timedelta(seconds=60)
@@ -98,13 +99,19 @@ class EngineLoop:
 
     def escalate(self) -> int:
         """Step every due escalation, a claimed batch per transaction."""
-        total = 0
+        total, limit = 0, CLAIM_BATCH
         while True:
             try:
                 with self.db.unit_of_work() as session:
-                    stepped = run_due(session, self.clock())
+                    stepped = run_due(session, self.clock(), limit=limit)
             except StaleEscalation:
+                limit = CLAIM_BATCH
                 continue  # someone changed an escalation mid-pass: read it again
+            # A full batch means a backlog (a storm of incidents): take bigger batches, whose
+            # per-transaction costs (claim, reads, commit) are spread over more steps, so the last
+            # step of the storm is written sooner (10,000 due: 250 a pass 1.17 s, 1,000 a pass
+            # 0.93-1.03 s); the first pass stays small so a lone step commits at once.
+            limit = min(limit * 2, MAX_CLAIM_BATCH) if stepped >= limit else CLAIM_BATCH
             total += stepped
             if stepped:
                 self._wakes[1].set()  # pages were written: the sender need not wait for its tick
