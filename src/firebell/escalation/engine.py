@@ -36,11 +36,14 @@ from firebell.store.rawsql import Raw, Statement, raw
 log = logging.getLogger(__name__)
 # Big enough to amortise the statements and the commit of a pass (measured: 100 -> 6,900 steps/s,
 # 250 -> 8,100), small enough that a full pass holds SQLite's one write lock for only ~30 ms:
-# ingestion (inline on the event loop) waits for it.
+# ingestion (inline on the event loop) waits for it. Under a backlog the engine loop takes bigger
+# passes (engine/loop.py, up to MAX_CLAIM_BATCH), trading that wait for the storm's throughput.
 CLAIM_BATCH = 250
 
+# The frozen policy comes back as text on both stores: escalations started together share one text,
+# parsed once per pass (PostgreSQL's jsonb loader would build a new dict for every row).
 _CLAIM = Statement("""
-    SELECT incident_id, snapshot, status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
+    SELECT incident_id, CAST(snapshot AS text), status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
     FROM escalations WHERE next_due_at <= :now OR triggers_due_at <= :now
     ORDER BY CASE WHEN triggers_due_at IS NULL OR next_due_at < triggers_due_at THEN next_due_at
                   ELSE triggers_due_at END
