@@ -43,7 +43,8 @@ CLAIM_BATCH = 250
 # The frozen policy comes back as text on both stores: escalations started together share one text,
 # parsed once per pass (PostgreSQL's jsonb loader would build a new dict for every row).
 _CLAIM = Statement("""
-    SELECT incident_id, CAST(snapshot AS text), status, level, loop, next_due_at, triggers_due_at, fired_triggers, version
+    SELECT incident_id, CAST(snapshot AS text), status, level, loop, next_due_at, triggers_due_at, fired_triggers,
+           version
     FROM escalations WHERE next_due_at <= :now OR triggers_due_at <= :now
     ORDER BY CASE WHEN triggers_due_at IS NULL OR next_due_at < triggers_due_at THEN next_due_at
                   ELSE triggers_due_at END
