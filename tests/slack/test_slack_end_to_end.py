@@ -132,6 +132,28 @@ def test_one_message_per_incident_is_updated_in_place_through_the_whole_incident
         assert _actors(api, ref, "acknowledged") == ["Alice Andersson via slack"]
 
 
+def test_an_incident_made_private_after_posting_is_hidden_in_place_and_shown_again_when_public(api: Api) -> None:
+    with slack(api) as s:
+        ref = api.declare(severity="P1", title="Card numbers in the debug log")["ref"]
+        s.loop.run_once()
+        assert "Card numbers" in s.card().current["text"]
+        assert api.patch(f"/api/v1/incidents/{ref}", {"private": True}).status_code == 200
+        s.loop.run_once()
+        hidden = s.card().current
+        assert f"{ref} is now private" in hidden["text"]
+        assert "Card numbers" not in json.dumps(hidden) and '"type": "actions"' not in _text(hidden)
+        assert api.post(f"/api/v1/incidents/{ref}/acknowledge").status_code == 200
+        s.loop.run_once()
+        assert "Card numbers" not in json.dumps(s.card().current), "a change while private redrew the details"
+        assert api.patch(f"/api/v1/incidents/{ref}", {"private": False}).status_code == 200
+        s.loop.run_once()
+        assert "Card numbers" in s.card().current["text"] and "acknowledged" in _text(s.card().current).lower()
+        assert len(s.fake.messages) == 1, "a second message was posted instead of an update"
+        private = api.declare(severity="P1", title="Secret from the start", private=True)["ref"]
+        s.loop.run_once()
+        assert not any(private in json.dumps(m.current) for m in s.fake.messages), "a private incident was posted"
+
+
 def test_a_bad_or_stale_signature_is_401_and_does_nothing(api: Api) -> None:
     with slack(api) as s:
         form = {"command": "/incident", "text": "create Forged incident P1", "user_id": "U0ALICE01",

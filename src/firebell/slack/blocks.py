@@ -246,6 +246,15 @@ def incident_message(card: IncidentCard) -> dict[str, Any]:
     return {"text": fallback_text(card), "blocks": blocks}
 
 
+def private_message(ref: str, url: str) -> dict[str, Any]:
+    """What an incident's channel message becomes once the incident is made private: its reference
+    and a link (for those allowed to open it), no title, severity, people or buttons."""
+    text = f"{_one_line(ref)} is now private. Its details are in Firebell."
+    link = _linkable(url)
+    line = f"{escape_mrkdwn(text)} <{link}|Open it>" if link else escape_mrkdwn(text)
+    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(clip_mrkdwn(line, SECTION_TEXT_MAX))}]}
+
+
 def text_reply(text: str, in_channel: bool = False) -> dict[str, Any]:
     """A slash-command response. Ephemeral replies are seen only by the person who typed the command.
 

@@ -7,7 +7,9 @@ and posts (first time) or updates (`chat.update`) them from the incident as it i
 in a second cost one update, and a change made while Slack was down shows up when it is back.
 
 Routes through an incoming webhook can only post: their card gets its first message and nothing
-after (Slack offers no way to edit a webhook's message). Private incidents are never posted.
+after (Slack offers no way to edit a webhook's message). Private incidents are never posted; one
+made private after it was posted has its bot messages redrawn as a bare "INC-7 is now private" (a
+webhook's message cannot be withdrawn).
 Runs under the sender's lease, so two engines never post the same card twice.
 """
 
@@ -27,7 +29,7 @@ from firebell.alerts.rows import add_timeline
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
 from firebell.notify.settings import Channels
 from firebell.org.models import Service, User
-from firebell.slack.blocks import IncidentCard, incident_message
+from firebell.slack.blocks import IncidentCard, incident_message, private_message
 from firebell.slack.client import IncomingWebhookClient, SlackResult
 from firebell.slack.models import SlackCard, SlackChannelRoute
 
@@ -75,8 +77,7 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
     configured = [r for r in routes(session) if bot or r.webhook_url_env]
     if not configured:
         return 0
-    changed = session.execute(select(Incident).where(Incident.updated_at >= since,
-                                                     Incident.private.is_(False))).scalars().all()
+    changed = session.execute(select(Incident).where(Incident.updated_at >= since)).scalars().all()
     if not changed:
         return 0
     cards = {(c.incident_id, c.channel_id): c for c in session.execute(
@@ -85,6 +86,8 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
     for incident in changed:
         for route in configured:
             card = cards.get((incident.id, route.channel_id))
+            if incident.private and (card is None or not card.ts or route.webhook_url_env):
+                continue  # never posted, or posted where it cannot be edited: nothing to draw or hide
             if card is None:
                 if not _wanted(route, incident) or incident.status == "resolved":
                     continue  # an incident resolved before it was ever posted needs no message
@@ -128,18 +131,20 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
                           .order_by(SlackCard.next_attempt_at).limit(limit)).all()
     jobs = []
     for card, incident, webhook_env in due:
-        if webhook_env is None or incident.private:  # the route was removed, or the incident made private
+        if webhook_env is None or (incident.private and not card.ts):  # route removed, or private before posting
             card.next_attempt_at = None
             continue
         if webhook_env and card.ts:
             card.synced_version, card.next_attempt_at = incident.version, None  # webhooks cannot edit
             continue
+        url = f"{channels.public_url}/incidents/{incident.ref}"
+        message = private_message(incident.ref, url) if incident.private else \
+            incident_message(_card_view(session, incident, channels.public_url))
         # In flight until recorded: another engine that takes over the lease meanwhile leaves it alone.
         card.next_attempt_at = now + IN_FLIGHT
         jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
-                            version=incident.version, message=incident_message(_card_view(session, incident,
-                                                                                          channels.public_url)),
-                            webhook_url_env=webhook_env, attempts=card.attempts))
+                            version=incident.version, message=message, webhook_url_env=webhook_env,
+                            attempts=card.attempts))
     return jobs
 
 
