@@ -124,6 +124,9 @@ class FakeTwilio(_LoopbackServer):
         self.calls: list[dict[str, str]] = []
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self._failures: deque[int] = deque()
+        # Status callbacks to send for the next message or call before answering its creation (a
+        # receipt overtaking the sender), each used once.
+        self.early_receipts: deque[tuple[str, int | None]] = deque()
 
     def fail_next(self, count: int, status: int = 500) -> None:
         with self.lock:
@@ -200,6 +203,9 @@ class FakeTwilio(_LoopbackServer):
         sid = prefix + uuid.uuid4().hex
         with self.lock:
             records.append({"sid": sid, **form})
+            early, self.early_receipts = list(self.early_receipts), deque()
+        for status, code in early:
+            self.send_status_callback(sid, status, code)
         return Answer(201, {
             "sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form.get("From"),
             "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01",

@@ -15,19 +15,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from firebell.app import create_app
 from firebell.core.phone_replies import REPLY_HELP
 from firebell.engine.loop import EngineLoop
-from firebell.notify.models import Notification
+from firebell.notify.models import HeldReceipt, Notification
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.org.models import ContactMethod, Service, User
 from tests.api.conftest import Api
@@ -346,6 +346,21 @@ def test_an_undelivered_sms_or_an_unanswered_call_is_on_the_timeline(phones: Pho
     assert "unreachable" in failed[0]["payload"]["error"]
 
 
+def test_a_receipt_that_overtakes_the_sender_is_applied_when_the_send_is_recorded(phones: Phones) -> None:
+    """Twilio can call back before the sender has recorded the message's sid: the receipt is held,
+    not lost, so an undelivered SMS still fails over to the person's next method."""
+    api, twilio = phones.api, phones.twilio
+    twilio.early_receipts.extend([("sent", None), ("undelivered", 30003)])
+    page_alice(phones, ("sms", ALICE), ("voice", ALICE))
+    failed = events(api, kind="notification_undelivered")
+    assert [(e["payload"]["user"], e["payload"]["channel"], e["payload"]["status"]) for e in failed] == [
+        ("alice", "sms", "undelivered")]
+    phones.engine.run_once()
+    assert [call["To"] for call in twilio.calls] == [ALICE], "the undelivered SMS did not fail over to a call"
+    with api.db.unit_of_work(write=False) as session:
+        assert session.execute(select(func.count()).select_from(HeldReceipt)).scalar() == 0
+
+
 def test_a_number_two_people_share_acts_as_the_one_who_was_texted(phones: Phones) -> None:
     api = phones.api
     reach_verified(api, "alice", ("sms", ALICE))
@@ -387,3 +402,19 @@ def test_an_undelivered_bundle_fails_over_every_page_it_carried(phones: Phones) 
     sms = [n for n in notifications(api) if n.channel == "sms"]
     assert [n.state for n in sms] == ["failed", "failed"], "a page of the bundle was left as sent"
     assert len([n for n in notifications(api) if n.channel == "voice"]) == 2
+
+
+def test_a_receipt_nobody_records_is_dropped_after_a_day(api: Api) -> None:
+    from firebell.notify import receipts
+
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with api.db.unit_of_work() as session:
+        assert receipts.receive(session, "twilio:SM" + "0" * 32, "sent", False, "", at) is False
+
+    def held_after(hours: int) -> int:
+        with api.db.unit_of_work() as session:
+            receipts.prune(session, at + timedelta(hours=hours))
+            return int(session.execute(select(func.count()).select_from(HeldReceipt)).scalar_one())
+
+    assert held_after(23) == 1
+    assert held_after(25) == 0

@@ -23,7 +23,7 @@ from firebell.alerts.service import prune_history
 from firebell.engine import lease
 from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, run_due
 from firebell.incidents import cadence
-from firebell.notify import sender
+from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import cards
@@ -93,6 +93,7 @@ class EngineLoop:
             with self.db.unit_of_work() as session:
                 removed = prune_history(session, now)
                 replay.prune(session, now)
+                receipts.prune(session, now)
             self._last_prune = now
             if removed:
                 log.info("pruned %d old alert events", removed)

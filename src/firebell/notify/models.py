@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
@@ -99,3 +99,16 @@ class CadenceReminder(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HeldReceipt(Base):
+    """A delivery receipt that arrived before the sender recorded its message's provider id
+    (notify/receipts.py applies it then; dropped after a day)."""
+
+    __tablename__ = "held_receipts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider_id: Mapped[str] = mapped_column(String(300), index=True)
+    status: Mapped[str] = mapped_column(String(40))
+    is_call: Mapped[bool] = mapped_column(Boolean)
+    error_code: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,8 +16,9 @@ nothing else happens.
   its nonce is recorded when a key acts, so a repeated keypress or request does nothing more.
 - `POST /integrations/twilio/status`: delivery receipts. The notification's `delivery_status` only moves
   forward (receipts arrive out of order); an SMS that ends undelivered or failed, or a call that fails,
-  is busy or goes unanswered, is a `notification_undelivered` event on the incident's timeline. A receipt
-  for a message Firebell does not know is acknowledged and ignored, so Twilio does not retry it.
+  is busy or goes unanswered, is a `notification_undelivered` event on the incident's timeline
+  (notify/receipts.py). A receipt for a message Firebell has not recorded yet is held until it is,
+  and acknowledged so Twilio does not retry it.
 """
 
 from __future__ import annotations
@@ -37,22 +38,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from firebell.alerts.rows import add_timeline
 from firebell.core.action_links import ActionClaim, InvalidToken, read_token
 from firebell.core.phone_replies import (
     ReplyError,
-    call_status_advances,
     parse_sms_reply,
-    receipt_advances,
     voice_digit_action,
 )
 from firebell.errors import DecisionError
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
+from firebell.notify import receipts
 from firebell.notify.links import link_secret
 from firebell.notify.models import ActionTokenUse, Notification
 from firebell.notify.phone_settings import TWILIO_PATH
-from firebell.notify.sender import fail_after_receipt
 from firebell.notify.settings import Channels
 from firebell.notify.twilio_signature import verify_twilio_signature
 from firebell.notify.twiml import gather_result_twiml, page_call_twiml
@@ -78,20 +76,6 @@ CALL_ALREADY_ANSWERED = "This page was already answered during this call. Goodby
 CALL_LINK_UNUSABLE = "This call can no longer act on the incident. Please open Firebell. Goodbye."
 NOT_UNDERSTOOD = "Sorry, that key was not understood."
 _REF = re.compile(r"\bINC-(\d+)\b")
-# Outcomes after which the person was not reached.
-UNDELIVERED_MESSAGE = frozenset({"undelivered", "failed"})
-UNREACHED_CALL = frozenset({"failed", "busy", "no-answer"})
-# Twilio's most common reasons an SMS was not delivered (www.twilio.com/docs/api/errors).
-SMS_ERRORS = {
-    "30003": "unreachable destination handset",
-    "30004": "message blocked",
-    "30005": "unknown destination handset",
-    "30006": "landline or unreachable carrier",
-    "30007": "filtered by the carrier",
-    "30008": "unknown error",
-}
-
-
 async def _verified(request: Request) -> dict[str, str] | JSONResponse:
     """The form fields of a genuine Twilio request, or the error response to send instead."""
     channels: Channels = request.app.state.channels
@@ -304,37 +288,8 @@ async def delivery_receipt(request: Request) -> Response:
 
 
 def _record_receipt(db: Database, sid: str, status: str, is_call: bool, error_code: str, now: datetime) -> bool:
-    """Store the receipt on every page the message carried (a bundle is several) if it moves them
-    forward; False when no notification has that sid."""
+    """Apply the receipt to every page the message carried (a bundle is several), or hold it until
+    the sender records the sid; False when held."""
     with db.unit_of_work() as session:
-        found = session.execute(select(Notification)
-                                .where(Notification.channel.in_(("sms", "voice")),
-                                       # Only Twilio calls back, and its provider ids are "twilio:<sid>".
-                                       Notification.provider_id == f"twilio:{sid}")
-                                .order_by(Notification.created_at, Notification.id)
-                                .with_for_update()).scalars().all()
-        if not found:
-            log.info("a delivery receipt for %s, which no notification has: ignored", sid)
-            return False
-        advances = call_status_advances if is_call else receipt_advances
-        for row in found:
-            if not advances(row.delivery_status, status):
-                continue
-            row.delivery_status = status
-            if status in (UNREACHED_CALL if is_call else UNDELIVERED_MESSAGE):
-                _undelivered(session, row, status, error_code, is_call, now)
-        return True
-
-
-def _undelivered(session: Session, row: Notification, status: str, error_code: str, is_call: bool,
-                 now: datetime) -> None:
-    user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
-    payload: dict[str, Any] = {
-        "notification": row.id, "user": user, "channel": row.channel, "target": row.target,
-        "status": status, "error_code": int(error_code) if error_code.isdigit() else (error_code or None),
-        "provider": (row.provider_id or "").partition(":")[0]}
-    if error_code in SMS_ERRORS and not is_call:
-        payload["error"] = SMS_ERRORS[error_code]
-    add_timeline(session, row.incident_id, "notification_undelivered", payload, now)
-    fail_after_receipt(session, row, f"{row.channel} {status}" + (f" (error {error_code})" if error_code else ""),
-                       now)
+        # Only Twilio calls back, and its provider ids are "twilio:<sid>".
+        return receipts.receive(session, f"twilio:{sid}", status, is_call, error_code, now)

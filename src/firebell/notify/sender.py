@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from firebell.alerts.rows import add_timeline
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
-from firebell.notify import bundles
+from firebell.notify import bundles, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
@@ -239,9 +239,17 @@ def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime
            rng: Callable[[], float] = random.random) -> None:
     """The outcome of one attempt, if the row is still that attempt (fenced on the attempt number).
     Sent and retry are single statements; a failure loads the row to fail over. The pages that rode
-    along in the same message (a bundle) get the same outcome."""
+    along in the same message (a bundle) get the same outcome. Receipts for the message that came
+    before this record are applied now (notify/receipts.py)."""
     for rider in claimed.riders:
-        record(session, rider, delivery, now, rng)
+        _record_one(session, rider, delivery, now, rng)
+    _record_one(session, claimed, delivery, now, rng)
+    if delivery.ok and delivery.provider_id and claimed.channel in ("sms", "voice"):
+        receipts.apply_held(session, delivery.provider_id, now)
+
+
+def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
+                rng: Callable[[], float]) -> None:
     db = raw(session)
     if delivery.ok:
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
