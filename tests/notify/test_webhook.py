@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -268,3 +269,38 @@ def test_pages_to_one_receiver_share_one_connection(channel: WebhookChannel) -> 
     assert [r.ok for r in results] == [True, False, True, True]
     assert results[1].retryable and results[2].provider_id == "evt_3"
     assert len(connections) == 1
+
+
+def test_a_receiver_dribbling_its_answer_does_not_hold_the_sender(channel: WebhookChannel) -> None:
+    """An error page sent a byte at a time (or any body that is slow to come) is not waited for:
+    the page is classified from the status line and the next page goes out."""
+    class Dribble(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(503)
+            self.send_header("content-type", "text/plain")
+            self.send_header("content-length", "40")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Dribble)
+    server.daemon_threads = True
+    server.handle_error = lambda *_: None  # type: ignore[method-assign]  # the client hangs up mid-body, on purpose
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        started = time.monotonic()
+        delivery = channel.send(_message(f"http://127.0.0.1:{server.server_address[1]}/hooks"))
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not delivery.ok and delivery.retryable
+    assert took < 2.5, f"the sender waited {took:.1f} s for a body nobody needs"

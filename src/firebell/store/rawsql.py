@@ -126,11 +126,11 @@ class Raw:
 
     def ts_after(self, value: datetime, microseconds: int) -> Any:
         """`ts(value + microseconds)`, for stamping many rows a microsecond apart (cheaper per row)."""
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
         if not self._sqlite:
             return value + timedelta(microseconds=microseconds)
         if value is not self._base_ts:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
             self._base_ts, self._base_naive = value, value.astimezone(UTC).replace(tzinfo=None)
         return (self._base_naive + timedelta(microseconds=microseconds)).isoformat(" ", "microseconds")
 
