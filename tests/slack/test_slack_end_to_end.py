@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from firebell.app import create_app
 from firebell.engine.loop import EngineLoop
@@ -152,6 +152,22 @@ def test_an_incident_made_private_after_posting_is_hidden_in_place_and_shown_aga
         private = api.declare(severity="P1", title="Secret from the start", private=True)["ref"]
         s.loop.run_once()
         assert not any(private in json.dumps(m.current) for m in s.fake.messages), "a private incident was posted"
+
+
+def test_a_private_incident_is_hidden_even_after_its_route_is_removed_and_through_a_slack_outage(api: Api) -> None:
+    with slack(api) as s:
+        ref = api.declare(severity="P1", title="Payroll export leaked")["ref"]
+        s.loop.run_once()
+        with api.db.unit_of_work() as session:  # the channel is no longer routed (config changed)
+            session.execute(delete(SlackChannelRoute).where(SlackChannelRoute.channel_id == CHANNEL))
+        s.fake.fail_next(12, status=500, retry_after=None)  # down for more attempts than a card normally gets
+        assert api.patch(f"/api/v1/incidents/{ref}", {"private": True}).status_code == 200
+        for _ in range(40):  # one attempt a pass; six minutes is past any backoff
+            s.loop.run_once()
+            api.clock.advance(minutes=6)
+            if "Payroll" not in s.card().current["text"]:
+                break
+        assert f"{ref} is now private" in s.card().current["text"], "the redraw was given up on"
 
 
 def test_a_bad_or_stale_signature_is_401_and_does_nothing(api: Api) -> None:

@@ -51,6 +51,7 @@ class CardJob:
     message: dict[str, Any]
     webhook_url_env: str
     attempts: int
+    private: bool = False  # the redraw hiding a private incident: retried until Slack says it cannot be done
 
 
 def routes(session: Session) -> list[SlackChannelRoute]:
@@ -61,10 +62,15 @@ def _wanted(route: SlackChannelRoute, incident: Incident) -> bool:
     return incident.severity in route.severities or bool(set(route.tags) & set(incident.tags or []))
 
 
+def _bot_posted(card: SlackCard) -> bool:
+    """The card's message was posted by the bot, so the bot can redraw it (a webhook's cannot be)."""
+    return bool(card.ts) and card.ts != WEBHOOK_POSTED
+
+
 def has_work(session: Session, since: datetime, now: datetime, bot: bool = True) -> bool:
     """A read first: is there anything to post? (On SQLite a write transaction takes the one write
     lock, which ingestion is waiting on, so an idle pass must not open one.)"""
-    if not any(bot or r.webhook_url_env for r in routes(session)):
+    if not bot and not any(r.webhook_url_env for r in routes(session)):
         return False
     changed = session.execute(select(Incident.id).where(Incident.updated_at >= since).limit(1)).first()
     due = session.execute(select(SlackCard.id).where(SlackCard.next_attempt_at <= now).limit(1)).first()
@@ -75,7 +81,7 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
     """Mark the cards of incidents changed since `since` that are behind; make missing ones.
     Without a bot token (`bot` False) only incoming-webhook channels can be posted to."""
     configured = [r for r in routes(session) if bot or r.webhook_url_env]
-    if not configured:
+    if not configured and not bot:
         return 0
     changed = session.execute(select(Incident).where(Incident.updated_at >= since)).scalars().all()
     if not changed:
@@ -84,10 +90,17 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
         select(SlackCard).where(SlackCard.incident_id.in_([i.id for i in changed]))).scalars()}
     marked = 0
     for incident in changed:
+        if incident.private:
+            # Hidden wherever the bot posted it, whatever the routes say now (a route removed or
+            # moved to a webhook since); never posted, or posted by a webhook: nothing to hide.
+            for card in cards.values():
+                if (card.incident_id == incident.id and _bot_posted(card) and card.synced_version < incident.version
+                        and card.next_attempt_at is None):
+                    card.next_attempt_at, card.attempts = now, 0
+                    marked += 1
+            continue
         for route in configured:
             card = cards.get((incident.id, route.channel_id))
-            if incident.private and (card is None or not card.ts or route.webhook_url_env):
-                continue  # never posted, or posted where it cannot be edited: nothing to draw or hide
             if card is None:
                 if not _wanted(route, incident) or incident.status == "resolved":
                     continue  # an incident resolved before it was ever posted needs no message
@@ -131,20 +144,27 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
                           .order_by(SlackCard.next_attempt_at).limit(limit)).all()
     jobs = []
     for card, incident, webhook_env in due:
-        if webhook_env is None or (incident.private and not card.ts):  # route removed, or private before posting
+        if incident.private:
+            if not _bot_posted(card):  # never posted, or posted by a webhook: nothing the bot can hide
+                card.next_attempt_at = None
+                continue
+            card.next_attempt_at = now + IN_FLIGHT
+            hidden = private_message(incident.ref, f"{channels.public_url}/incidents/{incident.ref}")
+            jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
+                                version=incident.version, webhook_url_env="", attempts=card.attempts, private=True,
+                                message=hidden))
+            continue
+        if webhook_env is None:  # the route was removed
             card.next_attempt_at = None
             continue
         if webhook_env and card.ts:
             card.synced_version, card.next_attempt_at = incident.version, None  # webhooks cannot edit
             continue
-        url = f"{channels.public_url}/incidents/{incident.ref}"
-        message = private_message(incident.ref, url) if incident.private else \
-            incident_message(_card_view(session, incident, channels.public_url))
         # In flight until recorded: another engine that takes over the lease meanwhile leaves it alone.
         card.next_attempt_at = now + IN_FLIGHT
         jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
-                            version=incident.version, message=message, webhook_url_env=webhook_env,
-                            attempts=card.attempts))
+                            version=incident.version, webhook_url_env=webhook_env, attempts=card.attempts,
+                            message=incident_message(_card_view(session, incident, channels.public_url))))
     return jobs
 
 
@@ -190,7 +210,8 @@ def record(session: Session, job: CardJob, result: SlackResult, now: datetime) -
         return
     card.attempts = job.attempts + 1
     previous, card.last_error = card.last_error, (result.error or "failed")[:1000]
-    if result.retryable and card.attempts < MAX_ATTEMPTS:
+    # Hiding a private incident is not given up on while Slack may still take it (an outage, rate limits).
+    if result.retryable and (card.attempts < MAX_ATTEMPTS or job.private):
         wait = timedelta(seconds=result.retry_after) if result.retry_after else \
             min(BACKOFF_CAP, timedelta(seconds=2 ** card.attempts)) * (0.5 + random.random() / 2)
         card.next_attempt_at = now + wait
