@@ -93,10 +93,10 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
         if incident.private:
             # Hidden wherever the bot posted it, whatever the routes say now (a route removed or
             # moved to a webhook since); never posted, or posted by a webhook: nothing to hide.
-            for card in cards.values():
-                if (card.incident_id == incident.id and _bot_posted(card) and card.synced_version < incident.version
-                        and card.next_attempt_at is None):
-                    card.next_attempt_at, card.attempts = now, 0
+            for posted in cards.values():
+                if (posted.incident_id == incident.id and _bot_posted(posted)
+                        and posted.synced_version < incident.version and posted.next_attempt_at is None):
+                    posted.next_attempt_at, posted.attempts = now, 0
                     marked += 1
             continue
         for route in configured:
