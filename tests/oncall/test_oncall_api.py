@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from icalendar import Calendar
+from sqlalchemy import select
 
+from firebell.auth.models import AuditEntry
 from tests.api.conftest import Api
 
 # The fixture schedule `primary`: weekly alice/bob rotation, Monday 09:00 Europe/Stockholm hand-off.
@@ -63,3 +65,23 @@ def test_calendar_feeds_are_valid_stable_and_secret(api: Api) -> None:
     summaries = {str(e["summary"]) for e in Calendar.from_ical(api.client.get(mine).content).walk("VEVENT")}
     assert summaries and all("alice" in s for s in summaries)
     assert api.get("/api/v1/users/alice/feed", who="bob").status_code == 403
+
+
+def test_a_leaked_feed_url_is_revoked_by_rotating_it(api: Api) -> None:
+    old_schedule = api.get("/api/v1/schedules/primary/feed").json()["url"]
+    old_mine = api.get("/api/v1/users/alice/feed", who="alice").json()["url"]
+    assert api.post("/api/v1/schedules/primary/feed/rotate", who="vera").status_code == 403
+    assert api.post("/api/v1/users/alice/feed/rotate", who="bob").status_code == 403
+    rotated = api.post("/api/v1/schedules/primary/feed/rotate")
+    assert rotated.status_code == 200
+    new_schedule = rotated.json()["url"]
+    assert new_schedule != old_schedule and api.get("/api/v1/schedules/primary/feed").json()["url"] == new_schedule
+    assert api.client.get(old_schedule).status_code == 404, "the revoked URL still serves the schedule"
+    assert api.client.get(new_schedule).status_code == 200
+    assert api.client.get(old_mine).status_code == 200, "rotating the schedule's feed revoked a person's"
+    new_mine = api.post("/api/v1/users/alice/feed/rotate", who="alice").json()["url"]
+    assert api.client.get(old_mine).status_code == 404 and api.client.get(new_mine).status_code == 200
+    with api.db.unit_of_work(write=False) as session:
+        rotations = session.execute(select(AuditEntry.actor, AuditEntry.subject)
+                                    .where(AuditEntry.action == "feed.rotate").order_by(AuditEntry.id)).all()
+    assert [tuple(r) for r in rotations] == [("admin", "schedule:primary"), ("alice", "user:alice")]

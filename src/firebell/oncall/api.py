@@ -8,8 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
+from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
 from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.notify.links import link_secret
@@ -118,22 +121,53 @@ def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: 
                            reason=row.reason)
 
 
+def _feed_url(session: Session, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
+    token = feeds.feed_token(link_secret(session, at), kind, subject.id, subject.feed_generation)
+    return FeedOut(url=f"/ical/{token}.ics")
+
+
+def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
+    if user != actor.user_name and not actor.is_admin:
+        raise Forbidden(f"you can only {verb} your own calendar feed")
+    person = session.execute(select(User).where(User.name == user, User.archived_at.is_(None))).scalar()
+    if person is None:
+        raise NotFound(f"no user {user!r}")
+    return person
+
+
+def _rotated(session: Session, actor: Actor, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
+    subject.feed_generation += 1
+    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
+           details={"generation": subject.feed_generation}, now=at)
+    return _feed_url(session, kind, subject, at)
+
+
 @router.get("/schedules/{name}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a schedule")
 def schedule_feed(name: str, db: DB, _actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        row = service.find(session, name)
-        return FeedOut(url=f"/ical/{feeds.feed_token(link_secret(session, now()), 'schedule', row.id)}.ics")
+        return _feed_url(session, "schedule", service.find(session, name), now())
+
+
+@router.post("/schedules/{name}/feed/rotate", response_model=FeedOut,
+             summary="Revoke a schedule's iCalendar URL (a leaked one) and get a new one")
+def rotate_schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
+    if actor.principal.role.value == "viewer":
+        raise Forbidden("viewers cannot change schedules")
+    with db.unit_of_work() as session:
+        return _rotated(session, actor, "schedule", service.find(session, name), now())
 
 
 @router.get("/users/{user}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a person's shifts")
 def user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
-    if user != actor.user_name and not actor.is_admin:
-        raise Forbidden("you can only get your own calendar feed")
     with db.unit_of_work() as session:
-        person = session.execute(select(User).where(User.name == user, User.archived_at.is_(None))).scalar()
-        if person is None:
-            raise NotFound(f"no user {user!r}")
-        return FeedOut(url=f"/ical/{feeds.feed_token(link_secret(session, now()), 'user', person.id)}.ics")
+        return _feed_url(session, "user", _feed_person(session, user, actor, "get"), now())
+
+
+@router.post("/users/{user}/feed/rotate", response_model=FeedOut,
+             summary="Revoke a person's iCalendar URL (a leaked one) and get a new one")
+def rotate_user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
+    with db.unit_of_work() as session:
+        return _rotated(session, actor, "user", _feed_person(session, user, actor, "rotate"), now())
 
 
 @feed_router.get("/ical/{token}.ics")
@@ -142,23 +176,27 @@ def ical(token: str, db: DB, now: Now) -> Response:
     end = at + timedelta(days=feeds.FEED_HORIZON_DAYS)
     begin = at - timedelta(days=7)
     with db.unit_of_work(write=False) as session:  # calendar apps poll: never take the write lock
-        found = feeds.read_feed_token(link_secret(session, at), token)
-        if found is None:
+        claimed = feeds.feed_subject(token)
+        if claimed is None:
             return Response(status_code=404)
-        kind, subject = found
+        kind, subject = claimed
         rows = list(session.execute(select(Schedule).where(Schedule.archived_at.is_(None))
                                     .order_by(Schedule.name)).scalars())
         only_user: str | None = None
+        owner: Schedule | User | None
         if kind == "schedule":
             rows = [r for r in rows if r.id == subject]
-            if not rows:
-                return Response(status_code=404)
-            title = rows[0].title or rows[0].name
+            owner = rows[0] if rows else None
         else:
-            person = session.get(User, subject)
-            if person is None or person.archived_at is not None:
-                return Response(status_code=404)
-            title, only_user = f"On call: {person.name}", person.name
+            owner = session.get(User, subject)
+            owner = owner if owner is not None and owner.archived_at is None else None
+        # Unknown, archived, forged or revoked (an older generation): all look the same from outside.
+        if owner is None or not feeds.genuine(link_secret(session, at), token, kind, subject, owner.feed_generation):
+            return Response(status_code=404)
+        if isinstance(owner, Schedule):
+            title = owner.title or owner.name
+        else:
+            title, only_user = f"On call: {owner.name}", owner.name
         pairs = [(row.name, s) for row in rows
                  for s in final_shifts(service.build(session, row, begin, end), begin, end)
                  if only_user is None or s.user == only_user]

@@ -1,8 +1,10 @@
 """iCalendar feeds of on-call shifts (RFC 5545), per schedule and per person, at secret URLs.
 
-A feed URL carries an HMAC of what it shows under the server's link key, so it needs no table and
-cannot be guessed; calendar apps poll it without a login. Events use UTC DTSTART/DTEND and a UID
-made from the schedule, the person and the shift's start, so they stay the same across fetches.
+A feed URL carries an HMAC of what it shows, and of the subject's feed generation, under the server's
+link key, so it cannot be guessed; calendar apps poll it without a login. Rotating a feed bumps the
+generation: the old URL stops working (a leaked URL is revoked) and a new one is handed out.
+Events use UTC DTSTART/DTEND and a UID made from the schedule, the person and the shift's start, so
+they stay the same across fetches.
 """
 
 from __future__ import annotations
@@ -19,19 +21,22 @@ from firebell.core.schedules import Shift
 FEED_HORIZON_DAYS = 90
 
 
-def feed_token(secret: bytes, kind: str, subject_id: str) -> str:
-    mac = hmac.new(secret, f"feed:{kind}:{subject_id}".encode(), hashlib.sha256).digest()[:18]
+def feed_token(secret: bytes, kind: str, subject_id: str, generation: int = 0) -> str:
+    # Generation 0 signs what URLs signed before feeds could be rotated, so those keep working.
+    signed = f"feed:{kind}:{subject_id}" + (f":{generation}" if generation else "")
+    mac = hmac.new(secret, signed.encode(), hashlib.sha256).digest()[:18]
     return f"{kind[0]}{subject_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-def read_feed_token(secret: bytes, token: str) -> tuple[str, str] | None:
-    """(kind, subject id) of a genuine token, else None."""
+def feed_subject(token: str) -> tuple[str, str] | None:
+    """(kind, subject id) the token claims to be for; check it with `genuine` before trusting it."""
     head, _, _ = token.partition(".")
     kind = {"s": "schedule", "u": "user"}.get(head[:1])
-    if kind is None:
-        return None
-    subject = head[1:]
-    return (kind, subject) if hmac.compare_digest(feed_token(secret, kind, subject), token) else None
+    return (kind, head[1:]) if kind is not None and head[1:] else None
+
+
+def genuine(secret: bytes, token: str, kind: str, subject_id: str, generation: int) -> bool:
+    return hmac.compare_digest(feed_token(secret, kind, subject_id, generation), token)
 
 
 def calendar(name: str, shifts: list[tuple[str, Shift]], now: datetime) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
@@ -23,6 +23,8 @@ class Schedule(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # layers, as in the config tree
     # The iCalendar feed's secret URL token; only its SHA-256 is kept (like integration keys).
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # Bumped to revoke the schedule's calendar feed URL (oncall/feeds.py): old URLs stop working.
+    feed_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

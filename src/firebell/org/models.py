@@ -57,6 +57,8 @@ class User(Base):
     quiet_start: Mapped[str] = mapped_column(String(5), default="22:00", server_default="22:00")
     quiet_end: Mapped[str] = mapped_column(String(5), default="07:00", server_default="07:00")
     phone_low_urgency_at_night: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Bumped to revoke the person's calendar feed URL (oncall/feeds.py): old URLs stop working.
+    feed_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
