@@ -158,3 +158,14 @@ def test_several_worker_processes_share_one_database_without_losing_or_doubling_
     open_keys = sorted(a["dedup_key"] for a in alerts if a["status"] != "resolved")
     assert open_keys == sorted(f"w-{i}" for i in range(10)), "an alert was lost or opened twice"
     assert sum(a["event_count"] for a in alerts) == 60
+
+
+def test_calendar_feed_urls_from_the_command_line_and_revoking_a_leaked_one(live: Live) -> None:
+    alice = live.token("alice", "responder")
+    mine = live.run("me", "feed", token=alice).stdout.strip()
+    assert mine.startswith(live.url + "/ical/") and httpx.get(mine, timeout=10).status_code == 200
+    rotated = live.run("me", "feed", "--rotate", token=alice).stdout.strip().splitlines()
+    assert "no longer works" in rotated[0] and rotated[-1] != mine
+    assert httpx.get(mine, timeout=10).status_code == 404 and httpx.get(rotated[-1], timeout=10).status_code == 200
+    schedule = live.run("schedule", "feed", "primary", token=alice).stdout.strip()
+    assert "BEGIN:VCALENDAR" in httpx.get(schedule, timeout=10).text

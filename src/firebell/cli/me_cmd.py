@@ -1,4 +1,4 @@
-"""`firebell me methods`, `firebell me verify`: your own contact methods."""
+"""`firebell me methods`, `firebell me verify`, `firebell me feed`: your own contact methods and calendar."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import typer
 
 from firebell.cli import render
 from firebell.cli.client import Client
+from firebell.cli.oncall_cmd import RotateOpt, print_feed
 
-me_app = typer.Typer(help="Your own contact methods and their verification.", no_args_is_help=True)
+me_app = typer.Typer(help="Your own contact methods, their verification, and your on-call calendar.",
+                     no_args_is_help=True)
 
 
 @me_app.command("methods")
@@ -39,3 +41,11 @@ def verify(method: Annotated[str, typer.Argument(help="The method's address, lab
         return
     done = client.post(f"{path}/confirm", {"code": code})
     render.out.print(f"{done['type']} {done['address']} is verified: Firebell may page you there.")
+
+
+@me_app.command("feed")
+def feed(rotate: RotateOpt = False) -> None:
+    """Your secret iCalendar URL (your shifts on every schedule), to subscribe to in a calendar app."""
+    client = Client.from_env()
+    who = client.get("/api/v1/me")["user"]
+    print_feed(client, f"/api/v1/users/{quote(who, safe='')}/feed", rotate)

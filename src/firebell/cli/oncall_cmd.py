@@ -1,4 +1,4 @@
-"""`firebell oncall`, `firebell schedule show`, `firebell override add`: on-call from the terminal."""
+"""`firebell oncall`, `firebell schedule show|feed`, `firebell override add`: on-call from the terminal."""
 
 from __future__ import annotations
 
@@ -58,6 +58,23 @@ def show(name: str, days: Annotated[int, typer.Option(min=1, max=366)] = 14, as_
     render.out.print(table)
     if data["gaps"]:
         render.out.print(f"[red]{len(data['gaps'])} coverage gap(s) in the next {days} days[/red]")
+
+
+RotateOpt = Annotated[bool, typer.Option("--rotate", help="Revoke the current URL (a leaked one) and print a new one")]
+
+
+def print_feed(client: Client, path: str, rotate: bool) -> None:
+    """Print a calendar feed's secret URL (after revoking the old one with --rotate)."""
+    found = client.post(f"{path}/rotate") if rotate else client.get(path)
+    if rotate:
+        render.out.print("The previous URL no longer works; calendars subscribed to it need this one:")
+    render.out.print(client.url + found["url"], highlight=False, soft_wrap=True)
+
+
+@schedule_app.command("feed")
+def feed(name: str, rotate: RotateOpt = False) -> None:
+    """The schedule's secret iCalendar URL, to subscribe to in a calendar app."""
+    print_feed(Client.from_env(), f"/api/v1/schedules/{name}/feed", rotate)
 
 
 @override_app.command("add")
