@@ -172,3 +172,20 @@ def test_apply_without_a_key_env_variable_exits_1_and_plan_warns(
     ]
     exported = runner.invoke(app, ["export", "--database-url", database_url])
     assert exported.exit_code == 1 and "no organisation yet" in exported.stderr
+
+
+def test_plan_shows_a_verification_vouched_for_and_keeps_one_not_mentioned(tmp_path: Path, database_url: str) -> None:
+    path = write(tmp_path, "config.yaml", BASE)
+    assert runner.invoke(app, ["apply", str(path), "--database-url", database_url]).exit_code == 0
+    vouched = BASE.replace("{type: email, address: alice@example.com, label: work}",
+                           "{type: email, address: alice@example.com, label: work, verified: true}")
+    write(tmp_path, "config.yaml", vouched)
+    result = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert "    contact_methods: [email:alice@example.com (work)] -> [email:alice@example.com (work) verified]" in (
+        result.stdout.splitlines()), result.stdout
+    assert runner.invoke(app, ["apply", str(path), "--database-url", database_url]).exit_code == 0
+    # The tree stops vouching and renames the label: the method stays verified, and the plan says so.
+    write(tmp_path, "config.yaml", BASE.replace("label: work}", "label: office}"))
+    result = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert ("    contact_methods: [email:alice@example.com (work) verified] -> "
+            "[email:alice@example.com (office) verified]") in result.stdout.splitlines(), result.stdout

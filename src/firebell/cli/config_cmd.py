@@ -229,8 +229,11 @@ def _show(value: Any) -> str:
         return "(none)"
     if isinstance(value, list) and value and all(
             isinstance(m, dict) and {"type", "address"} <= m.keys() for m in value):
+        # "verified" shows only when vouched for or stored: a method whose verification is the
+        # only change would otherwise print the same on both sides of the arrow.
         return "[" + ", ".join(
             f"{m['type']}:{m['address']}" + (f" ({m['label']})" if m.get("label") else "")
+            + (" verified" if m.get("verified") else "")
             for m in value
         ) + "]"
     if isinstance(value, dict | list):

@@ -121,7 +121,7 @@ def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None)
     if row is None:
         return Change("create", kind, name)
     fields = [
-        FieldChange(key, row.values.get(key), value)
+        FieldChange(key, row.values.get(key), _kept(value, row.values.get(key)))
         for key, value in values.items()
         if not key.startswith("_")  # written to the store, never compared
         and not (value is None and key in KEEP_WHEN_UNKNOWN)
@@ -130,6 +130,17 @@ def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None)
     if row.archived:
         fields.insert(0, FieldChange("archived", True, False))
     return Change("change", kind, name, tuple(fields)) if fields else None
+
+
+def _kept(wanted: Any, stored: Any) -> Any:
+    """The desired value as it will be stored: a KEEP_WHEN_UNKNOWN entry left None takes the stored
+    one, so a plan never shows a change that apply will not make (a verified method staying so)."""
+    if isinstance(wanted, dict) and isinstance(stored, dict):
+        return {key: stored.get(key) if key in KEEP_WHEN_UNKNOWN and value is None else _kept(value, stored.get(key))
+                for key, value in wanted.items()}
+    if isinstance(wanted, list) and isinstance(stored, list) and len(wanted) == len(stored):
+        return [_kept(w, s) for w, s in zip(wanted, stored, strict=True)]
+    return wanted
 
 
 def _same(wanted: Any, stored: Any) -> bool:
