@@ -13,10 +13,17 @@ from firebell.escalation.targets import Recipient
 from firebell.notify.models import Notification
 from firebell.notify.reach import reach_of, urgencies, urgency_of
 
+_RULE_STEP = "+r"
+
 
 def step_with_ordinal(step_key: str, ordinal: int) -> str:
     """A person's rules may plan several notifications for one step; each gets its own key."""
-    return f"{step_key}+r{ordinal}" if ordinal else step_key
+    return f"{step_key}{_RULE_STEP}{ordinal}" if ordinal else step_key
+
+
+def base_step(step_key: str) -> str:
+    """The step a key belongs to, without `step_with_ordinal`'s rule-step suffix ("+r2")."""
+    return step_key.split(_RULE_STEP, 1)[0]
 
 
 def idempotency_key(incident_id: str, step_key: str, who: str, position: int) -> str:

@@ -35,7 +35,7 @@ from firebell.notify import bundles, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
-from firebell.notify.outbox import enqueue, step_key_of
+from firebell.notify.outbox import base_step, enqueue, step_key_of
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.store.rawsql import Statement, raw
@@ -165,7 +165,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
 def _needless(row: Notification, status: str | None) -> bool:
     """Whether the incident (in `status`) no longer needs this page: ladder pages and a rule's later
     steps once it is acknowledged, everything once it is resolved."""
-    follow_up = bool(row.user_id) and "+r" in step_key_of(row)
+    step = step_key_of(row) if row.user_id else ""
+    follow_up = base_step(step) != step
     return status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up))
 
 
@@ -289,11 +290,11 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
         # The other notifications of this step to this person (a rule may have planned several
         # methods): failover skips methods already planned, and while one of them may still reach
         # the person, running out of methods is not yet a reason to tell the admins.
-        base = _base_step(step_key_of(row))
+        base = base_step(step_key_of(row))
         siblings = [(other.contact_position, other.state) for other in session.execute(
             select(Notification).where(Notification.incident_id == row.incident_id,
                                        Notification.user_id == row.user_id, Notification.id != row.id)).scalars()
-            if _base_step(step_key_of(other)) == base]
+            if base_step(step_key_of(other)) == base]
         used = {position for position, _state in siblings} | {row.contact_position}
         position = row.contact_position + 1
         while position in used:
@@ -309,11 +310,6 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
         if any(state in ("pending", "sending", "sent") for _position, state in siblings):
             return
     _page_admins(session, row, reason, now)
-
-
-def _base_step(step_key: str) -> str:
-    """The step a notification belongs to, without the rule-step suffix ("+r2")."""
-    return step_key.split("+r", 1)[0]
 
 
 def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:
