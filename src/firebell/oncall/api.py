@@ -112,8 +112,7 @@ def show(name: str, db: DB, _actor: CurrentActor, now: Now,
 @router.post("/schedules/{name}/overrides", response_model=OverrideOut, status_code=status.HTTP_201_CREATED,
              summary="Put someone on call over the schedule for an interval")
 def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: Now) -> OverrideOut:
-    if actor.principal.role.value == "viewer":
-        raise Forbidden("viewers cannot change schedules")
+    service.check_may_change_schedules(actor)
     with db.unit_of_work() as session:
         row = service.add_override(session, schedule=name, user=body.user, start=body.start, end=body.end,
                                    reason=body.reason, created_by=actor.label, now=now())
@@ -151,8 +150,7 @@ def schedule_feed(name: str, db: DB, _actor: CurrentActor, now: Now) -> FeedOut:
 @router.post("/schedules/{name}/feed/rotate", response_model=FeedOut,
              summary="Revoke a schedule's iCalendar URL (a leaked one) and get a new one")
 def rotate_schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
-    if actor.principal.role.value == "viewer":
-        raise Forbidden("viewers cannot change schedules")
+    service.check_may_change_schedules(actor)
     with db.unit_of_work() as session:
         return _rotated(session, actor, "schedule", service.find(session, name), now())
 

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.actor import Actor
 from firebell.core import schedules as core
-from firebell.errors import Invalid, NotFound
+from firebell.core.access import AccessRole
+from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import User
 
@@ -93,6 +95,12 @@ def overview(session: Session, name: str, start: datetime, days: int) -> Overvie
     schedule = build(session, row, start, end)
     return Overview(schedule=row, now=core.on_call_at(schedule, start), next=core.next_change_after(schedule, start),
                     shifts=core.final_shifts(schedule, start, end), gaps=core.gaps(schedule, start, end))
+
+
+def check_may_change_schedules(actor: Actor) -> None:
+    """Viewers look at schedules; everyone else may change them (overrides, feed rotation)."""
+    if actor.principal.role is AccessRole.VIEWER:
+        raise Forbidden("viewers cannot change schedules")
 
 
 def add_override(session: Session, *, schedule: str, user: str, start: datetime, end: datetime, reason: str,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
-from firebell.errors import DecisionError, Forbidden, Invalid
+from firebell.errors import DecisionError, Invalid
 from firebell.incidents import reference, service
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
@@ -122,8 +122,7 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         return text_reply(f"{incident.ref} declared by {escape_mrkdwn(actor.display_name)}: "
                           f"{escape_mrkdwn(incident.title)} [{incident.severity}]{hint}", in_channel=True)
     if command.verb == "override":
-        if actor.principal.role is AccessRole.VIEWER:
-            raise Forbidden("viewers cannot change schedules")
+        oncall.check_may_change_schedules(actor)
         assert command.duration is not None and command.schedule is not None and command.user is not None
         who = _override_user(session, command.user)
         override = oncall.add_override(session, schedule=command.schedule, user=who, start=now,
