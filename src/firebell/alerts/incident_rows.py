@@ -59,10 +59,10 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     incident = IncidentRow(id=new_id(), number=int(row[0]), status=Status.TRIGGERED.value, severity=severity,
                            stage=stages[0])
     title, tags = title[:MAX_TITLE], sorted(set(tags))
-    db.run(_INSERT_INCIDENT, {"id": incident.id, "number": incident.number, "title": title, "severity": severity,
+    db.defer(_INSERT_INCIDENT, {"id": incident.id, "number": incident.number, "title": title, "severity": severity,
                               "stage": incident.stage, "private": False, "service_id": service_id,
                               "group_key": group_key, "tags": db.json(tags), "team_id": team_id, "now": db.ts(now)})
-    db.run(_INSERT_SERVICE, {"incident_id": incident.id, "service_id": service_id})
+    db.defer(_INSERT_SERVICE, {"incident_id": incident.id, "service_id": service_id})
     add_timeline(session, incident.id, "declared", {
         "title": title, "severity": severity, "source": "alert", "group_key": group_key, "alert": alert,
         "stage": incident.stage, "tags": tags}, now)
@@ -94,8 +94,8 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     params = {"id": incident.id, "status": new_status.value, "now": db.ts(now)}
     if next_stage is not None:
         params["stage"] = next_stage
-    db.run(statement, params)
-    db.run(_ALERTS_BY_INCIDENT[_EVENT[action]], {"id": incident.id, "now": db.ts(now)})
+    db.defer(statement, params)
+    db.defer(_ALERTS_BY_INCIDENT[_EVENT[action]], {"id": incident.id, "now": db.ts(now)})
     add_timeline(session, incident.id, _EVENT[action], payload, now)
     if next_stage is not None:
         add_timeline(session, incident.id, "stage_changed",

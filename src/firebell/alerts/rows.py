@@ -200,7 +200,7 @@ def insert_alert(session: Session, values: dict[str, Any]) -> str:
     if missing:
         raise ValueError(f"alert insert without {sorted(missing)}")
     db = raw(session)
-    db.run(_INSERT_ALERT, _adapt(db, values))
+    db.defer(_INSERT_ALERT, _adapt(db, values))
     return str(values["id"])
 
 
@@ -215,13 +215,13 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
         statement = Statement(f"UPDATE alerts SET {', '.join(f'{c} = :{c}' for c in columns)} WHERE id = :alert_id")
         _updates[columns] = statement
     db = raw(session)
-    db.run(statement, _adapt(db, changes) | {"alert_id": alert_id})
+    db.defer(statement, _adapt(db, changes) | {"alert_id": alert_id})
 
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
     forget(session)  # cached alerts carry their incident's severity
     db = raw(session)
-    db.run(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
+    db.defer(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
 
 
 @dataclass
@@ -235,9 +235,9 @@ class Writes:
         if not (self.history or self.timeline):
             return
         db = raw(session)
-        db.run_many(_INSERT_HISTORY, [{**h, "received_at": db.ts(h["received_at"]), "payload": db.json(h["payload"])}
+        db.defer_many(_INSERT_HISTORY, [{**h, "received_at": db.ts(h["received_at"]), "payload": db.json(h["payload"])}
                                       for h in self.history])
-        db.run_many(_INSERT_TIMELINE, [{**t, "at": db.ts(t["at"]), "payload": db.json(t["payload"])}
+        db.defer_many(_INSERT_TIMELINE, [{**t, "at": db.ts(t["at"]), "payload": db.json(t["payload"])}
                                        for t in self.timeline])
         self.history.clear()
         self.timeline.clear()

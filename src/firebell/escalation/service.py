@@ -88,7 +88,7 @@ def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.
     snapshot = core.snapshot_from_json(spec)
     session.info[WAKE_ENGINE] = True
     db = raw(session)
-    db.run(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
+    db.defer(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
                      "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
                      "fired": db.json([])})
 

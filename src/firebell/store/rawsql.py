@@ -5,21 +5,31 @@ Statements are written once with `:name` parameters and run on the session's own
 inside the caller's transaction, so they mix freely with ORM work in the same unit of work. Values
 are stored exactly as the ORM column types store them (UTC timestamps, JSON), so rows written here
 read back through the models unchanged.
+
+Writes whose result nobody reads can be deferred (`defer`, `defer_many`): on PostgreSQL they wait
+on the connection and go out in one pipeline with the transaction's next statement, whoever issues
+it (this module, the ORM, or the commit), so a batch of ingested events costs one round trip for its
+writes instead of one per row. Every read on the connection sends them first, so nothing reads
+around them. On SQLite, in process, there is no round trip to save: they run at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from firebell.store.txcache import per_transaction
 
+_DEFERRED = "firebell_deferred_writes"  # in the DBAPI connection's info: [(sql, params, many)]
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _ANY = re.compile(r"= ANY\(:(\w+)\)")
 # SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
@@ -62,6 +72,7 @@ class Raw:
         connection = session.connection()
         self.dialect = connection.dialect.name
         self._dbapi: Any = connection.connection.driver_connection
+        self._info = connection.info
         self._sqlite = self.dialect == "sqlite"
         self._last_ts: datetime | None = None
         self._last_text = ""
@@ -80,8 +91,11 @@ class Raw:
     def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
-            return list(cursor.fetchall()) if cursor.description else []
+            with self._sending_deferred(cursor) as pipeline:
+                cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
+                if pipeline is not None:
+                    pipeline.sync()  # the results arrive (and say whether there are rows) at a sync
+                return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
 
@@ -92,7 +106,8 @@ class Raw:
     def run(self, statement: Statement, params: Mapping[str, Any]) -> int:
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
+            with self._sending_deferred(cursor):
+                cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
@@ -104,10 +119,33 @@ class Raw:
             return 0
         cursor = self._dbapi.cursor()
         try:
-            cursor.executemany(statement.for_dialect(self.dialect), batch)
+            with self._sending_deferred(cursor):
+                cursor.executemany(statement.for_dialect(self.dialect), batch)
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def defer(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        """Run a write whose outcome nobody reads (no row count, no rows) with the next statement."""
+        if self._sqlite:
+            self.run(statement, params)
+        else:
+            self._info.setdefault(_DEFERRED, []).append((statement.for_dialect(self.dialect),
+                                                         self._params(statement, params), False))
+
+    def defer_many(self, statement: Statement, params: Iterable[Mapping[str, Any]]) -> None:
+        batch = list(params)
+        if not batch:
+            return
+        if self._sqlite:
+            self.run_many(statement, batch)
+        else:
+            self._info.setdefault(_DEFERRED, []).append((statement.for_dialect(self.dialect), batch, True))
+
+    def _sending_deferred(self, cursor: Any) -> contextlib.AbstractContextManager[Any]:
+        """A pipeline carrying the deferred writes ahead of the statement run inside it, if any wait."""
+        pending = None if self._sqlite else self._info.pop(_DEFERRED, None)
+        return _pipelined(self._dbapi, cursor, pending) if pending else contextlib.nullcontext()
 
     # Values in and out, as the ORM's column types store them.
 
@@ -156,3 +194,45 @@ def raw(session: Session) -> Raw:
     """One Raw per transaction: the connection is the transaction's for its whole life, and asking
     the session for it costs more than most of the statements run on it."""
     return per_transaction(session, "raw", lambda: Raw(session))  # Raw() begins the transaction
+
+
+@contextlib.contextmanager
+def _pipelined(dbapi: Any, cursor: Any, pending: list[tuple[str, Any, bool]]) -> Iterator[Any]:
+    """One round trip: the pending writes, then whatever the block sends, results read at its end
+    (or at the block's `sync()`)."""
+    with dbapi.pipeline() as pipeline:
+        for sql, params, many in pending:
+            if many:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params)
+        yield pipeline
+
+
+def _send_deferred(connection: Any) -> None:
+    pending = connection.info.pop(_DEFERRED, None)
+    if pending:
+        dbapi = connection.connection.driver_connection
+        with dbapi.cursor() as cursor, _pipelined(dbapi, cursor, pending):
+            pass
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_statement(conn: Any, _cursor: Any, _statement: Any, _params: Any, _context: Any, _many: Any) -> None:
+    _send_deferred(conn)  # an ORM statement (or the ORM's read) comes after the writes it follows
+
+
+@event.listens_for(Engine, "commit")
+def _before_commit(conn: Any) -> None:
+    _send_deferred(conn)
+
+
+@event.listens_for(Engine, "rollback")
+def _drop_on_rollback(conn: Any) -> None:
+    conn.info.pop(_DEFERRED, None)
+
+
+@event.listens_for(Pool, "checkin")
+def _drop_on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:  # a connection back in the pool carries nothing into its next transaction
+        record.info.pop(_DEFERRED, None)

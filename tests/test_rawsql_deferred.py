@@ -1,0 +1,56 @@
+"""Deferred writes (rawsql `defer`): sent later in one round trip on PostgreSQL, but never read around,
+never lost at commit, never carried past a rollback."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from firebell.store.rawsql import Statement, raw
+from firebell.store.uow import Database
+
+_INSERT = Statement("INSERT INTO lifecycle_stages (name, title, position, description) "
+                    "VALUES (:name, :name, :position, '')")
+_COUNT = Statement("SELECT count(*) FROM lifecycle_stages WHERE name LIKE 'deferred-%'")
+
+
+def _count(database: Database) -> int:
+    with database.unit_of_work(write=False) as session:
+        return int(session.execute(text("SELECT count(*) FROM lifecycle_stages WHERE name LIKE 'deferred-%'"))
+                   .scalar_one())
+
+
+def test_reads_in_the_same_transaction_see_deferred_writes(database: Database) -> None:
+    with database.unit_of_work() as session:
+        db = raw(session)
+        db.defer(_INSERT, {"name": "deferred-1", "position": 101})
+        assert db.one(_COUNT, {}) == (1,)  # a driver-level read
+        db.defer_many(_INSERT, [{"name": "deferred-2", "position": 102}, {"name": "deferred-3", "position": 103}])
+        # an ORM-level read on the same connection
+        assert session.execute(text("SELECT count(*) FROM lifecycle_stages WHERE name LIKE 'deferred-%'")) \
+            .scalar_one() == 3
+        db.defer(_INSERT, {"name": "deferred-4", "position": 104})
+        assert db.run(Statement("UPDATE lifecycle_stages SET description = 'seen' WHERE name LIKE 'deferred-%'"),
+                      {}) == 4
+        db.defer(_INSERT, {"name": "deferred-5", "position": 105})  # nothing reads it: the commit sends it
+    assert _count(database) == 5
+
+
+def test_a_rollback_drops_deferred_writes_and_the_next_transaction_starts_clean(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.unit_of_work() as session:
+        raw(session).defer(_INSERT, {"name": "deferred-lost", "position": 201})
+        raise RuntimeError("the request failed")
+    with database.unit_of_work() as session:  # the pool may hand out the same connection
+        raw(session).defer(_INSERT, {"name": "deferred-kept", "position": 202})
+    assert _count(database) == 1
+
+
+def test_a_failing_deferred_write_fails_the_transaction_that_sent_it(database: Database) -> None:
+    with database.unit_of_work() as session:
+        raw(session).defer(_INSERT, {"name": "deferred-first", "position": 301})
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), database.unit_of_work() as session:
+        db = raw(session)
+        db.defer(_INSERT, {"name": "deferred-other", "position": 302})
+        db.defer(_INSERT, {"name": "deferred-first", "position": 303})  # the primary key again
+        db.one(_COUNT, {})
+    assert _count(database) == 1  # the other write went with the failed transaction
