@@ -304,3 +304,66 @@ def test_a_receiver_dribbling_its_answer_does_not_hold_the_sender(channel: Webho
         server.server_close()
     assert not delivery.ok and delivery.retryable
     assert took < 2.5, f"the sender waited {took:.1f} s for a body nobody needs"
+
+
+def test_a_receiver_closing_its_idle_connection_still_gets_the_next_page_once(channel: WebhookChannel) -> None:
+    """Keep-alive receivers close idle connections when they like (a deploy, an idle timeout); the
+    next page must find out on its own and arrive, once, on a new connection."""
+    seen: list[str] = []
+
+    class ClosesAfterAnswering(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # answers as if it kept the connection, then hangs up
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            seen.append(self.headers["webhook-id"])
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            self.close_connection = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ClosesAfterAnswering)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    try:
+        results = []
+        for i in range(3):
+            results.append(channel.send(_message(url, idempotency_key=f"k{i}")))
+            time.sleep(0.05)  # the hang-up reaches this side before the next page
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.ok for r in results] == [True, True, True]
+    assert seen == ["k0", "k1", "k2"]
+
+
+def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    proxied: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            proxied.append(self.path)  # absolute form: the proxy is asked for the receiver's URL
+            self.send_response(202)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("NO_PROXY", "")
+    try:
+        settings = WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)
+        with WebhookChannel(settings) as proxied_channel:
+            delivery = proxied_channel.send(_message("http://hooks.internal.example/firebell"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert delivery.ok, delivery.detail
+    assert proxied == ["http://hooks.internal.example/firebell"]
