@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import os
 import resource
 import statistics
 import sys
@@ -126,6 +127,9 @@ def main() -> int:
     ap.add_argument("--trace", action="store_true",
                     help="also trace Python allocations (tracemalloc: slows the engine several times; not for timing)")
     args = ap.parse_args()
+    # As `serve` and `worker` run the engine: SQLite's WAL is checkpointed by the engine's timer thread
+    # between passes, not inside whichever commit crosses 1,000 WAL pages (set before any connection).
+    os.environ.setdefault("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT", "1")
 
     from sqlalchemy import select
 

@@ -142,3 +142,25 @@ def test_row_ids_are_uuid7_that_sort_by_creation_time(monkeypatch: pytest.Monkey
     assert all(str(u) == i and u.version == 7 and u.variant == uuid.RFC_4122 for u, i in zip(parsed, ids, strict=True))
     assert ids == sorted(ids) and len(set(ids)) == 50
     assert parsed[0].int >> 80 == 1_700_000_000_000  # the first 48 bits are Unix milliseconds
+
+
+def test_ids_made_in_a_forked_child_differ_from_the_parents() -> None:
+    # Ids draw on a per-thread buffer of random bytes; a child forked with a half-used buffer must
+    # not make the ids its parent will make (uvicorn workers, multiprocessing).
+    import os
+
+    from firebell.store import base
+
+    base.new_id()  # the buffer is filled and partly used
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.close(read)
+        os.write(write, ",".join(base.new_id()[-20:] for _ in range(5)).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 4096).decode().split(",")
+    os.waitpid(pid, 0)
+    os.close(read)
+    parent = [base.new_id()[-20:] for _ in range(5)]
+    assert len(child) == 5 and not set(child) & set(parent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
@@ -27,10 +27,14 @@ class Notification(Base):
                       Index("ix_notifications_claim_order", "state", "created_at", "id"),
                       # the sender's "an older page to this address is still unsent" check
                       Index("ix_notifications_address", "address", "state", "created_at"),
-                      # delivery receipts find their page by the provider's message id
-                      Index("ix_notifications_provider_id", "provider_id"),
+                      # delivery receipts find their page by the provider's message id. Partial, like
+                      # the next: pages are written without one, so the insert skips the index
+                      Index("ix_notifications_provider_id", "provider_id",
+                            sqlite_where=text("provider_id IS NOT NULL"),
+                            postgresql_where=text("provider_id IS NOT NULL")),
                       # rate limits count what went out on a channel (and to an address) lately
-                      Index("ix_notifications_sent", "channel", "state", "sent_at"))
+                      Index("ix_notifications_sent", "channel", "state", "sent_at",
+                            sqlite_where=text("sent_at IS NOT NULL"), postgresql_where=text("sent_at IS NOT NULL")))
     id: Mapped[str] = id_column()
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -62,9 +63,29 @@ def new_id() -> str:
     get neighbouring keys, so inserts land on the same few B-tree pages of the primary key and of
     every index that starts with an id, instead of one random page each (measured on the escalation
     pass, whose commits wrote several times the pages with random UUIDv4 keys)."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10)) & _RANDOM_BITS | _V7_BITS
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(_random_bytes(10)) & _RANDOM_BITS | _V7_BITS
     h = f"{value:032x}"  # what str(uuid.UUID(int=value)) gives, without building the object
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_entropy = threading.local()
+_ENTROPY_CHUNK = 4096
+
+
+def _random_bytes(n: int) -> bytes:
+    """`os.urandom(n)`, drawn from a per-thread buffer refilled 4 KiB at a time: one system call per
+    ~400 ids instead of one each (it was 8 % of an escalation pass that makes 10,000 ids)."""
+    buffer: bytes = getattr(_entropy, "buffer", b"")
+    at: int = getattr(_entropy, "at", 0)
+    if at + n > len(buffer):
+        buffer, at = os.urandom(_ENTROPY_CHUNK), 0
+        _entropy.buffer = buffer
+    _entropy.at = at + n
+    return buffer[at:at + n]
+
+
+# A forked child must not hand out the same bytes as its parent.
+os.register_at_fork(after_in_child=lambda: _entropy.__dict__.clear())
 
 
 def id_column() -> Mapped[str]:

@@ -74,8 +74,7 @@ class Raw:
         self._dbapi: Any = connection.connection.driver_connection
         self._info = connection.info
         self._sqlite = self.dialect == "sqlite"
-        self._last_ts: datetime | None = None
-        self._last_text = ""
+        self._ts_texts: dict[datetime, str] = {}
         self._base_ts: datetime | None = None
         self._base_naive = datetime.min
         if not self._sqlite:
@@ -152,15 +151,20 @@ class Raw:
     def ts(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
         if not self._sqlite:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
             return value
-        if value is not self._last_ts:  # one event stamps several rows with the same `now`
+        text = self._ts_texts.get(value)  # a pass stamps many rows with a few instants
+        if text is None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
             # what the ORM stores ("2026-11-23 12:00:00.000000"); isoformat is a third faster than strftime
-            self._last_ts = value
-            self._last_text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return self._last_text
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if len(self._ts_texts) >= 4096:
+                self._ts_texts.clear()
+            self._ts_texts[value] = text
+        return text
 
     def ts_after(self, value: datetime, microseconds: int) -> Any:
         """`ts(value + microseconds)`, for stamping many rows a microsecond apart (cheaper per row)."""
