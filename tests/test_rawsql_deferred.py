@@ -54,3 +54,15 @@ def test_a_failing_deferred_write_fails_the_transaction_that_sent_it(database: D
         db.defer(_INSERT, {"name": "deferred-first", "position": 303})  # the primary key again
         db.one(_COUNT, {})
     assert _count(database) == 1  # the other write went with the failed transaction
+
+
+def test_reads_sent_together_come_back_in_order_and_after_the_deferred_writes(database: Database) -> None:
+    with database.unit_of_work() as session:
+        db = raw(session)
+        db.defer(_INSERT, {"name": "deferred-a", "position": 401})
+        found = db.rows_together([
+            (_COUNT, {}),
+            (Statement("SELECT name FROM lifecycle_stages WHERE position = :p"), {"p": 401}),
+            (Statement("SELECT name FROM lifecycle_stages WHERE position = :p"), {"p": 999}),
+        ])
+    assert found == [[(1,)], [("deferred-a",)], []]

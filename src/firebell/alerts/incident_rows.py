@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import IncidentRow, add_timeline, forget
+from firebell.alerts.rows import IncidentRow, add_timeline, forget_incident
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
@@ -90,7 +90,7 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
                               "version = version + 1 WHERE id = :id")
         _transition_statements[key] = statement
     db = raw(session)
-    forget(session)  # the incident's alerts change status with it
+    forget_incident(session, incident.id)  # the incident's alerts change status with it
     params = {"id": incident.id, "status": new_status.value, "now": db.ts(now)}
     if next_stage is not None:
         params["stage"] = next_stage

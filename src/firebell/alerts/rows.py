@@ -157,9 +157,12 @@ def forget(session: Session, key: tuple[str, str] | None = None) -> None:
         known.pop(key, None)
 
 
-def group_incident(session: Session, service_id: str, group_key: str) -> IncidentRow | None:
-    row = raw(session).one(_GROUP_INCIDENT, {"service_id": service_id, "group_key": group_key})
-    return IncidentRow(id=row[0], number=int(row[1]), status=row[2], severity=row[3], stage=row[4]) if row else None
+def forget_incident(session: Session, incident_id: str) -> None:
+    """An incident-wide change (severity, status, its alerts' status): the cached alerts attached
+    to it are read again next time; the rest of the batch's cache still holds."""
+    known = _prefetch(session)[1]
+    for key in [key for key, row in known.items() if row is not None and row.incident_id == incident_id]:
+        del known[key]
 
 
 def other_open_alerts(session: Session, incident_id: str, alert_id: str) -> int:
@@ -167,17 +170,35 @@ def other_open_alerts(session: Session, incident_id: str, alert_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-def recent_fires(session: Session, service_id: str, dedup_key: str, since: datetime) -> list[datetime]:
-    db = raw(session)
-    rows = db.rows(_RECENT_FIRES, {"service_id": service_id, "dedup_key": dedup_key, "since": db.ts(since)})
-    return [t for (value,) in rows if (t := db.read_ts(value)) is not None]
+@dataclass
+class PagingContext:
+    """What decides whether a trigger opens, joins or waits: the group's open incident, the alert's
+    recent first fires (flapping) and the service's maintenance window."""
+
+    group_incident: IncidentRow | None
+    recent_fires: list[datetime]
+    maintenance: str | None
 
 
-def maintenance(session: Session, service_id: str, now: datetime) -> str | None:
+def paging_context(session: Session, service_id: str, group_key: str, dedup_key: str | None, since: datetime,
+                   now: datetime) -> PagingContext:
+    """The three reads in one round trip (PostgreSQL); recent fires only when `dedup_key` is given."""
     db = raw(session)
-    row = db.one(_MAINTENANCE, {"service_id": service_id, "now": db.ts(now)})
-    if row is None:
-        return None
+    reads: list[tuple[Statement, dict[str, Any]]] = [
+        (_GROUP_INCIDENT, {"service_id": service_id, "group_key": group_key}),
+        (_MAINTENANCE, {"service_id": service_id, "now": db.ts(now)})]
+    if dedup_key is not None:
+        reads.append((_RECENT_FIRES, {"service_id": service_id, "dedup_key": dedup_key, "since": db.ts(since)}))
+    found = db.rows_together(reads)
+    group, window = found[0][0] if found[0] else None, found[1][0] if found[1] else None
+    fires = [t for (value,) in found[2] if (t := db.read_ts(value)) is not None] if dedup_key is not None else []
+    return PagingContext(
+        group_incident=IncidentRow(id=group[0], number=int(group[1]), status=group[2], severity=group[3],
+                                   stage=group[4]) if group else None,
+        recent_fires=fires, maintenance=_window_text(db, window) if window else None)
+
+
+def _window_text(db: Raw, row: tuple[Any, ...]) -> str:
     name, reason, ends_at = row
     label = name or reason or "ad hoc"
     return f"window {label!r} until {db.read_ts(ends_at):%Y-%m-%d %H:%M} UTC"
@@ -219,7 +240,7 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
 
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
-    forget(session)  # cached alerts carry their incident's severity
+    forget_incident(session, incident_id)  # cached alerts carry their incident's severity
     db = raw(session)
     db.defer(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
 

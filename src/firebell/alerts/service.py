@@ -110,11 +110,13 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     # matter only to a trigger that may open or join an incident; the count of other open alerts
     # only to a resolve. A re-fire of an attached alert (the common case) skips all of them.
     may_page = event.action is EventAction.TRIGGER and (open_alert is None or open_alert.incident_id is None)
-    group_incident = None
+    paging = None
     if may_page:
         if lock:
             group_lock(session, service.id, group_key)
-        group_incident = rows.group_incident(session, service.id, group_key)
+        paging = rows.paging_context(session, service.id, group_key, event.dedup_key if open_alert is None else None,
+                                     now - service.policy.flapping_window, now)
+    group_incident = paging.group_incident if paging is not None else None
     incident = group_incident
     alert_state = None
     other_open = 0
@@ -124,6 +126,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     # may have waited for another transaction, so the alert and its incident are read again.
     if (lock and open_alert is not None and open_alert.incident_id and event.action is EventAction.RESOLVE
             and group_lock(session, service.id, open_alert.group_key)):
+        rows.forget(session, (service.id, event.dedup_key))  # what was read before the wait may be stale
         open_alert = rows.open_alert(session, service.id, event.dedup_key)
     if open_alert is not None:
         alert_incident = open_alert.incident
@@ -134,15 +137,12 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
             incident = alert_incident
             if event.action is EventAction.RESOLVE:
                 other_open = rows.other_open_alerts(session, alert_incident.id, open_alert.id)
-    recent: list[datetime] = []
-    if may_page and open_alert is None:
-        recent = rows.recent_fires(session, service.id, event.dedup_key, now - service.policy.flapping_window)
     state = OpenState(
         alert=alert_state,
         group_incident=OpenIncident(id=group_incident.id, ref=group_incident.ref, status=group_incident.status,
                                     severity=group_incident.severity) if group_incident else None,
-        other_open_alerts=other_open, recent_fires=recent,
-        maintenance=rows.maintenance(session, service.id, now) if may_page else None,
+        other_open_alerts=other_open, recent_fires=paging.recent_fires if paging is not None else [],
+        maintenance=paging.maintenance if paging is not None else None,
     )
     decision = decide(event, service.policy, state, now, severity=severity, severity_reason=severity_why,
                       suppressed_by=routed.suppressed_by)

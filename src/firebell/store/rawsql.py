@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.pool import Pool
 
 from firebell.store.txcache import per_transaction
 
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 _DEFERRED = "firebell_deferred_writes"  # in the DBAPI connection's info: [(sql, params, many)]
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _ANY = re.compile(r"= ANY\(:(\w+)\)")
@@ -102,6 +103,21 @@ class Raw:
         found = self.rows(statement, params)
         return found[0] if found else None
 
+    def rows_together(self, reads: Sequence[tuple[Statement, Mapping[str, Any]]]) -> list[list[tuple[Any, ...]]]:
+        """Several independent reads, in order; on PostgreSQL in one round trip (a pipeline)."""
+        if self._sqlite:
+            return [self.rows(statement, params) for statement, params in reads]
+        cursors = [self._dbapi.cursor() for _ in reads]
+        try:
+            with _pipelined(self._dbapi, cursors[0], self._info.pop(_DEFERRED, None) or []) as pipeline:
+                for cursor, (statement, params) in zip(cursors, reads, strict=True):
+                    cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
+                pipeline.sync()
+                return [list(cursor.fetchall()) if cursor.description else [] for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
     def run(self, statement: Statement, params: Mapping[str, Any]) -> int:
         cursor = self._dbapi.cursor()
         try:
@@ -143,8 +159,14 @@ class Raw:
 
     def _sending_deferred(self, cursor: Any) -> contextlib.AbstractContextManager[Any]:
         """A pipeline carrying the deferred writes ahead of the statement run inside it, if any wait."""
-        pending = None if self._sqlite else self._info.pop(_DEFERRED, None)
-        return _pipelined(self._dbapi, cursor, pending) if pending else contextlib.nullcontext()
+        if self._sqlite:
+            return contextlib.nullcontext()
+        pending = self._info.pop(_DEFERRED, None)
+        # The transaction's first statement: in a pipeline, the driver's BEGIN goes with it instead
+        # of taking a round trip of its own.
+        if pending or self._dbapi.info.transaction_status == _IDLE:
+            return _pipelined(self._dbapi, cursor, pending or [])
+        return contextlib.nullcontext()
 
     # Values in and out, as the ORM's column types store them.
 
