@@ -147,9 +147,12 @@ def main() -> int:
         if args.trace:
             tracemalloc.start()
         commits = commit_times(db.engine)
-        loop = EngineLoop(db, lambda: datetime.now(UTC), tick=0.05, channels=Channels(
+        # The engine's default tick: it sleeps until the next timer it knows of, so the tick only
+        # bounds how late it notices timers other processes set.
+        loop = EngineLoop(db, lambda: datetime.now(UTC), channels=Channels(
             public_url="http://127.0.0.1:8080", default_webhook_secret=SECRET))
-        # The engine is running and idle; then every timer falls due at the same instant.
+        # Every timer falls due at the same instant, as if the incidents had been opened together a
+        # few minutes ago; the running engine's first pass finds nothing due and sleeps until then.
         due = datetime.now(UTC) + timedelta(seconds=1)
         make_due(db, due)
         settle_heap()  # as `serve` and `worker` do before starting the engine

@@ -290,3 +290,32 @@ def test_a_backlog_is_stepped_in_growing_batches_and_every_due_step_pages_once(
     limits.clear()
     assert engine.escalate() == 11
     assert limits[0] == 2 and sorted(p[0] for p in pages(api)).count("bob") == 11
+
+
+def test_a_running_engine_steps_a_timer_when_it_falls_due_not_at_its_next_poll(api: Api) -> None:
+    """The timer thread sleeps until the next timer, not a whole tick: with a 30 s tick, level 2
+    (due 300 s after level 1) is stepped within moments of its due time."""
+    import time
+    from datetime import timedelta
+
+    from firebell.engine.loop import EngineLoop
+    from firebell.notify.settings import Channels
+
+    use_policy(api, LADDER)
+    api.declare()
+    tick(api)  # level 1 (alice) now; level 2 (bob) due in 300 s
+    # The engine's clock runs in real time from 0.4 s before level 2 falls due.
+    due = api.clock.now + timedelta(seconds=300)
+    started = time.monotonic()
+    engine = EngineLoop(api.db, lambda: due - timedelta(seconds=0.4) + timedelta(seconds=time.monotonic() - started),
+                        tick=30, channels=Channels(public_url="http://testserver"))
+    engine.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "bob" not in [p[0] for p in pages(api)] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        took = time.monotonic() - started
+    finally:
+        engine.stop()
+    assert "bob" in [p[0] for p in pages(api)]
+    assert 0.4 <= took < 2.0, f"level 2 was stepped {took - 0.4:.1f} s after it fell due"

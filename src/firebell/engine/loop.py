@@ -21,7 +21,7 @@ from typing import Any
 from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
 from firebell.engine import lease
-from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, run_due
+from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due, run_due
 from firebell.incidents import cadence
 from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
@@ -63,6 +63,7 @@ class EngineLoop:
         self._lease_renewed_at: datetime | None = None
         self._slack_seen_until: datetime | None = None
         self._last_cadence: datetime | None = None
+        self._timers_wait = 0.0  # the first pass runs at start: whatever fell due while stopped
 
     def run_once(self) -> None:
         """One pass of everything, in order (tests drive the engine with this)."""
@@ -196,7 +197,7 @@ class EngineLoop:
 
     def _run(self, wake: threading.Event, work: Callable[[], Any], name: str) -> None:
         while not self._stop.is_set():
-            wake.wait(self.tick)
+            wake.wait(self._timers_wait if name == "timers" else self.tick)
             wake.clear()
             if self._stop.is_set():
                 return
@@ -218,6 +219,19 @@ class EngineLoop:
             self.escalate()
         finally:  # heartbeats and pruning run even when a step failed
             self.housekeeping()
+            self._timers_wait = self._until_next_timer()
+
+    def _until_next_timer(self) -> float:
+        """How long the timer thread may sleep: until the next escalation timer falls due, at most a
+        tick. Polling alone made a step up to a tick late (1 s by default); the tick stays as the
+        bound for changes other processes make. A timer still due after the pass (its incident was
+        locked) waits a whole tick rather than spin."""
+        with self.db.unit_of_work(write=False) as session:
+            due = next_due(session)
+        if due is None:
+            return self.tick
+        wait = (due - self.clock()).total_seconds()
+        return self.tick if wait <= 0 else min(self.tick, wait + 0.001)
 
     def stop(self) -> None:
         self._stop.set()

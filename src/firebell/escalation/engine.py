@@ -315,6 +315,18 @@ def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
     return stepped
 
 
+_NEXT_DUE = Statement("""SELECT (SELECT min(next_due_at) FROM escalations),
+                                 (SELECT min(triggers_due_at) FROM escalations)""")
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next escalation timer falls due (either kind), or None when none is set."""
+    db = raw(session)
+    row = db.one(_NEXT_DUE, {})
+    found = [t for t in (db.read_ts(row[0]), db.read_ts(row[1])) if t is not None] if row else []
+    return min(found) if found else None
+
+
 def claim_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> list[str]:
     """Incident ids of due escalations (claimed on PostgreSQL until the transaction ends)."""
     return [row.incident_id for row in _claim(raw(session), now, limit)]
