@@ -66,3 +66,33 @@ def test_reads_sent_together_come_back_in_order_and_after_the_deferred_writes(da
             (Statement("SELECT name FROM lifecycle_stages WHERE position = :p"), {"p": 999}),
         ])
     assert found == [[(1,)], [("deferred-a",)], []]
+
+
+def test_row_counts_are_the_statements_own_not_the_deferred_writes(database: Database) -> None:
+    # The escalation pass fences on the count its executemany returns: writes sent ahead of it must
+    # not add to it.
+    with database.unit_of_work() as session:
+        db = raw(session)
+        db.defer_many(_INSERT, [{"name": f"deferred-c{i}", "position": 500 + i} for i in range(4)])
+        changed = db.run_many(Statement("UPDATE lifecycle_stages SET description = 'x' WHERE name = :name"),
+                              [{"name": "deferred-c0"}, {"name": "deferred-c1"}])
+        db.defer(_INSERT, {"name": "deferred-c9", "position": 509})
+        single = db.run(Statement("UPDATE lifecycle_stages SET description = 'y' WHERE name = 'deferred-c2'"), {})
+    assert (changed, single) == (2, 1)
+
+
+def test_a_lost_connection_surfaces_as_the_error_that_lost_it(database: Database) -> None:
+    """Group commit retries OperationalError (a restart, a failover); the rollback that follows a
+    lost connection must not replace it with an error of its own."""
+    from sqlalchemy.exc import OperationalError
+
+    if database.dialect != "postgresql":
+        pytest.skip("a server connection to lose: PostgreSQL only")
+    with pytest.raises(OperationalError), database.unit_of_work() as session:
+        db = raw(session)
+        db.defer(_INSERT, {"name": "deferred-lost-conn", "position": 601})
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with database.unit_of_work() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        session.execute(text("SELECT 1"))
+    assert _count(database) == 0

@@ -340,7 +340,8 @@ def test_a_receiver_closing_its_idle_connection_still_gets_the_next_page_once(ch
     assert seen == ["k0", "k1", "k2"]
 
 
-def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     proxied: list[str] = []
 
     class Proxy(BaseHTTPRequestHandler):
@@ -356,8 +357,9 @@ def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytes
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("NO_PROXY", "")
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{server.server_address[1]}")
     try:
         settings = WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)
         with WebhookChannel(settings) as proxied_channel:
@@ -367,3 +369,29 @@ def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytes
         server.server_close()
     assert delivery.ok, delivery.detail
     assert proxied == ["http://hooks.internal.example/firebell"]
+
+
+def test_credentials_in_the_url_reach_the_receiver_as_basic_auth() -> None:
+    seen: list[str | None] = []
+
+    class NeedsAuth(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            seen.append(self.headers.get("authorization"))
+            self.send_response(204 if self.headers.get("authorization") else 401)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NeedsAuth)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        with WebhookChannel(WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)) as channel:
+            delivery = channel.send(_message(f"http://hook:s3cret@127.0.0.1:{server.server_address[1]}/in"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert delivery.ok, delivery.detail
+    assert seen == ["Basic " + base64.b64encode(b"hook:s3cret").decode()]

@@ -91,7 +91,7 @@ class Raw:
     def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self._dbapi.cursor()
         try:
-            with self._sending_deferred(cursor) as pipeline:
+            with self._sending_deferred() as pipeline:
                 cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
                 if pipeline is not None:
                     pipeline.sync()  # the results arrive (and say whether there are rows) at a sync
@@ -109,7 +109,7 @@ class Raw:
             return [self.rows(statement, params) for statement, params in reads]
         cursors = [self._dbapi.cursor() for _ in reads]
         try:
-            with _pipelined(self._dbapi, cursors[0], self._info.pop(_DEFERRED, None) or []) as pipeline:
+            with _pipelined(self._dbapi, self._info.pop(_DEFERRED, None) or []) as pipeline:
                 for cursor, (statement, params) in zip(cursors, reads, strict=True):
                     cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
                 pipeline.sync()
@@ -121,7 +121,7 @@ class Raw:
     def run(self, statement: Statement, params: Mapping[str, Any]) -> int:
         cursor = self._dbapi.cursor()
         try:
-            with self._sending_deferred(cursor):
+            with self._sending_deferred():
                 cursor.execute(statement.for_dialect(self.dialect), self._params(statement, params))
             return int(cursor.rowcount)
         finally:
@@ -134,7 +134,7 @@ class Raw:
             return 0
         cursor = self._dbapi.cursor()
         try:
-            with self._sending_deferred(cursor):
+            with self._sending_deferred():
                 cursor.executemany(statement.for_dialect(self.dialect), batch)
             return int(cursor.rowcount)
         finally:
@@ -157,7 +157,7 @@ class Raw:
         else:
             self._info.setdefault(_DEFERRED, []).append((statement.for_dialect(self.dialect), batch, True))
 
-    def _sending_deferred(self, cursor: Any) -> contextlib.AbstractContextManager[Any]:
+    def _sending_deferred(self) -> contextlib.AbstractContextManager[Any]:
         """A pipeline carrying the deferred writes ahead of the statement run inside it, if any wait."""
         if self._sqlite:
             return contextlib.nullcontext()
@@ -165,7 +165,7 @@ class Raw:
         # The transaction's first statement: in a pipeline, the driver's BEGIN goes with it instead
         # of taking a round trip of its own.
         if pending or self._dbapi.info.transaction_status == _IDLE:
-            return _pipelined(self._dbapi, cursor, pending or [])
+            return _pipelined(self._dbapi, pending or [])
         return contextlib.nullcontext()
 
     # Values in and out, as the ORM's column types store them.
@@ -223,10 +223,11 @@ def raw(session: Session) -> Raw:
 
 
 @contextlib.contextmanager
-def _pipelined(dbapi: Any, cursor: Any, pending: list[tuple[str, Any, bool]]) -> Iterator[Any]:
+def _pipelined(dbapi: Any, pending: list[tuple[str, Any, bool]]) -> Iterator[Any]:
     """One round trip: the pending writes, then whatever the block sends, results read at its end
-    (or at the block's `sync()`)."""
-    with dbapi.pipeline() as pipeline:
+    (or at the block's `sync()`). The writes go on a cursor of their own, so their row counts do not
+    add to those of the block's statements."""
+    with dbapi.pipeline() as pipeline, dbapi.cursor() as cursor:
         for sql, params, many in pending:
             if many:
                 cursor.executemany(sql, params)
@@ -238,8 +239,7 @@ def _pipelined(dbapi: Any, cursor: Any, pending: list[tuple[str, Any, bool]]) ->
 def _send_deferred(connection: Any) -> None:
     pending = connection.info.pop(_DEFERRED, None)
     if pending:
-        dbapi = connection.connection.driver_connection
-        with dbapi.cursor() as cursor, _pipelined(dbapi, cursor, pending):
+        with _pipelined(connection.connection.driver_connection, pending):
             pass
 
 
@@ -255,7 +255,10 @@ def _before_commit(conn: Any) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _drop_on_rollback(conn: Any) -> None:
-    conn.info.pop(_DEFERRED, None)
+    # A connection that was lost has nothing to drop (closing it cleared its info), and asking it
+    # for its info would try to reconnect and hide the error that lost it.
+    if not conn.invalidated:
+        conn.info.pop(_DEFERRED, None)
 
 
 @event.listens_for(Pool, "checkin")

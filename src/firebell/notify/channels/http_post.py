@@ -7,13 +7,15 @@ shares the interpreter: in a storm of pages, the sender slowed the timers by a q
 
 What it keeps of the httpx client it replaces: one kept-alive connection per origin (reused whatever
 the answer, when its body was read), separate connect and read timeouts, certificate checks for
-https, no redirect ever followed, and the environment's proxy settings (a URL that would go through
-a proxy is not posted here: the caller falls back to httpx, which speaks to proxies).
+https (against the same authorities), no redirect ever followed. URLs that need more (a proxy from the
+environment, credentials in the URL, non-ASCII hosts or paths) are not posted here: the caller
+sends those with httpx (`needs_httpx`).
 """
 
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import ssl
 import threading
@@ -22,7 +24,9 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+# What a kept-alive connection the receiver has since closed fails with (over TLS: an EOF). The page is
+# sent again on a new connection; a receiver that did get it sees the same webhook-id twice.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ssl.SSLEOFError)
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,32 @@ class PostFailed(Exception):
         self.kind = kind
 
 
-def uses_proxy(url: str) -> bool:
-    """Whether the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) sends this URL through a proxy."""
-    parts = urlsplit(url)
+def needs_httpx(url: str) -> bool:
+    """Whether this URL needs what only httpx does here: a proxy from the environment (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY), credentials in the URL (sent as Basic auth), or a host or path
+    outside ASCII (IDNA and percent-encoding)."""
+    if not url.isascii():
+        return True
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False  # unusable: the poster says why
+    if parts.username is not None or parts.password is not None:
+        return True
     proxies = urllib.request.getproxies()
-    return bool(proxies.get(parts.scheme)) and not urllib.request.proxy_bypass(parts.hostname or "")
+    return bool(proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(
+        parts.hostname or "")
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates checked against the same authorities httpx uses: SSL_CERT_FILE or SSL_CERT_DIR
+    when set, else certifi's bundle."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class Poster:
@@ -58,10 +83,11 @@ class Poster:
         self._idle: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        self._closed = False
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, {}
+            idle, self._idle, self._closed = self._idle, {}, True
         for connection in idle.values():
             connection.close()
 
@@ -94,7 +120,7 @@ class Poster:
         connection: http.client.HTTPConnection
         if scheme == "https":
             if self._tls is None:
-                self._tls = ssl.create_default_context()
+                self._tls = _tls_context()
             connection = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout_s, context=self._tls)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout_s)
@@ -120,8 +146,9 @@ class Poster:
             connection.close()
         else:
             with self._lock:
-                spare = self._idle.pop(origin, None)
-                self._idle[origin] = connection
+                spare = connection if self._closed else self._idle.pop(origin, None)
+                if not self._closed:
+                    self._idle[origin] = connection
             if spare is not None:
                 spare.close()
         return answer

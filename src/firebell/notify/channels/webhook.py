@@ -45,7 +45,7 @@ from firebell.notify.channels.base import (
     seconds_text,
     transport_delivery,
 )
-from firebell.notify.channels.http_post import Poster, PostFailed, uses_proxy
+from firebell.notify.channels.http_post import Poster, PostFailed, needs_httpx
 
 SECRET_PREFIX = "whsec_"
 _MAX_RESPONSE_BYTES = 64 * 1024
@@ -148,7 +148,7 @@ class WebhookChannel:
     """POSTs signed JSON to `message.recipient`. Redirects are never followed (see the base module).
 
     Requests go through the standard library's keep-alive client (http_post.py: a third of httpx's
-    CPU per page); URLs the environment sends through a proxy go through httpx, which speaks to proxies."""
+    CPU per page); URLs that need a proxy, Basic auth from the URL or IDNA go through httpx."""
 
     name = "webhook"
 
@@ -192,7 +192,7 @@ class WebhookChannel:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign_standard_webhook(self.settings.secret, message.idempotency_key, timestamp, body),
         }
-        if self._transport is not None or uses_proxy(message.recipient):
+        if self._transport is not None or needs_httpx(message.recipient):
             return self._send_httpx(message.recipient, body, headers)
         s = self.settings
         try:
