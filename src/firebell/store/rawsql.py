@@ -250,7 +250,13 @@ def _before_statement(conn: Any, _cursor: Any, _statement: Any, _params: Any, _c
 
 @event.listens_for(Engine, "commit")
 def _before_commit(conn: Any) -> None:
-    _send_deferred(conn)
+    pending = conn.info.pop(_DEFERRED, None)
+    if pending:
+        # The writes and the COMMIT in one round trip; the driver's own commit, which SQLAlchemy
+        # calls next, finds the transaction ended and sends nothing.
+        dbapi = conn.connection.driver_connection
+        with _pipelined(dbapi, pending):
+            dbapi.commit()
 
 
 @event.listens_for(Engine, "rollback")
