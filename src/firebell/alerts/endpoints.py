@@ -60,8 +60,12 @@ def _json(raw: bytes) -> Any:
     return json.loads(raw.decode("utf-8"))
 
 
-def find_integration(session: Session, key: str, types: tuple[str, ...]) -> IntegrationInfo | None:
-    return snapshot.current(session).integration(key, types)
+def find_integration(session: Session, key: str, types: tuple[str, ...], *,
+                     for_locks: bool = False) -> IntegrationInfo | None:
+    """The integration of `key`; `for_locks`: only to name a batch's locks (the config may be a
+    version behind: the work looks again)."""
+    config = snapshot.assumed(session) if for_locks else snapshot.current(session)
+    return config.integration(key, types)
 
 
 def _summaries(outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -106,7 +110,7 @@ async def enqueue(request: Request) -> Response:
                             status_code=202)
 
     def locks(session: Session) -> list[tuple[str, ...]]:
-        return lock_names(session, find_integration(session, routing_key, ("pagerduty",)), [event])
+        return lock_names(session, find_integration(session, routing_key, ("pagerduty",), for_locks=True), [event])
 
     return await db.group_commit.run(work, locks)
 
@@ -194,7 +198,8 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
                             status_code=202)
 
     def locks(session: Session) -> list[tuple[str, ...]]:
-        return lock_names(session, find_integration(session, key or _bearer(request), (kind,)), events)
+        return lock_names(session, find_integration(session, key or _bearer(request), (kind,), for_locks=True),
+                          events)
 
     return await db.group_commit.run(work, locks)
 

@@ -156,7 +156,7 @@ def lock_names(session: Session, integration: HasService | None, events: list[Ev
     any lock it finds missing itself."""
     if integration is None:
         return []
-    config = snapshot.current(session)
+    config = snapshot.assumed(session)
     home = config.services_by_id.get(integration.service_id)
     if home is None:
         return []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,7 @@ from firebell.store.rawsql import Statement, raw
 from firebell.store.txcache import per_transaction
 
 _HELD = "advisory_locks_held"
+_WITH_LOCKS = "reads_with_locks"
 _LOCK_ONE = Statement("SELECT pg_advisory_xact_lock(:k)")
 # The subquery's order is the order the locks are taken in.
 _LOCK_SORTED = Statement("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(CAST(:keys AS bigint[])) "
@@ -40,13 +43,32 @@ def advisory_lock(session: Session, *parts: str) -> bool:
     return True
 
 
+_Read = tuple[Statement, dict[str, Any], Callable[[list[tuple[Any, ...]]], None]]
+
+
+def _waiting(session: Session) -> list[_Read]:
+    return per_transaction(session, _WITH_LOCKS, list[_Read])
+
+
+def read_with_locks(session: Session, statement: Statement, params: dict[str, Any],
+                    receive: Callable[[list[tuple[Any, ...]]], None]) -> None:
+    """Send a read in the round trip of this transaction's `lock_all`, after the locks; `receive`
+    gets its rows. Only on PostgreSQL and only if `lock_all` runs: a reader that was not answered
+    reads for itself."""
+    _waiting(session).append((statement, params, receive))
+
+
 def lock_all(session: Session, names: list[tuple[str, ...]]) -> None:
     """Take many locks in one round trip, in key order (so concurrent takers cannot deadlock)."""
     if session.get_bind().dialect.name != "postgresql" or not names:
         return
     keys = sorted({_key(parts) for parts in names})
-    raw(session).rows(_LOCK_SORTED, {"keys": keys})
+    waiting = _waiting(session)
+    reads, waiting[:] = list(waiting), []
+    found = raw(session).rows_together([(_LOCK_SORTED, {"keys": keys}), *((s, p) for s, p, _ in reads)])
     _held(session).update(keys)
+    for (_, _, receive), rows in zip(reads, found[1:], strict=True):
+        receive(rows)
 
 
 def group_lock_name(service_id: str, group_key: str) -> tuple[str, ...]:
