@@ -147,14 +147,10 @@ def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | 
     return _alert(row) if row is not None else None
 
 
-def forget(session: Session, key: tuple[str, str] | None = None) -> None:
-    """What this transaction changed is read from the database again next time: one alert (by
-    service id and dedup key), or everything when an incident-wide change touched many."""
-    known = _prefetch(session)[1]
-    if key is None:
-        known.clear()
-    else:
-        known.pop(key, None)
+def forget(session: Session, key: tuple[str, str]) -> None:
+    """What this transaction changed is read from the database again next time: one alert, by
+    service id and dedup key (`forget_incident` for an incident-wide change)."""
+    _prefetch(session)[1].pop(key, None)
 
 
 def forget_incident(session: Session, incident_id: str) -> None:

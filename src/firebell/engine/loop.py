@@ -195,9 +195,9 @@ class EngineLoop:
             done += 1
         return done
 
-    def _run(self, wake: threading.Event, work: Callable[[], Any], name: str) -> None:
+    def _run(self, wake: threading.Event, work: Callable[[], Any], wait: Callable[[], float], name: str) -> None:
         while not self._stop.is_set():
-            wake.wait(self._timers_wait if name == "timers" else self.tick)
+            wake.wait(wait())
             wake.clear()
             if self._stop.is_set():
                 return
@@ -208,9 +208,11 @@ class EngineLoop:
 
     def start(self) -> None:
         _wakeups.extend(self._wakes)
-        jobs = ((self._wakes[0], self._timers_guarded, "timers"), (self._wakes[1], self.send, "sender"))
-        for wake, work, name in jobs:
-            thread = threading.Thread(target=self._run, args=(wake, work, name), name=f"firebell-{name}", daemon=True)
+        jobs = ((self._wakes[0], self._timers_guarded, lambda: self._timers_wait, "timers"),
+                (self._wakes[1], self.send, lambda: self.tick, "sender"))
+        for wake, work, wait, name in jobs:
+            thread = threading.Thread(target=self._run, args=(wake, work, wait, name), name=f"firebell-{name}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
 

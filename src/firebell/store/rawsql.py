@@ -174,13 +174,10 @@ class Raw:
         if value is None:
             return None
         if not self._sqlite:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
-            return value
+            return _aware(value)
         text = self._ts_texts.get(value)  # a pass stamps many rows with a few instants
         if text is None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+            _aware(value)
             # what the ORM stores ("2026-11-23 12:00:00.000000"); isoformat is a third faster than strftime
             text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             if len(self._ts_texts) >= 4096:
@@ -190,8 +187,7 @@ class Raw:
 
     def ts_after(self, value: datetime, microseconds: int) -> Any:
         """`ts(value + microseconds)`, for stamping many rows a microsecond apart (cheaper per row)."""
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        _aware(value)
         if not self._sqlite:
             return value + timedelta(microseconds=microseconds)
         if value is not self._base_ts:
@@ -216,6 +212,12 @@ class Raw:
         return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+    return value
+
+
 def raw(session: Session) -> Raw:
     """One Raw per transaction: the connection is the transaction's for its whole life, and asking
     the session for it costs more than most of the statements run on it."""
@@ -236,11 +238,15 @@ def _pipelined(dbapi: Any, pending: list[tuple[str, Any, bool]]) -> Iterator[Any
         yield pipeline
 
 
-def _send_deferred(connection: Any) -> None:
+def _send_deferred(connection: Any, *, commit: bool = False) -> None:
+    """Send the connection's deferred writes (and, with `commit`, the COMMIT in the same round trip;
+    the driver's own commit, which SQLAlchemy calls next, then finds the transaction ended)."""
     pending = connection.info.pop(_DEFERRED, None)
     if pending:
-        with _pipelined(connection.connection.driver_connection, pending):
-            pass
+        dbapi = connection.connection.driver_connection
+        with _pipelined(dbapi, pending):
+            if commit:
+                dbapi.commit()
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -250,13 +256,7 @@ def _before_statement(conn: Any, _cursor: Any, _statement: Any, _params: Any, _c
 
 @event.listens_for(Engine, "commit")
 def _before_commit(conn: Any) -> None:
-    pending = conn.info.pop(_DEFERRED, None)
-    if pending:
-        # The writes and the COMMIT in one round trip; the driver's own commit, which SQLAlchemy
-        # calls next, finds the transaction ended and sends nothing.
-        dbapi = conn.connection.driver_connection
-        with _pipelined(dbapi, pending):
-            dbapi.commit()
+    _send_deferred(conn, commit=True)
 
 
 @event.listens_for(Engine, "rollback")

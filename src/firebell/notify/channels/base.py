@@ -135,19 +135,38 @@ TRANSPORT_ERRORS = (httpx.TransportError, httpx.InvalidURL, httpx.StreamError)
 
 
 def transport_delivery(exc: Exception, target: str, connect_timeout_s: float, read_timeout_s: float) -> Delivery:
-    """Classify a request that got no status by the table above; `target` names the URL in the
-    detail ("webhook URL 'https://...'")."""
+    """Classify an httpx request that got no status by the table above; `target` names the URL in
+    the detail ("webhook URL 'https://...'")."""
     if isinstance(exc, httpx.ConnectTimeout):
+        kind = "connect_timeout"
+    elif isinstance(exc, httpx.TimeoutException):
+        kind = "timeout"
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        kind = "unusable"
+    elif isinstance(exc, httpx.ConnectError):
+        kind = "connect"
+    elif isinstance(exc, httpx.TransportError):
+        return failure_delivery("connection", f"{type(exc).__name__}: {exc}", target, connect_timeout_s,
+                                read_timeout_s)
+    else:
+        kind = "stream"
+    return failure_delivery(kind, str(exc), target, connect_timeout_s, read_timeout_s)
+
+
+def failure_delivery(kind: str, detail: str, target: str, connect_timeout_s: float, read_timeout_s: float) -> Delivery:
+    """A request that got no status, by what went wrong: "connect_timeout", "timeout", "unusable"
+    (the URL; permanent), "connect", "connection" (dropped after connecting) or "stream"."""
+    if kind == "connect_timeout":
         return Delivery.retry(f"connect timeout after {seconds_text(connect_timeout_s)}")
-    if isinstance(exc, httpx.TimeoutException):
+    if kind == "timeout":
         return Delivery.retry(f"timeout after {seconds_text(read_timeout_s)}")
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return Delivery.failed(f"{target} is unusable: {exc}")
-    if isinstance(exc, httpx.ConnectError):
-        return Delivery.retry(f"cannot connect: {exc}")
-    if isinstance(exc, httpx.TransportError):
-        return Delivery.retry(f"connection failed: {type(exc).__name__}: {exc}")
-    return Delivery.retry(f"response stream failed: {exc}")
+    if kind == "unusable":
+        return Delivery.failed(f"{target} is unusable: {detail}")
+    if kind == "connect":
+        return Delivery.retry(f"cannot connect: {detail}")
+    if kind == "connection":
+        return Delivery.retry(f"connection failed: {detail}")
+    return Delivery.retry(f"response stream failed: {detail}")
 
 
 def seconds_text(seconds: float) -> str:

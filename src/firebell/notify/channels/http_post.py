@@ -21,6 +21,7 @@ import ssl
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -43,6 +44,15 @@ class PostFailed(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
         self.kind = kind
+
+
+def small_body_length(headers: Mapping[str, str], limit: int) -> int | None:
+    """The declared length of a response body worth reading whole: stated, within `limit`, not
+    encoded (compressed or chunked bodies are not waited for). None otherwise."""
+    declared = headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > limit or headers.get("content-encoding"):
+        return None
+    return int(declared)
 
 
 def needs_httpx(url: str) -> bool:
@@ -157,19 +167,19 @@ class Poster:
                     headers: dict[str, str]) -> bytes | None:
         """The body, when it declares a length within the limit, comes unencoded and arrives within
         the body budget; else None (and the connection is dropped, not drained)."""
-        declared = headers.get("content-length", "")
-        if not declared.isdigit() or int(declared) > self.max_body or headers.get("content-encoding"):
+        declared = small_body_length(headers, self.max_body)
+        if declared is None:
             return None
         deadline = time.monotonic() + self.body_budget_s
         collected = b""
         try:
-            while len(collected) < int(declared):
+            while len(collected) < declared:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
                 if sock is not None:
                     sock.settimeout(min(left, self.read_timeout_s))
-                chunk = response.read1(int(declared) - len(collected))
+                chunk = response.read1(declared - len(collected))
                 if not chunk:
                     return None
                 collected += chunk

@@ -41,11 +41,11 @@ from firebell.notify.channels.base import (
     TRANSPORT_ERRORS,
     Delivery,
     Message,
+    failure_delivery,
     http_status_delivery,
-    seconds_text,
     transport_delivery,
 )
-from firebell.notify.channels.http_post import Poster, PostFailed, needs_httpx
+from firebell.notify.channels.http_post import Poster, PostFailed, needs_httpx, small_body_length
 
 SECRET_PREFIX = "whsec_"
 _MAX_RESPONSE_BYTES = 64 * 1024
@@ -198,15 +198,8 @@ class WebhookChannel:
         try:
             answer = self._poster.post(message.recipient, body, headers)
         except PostFailed as exc:
-            if exc.kind == "unusable":
-                return Delivery.failed(f"webhook URL {message.recipient!r} is unusable: {exc}")
-            if exc.kind == "connect_timeout":
-                return Delivery.retry(f"connect timeout after {seconds_text(s.connect_timeout_s)}")
-            if exc.kind == "timeout":
-                return Delivery.retry(f"timeout after {seconds_text(s.read_timeout_s)}")
-            if exc.kind == "connect":
-                return Delivery.retry(f"cannot connect: {exc}")
-            return Delivery.retry(f"connection failed: {exc}")
+            return failure_delivery(exc.kind, str(exc), f"webhook URL {message.recipient!r}", s.connect_timeout_s,
+                                    s.read_timeout_s)
         return _verdict(answer.status, answer.headers, answer.body)
 
     def _send_httpx(self, url: str, body: bytes, headers: dict[str, str]) -> Delivery:
@@ -236,8 +229,7 @@ def _read_small(response: httpx.Response) -> bytes | None:
     `_BODY_BUDGET_S`; else None, and closing the response drops the connection. A body that is
     streamed, large, compressed or slow is never waited for, so a struggling receiver cannot hold
     the sender up for longer than its response headers took."""
-    declared = response.headers.get("content-length", "")
-    if not declared.isdigit() or int(declared) > _MAX_RESPONSE_BYTES or response.headers.get("content-encoding"):
+    if small_body_length(response.headers, _MAX_RESPONSE_BYTES) is None:
         return None
     started = time.monotonic()
     collected = b""
