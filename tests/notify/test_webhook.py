@@ -67,9 +67,29 @@ class Receiver:
     release: threading.Event = field(default_factory=threading.Event)
 
 
+class Quiet(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], *, hang_ups_expected: bool = False) -> Iterator[int]:
+    """A loopback HTTP server answering with `handler`; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if hang_ups_expected:  # the client hangs up mid-answer, on purpose
+        server.daemon_threads = True
+        server.handle_error = lambda *_: None  # type: ignore[method-assign]
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def http_receiver(receiver: Receiver) -> Iterator[str]:
-    class Endpoint(BaseHTTPRequestHandler):
+    class Endpoint(Quiet):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             headers = {name.lower(): value for name, value in self.headers.items()}
@@ -85,18 +105,11 @@ def http_receiver(receiver: Receiver) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(reply)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/firebell"
-    finally:
-        receiver.release.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Endpoint) as port:
+        try:
+            yield f"http://127.0.0.1:{port}/hooks/firebell"
+        finally:
+            receiver.release.set()
 
 
 @pytest.fixture
@@ -239,7 +252,7 @@ def test_pages_to_one_receiver_share_one_connection(channel: WebhookChannel) -> 
     answers = iter([(200, b"ok", "text/plain"), (503, b"busy, try later", "text/plain"),
                     (200, b'{"id": "evt_3"}', "application/json"), (204, b"", "text/plain")])
 
-    class KeepAlive(BaseHTTPRequestHandler):
+    class KeepAlive(Quiet):
         protocol_version = "HTTP/1.1"
 
         def setup(self) -> None:
@@ -255,17 +268,8 @@ def test_pages_to_one_receiver_share_one_connection(channel: WebhookChannel) -> 
             self.end_headers()
             self.wfile.write(reply)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    try:
-        results = [channel.send(_message(url, idempotency_key=f"k{i}")) for i in range(4)]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(KeepAlive) as port:
+        results = [channel.send(_message(f"http://127.0.0.1:{port}/hooks", idempotency_key=f"k{i}")) for i in range(4)]
     assert [r.ok for r in results] == [True, False, True, True]
     assert results[1].retryable and results[2].provider_id == "evt_3"
     assert len(connections) == 1
@@ -274,7 +278,7 @@ def test_pages_to_one_receiver_share_one_connection(channel: WebhookChannel) -> 
 def test_a_receiver_dribbling_its_answer_does_not_hold_the_sender(channel: WebhookChannel) -> None:
     """An error page sent a byte at a time (or any body that is slow to come) is not waited for:
     the page is classified from the status line and the next page goes out."""
-    class Dribble(BaseHTTPRequestHandler):
+    class Dribble(Quiet):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
@@ -288,20 +292,10 @@ def test_a_receiver_dribbling_its_answer_does_not_hold_the_sender(channel: Webho
                 self.wfile.flush()
                 time.sleep(0.2)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Dribble)
-    server.daemon_threads = True
-    server.handle_error = lambda *_: None  # type: ignore[method-assign]  # the client hangs up mid-body, on purpose
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    try:
+    with serving(Dribble, hang_ups_expected=True) as port:
         started = time.monotonic()
-        delivery = channel.send(_message(f"http://127.0.0.1:{server.server_address[1]}/hooks"))
+        delivery = channel.send(_message(f"http://127.0.0.1:{port}/hooks"))
         took = time.monotonic() - started
-    finally:
-        server.shutdown()
-        server.server_close()
     assert not delivery.ok and delivery.retryable
     assert took < 2.5, f"the sender waited {took:.1f} s for a body nobody needs"
 
@@ -311,7 +305,7 @@ def test_a_receiver_closing_its_idle_connection_still_gets_the_next_page_once(ch
     next page must find out on its own and arrive, once, on a new connection."""
     seen: list[str] = []
 
-    class ClosesAfterAnswering(BaseHTTPRequestHandler):
+    class ClosesAfterAnswering(Quiet):
         protocol_version = "HTTP/1.1"  # answers as if it kept the connection, then hangs up
 
         def do_POST(self) -> None:
@@ -322,20 +316,11 @@ def test_a_receiver_closing_its_idle_connection_still_gets_the_next_page_once(ch
             self.end_headers()
             self.close_connection = True
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ClosesAfterAnswering)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    try:
+    with serving(ClosesAfterAnswering) as port:
         results = []
         for i in range(3):
-            results.append(channel.send(_message(url, idempotency_key=f"k{i}")))
+            results.append(channel.send(_message(f"http://127.0.0.1:{port}/hooks", idempotency_key=f"k{i}")))
             time.sleep(0.05)  # the hang-up reaches this side before the next page
-    finally:
-        server.shutdown()
-        server.server_close()
     assert [r.ok for r in results] == [True, True, True]
     assert seen == ["k0", "k1", "k2"]
 
@@ -344,7 +329,7 @@ def test_a_receiver_closing_its_idle_connection_still_gets_the_next_page_once(ch
 def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     proxied: list[str] = []
 
-    class Proxy(BaseHTTPRequestHandler):
+    class Proxy(Quiet):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers["content-length"]))
             proxied.append(self.path)  # absolute form: the proxy is asked for the receiver's URL
@@ -352,21 +337,12 @@ def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytes
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(variable, f"http://127.0.0.1:{server.server_address[1]}")
-    try:
-        settings = WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)
-        with WebhookChannel(settings) as proxied_channel:
-            delivery = proxied_channel.send(_message("http://hooks.internal.example/firebell"))
-    finally:
-        server.shutdown()
-        server.server_close()
+    settings = WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)
+    with serving(Proxy) as port, WebhookChannel(settings) as proxied_channel:
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{port}")
+        delivery = proxied_channel.send(_message("http://hooks.internal.example/firebell"))
     assert delivery.ok, delivery.detail
     assert proxied == ["http://hooks.internal.example/firebell"]
 
@@ -374,7 +350,7 @@ def test_a_url_the_environment_proxies_goes_through_the_proxy(monkeypatch: pytes
 def test_credentials_in_the_url_reach_the_receiver_as_basic_auth() -> None:
     seen: list[str | None] = []
 
-    class NeedsAuth(BaseHTTPRequestHandler):
+    class NeedsAuth(Quiet):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers["content-length"]))
             seen.append(self.headers.get("authorization"))
@@ -382,16 +358,8 @@ def test_credentials_in_the_url_reach_the_receiver_as_basic_auth() -> None:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NeedsAuth)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    try:
-        with WebhookChannel(WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)) as channel:
-            delivery = channel.send(_message(f"http://hook:s3cret@127.0.0.1:{server.server_address[1]}/in"))
-    finally:
-        server.shutdown()
-        server.server_close()
+    settings = WebhookSettings(secret=SECRET, connect_timeout_s=1.0, read_timeout_s=1.0)
+    with serving(NeedsAuth) as port, WebhookChannel(settings) as channel:
+        delivery = channel.send(_message(f"http://hook:s3cret@127.0.0.1:{port}/in"))
     assert delivery.ok, delivery.detail
     assert seen == ["Basic " + base64.b64encode(b"hook:s3cret").decode()]
