@@ -81,3 +81,40 @@ def test_an_answer_comes_only_after_the_commit(database: Database) -> None:
     finally:
         group.close()
     assert seen == [1]
+
+
+@pytest.mark.parametrize("spare", [True, False], ids=["with-spare", "without-spare"])
+def test_a_batch_stuck_on_a_lock_does_not_stop_the_requests_behind_it(database: Database, spare: bool) -> None:
+    """A person's transaction holds a lock a batch needs: with the spare writer, the next requests
+    are still written and answered meanwhile; the stuck one finishes once the lock is free."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite batches run inline on the event loop; there is no writer thread to stall")
+    from sqlalchemy import text
+
+    def stuck(session: Session) -> str:
+        session.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+        session.add(Team(name="waited-for-the-lock", description=""))
+        return "stuck"
+
+    group = GroupCommit(database, inline=False, spare=spare, spare_after_s=0.05)
+    holder = database.engine.connect()
+    holder.execute(text("SELECT pg_advisory_lock(4242)"))  # what a person's long transaction would hold
+
+    async def scenario() -> tuple[bool, list[object]]:
+        first = asyncio.ensure_future(group.run(stuck))
+        await asyncio.sleep(0.2)  # the writer is now waiting on the lock
+        behind = asyncio.gather(*(group.run(_add_team(f"behind-{i}")) for i in range(3)))
+        done, _ = await asyncio.wait({behind}, timeout=3)
+        answered_while_stuck = bool(done) and not first.done()
+        holder.execute(text("SELECT pg_advisory_unlock(4242)"))
+        return answered_while_stuck, [await first, *(await behind)]
+
+    try:
+        answered_while_stuck, results = asyncio.run(scenario())
+    finally:
+        holder.close()
+        group.close()
+    assert results == ["stuck", "behind-0", "behind-1", "behind-2"]
+    assert {"waited-for-the-lock", "behind-0", "behind-2"} <= _teams(database)
+    assert answered_while_stuck is spare
+    assert (group.spare_batches > 0) is spare

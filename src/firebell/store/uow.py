@@ -11,12 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from firebell.store.batch import GroupCommit
 
-# Group-commit writer threads on PostgreSQL. Two, so one batch waiting on a lock (a person changing the
-# incident) does not stop ingestion; more only made batches smaller: since a batch's writes go out in
-# one round trip, its fixed round trips dominate (bench/ingest.py: 4 writers 650-760 events/s, 2 writers
-# 750-910, 1 writer 770-1,045 with the best p99).
-PG_WRITERS = 2
-
 
 class Database:
     """Holds the engine and hands out units of work."""
@@ -37,8 +31,8 @@ class Database:
         """This process's batching writer for high-rate small writes (ingestion)."""
         if self._group_commit is None:
             sqlite = self.dialect == "sqlite"
-            # PostgreSQL: several writers, so one batch's round trips overlap another's.
-            self._group_commit = GroupCommit(self, inline=sqlite, threads=1 if sqlite else PG_WRITERS)
+            # PostgreSQL: a writer thread (and its spare), so the event loop reads requests meanwhile.
+            self._group_commit = GroupCommit(self, inline=sqlite)
         return self._group_commit
 
     @property
