@@ -110,7 +110,8 @@ async def enqueue(request: Request) -> Response:
                             status_code=202)
 
     def locks(session: Session) -> list[tuple[str, ...]]:
-        return lock_names(session, find_integration(session, routing_key, ("pagerduty",), for_locks=True), [event])
+        return lock_names(session, find_integration(session, routing_key, ("pagerduty",), for_locks=True), [event],
+                          now())
 
     return await db.group_commit.run(work, locks)
 
@@ -199,7 +200,7 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
 
     def locks(session: Session) -> list[tuple[str, ...]]:
         return lock_names(session, find_integration(session, key or _bearer(request), (kind,), for_locks=True),
-                          events)
+                          events, now())
 
     return await db.group_commit.run(work, locks)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import IncidentRow, add_timeline, forget_incident
+from firebell.alerts.batch_reads import IncidentRow, forget_group, forget_incident
+from firebell.alerts.rows import add_timeline
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
@@ -53,6 +54,7 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     if not stages:
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
     db = raw(session)
+    forget_group(session, service_id, group_key)  # the group has an open incident now
     row = db.one(_NEXT_NUMBER, {})
     if row is None:
         raise Conflict("no organisation is configured yet; run `firebell config apply` first")
@@ -91,6 +93,7 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
         _transition_statements[key] = statement
     db = raw(session)
     forget_incident(session, incident.id)  # the incident's alerts change status with it
+    forget_group(session, service_id, group_key)
     params = {"id": incident.id, "status": new_status.value, "now": db.ts(now)}
     if next_stage is not None:
         params["stage"] = next_stage

@@ -15,56 +15,23 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from firebell.alerts.batch_reads import (
+    IncidentRow,
+    PagingContext,
+    forget,
+    forget_fires,
+    forget_incident,
+    window_text,
+)
 from firebell.store.base import new_id
 from firebell.store.rawsql import Raw, Statement, raw
-from firebell.store.txcache import per_transaction
 
 _WRITES_KEY = "ingest_writes"
-_PREFETCH_KEY = "open_alerts"
 
-
-@dataclass
-class IncidentRow:
-    id: str
-    number: int
-    status: str
-    severity: str
-    stage: str
-
-    @property
-    def ref(self) -> str:
-        return f"INC-{self.number}"
-
-
-@dataclass
-class AlertRow:
-    id: str
-    status: str
-    severity: str
-    group_key: str
-    last_event_hash: str
-    incident_id: str | None
-    event_count: int
-    incident: IncidentRow | None
-
-
-_OPEN_ALERT = Statement("""
-    SELECT a.id, a.status, a.severity, a.group_key, a.last_event_hash, a.incident_id, a.event_count,
-           i.number, i.status, i.severity, i.stage
-    FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
-    WHERE a.service_id = :service_id AND a.dedup_key = :dedup_key AND a.status != 'resolved'""")
-_OPEN_ALERTS_COLUMNS = """
-    SELECT a.id, a.status, a.severity, a.group_key, a.last_event_hash, a.incident_id, a.event_count,
-           i.number, i.status, i.severity, i.stage, a.dedup_key
-    FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id
-    WHERE a.service_id = :service_id AND a.status != 'resolved' AND """
-_OPEN_ALERTS = Statement(_OPEN_ALERTS_COLUMNS + "a.dedup_key = ANY(:keys)")
 _GROUP_INCIDENT = Statement("""
     SELECT id, number, status, severity, stage FROM incidents
     WHERE origin_service_id = :service_id AND group_key = :group_key AND status != 'resolved'
     ORDER BY number DESC LIMIT 1""")
-_OTHER_OPEN = Statement("""
-    SELECT count(*) FROM alerts WHERE incident_id = :incident_id AND status != 'resolved' AND id != :alert_id""")
 _RECENT_FIRES = Statement("""
     SELECT first_seen_at FROM alerts
     WHERE service_id = :service_id AND dedup_key = :dedup_key AND first_seen_at >= :since""")
@@ -91,94 +58,10 @@ _TS_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "acknowledged_at", "re
 _updates: dict[tuple[str, ...], Statement] = {}
 
 
-def _incident(row: tuple[Any, ...], offset: int, incident_id: str | None) -> IncidentRow | None:
-    if incident_id is None or row[offset] is None:
-        return None
-    return IncidentRow(id=incident_id, number=int(row[offset]), status=row[offset + 1], severity=row[offset + 2],
-                       stage=row[offset + 3])
-
-
-def _alert(row: tuple[Any, ...]) -> AlertRow:
-    return AlertRow(id=row[0], status=row[1], severity=row[2], group_key=row[3], last_event_hash=row[4],
-                    incident_id=row[5], event_count=int(row[6]), incident=_incident(row, 7, row[5]))
-
-
-def expect_alerts(session: Session, keys: list[tuple[str, str]]) -> None:
-    """Announce (service id, dedup key) pairs this transaction will look up: the first lookup then
-    reads them all in one query (a batch of events costs one round trip, not one each). Call only
-    where the keys' locks are held before the first lookup, so what is read stays true."""
-    _prefetch(session)[0].update(keys)
-
-
-_Prefetch = tuple[set[tuple[str, str]], dict[tuple[str, str], "AlertRow | None"]]
-
-
-def _new_prefetch() -> _Prefetch:
-    return set(), {}
-
-
-def _prefetch(session: Session) -> _Prefetch:
-    """(keys announced but not read yet, what was read), for this transaction."""
-    return per_transaction(session, _PREFETCH_KEY, _new_prefetch)
-
-
-def _read_expected(session: Session, wanted: set[tuple[str, str]],
-                   known: dict[tuple[str, str], AlertRow | None]) -> None:
-    db = raw(session)
-    by_service: dict[str, list[str]] = {}
-    for service_id, dedup_key in wanted:
-        by_service.setdefault(service_id, []).append(dedup_key)
-    for service_id, dedup_keys in by_service.items():
-        for key in dedup_keys:
-            known[(service_id, key)] = None
-        for row in db.rows(_OPEN_ALERTS, {"service_id": service_id, "keys": dedup_keys}):
-            known[(service_id, row[-1])] = _alert(row)
-    wanted.clear()
-
-
-def open_alert(session: Session, service_id: str, dedup_key: str) -> AlertRow | None:
-    wanted, known = _prefetch(session)
-    if wanted:
-        _read_expected(session, wanted, known)
-    key = (service_id, dedup_key)
-    if key in known:
-        return known[key]
-    row = raw(session).one(_OPEN_ALERT, {"service_id": service_id, "dedup_key": dedup_key})
-    return _alert(row) if row is not None else None
-
-
-def forget(session: Session, key: tuple[str, str]) -> None:
-    """What this transaction changed is read from the database again next time: one alert, by
-    service id and dedup key (`forget_incident` for an incident-wide change)."""
-    _prefetch(session)[1].pop(key, None)
-
-
-def forget_incident(session: Session, incident_id: str) -> None:
-    """An incident-wide change (severity, status, its alerts' status): the cached alerts attached
-    to it are read again next time; the rest of the batch's cache still holds."""
-    known = _prefetch(session)[1]
-    for key in [key for key, row in known.items() if row is not None and row.incident_id == incident_id]:
-        del known[key]
-
-
-def other_open_alerts(session: Session, incident_id: str, alert_id: str) -> int:
-    row = raw(session).one(_OTHER_OPEN, {"incident_id": incident_id, "alert_id": alert_id})
-    return int(row[0]) if row else 0
-
-
-@dataclass
-class PagingContext:
-    """What decides whether a trigger opens, joins or waits: the group's open incident, the alert's
-    recent first fires (flapping) and the service's maintenance window."""
-
-    group_incident: IncidentRow | None
-    recent_fires: list[datetime]
-    maintenance: str | None
-
-
 def paging_context(session: Session, service_id: str, group_key: str, dedup_key: str | None, since: datetime,
                    now: datetime) -> PagingContext:
-    """The three reads in one round trip (PostgreSQL); recent fires only when `dedup_key` is given."""
+    """The three reads in one round trip (PostgreSQL); recent fires only when `dedup_key` is given.
+    (A batch's triggers usually have theirs from `batch_reads`.)"""
     db = raw(session)
     reads: list[tuple[Statement, dict[str, Any]]] = [
         (_GROUP_INCIDENT, {"service_id": service_id, "group_key": group_key}),
@@ -196,8 +79,9 @@ def paging_context(session: Session, service_id: str, group_key: str, dedup_key:
 
 def _window_text(db: Raw, row: tuple[Any, ...]) -> str:
     name, reason, ends_at = row
-    label = name or reason or "ad hoc"
-    return f"window {label!r} until {db.read_ts(ends_at):%Y-%m-%d %H:%M} UTC"
+    ends = db.read_ts(ends_at)
+    assert ends is not None
+    return window_text(name, reason, ends)
 
 
 def _adapt(db: Raw, values: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +96,10 @@ def _adapt(db: Raw, values: dict[str, Any]) -> dict[str, Any]:
 
 def insert_alert(session: Session, values: dict[str, Any]) -> str:
     values = {"id": new_id()} | values
-    forget(session, (values.get("service_id", ""), values.get("dedup_key", "")))
+    service_id, dedup_key = values.get("service_id", ""), values.get("dedup_key", "")
+    forget(session, (service_id, dedup_key))
+    forget_fires(session, service_id, dedup_key)
+    forget_incident(session, values.get("incident_id"))  # one more open alert in it
     missing = set(_ALERT_COLUMNS) - set(values)
     if missing:
         raise ValueError(f"alert insert without {sorted(missing)}")
@@ -221,9 +108,14 @@ def insert_alert(session: Session, values: dict[str, Any]) -> str:
     return str(values["id"])
 
 
-def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes: dict[str, Any]) -> None:
-    """Update the open alert `alert_id`, known to lookups as `key` (service id, dedup key)."""
+def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes: dict[str, Any], *,
+                 incident_id: str | None) -> None:
+    """Update the open alert `alert_id`, known to lookups as `key` (service id, dedup key), which
+    belonged to `incident_id` before the change."""
     forget(session, key)
+    if "status" in changes or "incident_id" in changes:  # its incidents' counts of open alerts move
+        forget_incident(session, incident_id)
+        forget_incident(session, changes.get("incident_id"))
     if not changes:
         return
     columns = tuple(sorted(changes))

@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts import incident_rows, rows, snapshot
+from firebell.alerts import batch_reads, incident_rows, rows, snapshot
 from firebell.alerts.models import AlertEvent
 from firebell.core.events import AlertEvent as Event
 from firebell.core.events import EventAction, excerpt_with_json
@@ -80,8 +80,8 @@ class Plan:
     decision: Decision
     tags: tuple[str, ...]
     state: OpenState
-    open_alert: rows.AlertRow | None
-    incident: rows.IncidentRow | None
+    open_alert: batch_reads.AlertRow | None
+    incident: batch_reads.IncidentRow | None
     routing: list[str]
     stages: tuple[str, ...] = ()
 
@@ -99,7 +99,8 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     if lock:
         # Events for the same alert from concurrent requests take turns.
         advisory_lock(session, service.id, event.dedup_key)
-    open_alert = rows.open_alert(session, service.id, event.dedup_key)
+    resolving = event.action is EventAction.RESOLVE  # may close the incident: counts its other open alerts
+    open_alert = batch_reads.open_alert(session, service.id, event.dedup_key, counted=resolving)
     if open_alert is not None and event.action is not EventAction.TRIGGER:
         # Acknowledge and resolve events often carry no severity; they act on the alert as it is.
         severity, severity_why = open_alert.severity, "the open alert's severity"
@@ -112,10 +113,12 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     may_page = event.action is EventAction.TRIGGER and (open_alert is None or open_alert.incident_id is None)
     paging = None
     if may_page:
-        if lock:
-            group_lock(session, service.id, group_key)
-        paging = rows.paging_context(session, service.id, group_key, event.dedup_key if open_alert is None else None,
-                                     now - service.policy.flapping_window, now)
+        if lock and group_lock(session, service.id, group_key):
+            batch_reads.forget_group(session, service.id, group_key)  # read before the lock was ours
+        fires_of = event.dedup_key if open_alert is None else None
+        since = now - service.policy.flapping_window
+        paging = (batch_reads.paging_context(session, service.id, group_key, fires_of, since, now)
+                  or rows.paging_context(session, service.id, group_key, fires_of, since, now))
     group_incident = paging.group_incident if paging is not None else None
     incident = group_incident
     alert_state = None
@@ -124,10 +127,10 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     # group, or the newcomer would end up open inside a resolved incident. The alert's stored group
     # key is the incident's (a bare resolve event may not carry the labels to derive it). The lock
     # may have waited for another transaction, so the alert and its incident are read again.
-    if (lock and open_alert is not None and open_alert.incident_id and event.action is EventAction.RESOLVE
+    if (lock and open_alert is not None and open_alert.incident_id and resolving
             and group_lock(session, service.id, open_alert.group_key)):
-        rows.forget(session, (service.id, event.dedup_key))  # what was read before the wait may be stale
-        open_alert = rows.open_alert(session, service.id, event.dedup_key)
+        batch_reads.forget(session, (service.id, event.dedup_key))  # what was read before the wait may be stale
+        open_alert = batch_reads.open_alert(session, service.id, event.dedup_key, counted=True)
     if open_alert is not None:
         alert_incident = open_alert.incident
         alert_state = OpenAlert(status=open_alert.status, last_event_hash=open_alert.last_event_hash,
@@ -135,8 +138,8 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
                                 incident_status=alert_incident.status if alert_incident else None)
         if alert_incident is not None:
             incident = alert_incident
-            if event.action is EventAction.RESOLVE:
-                other_open = rows.other_open_alerts(session, alert_incident.id, open_alert.id)
+            if resolving:
+                other_open = open_alert.other_open or 0
     state = OpenState(
         alert=alert_state,
         group_incident=OpenIncident(id=group_incident.id, ref=group_incident.ref, status=group_incident.status,
@@ -150,10 +153,12 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
                 open_alert=open_alert, incident=incident, routing=routed.explanation, stages=config.stages)
 
 
-def lock_names(session: Session, integration: HasService | None, events: list[Event]) -> list[tuple[str, ...]]:
+def lock_names(session: Session, integration: HasService | None, events: list[Event],
+               now: datetime) -> list[tuple[str, ...]]:
     """The locks `ingest` will take for these events, so a batch can take them all up front in one
-    sorted round trip. A guess for events whose stored alert has another group key; ingest takes
-    any lock it finds missing itself."""
+    sorted round trip, and what they will read, announced so the batch reads it once, with the
+    locks (`batch_reads`). A guess for events whose stored alert has another group key; ingest takes
+    any lock it finds missing itself, and reads again what was read without it."""
     if integration is None:
         return []
     config = snapshot.assumed(session)
@@ -161,14 +166,16 @@ def lock_names(session: Session, integration: HasService | None, events: list[Ev
     if home is None:
         return []
     names: list[tuple[str, ...]] = []
-    keys: list[tuple[str, str]] = []
     for event in events:
         routed = route(config.rules, event.attributes() | {"@service": home.name}, home.name)
         service = config.services_by_name.get(routed.service)
-        if service is not None:
-            names += [(service.id, event.dedup_key), group_lock_name(service.id, group_key_for(service.policy, event))]
-            keys.append((service.id, event.dedup_key))
-    rows.expect_alerts(session, keys)  # read once the locks are held, in one query for the batch
+        if service is None:
+            continue
+        group_key = group_key_for(service.policy, event)
+        names += [(service.id, event.dedup_key), group_lock_name(service.id, group_key)]
+        trigger = event.action is EventAction.TRIGGER
+        batch_reads.announce(session, service.id, event.dedup_key, counted=event.action is EventAction.RESOLVE,
+                             paging=(group_key, now - service.policy.flapping_window, now) if trigger else None)
     return names
 
 
@@ -228,7 +235,8 @@ def _write(session: Session, plan: Plan, integration: HasService, now: datetime,
             "held_reason": held_reason})
     else:
         rows.update_alert(session, (plan.service.id, e.dedup_key), alert.id,
-                          _alert_changes(plan, stored_payload, incident_id, held_reason, now))
+                          _alert_changes(plan, stored_payload, incident_id, held_reason, now),
+                          incident_id=alert.incident_id)
     rows.add_history(session, alert_id, e.action.value if d.alert_op is not AlertOp.DUPLICATE else "duplicate",
                      "; ".join(d.reasons), now, stored_payload)
     ref = _apply_incident(session, plan, payload, incident_id, now)

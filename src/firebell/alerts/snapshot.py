@@ -124,8 +124,8 @@ def assumed(session: Session) -> IngestConfig:
     seen: dict[str, int] = per_transaction(session, _VERSION_SEEN, dict)
     if not seen:
         seen["asked"] = 1
-        read_with_locks(session, _VERSION, {},
-                        lambda rows: seen.__setitem__("version", int(rows[0][0] or 0) if rows else 0))
+        read_with_locks(session, lambda: [(_VERSION, {})],
+                        lambda found: seen.__setitem__("version", int(found[0][0][0] or 0) if found[0] else 0))
     return cached
 
 

@@ -43,19 +43,20 @@ def advisory_lock(session: Session, *parts: str) -> bool:
     return True
 
 
-_Read = tuple[Statement, dict[str, Any], Callable[[list[tuple[Any, ...]]], None]]
+_Reads = Callable[[], list[tuple[Statement, dict[str, Any]]]]
+_Receive = Callable[[list[list[tuple[Any, ...]]]], None]
 
 
-def _waiting(session: Session) -> list[_Read]:
-    return per_transaction(session, _WITH_LOCKS, list[_Read])
+def _waiting(session: Session) -> list[tuple[_Reads, _Receive]]:
+    return per_transaction(session, _WITH_LOCKS, list[tuple[_Reads, _Receive]])
 
 
-def read_with_locks(session: Session, statement: Statement, params: dict[str, Any],
-                    receive: Callable[[list[tuple[Any, ...]]], None]) -> None:
-    """Send a read in the round trip of this transaction's `lock_all`, after the locks; `receive`
-    gets its rows. Only on PostgreSQL and only if `lock_all` runs: a reader that was not answered
-    reads for itself."""
-    _waiting(session).append((statement, params, receive))
+def read_with_locks(session: Session, reads: _Reads, receive: _Receive) -> None:
+    """Send reads in the round trip of this transaction's `lock_all`, after the locks: `reads()` is
+    asked for its statements only then (so a batch can keep announcing what it will need until its
+    locks are taken), and `receive` gets their rows, a list per statement. Only on PostgreSQL and
+    only if `lock_all` runs: a reader that was not answered reads for itself."""
+    _waiting(session).append((reads, receive))
 
 
 def lock_all(session: Session, names: list[tuple[str, ...]]) -> None:
@@ -64,11 +65,14 @@ def lock_all(session: Session, names: list[tuple[str, ...]]) -> None:
         return
     keys = sorted({_key(parts) for parts in names})
     waiting = _waiting(session)
-    reads, waiting[:] = list(waiting), []
-    found = raw(session).rows_together([(_LOCK_SORTED, {"keys": keys}), *((s, p) for s, p, _ in reads)])
+    readers, waiting[:] = list(waiting), []
+    asked = [reads() for reads, _ in readers]
+    found = raw(session).rows_together([(_LOCK_SORTED, {"keys": keys}), *(read for reads in asked for read in reads)])
     _held(session).update(keys)
-    for (_, _, receive), rows in zip(reads, found[1:], strict=True):
-        receive(rows)
+    start = 1
+    for (_, receive), reads in zip(readers, asked, strict=True):
+        receive(found[start:start + len(reads)])
+        start += len(reads)
 
 
 def group_lock_name(service_id: str, group_key: str) -> tuple[str, ...]:

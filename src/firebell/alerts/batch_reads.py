@@ -1,0 +1,298 @@
+"""What a batch of events reads before deciding, read once for the whole batch.
+
+While a batch names its locks (`service.lock_names`), each event announces what its decision will
+look at: its open alert (for a resolve, with how many other alerts of its incident are still open)
+and, for a trigger, its group's open incident, its service's maintenance windows and its key's
+recent first fires (flapping). On PostgreSQL all of that is read in the locks' own round trip, after
+the locks, so a batch's reads cost one round trip however many events it holds. On SQLite, which
+has no round trips to save, the alerts are read in one query at the first lookup and the rest as
+each event asks.
+
+The answers hold for the transaction, except where its own writes change them: every write says
+what it changed (`forget`, `forget_incident`, `forget_group`, `forget_fires`), and the next lookup
+reads the database again, after the deferred writes, which every read sends first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from firebell.store.locks import read_with_locks
+from firebell.store.rawsql import Raw, Statement, raw
+from firebell.store.txcache import per_transaction
+
+_KEY = "batch_reads"
+
+
+@dataclass
+class IncidentRow:
+    id: str
+    number: int
+    status: str
+    severity: str
+    stage: str
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number}"
+
+
+@dataclass
+class AlertRow:
+    id: str
+    status: str
+    severity: str
+    group_key: str
+    last_event_hash: str
+    incident_id: str | None
+    event_count: int
+    incident: IncidentRow | None
+    other_open: int | None = None  # other open alerts of its incident, when read for a resolve
+
+
+@dataclass
+class PagingContext:
+    """What decides whether a trigger opens, joins or waits: the group's open incident, the alert's
+    recent first fires (flapping) and the service's maintenance window."""
+
+    group_incident: IncidentRow | None
+    recent_fires: list[datetime]
+    maintenance: str | None
+
+
+_ALERT_COLUMNS = """a.id, a.status, a.severity, a.group_key, a.last_event_hash, a.incident_id, a.event_count,
+                    i.number, i.status, i.severity, i.stage"""
+_OTHER_OPEN = """(SELECT count(*) FROM alerts o
+                  WHERE o.incident_id = a.incident_id AND o.status != 'resolved' AND o.id != a.id)"""
+_FROM = "FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE a.status != 'resolved' AND a.service_id = "
+_OPEN_ALERT = Statement(f"SELECT {_ALERT_COLUMNS} {_FROM} :service_id AND a.dedup_key = :dedup_key")
+_OPEN_ALERT_COUNTED = Statement(f"SELECT {_ALERT_COLUMNS}, {_OTHER_OPEN} {_FROM} :service_id "
+                                "AND a.dedup_key = :dedup_key")
+_OPEN_ALERTS = Statement(f"SELECT {_ALERT_COLUMNS}, a.dedup_key {_FROM} :service_id AND a.dedup_key = ANY(:keys)")
+_OPEN_ALERTS_COUNTED = Statement(f"SELECT {_ALERT_COLUMNS}, {_OTHER_OPEN}, a.dedup_key {_FROM} :service_id "
+                                 "AND a.dedup_key = ANY(:keys)")
+_GROUP_INCIDENTS = Statement("""
+    SELECT group_key, id, number, status, severity, stage FROM incidents
+    WHERE origin_service_id = :service_id AND group_key = ANY(:keys) AND status != 'resolved'""")
+_RECENT_FIRES = Statement("""
+    SELECT dedup_key, first_seen_at FROM alerts
+    WHERE service_id = :service_id AND dedup_key = ANY(:keys) AND first_seen_at >= :since""")
+_WINDOWS = Statement("""
+    SELECT service_id, name, reason, starts_at, ends_at FROM maintenance_windows
+    WHERE service_id = ANY(:ids) AND ends_at > :now AND ended_at IS NULL""")
+
+
+@dataclass
+class _Window:
+    starts_at: datetime
+    ends_at: datetime
+    text: str
+
+
+@dataclass
+class _Batch:
+    """Announced (`*_wanted`, by service id) and read, for one transaction."""
+
+    alerts_wanted: dict[str, set[str]] = field(default_factory=dict)
+    counted_wanted: dict[str, set[str]] = field(default_factory=dict)  # resolves: read with other open alerts
+    groups_wanted: dict[str, set[str]] = field(default_factory=dict)
+    fires_wanted: dict[str, set[str]] = field(default_factory=dict)
+    fires_since: dict[str, datetime] = field(default_factory=dict)
+    windows_wanted: set[str] = field(default_factory=set)
+    windows_now: datetime | None = None
+    alerts: dict[tuple[str, str], AlertRow | None] = field(default_factory=dict)
+    groups: dict[tuple[str, str], IncidentRow | None] = field(default_factory=dict)
+    fires: dict[tuple[str, str], tuple[datetime, list[datetime]]] = field(default_factory=dict)  # (since, fires)
+    windows: dict[str, tuple[datetime, list[_Window]]] = field(default_factory=dict)  # (as of, windows)
+    with_locks: bool = False
+
+
+def _batch(session: Session) -> _Batch:
+    return per_transaction(session, _KEY, _Batch)
+
+
+def announce(session: Session, service_id: str, dedup_key: str, *, counted: bool = False,
+             paging: tuple[str, datetime, datetime] | None = None) -> None:
+    """An event of this batch will look up its open alert (`counted`: with its incident's other open
+    alerts) and, with `paging` = (group key, flapping since, now), what a trigger pages on. Call only
+    where the keys' locks are taken before the first lookup, so what is read stays true."""
+    b = _batch(session)
+    (b.counted_wanted if counted else b.alerts_wanted).setdefault(service_id, set()).add(dedup_key)
+    if paging is not None:
+        group_key, since, now = paging
+        b.groups_wanted.setdefault(service_id, set()).add(group_key)
+        b.fires_wanted.setdefault(service_id, set()).add(dedup_key)
+        b.fires_since[service_id] = min(since, b.fires_since.get(service_id, since))
+        b.windows_wanted.add(service_id)
+        b.windows_now = now if b.windows_now is None else min(now, b.windows_now)
+    if not b.with_locks:
+        b.with_locks = True
+        _read_with_locks(session, b)
+
+
+_Read = tuple[Statement, dict[str, Any], Callable[[list[tuple[Any, ...]]], None]]
+
+
+def _read_with_locks(session: Session, b: _Batch) -> None:
+    receivers: list[Callable[[list[tuple[Any, ...]]], None]] = []
+
+    def reads() -> list[tuple[Statement, dict[str, Any]]]:
+        everything = _everything(raw(session), b)
+        receivers[:] = [receive for _, _, receive in everything]
+        return [(statement, params) for statement, params, _ in everything]
+
+    def receive(found: list[list[tuple[Any, ...]]]) -> None:
+        for answer, rows in zip(receivers, found, strict=True):
+            answer(rows)
+
+    read_with_locks(session, reads, receive)
+
+
+def _alert_reads(b: _Batch) -> list[_Read]:
+    reads: list[_Read] = []
+    for wanted, statement, counted in ((b.alerts_wanted, _OPEN_ALERTS, False),
+                                       (b.counted_wanted, _OPEN_ALERTS_COUNTED, True)):
+        for service_id, keys in wanted.items():
+            reads.append((statement, {"service_id": service_id, "keys": sorted(keys)},
+                          partial(_receive_alerts, b, service_id, keys, counted)))
+        wanted.clear()
+    return reads
+
+
+def _everything(db: Raw, b: _Batch) -> list[_Read]:
+    """Every announced read, each with where its rows go; asked as the locks go out."""
+    reads = _alert_reads(b)
+    for service_id, keys in b.groups_wanted.items():
+        reads.append((_GROUP_INCIDENTS, {"service_id": service_id, "keys": sorted(keys)},
+                      partial(_receive_groups, b, service_id, keys)))
+    for service_id, keys in b.fires_wanted.items():
+        since = b.fires_since[service_id]
+        reads.append((_RECENT_FIRES, {"service_id": service_id, "keys": sorted(keys), "since": db.ts(since)},
+                      partial(_receive_fires, db, b, service_id, keys, since)))
+    if b.windows_wanted and b.windows_now is not None:
+        ids = sorted(b.windows_wanted)
+        reads.append((_WINDOWS, {"ids": ids, "now": db.ts(b.windows_now)},
+                      partial(_receive_windows, db, b, ids, b.windows_now)))
+    b.groups_wanted, b.fires_wanted, b.windows_wanted = {}, {}, set()
+    return reads
+
+
+def _receive_alerts(b: _Batch, service_id: str, keys: set[str], counted: bool, rows: list[tuple[Any, ...]]) -> None:
+    for key in keys:
+        b.alerts[(service_id, key)] = None
+    for row in rows:
+        b.alerts[(service_id, row[-1])] = _alert(row, int(row[-2]) if counted else None)
+
+
+def _receive_groups(b: _Batch, service_id: str, keys: set[str], rows: list[tuple[Any, ...]]) -> None:
+    for key in keys:
+        b.groups[(service_id, key)] = None
+    for group_key, *incident in sorted(rows, key=lambda r: int(r[2])):  # the newest open one wins, as live
+        b.groups[(service_id, group_key)] = _incident_row(incident)
+
+
+def _receive_fires(db: Raw, b: _Batch, service_id: str, keys: set[str], since: datetime,
+                   rows: list[tuple[Any, ...]]) -> None:
+    by_key: dict[str, list[datetime]] = {key: [] for key in keys}
+    for dedup_key, first_seen in rows:
+        if (stamp := db.read_ts(first_seen)) is not None:
+            by_key[dedup_key].append(stamp)
+    for key, fires in by_key.items():
+        b.fires[(service_id, key)] = (since, fires)
+
+
+def _receive_windows(db: Raw, b: _Batch, service_ids: list[str], now: datetime, rows: list[tuple[Any, ...]]) -> None:
+    by_service: dict[str, list[_Window]] = {service_id: [] for service_id in service_ids}
+    for service_id, name, reason, starts_at, ends_at in rows:
+        start, end = db.read_ts(starts_at), db.read_ts(ends_at)
+        if start is not None and end is not None:
+            by_service[service_id].append(_Window(start, end, window_text(name, reason, end)))
+    for service_id, windows in by_service.items():
+        b.windows[service_id] = (now, windows)
+
+
+def window_text(name: str | None, reason: str | None, ends_at: datetime) -> str:
+    return f"window {name or reason or 'ad hoc'!r} until {ends_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _incident_row(values: list[Any]) -> IncidentRow:
+    incident_id, number, status, severity, stage = values
+    return IncidentRow(id=incident_id, number=int(number), status=status, severity=severity, stage=stage)
+
+
+def _alert(row: tuple[Any, ...], other_open: int | None) -> AlertRow:
+    incident = (IncidentRow(id=row[5], number=int(row[7]), status=row[8], severity=row[9], stage=row[10])
+                if row[5] is not None and row[7] is not None else None)
+    return AlertRow(id=row[0], status=row[1], severity=row[2], group_key=row[3], last_event_hash=row[4],
+                    incident_id=row[5], event_count=int(row[6]), incident=incident, other_open=other_open)
+
+
+# Lookups: from what the batch read when that still holds, else from the database.
+
+def open_alert(session: Session, service_id: str, dedup_key: str, *, counted: bool = False) -> AlertRow | None:
+    """The open alert of (service, dedup key); `counted`: with `other_open` filled in."""
+    b = _batch(session)
+    if b.alerts_wanted or b.counted_wanted:  # not read with the locks (SQLite, or no locks taken)
+        reads = _alert_reads(b)
+        answers = raw(session).rows_together([(statement, params) for statement, params, _ in reads])
+        for (_, _, receive), rows in zip(reads, answers, strict=True):
+            receive(rows)
+    key = (service_id, dedup_key)
+    if key in b.alerts:
+        found = b.alerts[key]
+        if found is None or not counted or found.other_open is not None:
+            return found
+    row = raw(session).one(_OPEN_ALERT_COUNTED if counted else _OPEN_ALERT,
+                           {"service_id": service_id, "dedup_key": dedup_key})
+    return _alert(row, int(row[-1]) if counted else None) if row is not None else None
+
+
+def paging_context(session: Session, service_id: str, group_key: str, dedup_key: str | None, since: datetime,
+                   now: datetime) -> PagingContext | None:
+    """What the batch read for a trigger of this group (and, given `dedup_key`, its recent fires),
+    if it read all of it and nothing since has changed it; None: read it live."""
+    b = _batch(session)
+    group = (service_id, group_key)
+    windows = b.windows.get(service_id)
+    fires = b.fires.get((service_id, dedup_key)) if dedup_key is not None else (since, [])
+    if group not in b.groups or windows is None or fires is None or fires[0] > since or windows[0] > now:
+        return None
+    active = [w for w in windows[1] if w.starts_at <= now < w.ends_at]
+    window = max(active, key=lambda w: w.ends_at) if active else None
+    return PagingContext(group_incident=b.groups[group], recent_fires=[t for t in fires[1] if t >= since],
+                         maintenance=window.text if window is not None else None)
+
+
+# What this transaction's writes changed.
+
+def forget(session: Session, key: tuple[str, str]) -> None:
+    """One alert, by (service id, dedup key)."""
+    _batch(session).alerts.pop(key, None)
+
+
+def forget_incident(session: Session, incident_id: str | None) -> None:
+    """An incident-wide change (severity, status, which alerts are open in it): its cached alerts
+    and its group's answer; the rest of the batch's reads still hold."""
+    if incident_id is None:
+        return
+    b = _batch(session)
+    for key in [key for key, row in b.alerts.items() if row is not None and row.incident_id == incident_id]:
+        del b.alerts[key]
+    for key in [key for key, row in b.groups.items() if row is not None and row.id == incident_id]:
+        del b.groups[key]
+
+
+def forget_group(session: Session, service_id: str, group_key: str) -> None:
+    """The group's open incident changed (one opened or closed)."""
+    _batch(session).groups.pop((service_id, group_key), None)
+
+
+def forget_fires(session: Session, service_id: str, dedup_key: str) -> None:
+    """A new alert of this key: it is a fire the next trigger's flapping check counts."""
+    _batch(session).fires.pop((service_id, dedup_key), None)

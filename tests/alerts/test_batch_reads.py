@@ -1,0 +1,82 @@
+"""A batch reads what its events decide on once, with its locks (`alerts/batch_reads.py`), and its
+own writes make those answers stale. Whatever the mix of events, a batch must decide exactly as the
+same events would one transaction at a time: no second incident for a group, no incident left open
+by its last alert, no flapping fire missed."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import datetime
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from firebell.alerts.endpoints import find_integration
+from firebell.alerts.service import Outcome, ingest, lock_names
+from firebell.core.events import AlertEvent
+from firebell.core.formats.alertmanager import parse_message
+from firebell.store.locks import lock_all
+from firebell.store.uow import Database
+from tests.alerts.test_ingest_api import AM_API, am_alert, am_message, incidents, timeline_types
+from tests.api.conftest import Api
+
+_runs = itertools.count()
+# (key, firing?, severity label): two keys per group, so triggers join and resolves close incidents
+Step = tuple[int, bool, str]
+steps = st.integers(1, 4).flatmap(lambda keys: st.lists(
+    st.tuples(st.integers(0, keys - 1), st.booleans(), st.sampled_from(["critical", "warning", "info"])),
+    min_size=1, max_size=16))
+# max_refires is 3; below the paging threshold no incident changes, so only the fires tell
+FLAPPING = [(0, True, "info"), (0, False, "info")] * 5 + [(0, True, "info")]
+
+
+def _event(run: str, step: Step) -> AlertEvent:
+    key, firing, severity = step
+    alert = am_alert(f"{run}-check{key}", f"host{key}", status="firing" if firing else "resolved", severity=severity)
+    alert["fingerprint"] = hashlib.sha256(f"{run}-{key}".encode()).hexdigest()[:16]
+    (event,) = parse_message(am_message(f"{run}-group{key // 2}", [alert]), flavour="alertmanager")
+    return event
+
+
+def _decide(db: Database, events: list[AlertEvent], now: datetime) -> list[Outcome]:
+    """One transaction, as group commit runs it: name and take the locks (reading with them), then ingest."""
+    with db.unit_of_work() as session:
+        integration = find_integration(session, AM_API, ("alertmanager",))
+        assert integration is not None
+        lock_all(session, lock_names(session, integration, events, now))
+        return ingest(session, integration, events, now)
+
+
+def _comparable(run: str, outcomes: list[Outcome]) -> list[tuple[Any, ...]]:
+    refs: dict[str | None, int | None] = {None: None}
+    return [(o.action, o.alert_op, o.incident_op, o.severity, o.flapping,
+             (o.held_reason or "").replace(run, "RUN"), refs.setdefault(o.incident, len(refs)))
+            for o in outcomes]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=steps)
+@example(sequence=FLAPPING)
+def test_a_batch_decides_as_its_events_would_one_at_a_time(api: Api, sequence: list[Step]) -> None:
+    n = next(_runs)
+    now = api.clock.now
+    alone, together = f"one{n}", f"all{n}"
+    one_by_one = [outcome for step in sequence for outcome in _decide(api.db, [_event(alone, step)], now)]
+    batched = _decide(api.db, [_event(together, step) for step in sequence], now)
+    assert _comparable(together, batched) == _comparable(alone, one_by_one)
+
+
+def test_both_alerts_resolving_in_one_message_resolve_their_incident(api: Api) -> None:
+    group = [am_alert("QueueDepth", "mq1", severity="critical"), am_alert("QueueDepth", "mq2", severity="critical")]
+    api.client.post(f"/integrations/alertmanager/{AM_API}", json=am_message("QueueDepth", group))
+    (incident,) = incidents(api)
+    assert incident["status"] == "triggered"
+    resolved = [am_alert("QueueDepth", "mq1", status="resolved", severity="critical"),
+                am_alert("QueueDepth", "mq2", status="resolved", severity="critical")]
+    response = api.client.post(f"/integrations/alertmanager/{AM_API}", json=am_message("QueueDepth", resolved))
+    assert response.status_code == 202
+    (incident,) = incidents(api)
+    assert incident["status"] == "resolved"  # the second resolve saw that no alert was left open
+    assert timeline_types(api, incident["ref"]).count("alert_resolved") == 2
