@@ -96,3 +96,19 @@ def test_a_lost_connection_surfaces_as_the_error_that_lost_it(database: Database
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         session.execute(text("SELECT 1"))
     assert _count(database) == 0
+
+
+def test_many_deferred_rows_all_land_in_order_and_one_bad_row_fails_the_transaction(database: Database) -> None:
+    """On PostgreSQL a deferred insert's rows travel as a few multi-row statements; every row
+    arrives, in the order given (the timeline reads back by id), and a bad one fails them all."""
+    rows = [{"name": f"deferred-many-{i:03d}", "position": 200 + i} for i in range(77)]  # 64 + 8 + 4 + 1
+    with database.unit_of_work() as session:
+        raw(session).defer_many(_INSERT, rows)
+    physical = "ctid" if database.dialect == "postgresql" else "rowid"  # insertion order in a fresh table
+    with database.unit_of_work(write=False) as session:
+        names = session.execute(text("SELECT name FROM lifecycle_stages WHERE name LIKE 'deferred-many-%' "
+                                     f"ORDER BY {physical}")).scalars().all()
+    assert names == [r["name"] for r in rows]
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), database.unit_of_work() as session:
+        raw(session).defer_many(_INSERT, [{"name": "deferred-late", "position": 300}, rows[5]])
+    assert _count(database) == 77

@@ -1,9 +1,9 @@
 """The ingestion hot path's reads and writes, as driver-level statements (see store/rawsql.py).
 
 History rows (alert_events) and the timeline events ingestion appends are buffered per transaction
-and written with one executemany just before commit, or before any ORM work that could append a
-timeline event of its own, so the timeline keeps its order. Nothing ingestion decides on reads
-those buffered rows back.
+and written together (on PostgreSQL as a few multi-row inserts) just before commit, or before any
+ORM work that could append a timeline event of its own, so the timeline keeps its order. Nothing
+ingestion decides on reads those buffered rows back.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def join_incident(session: Session, incident_id: str, severity: str, now: dateti
 
 @dataclass
 class Writes:
-    """History and timeline rows waiting for the transaction's single executemany."""
+    """History and timeline rows waiting for the transaction's one write of each."""
 
     history: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)

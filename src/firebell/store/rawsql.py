@@ -33,6 +33,8 @@ _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 _DEFERRED = "firebell_deferred_writes"  # in the DBAPI connection's info: [(sql, params, many)]
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _ANY = re.compile(r"= ANY\(:(\w+)\)")
+_ONE_ROW = re.compile(r"^(INSERT INTO [\w.]+ \([\w, ]+\) VALUES )(\([^()]*\))$")  # a plain one-row insert
+_MAX_ROWS = 64  # rows per multi-row insert; sizes are powers of two, so few texts get prepared
 # SQLAlchemy's SQLite DateTime storage format: always with microseconds, so stored values compare
 # correctly as strings.
 
@@ -49,9 +51,30 @@ class Statement:
         self.sql = _ANY.sub(r"IN (SELECT value FROM json_each(:\1))", self.source)
         pg = _ANY.sub(r"= ANY(CAST(:\1 AS text[]))", self.source)
         self._pyformat = _PARAM.sub(r"%(\1)s", pg.replace("%", "%%"))
+        self._multi: dict[int, str] = {}  # rows -> text, for rows_at_once
 
     def for_dialect(self, dialect: str) -> str:
         return self.sql if dialect == "sqlite" else self._pyformat
+
+    def rows_at_once(self, rows: list[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]] | None:
+        """PostgreSQL: a plain one-row INSERT as a few multi-row ones (sizes in powers of two, so
+        few texts get prepared), with their parameters; None if this is not a plain INSERT ... VALUES."""
+        found = _ONE_ROW.match(self.source)
+        if found is None:
+            return None
+        head, values = found.groups()
+        out: list[tuple[str, dict[str, Any]]] = []
+        start = 0
+        while start < len(rows):
+            size = min(_MAX_ROWS, 1 << ((len(rows) - start).bit_length() - 1))
+            text = self._multi.get(size)
+            if text is None:
+                text = Statement(head + ", ".join(_PARAM.sub(rf":\1__{i}", values) for i in range(size)))._pyformat
+                self._multi[size] = text
+            out.append((text, {f"{name}__{i}": value for i, row in enumerate(rows[start:start + size])
+                               for name, value in row.items()}))
+            start += size
+        return out
 
     def then(self, suffix: str) -> Statement:
         """The same statement with `suffix` appended (e.g. a PostgreSQL-only row lock)."""
@@ -154,8 +177,15 @@ class Raw:
             return
         if self._sqlite:
             self.run_many(statement, batch)
+            return
+        pending = self._info.setdefault(_DEFERRED, [])
+        # An insert's rows go as a few multi-row statements: in a pipeline every statement is a
+        # message and a wait of its own, and those, not the rows, were the cost.
+        merged = statement.rows_at_once(batch)
+        if merged is None:
+            pending.append((statement.for_dialect(self.dialect), batch, True))
         else:
-            self._info.setdefault(_DEFERRED, []).append((statement.for_dialect(self.dialect), batch, True))
+            pending.extend((sql, values, False) for sql, values in merged)
 
     def _sending_deferred(self) -> contextlib.AbstractContextManager[Any]:
         """A pipeline carrying the deferred writes ahead of the statement run inside it, if any wait."""
