@@ -118,3 +118,14 @@ def test_a_batch_stuck_on_a_lock_does_not_stop_the_requests_behind_it(database: 
     assert {"waited-for-the-lock", "behind-0", "behind-2"} <= _teams(database)
     assert answered_while_stuck is spare
     assert (group.spare_batches > 0) is spare
+
+
+def test_a_closed_group_commit_starts_again_when_work_arrives(database: Database) -> None:
+    group = GroupCommit(database, inline=False)
+    try:
+        assert asyncio.run(group.run(_add_team("before-close"))) == "before-close"
+        group.close()
+        assert asyncio.run(asyncio.wait_for(group.run(_add_team("after-close")), timeout=10)) == "after-close"
+    finally:
+        group.close()
+    assert {"before-close", "after-close"} <= _teams(database)

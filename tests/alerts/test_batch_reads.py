@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -41,11 +41,12 @@ def _event(run: str, step: Step) -> AlertEvent:
 
 
 def _decide(db: Database, events: list[AlertEvent], now: datetime) -> list[Outcome]:
-    """One transaction, as group commit runs it: name and take the locks (reading with them), then ingest."""
+    """One transaction, as group commit runs it: name and take the locks (reading with them), then
+    ingest, a moment later (the reads must serve a `now` later than the one they were made for)."""
     with db.unit_of_work() as session:
         integration = find_integration(session, AM_API, ("alertmanager",))
         assert integration is not None
-        lock_all(session, lock_names(session, integration, events, now))
+        lock_all(session, lock_names(session, integration, events, now - timedelta(seconds=2)))
         return ingest(session, integration, events, now)
 
 

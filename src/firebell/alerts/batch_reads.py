@@ -288,6 +288,16 @@ def forget_incident(session: Session, incident_id: str | None) -> None:
         del b.groups[key]
 
 
+def forget_all(session: Session) -> None:
+    """A lock taken late (its name was not guessed up front) may have waited for another
+    transaction, whose changes any of the batch's answers may miss."""
+    b = _batch(session)
+    b.alerts.clear()
+    b.groups.clear()
+    b.fires.clear()
+    b.windows.clear()
+
+
 def forget_group(session: Session, service_id: str, group_key: str) -> None:
     """The group's open incident changed (one opened or closed)."""
     _batch(session).groups.pop((service_id, group_key), None)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.batch_reads import IncidentRow, forget_group, forget_incident
+from firebell.alerts.batch_reads import IncidentRow, forget_all, forget_group, forget_incident
 from firebell.alerts.rows import add_timeline
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
@@ -80,8 +80,10 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     """Acknowledge or resolve on Firebell's own account (Conflict when the state machine says no),
     carrying the change to the incident's alerts and moving the stage, as a person's would."""
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
-    if action is Action.RESOLVE:
-        group_lock(session, service_id, group_key)  # no alert may join between this and the commit
+    # No alert may join between this and the commit. A lock taken only now may have waited, and
+    # then the batch's other answers may be stale.
+    if action is Action.RESOLVE and group_lock(session, service_id, group_key):
+        forget_all(session)
     next_stage = lifecycle.stage_after(action, list(stages), incident.stage)
     stamp = _STAMP[action]
     key = (stamp, next_stage is not None)

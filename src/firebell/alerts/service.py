@@ -96,9 +96,10 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     service = config.services_by_name.get(routed.service)
     if service is None:
         raise Invalid(f"routing sent the alert to unknown service {routed.service!r}")
-    if lock:
-        # Events for the same alert from concurrent requests take turns.
-        advisory_lock(session, service.id, event.dedup_key)
+    # Events for the same alert from concurrent requests take turns. A lock the batch did not take
+    # up front may have waited: what the batch read may be stale.
+    if lock and advisory_lock(session, service.id, event.dedup_key):
+        batch_reads.forget_all(session)
     resolving = event.action is EventAction.RESOLVE  # may close the incident: counts its other open alerts
     open_alert = batch_reads.open_alert(session, service.id, event.dedup_key, counted=resolving)
     if open_alert is not None and event.action is not EventAction.TRIGGER:
@@ -114,7 +115,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     paging = None
     if may_page:
         if lock and group_lock(session, service.id, group_key):
-            batch_reads.forget_group(session, service.id, group_key)  # read before the lock was ours
+            batch_reads.forget_all(session)  # read before the lock was ours
         fires_of = event.dedup_key if open_alert is None else None
         since = now - service.policy.flapping_window
         paging = (batch_reads.paging_context(session, service.id, group_key, fires_of, since, now)
@@ -129,7 +130,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     # may have waited for another transaction, so the alert and its incident are read again.
     if (lock and open_alert is not None and open_alert.incident_id and resolving
             and group_lock(session, service.id, open_alert.group_key)):
-        batch_reads.forget(session, (service.id, event.dedup_key))  # what was read before the wait may be stale
+        batch_reads.forget_all(session)  # what was read before the wait may be stale
         open_alert = batch_reads.open_alert(session, service.id, event.dedup_key, counted=True)
     if open_alert is not None:
         alert_incident = open_alert.incident

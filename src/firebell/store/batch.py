@@ -84,8 +84,9 @@ def _settle(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 class GroupCommit:
     """Batches of work, each in one transaction.
 
-    With several writer threads (PostgreSQL), batches run concurrently. Work that must not
-    interleave names its locks (`locks`): a batch takes all of its jobs' locks at its start, in one
+    On PostgreSQL, while the spare helps (a batch ran past `spare_after_s`: stuck on a lock, or a
+    big backlog), two batches run at once, so work that must not interleave names its locks
+    (`locks`): a batch takes all of its jobs' locks at its start, in one
     sorted statement, so two batches never hold each other's locks in opposite orders. A job's own
     code may still take locks as it goes (that is what keeps it correct if the names were guessed
     wrong); such a late lock can deadlock, which PostgreSQL detects and the per-job fallback absorbs.
@@ -104,6 +105,7 @@ class GroupCommit:
         self._start_lock = threading.Lock()
         self._closing = threading.Event()
         self._busy_since: float | None = None  # when the writer's current batch began
+        self._counting = threading.Lock()
         self.batches = 0
         self.fallbacks = 0
         self.spare_batches = 0
@@ -132,9 +134,12 @@ class GroupCommit:
         self._run(batch)
 
     def close(self) -> None:
-        threads, self._threads = self._threads, []
-        self._closing.set()
-        self._queue.put(None)  # the writer finishes what is queued before it, then stops
+        with self._start_lock:
+            threads, self._threads = self._threads, []
+            if not threads:
+                return
+            self._closing.set()
+            self._queue.put(None)  # the writer finishes what is queued before it, then stops
         for thread in threads:
             thread.join(timeout=10)
 
@@ -143,6 +148,7 @@ class GroupCommit:
             return
         with self._start_lock:
             if not self._threads:
+                self._closing.clear()
                 self._threads = [threading.Thread(target=self._serve, name="firebell-group-commit", daemon=True)]
                 if self._spare:
                     self._threads.append(threading.Thread(target=self._stand_by, name="firebell-group-commit-spare",
@@ -191,7 +197,7 @@ class GroupCommit:
                 batch, stop = self._fill(first)
                 if stop:
                     self._queue.put(None)
-                self.spare_batches += 1
+                self._count("spare_batches")
                 self._run(batch)
 
     def _run(self, batch: list[_Job]) -> None:
@@ -203,12 +209,12 @@ class GroupCommit:
                     lock_all(session, names)
                 values = [job.work(session) for job in batch]
             results = [(job, True, value) for job, value in zip(batch, values, strict=True)]
-            self.batches += 1
+            self._count("batches")
         except Exception:  # any failure: every job again, alone
             if len(batch) == 1:
                 results = [self._alone(batch[0])]
             else:
-                self.fallbacks += 1
+                self._count("fallbacks")
                 log.debug("batch of %d failed; running each alone", len(batch), exc_info=True)
                 results = [self._alone(job) for job in batch]
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
@@ -220,6 +226,10 @@ class GroupCommit:
                 continue
             with contextlib.suppress(RuntimeError):  # that event loop has closed; nobody is waiting
                 loop.call_soon_threadsafe(_settle, settled)
+
+    def _count(self, counter: str) -> None:
+        with self._counting:  # the writer and the spare may both count
+            setattr(self, counter, getattr(self, counter) + 1)
 
     def _alone(self, job: _Job) -> tuple[_Job, bool, Any]:
         try:
