@@ -15,7 +15,7 @@ reads the database again, after the deferred writes, which every read sends firs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -194,7 +194,7 @@ def _receive_groups(b: _Batch, service_id: str, keys: set[str], rows: list[tuple
     for key in keys:
         b.groups[(service_id, key)] = None
     for group_key, *incident in sorted(rows, key=lambda r: int(r[2])):  # the newest open one wins, as live
-        b.groups[(service_id, group_key)] = _incident_row(incident)
+        b.groups[(service_id, group_key)] = incident_row(incident)
 
 
 def _receive_fires(db: Raw, b: _Batch, service_id: str, keys: set[str], since: datetime,
@@ -221,7 +221,8 @@ def window_text(name: str | None, reason: str | None, ends_at: datetime) -> str:
     return f"window {name or reason or 'ad hoc'!r} until {ends_at:%Y-%m-%d %H:%M} UTC"
 
 
-def _incident_row(values: list[Any]) -> IncidentRow:
+def incident_row(values: Sequence[Any]) -> IncidentRow:
+    """From (id, number, status, severity, stage)."""
     incident_id, number, status, severity, stage = values
     return IncidentRow(id=incident_id, number=int(number), status=status, severity=severity, stage=stage)
 

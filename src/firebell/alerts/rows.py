@@ -16,11 +16,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from firebell.alerts.batch_reads import (
-    IncidentRow,
     PagingContext,
     forget,
     forget_fires,
     forget_incident,
+    incident_row,
     window_text,
 )
 from firebell.store.base import new_id
@@ -72,8 +72,7 @@ def paging_context(session: Session, service_id: str, group_key: str, dedup_key:
     group, window = found[0][0] if found[0] else None, found[1][0] if found[1] else None
     fires = [t for (value,) in found[2] if (t := db.read_ts(value)) is not None] if dedup_key is not None else []
     return PagingContext(
-        group_incident=IncidentRow(id=group[0], number=int(group[1]), status=group[2], severity=group[3],
-                                   stage=group[4]) if group else None,
+        group_incident=incident_row(group) if group else None,
         recent_fires=fires, maintenance=_window_text(db, window) if window else None)
 
 
