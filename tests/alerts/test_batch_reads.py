@@ -10,9 +10,11 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from firebell.alerts import batch_reads
 from firebell.alerts.endpoints import find_integration
 from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.core.events import AlertEvent
@@ -81,3 +83,39 @@ def test_both_alerts_resolving_in_one_message_resolve_their_incident(api: Api) -
     (incident,) = incidents(api)
     assert incident["status"] == "resolved"  # the second resolve saw that no alert was left open
     assert timeline_types(api, incident["ref"]).count("alert_resolved") == 2
+
+
+def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _plan_nodes(child))]
+
+
+def test_postgresql_reads_each_key_of_a_batch_by_index_before_the_tables_have_statistics(api: Api) -> None:
+    """On a young table (no ANALYZE yet) PostgreSQL planned `dedup_key = ANY(:keys)` as a scan of
+    the whole service with the keys as a filter, so every batch read grew with the table."""
+    if api.db.dialect != "postgresql":
+        pytest.skip("SQLite reads the alerts one query per batch and the rest per event, with its own planner")
+    for n in range(30):  # alerts of 30 groups, a third of them resolved again
+        alert = am_alert(f"Disk{n}", f"db{n}", severity="critical")
+        api.client.post(f"/integrations/alertmanager/{AM_API}", json=am_message(f"Disk{n}", [alert]))
+        if n % 3 == 0:
+            gone = am_alert(f"Disk{n}", f"db{n}", status="resolved", severity="critical")
+            api.client.post(f"/integrations/alertmanager/{AM_API}", json=am_message(f"Disk{n}", [gone]))
+    with api.db.unit_of_work() as session:
+        connection = session.connection()
+        service_id, keys, groups = connection.exec_driver_sql(
+            "SELECT service_id, array_agg(dedup_key), array_agg(group_key) FROM alerts GROUP BY service_id").one()
+        assert len(keys) == 30
+        assert connection.exec_driver_sql("SELECT count(*) FROM pg_stats WHERE tablename = 'alerts'").scalar() == 0
+        params = {"service_id": service_id, "since": api.clock.now - timedelta(hours=1)}
+        reads = ((batch_reads._PG_OPEN_ALERTS_COUNTED, "alerts", "dedup_key", keys),
+                 (batch_reads._RECENT_FIRES, "alerts", "dedup_key", keys),
+                 (batch_reads._GROUP_INCIDENTS, "incidents", "group_key", groups))
+        for statement, table, column, values in reads:
+            (plan,), = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement.for_dialect("postgresql"),
+                                                  params | {"keys": values[:12]}).one()
+            scans = [node for node in _plan_nodes(plan["Plan"])
+                     if node.get("Relation Name") == table and node.get("Alias") != "o"]  # o: the count
+            assert scans, statement.source
+            for scan in scans:  # the key is where the index descends, never a filter over what it found
+                assert column in scan.get("Index Cond", ""), (statement.source, scan)
+                assert column not in scan.get("Filter", ""), (statement.source, scan)
