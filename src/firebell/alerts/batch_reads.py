@@ -78,10 +78,10 @@ _OPEN_ALERTS = Statement(f"SELECT {_ALERT_COLUMNS}, a.dedup_key {_FROM} :service
 _OPEN_ALERTS_COUNTED = Statement(f"SELECT {_ALERT_COLUMNS}, {_OTHER_OPEN}, a.dedup_key {_FROM} :service_id "
                                  "AND a.dedup_key = ANY(:keys)")
 
-# PostgreSQL reads a batch's keys with one index probe per key, whatever the planner believes: given
-# `key = ANY(:keys)` and no statistics yet (a young or freshly loaded table), it scanned the whole
-# service and filtered the keys, touching 5-12x the buffers. OFFSET 0 keeps each subquery from
-# being flattened back into that plan.
+# PostgreSQL reads a batch's keys with one lookup per key, without relying on statistics: given
+# `key = ANY(:keys)` and none yet (a young or freshly loaded table), it scanned the whole service
+# and filtered the keys, touching 5-12x the buffers. OFFSET 0 keeps each subquery from being merged
+# into a plain join, which the planner may again run over the whole service.
 _EACH_KEY = "FROM unnest(CAST(:keys AS text[])) AS k(key) CROSS JOIN LATERAL"
 _PG_ALERTS_FROM = f"""{_EACH_KEY} (SELECT id, status, severity, group_key, last_event_hash, incident_id, event_count,
     dedup_key FROM alerts WHERE status != 'resolved' AND service_id = :service_id AND dedup_key = k.key OFFSET 0) a
