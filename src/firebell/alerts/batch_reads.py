@@ -244,8 +244,7 @@ def incident_row(values: Sequence[Any]) -> IncidentRow:
 
 
 def _alert(row: tuple[Any, ...], other_open: int | None) -> AlertRow:
-    incident = (IncidentRow(id=row[5], number=int(row[7]), status=row[8], severity=row[9], stage=row[10])
-                if row[5] is not None and row[7] is not None else None)
+    incident = incident_row((row[5], *row[7:11])) if row[5] is not None and row[7] is not None else None
     return AlertRow(id=row[0], status=row[1], severity=row[2], group_key=row[3], last_event_hash=row[4],
                     incident_id=row[5], event_count=int(row[6]), incident=incident, other_open=other_open)
 
