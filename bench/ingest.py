@@ -365,7 +365,8 @@ class Server:
         self.log_path = workdir / "server.log"
         self.profiler = profiler
         self.cprofile_out = workdir / "server.prof"
-        self.env = os.environ | {"FIREBELL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+        # FIREBELL_BENCHMARK_ROUTES: the server registers the /v2/noop baseline only when asked.
+        self.env = os.environ | {"FIREBELL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "FIREBELL_BENCHMARK_ROUTES": "1"}
         self.proc: subprocess.Popen[bytes] | None = None
         has_level = self._has_log_level()
         # auto: keep logging out of the measurement when `serve` can; otherwise run it as shipped.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from firebell import __version__
 from firebell.alerts.api import router as alerts_router
+from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
@@ -30,15 +32,22 @@ from firebell.slack.api import router as slack_router
 from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
 
+# Every request body is counted as it streams in and refused past this (FastAPI's max_body_size);
+# the ingestion routes read theirs with their own, documented limits (alerts/wire.py).
+MAX_API_BODY_BYTES = 1_000_000
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
 def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, run_engine: bool = False,
-               channels: Channels | None = None) -> FastAPI:
-    """`channels` defaults to those configured in the environment (notify/settings.py)."""
+               channels: Channels | None = None, benchmark_routes: bool | None = None) -> FastAPI:
+    """`channels` defaults to those configured in the environment (notify/settings.py);
+    `benchmark_routes` (default: FIREBELL_BENCHMARK_ROUTES set) adds bench/ingest.py's baseline route."""
     channels = channels if channels is not None else channels_from_env(clock=clock)
+    if benchmark_routes is None:
+        benchmark_routes = os.environ.get("FIREBELL_BENCHMARK_ROUTES", "") not in ("", "0")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -54,13 +63,15 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app = FastAPI(
         title="Firebell", version=__version__, lifespan=lifespan,
         description="Incident response: declare, acknowledge, escalate, communicate, learn.",
+        max_body_size=MAX_API_BODY_BYTES,
     )
     app.state.db = db
     app.state.clock = clock
     app.state.channels = channels
-    app.add_middleware(HotRoutes)
+    app.add_middleware(HotRoutes, benchmark=benchmark_routes)
     problems.install(app)
-    app.include_router(ingest_router)  # first: routes are matched in order, and these take the load
+    # First: routes are matched in order, and these take the load. Their bodies may be larger.
+    app.include_router(ingest_router, max_body_size=MAX_WEBHOOK_BYTES)
     app.include_router(incidents_router)
     app.include_router(severity_router)
     app.include_router(org_router)

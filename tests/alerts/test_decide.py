@@ -48,22 +48,22 @@ class Model:
     def state_for(self, event: AlertEvent, group: str) -> OpenState:
         alert = self.alerts.get(event.dedup_key)
         open_alert = None
-        other = 0
+        other = False
         if alert is not None:
             inc = self.incidents.get(alert["incident"]) if alert["incident"] else None
             open_alert = OpenAlert(status=alert["status"], last_event_hash=alert["hash"],
                                    incident_id=str(alert["incident"]) if alert["incident"] else None,
                                    incident_status=inc["status"] if inc else None)
             if inc is not None:
-                other = sum(1 for k, a in self.alerts.items() if a["incident"] == alert["incident"]
-                            and k != event.dedup_key)
+                other = any(a["incident"] == alert["incident"] and k != event.dedup_key
+                            for k, a in self.alerts.items())
         group_inc = next(((n, i) for n, i in self.incidents.items() if i["group"] == group
                           and i["status"] != "resolved"), None)
         return OpenState(alert=open_alert,
                          group_incident=OpenIncident(id=str(group_inc[0]), ref=f"INC-{group_inc[0]}",
                                                      status=group_inc[1]["status"], severity=group_inc[1]["severity"])
                          if group_inc else None,
-                         other_open_alerts=other, recent_fires=self.fires.get(event.dedup_key, []))
+                         another_open_alert=other, recent_fires=self.fires.get(event.dedup_key, []))
 
     def apply(self, event: AlertEvent, now: datetime) -> tuple[AlertOp, IncidentOp]:
         severity, why = map_severity(self.policy, event, event.attributes(), None)

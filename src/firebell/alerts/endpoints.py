@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import uuid
 from collections.abc import Callable
@@ -19,10 +18,11 @@ from firebell.alerts import heartbeats, snapshot
 from firebell.alerts.models import ChangeEvent
 from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.alerts.snapshot import IntegrationInfo
+from firebell.alerts.wire import TooLarge, parse_body, read_limited
 from firebell.api.deps import DB, Now
-from firebell.core.events import AlertEvent
+from firebell.core.events import AlertEvent, excerpt_with_json
 from firebell.core.formats import PayloadError
-from firebell.core.formats.alertmanager import parse_message
+from firebell.core.formats.alertmanager import alert_excerpts, parse_message
 from firebell.core.formats.pagerduty import MAX_BODY_BYTES, parse_change, parse_event
 from firebell.core.formats.webhook import parse_webhook
 from firebell.store.batch import run_alone
@@ -30,6 +30,9 @@ from firebell.store.uow import Database
 
 router = APIRouter(tags=["ingestion"])
 MAX_WEBHOOK_BYTES = 5_000_000
+MAX_EVENTS_PER_MESSAGE = 10_000  # Alertmanager's max_alerts keeps a sender under it
+EVENTS_PER_CHUNK = 100  # events of one message in one transaction (bench/storm.py)
+MAX_OUTCOMES_LISTED = 100
 SIGNATURE_WINDOW_S = 300
 
 
@@ -42,22 +45,12 @@ def _not_found() -> JSONResponse:
     return JSONResponse({"status": "not found", "message": "Not Found"}, status_code=404)
 
 
-def _too_large(request: Request, limit: int) -> bool:
-    """Refuse by Content-Length before buffering a body we would refuse anyway."""
-    length = request.headers.get("content-length", "")
-    return length.isdigit() and int(length) > limit
-
-
 def _problem(status: int, detail: str, errors: list[str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": "Bad Request" if status == 400 else "Error",
                             "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
-
-
-def _json(raw: bytes) -> Any:
-    return json.loads(raw.decode("utf-8"))
 
 
 def find_integration(session: Session, key: str, types: tuple[str, ...], *,
@@ -75,17 +68,10 @@ def _summaries(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 async def _read_pd(request: Request, parse: Callable[[Any], Any]) -> Response | tuple[Any, Any]:
     """(body, parsed) of a PagerDuty-style request, or the PagerDuty-style error answer."""
-    if _too_large(request, MAX_BODY_BYTES):
-        return _pd_error(413, "Event object is too large", [f"the limit is {MAX_BODY_BYTES} bytes"])
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return _pd_error(413, "Event object is too large",
-                         [f"the event is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}"])
     try:
-        body = _json(raw)
-        return body, parse(body)
-    except (ValueError, UnicodeDecodeError):
-        return _pd_error(400, "Event object is invalid", ["the body is not valid JSON"])
+        return await parse_body(await read_limited(request, MAX_BODY_BYTES), parse)
+    except TooLarge as exc:
+        return _pd_error(413, "Event object is too large", [str(exc)])
     except PayloadError as exc:
         return _pd_error(400, exc.message, exc.errors)
 
@@ -122,15 +108,13 @@ async def _in_thread(db: Database, work: Callable[[Session], Response]) -> Respo
     return await run_in_threadpool(run_alone, db, work)
 
 
-@router.post("/v2/noop", status_code=202, include_in_schema=False)
 async def noop(request: Request) -> Response:
-    """Same stack as /v2/enqueue (routing, body read, JSON parse, threadpool hop) minus the database:
-    the baseline `bench/ingest.py` compares against."""
-    raw = await request.body()
-    try:
-        _json(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _pd_error(400, "Invalid JSON", ["the body is not valid JSON"])
+    """Same stack as /v2/enqueue (body read, JSON parse, threadpool hop) minus the database: the
+    baseline `bench/ingest.py` compares against. Served only when FIREBELL_BENCHMARK_ROUTES is set
+    (alerts/hot_routes.py)."""
+    parsed = await _read_pd(request, lambda body: body)
+    if isinstance(parsed, Response):
+        return parsed
 
     def work() -> Response:
         return JSONResponse({"status": "success", "message": "Event processed", "dedup_key": ""}, status_code=202)
@@ -167,12 +151,13 @@ def _bearer(request: Request) -> str:
 
 async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: str, kind: str,
                    parse: Callable[[Any, IntegrationInfo], list[AlertEvent]],
-                   verify: Callable[[IntegrationInfo, bytes, Request, float], str | None] | None = None) -> Response:
-    if _too_large(request, MAX_WEBHOOK_BYTES):
-        return _problem(413, f"the message is larger than the limit of {MAX_WEBHOOK_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_WEBHOOK_BYTES:
-        return _problem(413, f"the message is {len(raw)} bytes; the limit is {MAX_WEBHOOK_BYTES}")
+                   verify: Callable[[IntegrationInfo, bytes, Request, float], str | None] | None = None,
+                   excerpts: Callable[[Any], list[tuple[Any, str]]] | None = None) -> Response:
+    """`excerpts`: what each event keeps of the message (default: the message, once per request)."""
+    try:
+        raw = await read_limited(request, MAX_WEBHOOK_BYTES)
+    except TooLarge as exc:
+        return _problem(413, str(exc))
     with db.unit_of_work(write=False) as session:
         integration = find_integration(session, key or _bearer(request), (kind,))
     if integration is None:
@@ -182,27 +167,46 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
         if problem:
             return _problem(401, problem)
     try:
-        body = _json(raw)
-        events = parse(body, integration)
-    except (ValueError, UnicodeDecodeError):
-        return _problem(400, "the body is not valid JSON")
+        body, events = await parse_body(raw, lambda body: parse(body, integration))
     except PayloadError as exc:
         return _problem(400, f"{exc.message}: {'; '.join(exc.errors)}", exc.errors)
+    if len(events) > MAX_EVENTS_PER_MESSAGE:
+        return _problem(413, f"the message holds {len(events)} alerts; the limit is {MAX_EVENTS_PER_MESSAGE} a "
+                             "message (Alertmanager: set max_alerts in the webhook_config)")
+    payloads = excerpts(body) if excerpts is not None else [excerpt_with_json(body)] * len(events)
+    outcomes: list[Outcome] = []
+    # A large message goes in chunks, each its own transaction, so other requests (health checks
+    # included) are answered between them. A failure part-way leaves the chunks before it stored;
+    # the sender's retry of the whole message finds those unchanged (a repeated event is a duplicate).
+    for start in range(0, len(events), EVENTS_PER_CHUNK):
+        chunk = slice(start, start + EVENTS_PER_CHUNK)
 
-    def work(session: Session) -> Response:
-        # The key may have been rotated or the integration archived since it was checked.
-        live = find_integration(session, key or _bearer(request), (kind,))
-        if live is None:
-            return _not_found()
-        outcomes = ingest(session, live, events, now(), raw=body)
-        return JSONResponse({"status": "accepted", "events": len(outcomes), "outcomes": _summaries(outcomes)},
-                            status_code=202)
+        def work(session: Session, chunk: slice = chunk) -> Response | list[Outcome]:
+            # The key may have been rotated or the integration archived since it was checked.
+            live = find_integration(session, key or _bearer(request), (kind,))
+            if live is None:
+                return _not_found()
+            return ingest(session, live, events[chunk], now(), payloads=payloads[chunk])
 
-    def locks(session: Session) -> list[tuple[str, ...]]:
-        return lock_names(session, find_integration(session, key or _bearer(request), (kind,), for_locks=True),
-                          events, now())
+        def locks(session: Session, chunk: slice = chunk) -> list[tuple[str, ...]]:
+            return lock_names(session, find_integration(session, key or _bearer(request), (kind,), for_locks=True),
+                              events[chunk], now())
 
-    return await db.group_commit.run(work, locks)
+        done = await db.group_commit.run(work, locks, weight=len(events[chunk]))
+        if isinstance(done, Response):
+            return done
+        outcomes += done
+    return JSONResponse(_accepted(outcomes), status_code=202)
+
+
+def _accepted(outcomes: list[Outcome]) -> dict[str, Any]:
+    """The answer to a message: counts, and each event's outcome for all but huge messages."""
+    answer: dict[str, Any] = {"status": "accepted", "events": len(outcomes),
+                              "outcomes": _summaries(outcomes[:MAX_OUTCOMES_LISTED])}
+    if len(outcomes) > MAX_OUTCOMES_LISTED:
+        answer["outcomes_truncated"] = True
+        answer["incidents"] = sorted({o.incident for o in outcomes if o.incident})
+    return answer
 
 
 def _parse_am(body: Any, _integration: IntegrationInfo) -> list[AlertEvent]:
@@ -241,16 +245,16 @@ def verify_grafana(integration: IntegrationInfo, raw: bytes, request: Request, n
 
 @router.post("/integrations/alertmanager/{key}", status_code=202, summary="Alertmanager webhook (version 4)")
 async def alertmanager(key: str, request: Request, db: DB, now: Now) -> Response:
-    return await _webhook(request, db, now, key, "alertmanager", _parse_am)
+    return await _webhook(request, db, now, key, "alertmanager", _parse_am, excerpts=alert_excerpts)
 
 
 @router.post("/integrations/alertmanager", status_code=202, summary="Alertmanager webhook, key as bearer token")
 async def alertmanager_bearer(request: Request, db: DB, now: Now) -> Response:
-    return await _webhook(request, db, now, "", "alertmanager", _parse_am)
+    return await _webhook(request, db, now, "", "alertmanager", _parse_am, excerpts=alert_excerpts)
 
 
 async def grafana(key: str, request: Request, db: DB, now: Now) -> Response:
-    return await _webhook(request, db, now, key, "grafana", _parse_grafana, verify_grafana)
+    return await _webhook(request, db, now, key, "grafana", _parse_grafana, verify_grafana, excerpts=alert_excerpts)
 
 
 for _method in ("POST", "PUT"):  # Grafana's contact point can use either

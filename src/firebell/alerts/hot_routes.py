@@ -3,9 +3,10 @@
 `POST /v2/enqueue` is what every monitoring tool hits, thousands of times a second in a storm. Its
 handler needs no dependency injection or validation model, so routing it through FastAPI's
 middleware, router and dependency solver cost about as much as ingesting the event (bench/ingest.py).
-This middleware sends exactly that route, and the `/v2/noop` baseline with it, straight to the same
-handler functions; everything else goes through FastAPI as before. Errors map to the same problem
-responses the app's handlers produce.
+This middleware sends exactly that route, and the `/v2/noop` baseline with it when a benchmark asks
+for it (`benchmark=True`; production servers have no route that takes a body without a key),
+straight to the same handler functions; everything else goes through FastAPI as before. Errors map
+to the same problem responses the app's handlers produce.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from firebell.api.problems import problem, status_for
 from firebell.errors import DecisionError
 
 Handler = Callable[[Request], Awaitable[Response]]
-HOT: dict[str, Handler] = {"/v2/enqueue": enqueue, "/v2/noop": noop}
 
 
 class HotRoutes:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, benchmark: bool = False) -> None:
         self.app = app
+        self.hot: dict[str, Handler] = {"/v2/enqueue": enqueue}
+        if benchmark:
+            self.hot["/v2/noop"] = noop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = HOT.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        handler = self.hot.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
         if handler is None:
             await self.app(scope, receive, send)
             return

@@ -40,6 +40,8 @@ class Alert(Base):
         Index("uq_alerts_open_dedup", "service_id", "dedup_key", unique=True,
               sqlite_where=text("status != 'resolved'"), postgresql_where=text("status != 'resolved'")),
         Index("ix_alerts_incident", "incident_id"),
+        Index("ix_alerts_incident_open", "incident_id",  # "another open alert?" in one probe (migration 0011)
+              sqlite_where=text("status != 'resolved'"), postgresql_where=text("status != 'resolved'")),
         Index("ix_alerts_status_last_seen", "status", "last_seen_at"),
         Index("ix_alerts_service_dedup_first_seen", "service_id", "dedup_key", "first_seen_at"),
     )

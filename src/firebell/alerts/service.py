@@ -123,7 +123,7 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
     group_incident = paging.group_incident if paging is not None else None
     incident = group_incident
     alert_state = None
-    other_open = 0
+    another_open = False
     # A resolve may close the incident: it must not interleave with a trigger joining the same
     # group, or the newcomer would end up open inside a resolved incident. The alert's stored group
     # key is the incident's (a bare resolve event may not carry the labels to derive it). The lock
@@ -140,12 +140,12 @@ def plan_event(session: Session, config: snapshot.IngestConfig, service_id: str,
         if alert_incident is not None:
             incident = alert_incident
             if resolving:
-                other_open = open_alert.other_open or 0
+                another_open = bool(open_alert.another_open)
     state = OpenState(
         alert=alert_state,
         group_incident=OpenIncident(id=group_incident.id, ref=group_incident.ref, status=group_incident.status,
                                     severity=group_incident.severity) if group_incident else None,
-        other_open_alerts=other_open, recent_fires=paging.recent_fires if paging is not None else [],
+        another_open_alert=another_open, recent_fires=paging.recent_fires if paging is not None else [],
         maintenance=paging.maintenance if paging is not None else None,
     )
     decision = decide(event, service.policy, state, now, severity=severity, severity_reason=severity_why,
@@ -191,10 +191,15 @@ def outcome_of(plan: Plan, *, alert_id: str | None = None, incident_ref: str | N
 
 
 def ingest(session: Session, integration: HasService, events: list[Event], now: datetime,
-           raw: Any = None) -> list[Outcome]:
+           raw: Any = None, *, payloads: list[tuple[Any, str]] | None = None) -> list[Outcome]:
+    """Route, decide and write `events`. Their alerts and history keep an excerpt of what the
+    sender sent: `payloads[i]` for `events[i]` (excerpt and its JSON text, made once per request),
+    else the excerpt of `raw` for all of them."""
     config = snapshot.current(session)
+    if payloads is None:
+        payloads = [excerpt_with_json(raw)] * len(events)
     return [_write(session, plan_event(session, config, integration.service_id, event, now, lock=True),
-                   integration, now, raw) for event in events]
+                   integration, now, JsonText(*payload)) for event, payload in zip(events, payloads, strict=True)]
 
 
 def _alert_payload(plan: Plan) -> dict[str, Any]:
@@ -203,11 +208,10 @@ def _alert_payload(plan: Plan) -> dict[str, Any]:
             "format": e.format}
 
 
-def _write(session: Session, plan: Plan, integration: HasService, now: datetime, raw: Any) -> Outcome:
+def _write(session: Session, plan: Plan, integration: HasService, now: datetime, stored_payload: JsonText) -> Outcome:
     d, e = plan.decision, plan.event
     if d.alert_op is AlertOp.DROP:
         return outcome_of(plan)
-    stored_payload = JsonText(*excerpt_with_json(raw))  # serialised once; kept on the alert and in its history
     payload = _alert_payload(plan)
     alert = plan.open_alert
     alert_id = alert.id if alert is not None else new_id()

@@ -58,4 +58,8 @@ def install(app: FastAPI) -> None:
         import logging
 
         logging.getLogger("firebell").exception("unhandled error on %s", request.url.path)
-        return problem(500, "internal error; the request was not applied", request)
+        answer = problem(500, "internal error; the request was not applied", request)
+        # The server drops the connection after an unhandled error; say so, or a client reusing it
+        # sees its next request fail with no answer.
+        answer.headers["Connection"] = "close"
+        return answer

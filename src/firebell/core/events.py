@@ -55,14 +55,21 @@ class AlertEvent:
         return self._hash
 
 
-def excerpt(payload: Any, limit: int = 16_384) -> Any:
+EXCERPT_LIMIT = 16_384  # characters of JSON kept of what a sender sent, per alert and history row
+
+
+def excerpt(payload: Any, limit: int = EXCERPT_LIMIT) -> Any:
     """The payload itself when small, else a truncated string of it: history stays bounded."""
     return excerpt_with_json(payload, limit)[0]
 
 
-def excerpt_with_json(payload: Any, limit: int = 16_384) -> tuple[Any, str]:
+def excerpt_with_json(payload: Any, limit: int = EXCERPT_LIMIT) -> tuple[Any, str]:
     """`excerpt` and its JSON text, so a store that keeps JSON as text need not serialise it again."""
-    text = json.dumps(payload, default=str, separators=(",", ":"))
+    return excerpt_of_text(payload, json.dumps(payload, default=str, separators=(",", ":")), limit)
+
+
+def excerpt_of_text(payload: Any, text: str, limit: int = EXCERPT_LIMIT) -> tuple[Any, str]:
+    """`excerpt_with_json` for a payload whose JSON text is already made."""
     if len(text) <= limit:
         return payload, text
     head = {"truncated": True, "size": len(text), "head": text[:limit]}

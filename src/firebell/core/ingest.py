@@ -64,12 +64,33 @@ def map_severity(policy: ServicePolicy, event: AlertEvent, attributes: Mapping[s
     return policy.default_severity, f"{why}; service default"
 
 
-def group_key_for(policy: ServicePolicy, event: AlertEvent) -> str:
+@dataclass(frozen=True)
+class Grouping:
+    """The key that decides which incident an alert joins, and why it is that key."""
+
+    key: str
+    reason: str
+
+
+def grouping(policy: ServicePolicy, event: AlertEvent) -> Grouping:
+    """The sender's own grouping (Alertmanager's groupKey) first; else the service's `group_by`
+    labels, if the event carries at least one of them; else the event's own dedup key. An event
+    with none of the labels must not share the key of every other such event ("alertname=" for all
+    PagerDuty events, which carry no labels): two events that share no grouping value never group."""
     if event.group_key:
-        return event.group_key
+        return Grouping(event.group_key, f"grouped by the sender's group key ({event.format})")
     if policy.group_by:
-        return "labels:" + ",".join(f"{k}={event.labels.get(k, '')}" for k in policy.group_by)
-    return event.dedup_key
+        values = [(k, event.labels.get(k, "")) for k in policy.group_by]
+        if any(v for _, v in values):
+            return Grouping("labels:" + ",".join(f"{k}={v}" for k, v in values),
+                            f"grouped by the service's labels {', '.join(policy.group_by)}")
+        return Grouping(event.dedup_key, f"grouped alone by its dedup key: it has none of the labels "
+                                         f"{', '.join(policy.group_by)} the service groups by")
+    return Grouping(event.dedup_key, "grouped by its dedup key (the service sets no group_by)")
+
+
+def group_key_for(policy: ServicePolicy, event: AlertEvent) -> str:
+    return grouping(policy, event).key
 
 
 class AlertOp(StrEnum):
@@ -110,7 +131,7 @@ class OpenIncident:
 class OpenState:
     alert: OpenAlert | None = None
     group_incident: OpenIncident | None = None  # open incident of (service, group key)
-    other_open_alerts: int = 0  # open alerts of the alert's incident besides this one
+    another_open_alert: bool = False  # the alert's incident has another open alert
     recent_fires: Sequence[datetime] = ()  # first_seen of earlier alerts with this dedup key
     maintenance: str | None = None  # description of the active window, if any
 
@@ -135,9 +156,11 @@ def _flapping(policy: ServicePolicy, state: OpenState, now: datetime) -> bool:
 
 def decide(event: AlertEvent, policy: ServicePolicy, state: OpenState, now: datetime, *,
            severity: str, severity_reason: str, suppressed_by: str | None = None) -> Decision:
-    group_key = group_key_for(policy, event)
-    d = Decision(alert_op=AlertOp.DROP, incident_op=IncidentOp.NONE, severity=severity, group_key=group_key)
+    group = grouping(policy, event)
+    d = Decision(alert_op=AlertOp.DROP, incident_op=IncidentOp.NONE, severity=severity, group_key=group.key)
     d.reasons.append(f"severity {severity}: {severity_reason}")
+    if event.action is EventAction.TRIGGER:
+        d.reasons.append(f"grouping key {group.key!r}: {group.reason}")
     alert = state.alert
     if event.action is EventAction.TRIGGER:
         _decide_trigger(event, policy, state, now, d, suppressed_by)
@@ -216,8 +239,8 @@ def _decide_resolve(alert: OpenAlert, policy: ServicePolicy, state: OpenState, d
     d.reasons.append("the alert is resolved")
     if alert.incident_id is None or alert.incident_status == "resolved":
         return
-    if state.other_open_alerts > 0:
-        d.reasons.append(f"its incident stays open: {state.other_open_alerts} other alert(s) still open")
+    if state.another_open_alert:
+        d.reasons.append("its incident stays open: another of its alerts is still open")
     elif policy.auto_resolve:
         d.incident_op = IncidentOp.RESOLVE
         d.reasons.append("all alerts of its incident are resolved, so the incident resolves")

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-MAX_BATCH = 256
+MAX_BATCH = 256  # events (jobs weigh their events) in one transaction
 RETRIES = 3
 SPARE_AFTER_S = 0.1  # a batch running this long lets the spare writer take the queue
 
@@ -69,6 +69,17 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
     locks: LockNames | None = None
+    weight: int = 1  # events in the job: a batch holds at most max_batch of them, however they come
+
+
+def _fits(jobs: list[_Job], budget: int) -> int:
+    """How many of `jobs`, from the first, one batch takes: at least one, then while their weights fit."""
+    total = 0
+    for taken, job in enumerate(jobs):
+        total += job.weight
+        if total > budget and taken:
+            return taken
+    return len(jobs)
 
 
 def _settle(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -110,11 +121,13 @@ class GroupCommit:
         self.fallbacks = 0
         self.spare_batches = 0
 
-    async def run(self, work: Callable[[Session], T], locks: LockNames | None = None) -> T:
-        """Run `work(session)` in the next batch's transaction; its result once that has committed."""
+    async def run(self, work: Callable[[Session], T], locks: LockNames | None = None, *, weight: int = 1) -> T:
+        """Run `work(session)` in the next batch's transaction; its result once that has committed.
+        `weight`: how many events the work handles (a batch's size, and on SQLite the time the event
+        loop spends in it, is bounded by events, not requests)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        job = _Job(work, loop, future, locks)
+        job = _Job(work, loop, future, locks, max(1, weight))
         if self._inline:
             pending = self._pending.setdefault(loop, [])
             pending.append(job)
@@ -127,7 +140,8 @@ class GroupCommit:
 
     def _run_pending(self, loop: asyncio.AbstractEventLoop) -> None:
         pending = self._pending.pop(loop, [])
-        batch, rest = pending[: self._max_batch], pending[self._max_batch:]
+        taken = _fits(pending, self._max_batch)
+        batch, rest = pending[:taken], pending[taken:]
         if rest:
             self._pending[loop] = rest
             loop.call_soon(self._run_pending, loop)
@@ -170,9 +184,11 @@ class GroupCommit:
                 self._busy_since = None
 
     def _fill(self, first: _Job) -> tuple[list[_Job], bool]:
-        """`first` and whatever else is queued, up to a batch; and whether a stop was queued."""
+        """`first` and whatever else is queued, up to a batch (the job that reaches `max_batch` events
+        is the last; one already taken is never put back); and whether a stop was queued."""
         batch = [first]
-        while len(batch) < self._max_batch:
+        weight = first.weight
+        while weight < self._max_batch:
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
@@ -180,6 +196,7 @@ class GroupCommit:
             if job is None:
                 return batch, True
             batch.append(job)
+            weight += job.weight
         return batch, False
 
     def _stand_by(self) -> None:

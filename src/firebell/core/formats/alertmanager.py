@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-from firebell.core.events import AlertEvent, EventAction
+from firebell.core.events import AlertEvent, EventAction, excerpt_of_text
 from firebell.core.formats import PayloadError
 from firebell.core.formats.timestamps import parse_optional_instant
 
@@ -102,3 +102,19 @@ def parse_message(body: Any, *, flavour: str) -> list[AlertEvent]:
     if errors:
         raise PayloadError(errors, "invalid webhook message")
     return events
+
+
+def alert_excerpts(body: dict[str, Any]) -> list[tuple[Any, str]]:
+    """What each alert of a parsed message keeps of it (excerpt and JSON text, see
+    `core.events.excerpt_with_json`): the alert itself and the message around it, without the other
+    alerts. The envelope is serialised once, so a message of n alerts costs O(n) to store, not
+    O(n^2): each alert kept its own copy of the whole request before."""
+    alerts = body.get("alerts") or []
+    envelope = {k: v for k, v in body.items() if k != "alerts"} | {"alerts": len(alerts)}
+    envelope_text = json.dumps(envelope, default=str, separators=(",", ":"))
+    out = []
+    for index, alert in enumerate(alerts):
+        alert_text = json.dumps(alert, default=str, separators=(",", ":"))
+        text = f'{{"message":{envelope_text},"index":{index},"alert":{alert_text}}}'
+        out.append(excerpt_of_text({"message": envelope, "index": index, "alert": alert}, text))
+    return out
