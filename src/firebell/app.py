@@ -19,6 +19,7 @@ from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
+from firebell.notify.act_api import ActionLinkHeaders
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
 from firebell.notify.pages_api import router as pages_router
@@ -68,6 +69,8 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.db = db
     app.state.clock = clock
     app.state.channels = channels
+    app.add_middleware(ActionLinkHeaders)
+    # Added last, so outermost: the hot routes skip the middleware above.
     app.add_middleware(HotRoutes, benchmark=benchmark_routes)
     problems.install(app)
     # First: routes are matched in order, and these take the load. Their bodies may be larger.

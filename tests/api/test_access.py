@@ -113,3 +113,14 @@ def test_audit_log_records_token_creation(api: Api) -> None:
         assert actions.count("token.create") == len(api.tokens)
         assert "config.apply" in actions
         assert verify(session) == (True, None)
+
+
+def test_a_token_cannot_be_made_to_expire_after_zero_or_less(api: Api) -> None:
+    import pytest
+
+    from firebell.errors import Invalid
+
+    for lifetime in (timedelta(0), timedelta(days=-1)):
+        with pytest.raises(Invalid, match="longer than zero"), api.db.unit_of_work() as session:
+            create_token(session, user_name="alice", role="responder", name="x", now=api.clock.now,
+                         expires_in=lifetime)

@@ -169,3 +169,11 @@ def test_calendar_feed_urls_from_the_command_line_and_revoking_a_leaked_one(live
     assert httpx.get(mine, timeout=10).status_code == 404 and httpx.get(rotated[-1], timeout=10).status_code == 200
     schedule = live.run("schedule", "feed", "primary", token=alice).stdout.strip()
     assert "BEGIN:VCALENDAR" in httpx.get(schedule, timeout=10).text
+    # Another team's responder neither revokes the schedule's feed nor puts anyone on call over it.
+    sam = live.token("sam", "responder")
+    rotate = live.run("schedule", "feed", "primary", "--rotate", token=sam, ok=False)
+    assert rotate.returncode == 1 and "belongs to team platform" in rotate.stderr and "HTTP 403" in rotate.stderr
+    assert httpx.get(schedule, timeout=10).status_code == 200
+    cover = live.run("override", "add", "--schedule", "primary", "--user", "sam", "--from", "2026-01-01T00:00:00Z",
+                     "--to", "2026-01-02T00:00:00Z", token=sam, ok=False)
+    assert cover.returncode == 1 and "HTTP 403" in cover.stderr

@@ -199,6 +199,10 @@ maintenance_windows:
     integrations:
       - {name: grafana, type: grafana, hmac_secret: s3cret, hmac_secret_env: GRAFANA_HMAC}
 """, 7, 61, ["integration 'grafana' has both hmac_secret and hmac_secret_env"]),
+    ("hmac-secret-and-keep", """\
+    integrations:
+      - {name: grafana, type: grafana, hmac_secret: s3cret, keep_hmac_secret: true}
+""", 7, 61, ["integration 'grafana' has both hmac_secret and keep_hmac_secret"]),
     ("same-key-twice", f"""\
     integrations:
       - {{name: am, type: alertmanager, key: {KEY}}}

@@ -189,3 +189,51 @@ def test_plan_shows_a_verification_vouched_for_and_keeps_one_not_mentioned(tmp_p
     result = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
     assert ("    contact_methods: [email:alice@example.com (work) verified] -> "
             "[email:alice@example.com (office) verified]") in result.stdout.splitlines(), result.stdout
+
+
+def _grafana_settings(database_url: str) -> dict[str, object]:
+    from sqlalchemy import select
+
+    from firebell.alerts.models import Integration
+    from firebell.store.db import make_engine
+    from firebell.store.uow import Database
+
+    db = Database(make_engine(database_url))
+    try:
+        with db.unit_of_work(write=False) as session:
+            row = session.execute(select(Integration).where(Integration.name == "grafana")).scalar_one()
+            return dict(row.settings or {})
+    finally:
+        db.dispose()
+
+
+def test_export_never_prints_a_grafana_hmac_secret_and_applying_the_export_keeps_it(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIA_AUTH_PD_KEY", "pd-key-0123456789abcdef")
+    path = write(tmp_path, "config.yaml", ALERTING)
+    assert runner.invoke(app, ["apply", str(path), "--database-url", database_url]).exit_code == 0
+    exported = runner.invoke(app, ["export", "--database-url", database_url])
+    assert exported.exit_code == 0, exported.output
+    assert "first-secret" not in exported.stdout
+    assert "keep_hmac_secret: true" in exported.stdout
+    out = write(tmp_path, "exported.yaml", exported.stdout)
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["plan", str(out), "--database-url", database_url]).stdout.startswith("No changes")
+    assert runner.invoke(app, ["apply", str(out), "--database-url", database_url]).exit_code == 0
+    assert _grafana_settings(database_url)["hmac_secret"] == "first-secret", "applying the export lost the secret"
+
+
+def test_keeping_a_secret_the_database_does_not_hold_is_refused(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIA_AUTH_PD_KEY", "pd-key-0123456789abcdef")
+    path = write(tmp_path, "config.yaml", ALERTING.replace("hmac_secret: first-secret", "keep_hmac_secret: true"))
+    planned = runner.invoke(app, ["plan", str(path), "--database-url", database_url])
+    assert planned.exit_code == 0, planned.output
+    problem = ("integration auth/grafana says keep_hmac_secret, but the database holds no HMAC secret for it; "
+               "give hmac_secret or hmac_secret_env")
+    assert planned.stderr.startswith(f"warning: {problem}")
+    applied = runner.invoke(app, ["apply", str(path), "--database-url", database_url])
+    assert applied.exit_code == 1
+    assert applied.stderr.splitlines() == [f"error: {problem}", "Nothing was applied."]

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from firebell.core.access import AccessRole, IncidentFacts, Principal, can_act, can_declare, can_view, role_at_most
+from hypothesis import given
+from hypothesis import strategies as st
+
+from firebell.core.access import (
+    AccessRole,
+    IncidentFacts,
+    Principal,
+    can_act,
+    can_be_on_call,
+    can_change_schedule,
+    can_declare,
+    can_view,
+    role_at_most,
+)
 
 OPS = "team-ops"
 SEC = "team-sec"
@@ -48,3 +61,16 @@ def test_viewers_never_write() -> None:
 def test_role_ceiling() -> None:
     assert role_at_most(AccessRole.VIEWER, AccessRole.RESPONDER)
     assert not role_at_most(AccessRole.ADMIN, AccessRole.RESPONDER)
+
+
+@given(role=st.sampled_from(AccessRole), teams=st.frozensets(st.sampled_from((OPS, SEC, "team-db"))),
+       schedule_team=st.sampled_from((OPS, SEC, None)))
+def test_a_schedule_is_changed_by_its_teams_responders_and_admins_only(
+        role: AccessRole, teams: frozenset[str], schedule_team: str | None) -> None:
+    allowed = can_change_schedule(Principal(user_id="u1", role=role, team_ids=teams), schedule_team)
+    in_team = schedule_team is not None and schedule_team in teams
+    assert allowed == (role is AccessRole.ADMIN or (role is AccessRole.RESPONDER and in_team))
+
+
+def test_viewers_are_never_put_on_call() -> None:
+    assert [r for r in AccessRole if can_be_on_call(r)] == [AccessRole.ADMIN, AccessRole.RESPONDER]

@@ -296,3 +296,16 @@ def test_viewers_cannot_put_anyone_on_call_from_slack(api: Api) -> None:
         assert "viewers cannot change schedules" in reply["text"]
         with api.db.unit_of_work(write=False) as session:
             assert session.execute(select(ScheduleOverride)).first() is None
+
+
+def test_another_teams_responder_cannot_override_and_nobody_puts_a_viewer_on_call_from_slack(api: Api) -> None:
+    with api.db.unit_of_work() as session:
+        session.execute(update(User).where(User.name == "sam").values(slack_user_id="U0SAM0001"))
+    with slack(api) as s:
+        refused = s.command("override primary sam 4h", user="U0SAM0001").json()
+        assert refused["response_type"] == "ephemeral"
+        assert "schedule 'primary' belongs to team platform" in refused["text"]
+        viewer = s.command("override primary otto 4h").json()  # alice, of the schedule's team
+        assert "otto is a viewer and cannot be put on call" in viewer["text"]
+        with api.db.unit_of_work(write=False) as session:
+            assert session.execute(select(ScheduleOverride)).first() is None

@@ -41,6 +41,9 @@ def create_token(session: Session, *, user_name: str, role: str, name: str, now:
     ).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no active user named {user_name!r}")
+    if expires_in is not None and expires_in <= timedelta(0):
+        # Refused, never read as "no expiry": a token asked to be short-lived must not live for ever.
+        raise Invalid("a token's lifetime must be longer than zero; give none for a token that never expires")
     try:
         requested = AccessRole(role)
     except ValueError:
@@ -50,7 +53,7 @@ def create_token(session: Session, *, user_name: str, role: str, name: str, now:
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, role=requested.value, token_hash=hash_token(plain),
                      prefix=plain[:10], created_at=now,
-                     expires_at=now + expires_in if expires_in else None)
+                     expires_at=None if expires_in is None else now + expires_in)
     session.add(token)
     session.flush()
     record(session, actor=actor, action="token.create", subject=user.name,

@@ -24,6 +24,7 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="FIREBELL_DA
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+MAX_TOKEN_DAYS = 36500  # a hundred years; the bound keeps a huge number from overflowing the date
 
 
 def open_database(url: str | None) -> Database:
@@ -65,7 +66,9 @@ def token_create(
     user: Annotated[str, typer.Option("--user", "-u", help="User name the token acts as")],
     role: Annotated[str, typer.Option(help="admin, responder or viewer")] = "responder",
     name: Annotated[str, typer.Option(help="A label, e.g. laptop or grafana")] = "",
-    expires_days: Annotated[int | None, typer.Option(help="Expire after this many days")] = None,
+    expires_days: Annotated[int | None, typer.Option(
+        min=1, max=MAX_TOKEN_DAYS,
+        help="Expire after this many days; leave it out for a token that never expires")] = None,
     database_url: DbUrl = None,
 ) -> None:
     """Create an API token. It is shown once; only its hash is stored."""
@@ -75,7 +78,7 @@ def token_create(
     try:
         with db.unit_of_work() as session:
             issued = create_token(session, user_name=user, role=role, name=name, now=datetime.now(UTC),
-                                  expires_in=timedelta(days=expires_days) if expires_days else None)
+                                  expires_in=None if expires_days is None else timedelta(days=expires_days))
     except DecisionError as exc:
         fail(exc.message)
     out.print(f"token for {issued.user} ({issued.role}), id {issued.id}; shown once, store it now:")

@@ -47,6 +47,9 @@ MAPPING_FIELDS = ("summary", "severity", "dedup_key", "status", "resolved_values
 # Written only to the store, never compared (a key given as key_sha256 has no known prefix, and
 # switching between `key` and its `key_sha256` is no change).
 KEY_PREFIX = "_key_prefix"
+# Marks a desired grafana integration whose HMAC secret is the stored one (`keep_hmac_secret`, what
+# export writes in place of the secret); keep_stored_secrets fills it in before planning.
+KEEP_HMAC_SECRET = "_keep_hmac_secret"
 
 
 def _service_names(session: Session) -> dict[str, str]:
@@ -180,6 +183,8 @@ def _desired_integration(service: ServiceConfig, integration: IntegrationConfig,
             "timestamp_header": integration.timestamp_header,
             "signature_header": integration.signature_header or DEFAULT_SIGNATURE_HEADER,
         })
+        if integration.keep_hmac_secret:
+            values[KEEP_HMAC_SECRET] = True
     elif integration.type == "webhook" and integration.mapping is not None:
         values["mapping"] = integration.mapping.model_dump(exclude_none=True)
     elif integration.type == "heartbeat" and integration.interval is not None:
@@ -191,6 +196,23 @@ def _desired_integration(service: ServiceConfig, integration: IntegrationConfig,
             "summary": integration.summary or default_heartbeat_summary(service.name, integration.name),
         })
     return values
+
+
+def keep_stored_secrets(desired: dict[str, Values], stored: Mapping[str, Values]) -> list[str]:
+    """Give each desired integration that keeps its HMAC secret the secret the store holds, so that
+    applying an export neither prints nor drops it. Returns the problems: a kept secret the store does
+    not hold (a new integration, or one without a secret of its own)."""
+    problems = []
+    for name, values in desired.items():
+        if not values.pop(KEEP_HMAC_SECRET, False):
+            continue
+        secret = (stored.get(name) or {}).get("hmac_secret")
+        if secret:
+            values["hmac_secret"] = secret
+        else:
+            problems.append(f"integration {name} says keep_hmac_secret, but the database holds no HMAC secret "
+                            "for it; give hmac_secret or hmac_secret_env")
+    return problems
 
 
 def stored_settings(values: Values) -> Values:
@@ -257,7 +279,9 @@ def integration_yaml(service: str, name: str, values: Values) -> Values:
     if kind == "grafana":
         for key in GRAFANA_FIELDS:
             value = values.get(key)
-            if value is not None and not (key == "signature_header" and value == DEFAULT_SIGNATURE_HEADER):
+            if key == "hmac_secret" and value is not None:
+                entry["keep_hmac_secret"] = True  # an export never shows a secret; applying it keeps this one
+            elif value is not None and not (key == "signature_header" and value == DEFAULT_SIGNATURE_HEADER):
                 entry[key] = value
     elif kind == "webhook" and isinstance(values.get("mapping"), dict):
         entry["mapping"] = _mapping_yaml(values["mapping"])

@@ -29,7 +29,7 @@ from firebell.audit.log import record
 from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
 from firebell.config.errors import ApplyError
 from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
-from firebell.config.plan import Change, Plan, diff
+from firebell.config.plan import Change, Plan, desired_with_kept, diff
 from firebell.config.schema import Config
 from firebell.config.state import (
     ORGANISATION_ID,
@@ -38,7 +38,6 @@ from firebell.config.state import (
     Values,
     current_rules,
     current_state,
-    desired_state,
 )
 from firebell.core.durations import parse_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
@@ -89,7 +88,10 @@ def apply(session: Session, config: Config, *, now: datetime, actor: str = "conf
         raise ApplyError(env_keys.problems)
     _lock_organisation(session)
     current = current_state(session)
-    result = diff(desired_state(config, env_keys), current)
+    desired, missing = desired_with_kept(config, env_keys, current)
+    if missing:
+        raise ApplyError(missing)
+    result = diff(desired, current)
     if result.empty:
         return result
     _check_keys_are_free(result.desired, current)

@@ -365,7 +365,9 @@ def _check_integrations(tree: Located, defined: Defined, errors: list[ConfigErro
 def _check_integration_fields(tree: Located, path: Path, label: str, integration: dict[str, Any],
                               defined: Defined, errors: list[ConfigError]) -> None:
     _at_most_one(tree, path, label, integration, KEY_FIELDS, errors)
-    _at_most_one(tree, path, label, integration, ("hmac_secret", "hmac_secret_env"), errors)
+    secrets = {field: value for field, value in integration.items()
+               if not (field == "keep_hmac_secret" and value is False)}  # false asks for nothing
+    _at_most_one(tree, path, label, secrets, ("hmac_secret", "hmac_secret_env", "keep_hmac_secret"), errors)
     kind = integration.get("type")
     if not isinstance(kind, str) or kind not in {"alertmanager", "pagerduty", *TYPE_FIELDS}:
         return  # the schema reports an invalid type

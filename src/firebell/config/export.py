@@ -69,7 +69,8 @@ def export(session: Session) -> str:
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-_HEADER = "# Exported by `firebell config export`. Apply with `firebell config apply FILE`.\n"
+_HEADER = ("# Exported by `firebell config export`. Apply with `firebell config apply FILE`.\n"
+           "# Secrets are never exported: `keep_hmac_secret: true` keeps the HMAC secret the database holds.\n")
 
 
 def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:

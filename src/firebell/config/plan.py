@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from firebell.config.alerting import read_env_keys
+from firebell.config.alerting import EnvKeys, keep_stored_secrets, read_env_keys
 from firebell.config.schema import Config
 from firebell.config.state import (
     ARCHIVED_KINDS,
@@ -92,10 +92,21 @@ def plan(session: Session, config: Config, *, env: Mapping[str, str] | None = No
     environment); one that is missing is not compared and is reported in `warnings`, because
     planning (in CI, say) need not hold the secrets that applying does."""
     env_keys = read_env_keys(config, os.environ if env is None else env)
-    result = diff(desired_state(config, env_keys), current_state(session))
+    current = current_state(session)
+    desired, missing = desired_with_kept(config, env_keys, current)
+    result = diff(desired, current)
     result.warnings = [f"{problem}; its key is not compared, and apply will refuse to run without it"
                        for problem in env_keys.problems]
+    result.warnings += [f"{problem}; apply will refuse to run" for problem in missing]
     return result
+
+
+def desired_with_kept(config: Config, env_keys: EnvKeys, current: CurrentState) -> tuple[Desired, list[str]]:
+    """The desired state with what the tree keeps from the store filled in (HMAC secrets it says to
+    keep), and what it asks to keep that the store does not hold."""
+    desired = desired_state(config, env_keys)
+    stored = {name: row.values for name, row in current.get("integration", {}).items()}
+    return desired, keep_stored_secrets(desired["integration"], stored)
 
 
 def diff(desired: Desired, current: CurrentState) -> Plan:

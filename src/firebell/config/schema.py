@@ -601,7 +601,7 @@ class WebhookMappingConfig(Model):
 
 # Fields that only one integration type accepts (checks.py reports them on any other type).
 TYPE_FIELDS: dict[str, tuple[str, ...]] = {
-    "grafana": ("hmac_secret", "hmac_secret_env", "timestamp_header", "signature_header"),
+    "grafana": ("hmac_secret", "hmac_secret_env", "keep_hmac_secret", "timestamp_header", "signature_header"),
     "webhook": ("mapping",),
     "heartbeat": ("interval", "grace", "severity", "summary"),
 }
@@ -619,6 +619,8 @@ class IntegrationConfig(Model):
     # grafana
     hmac_secret: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     hmac_secret_env: EnvName | None = None
+    # What `config export` writes instead of the secret: keep the one the database holds.
+    keep_hmac_secret: bool = False
     timestamp_header: HeaderName | None = None
     signature_header: HeaderName | None = None
     # webhook

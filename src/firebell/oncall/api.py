@@ -112,9 +112,8 @@ def show(name: str, db: DB, _actor: CurrentActor, now: Now,
 @router.post("/schedules/{name}/overrides", response_model=OverrideOut, status_code=status.HTTP_201_CREATED,
              summary="Put someone on call over the schedule for an interval")
 def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: Now) -> OverrideOut:
-    service.check_may_change_schedules(actor)
     with db.unit_of_work() as session:
-        row = service.add_override(session, schedule=name, user=body.user, start=body.start, end=body.end,
+        row = service.add_override(session, actor, schedule=name, user=body.user, start=body.start, end=body.end,
                                    reason=body.reason, created_by=actor.label, now=now())
         return OverrideOut(id=row.id, schedule=name, user=body.user, start=row.starts_at, end=row.ends_at,
                            reason=row.reason)
@@ -142,17 +141,20 @@ def _rotated(session: Session, actor: Actor, kind: str, subject: Schedule | User
 
 
 @router.get("/schedules/{name}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a schedule")
-def schedule_feed(name: str, db: DB, _actor: CurrentActor, now: Now) -> FeedOut:
+def schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        return _feed_url(session, "schedule", service.find(session, name), now())
+        row = service.find(session, name)
+        service.check_may_change(session, actor, row, feed_url=True)
+        return _feed_url(session, "schedule", row, now())
 
 
 @router.post("/schedules/{name}/feed/rotate", response_model=FeedOut,
              summary="Revoke a schedule's iCalendar URL (a leaked one) and get a new one")
 def rotate_schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
-    service.check_may_change_schedules(actor)
     with db.unit_of_work() as session:
-        return _rotated(session, actor, "schedule", service.find(session, name), now())
+        row = service.find(session, name)
+        service.check_may_change(session, actor, row)
+        return _rotated(session, actor, "schedule", row, now())
 
 
 @router.get("/users/{user}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a person's shifts")

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.core import access
 from firebell.core import schedules as core
 from firebell.core.access import AccessRole
 from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.oncall.models import Schedule, ScheduleOverride
-from firebell.org.models import User
+from firebell.org.models import Team, User
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOUR = 3600
@@ -97,22 +98,33 @@ def overview(session: Session, name: str, start: datetime, days: int) -> Overvie
                     shifts=core.final_shifts(schedule, start, end), gaps=core.gaps(schedule, start, end))
 
 
-def check_may_change_schedules(actor: Actor) -> None:
-    """Viewers look at schedules; everyone else may change them (overrides, feed rotation)."""
+def check_may_change(session: Session, actor: Actor, row: Schedule, *, feed_url: bool = False) -> None:
+    """A schedule is its team's: its responders and admins change it (overrides, feed rotation) and see
+    its secret calendar feed URL (`feed_url`: the check is for that); viewers only look."""
+    if access.can_change_schedule(actor.principal, row.team_id):
+        return
     if actor.principal.role is AccessRole.VIEWER:
-        raise Forbidden("viewers cannot change schedules")
+        raise Forbidden("viewers cannot see a schedule's calendar feed URL" if feed_url
+                        else "viewers cannot change schedules")
+    team = session.get(Team, row.team_id) if row.team_id else None
+    owner = f"belongs to team {team.name}; only its members" if team else "belongs to no team; only"
+    doing = "see its calendar feed URL" if feed_url else "change it"
+    raise Forbidden(f"schedule {row.name!r} {owner} and admins can {doing}")
 
 
-def add_override(session: Session, *, schedule: str, user: str, start: datetime, end: datetime, reason: str,
-                 created_by: str, now: datetime, swap_id: str | None = None) -> ScheduleOverride:
+def add_override(session: Session, actor: Actor, *, schedule: str, user: str, start: datetime, end: datetime,
+                 reason: str, created_by: str, now: datetime, swap_id: str | None = None) -> ScheduleOverride:
+    row = find(session, schedule)
+    check_may_change(session, actor, row)
     if start.tzinfo is None or end.tzinfo is None:
         raise Invalid("override times need a time zone offset, e.g. 2026-12-24T09:00:00+01:00")
     if end <= start:
         raise Invalid("an override must end after it starts")
-    row = find(session, schedule)
     person = session.execute(select(User).where(User.name == user, User.archived_at.is_(None))).scalar()
     if person is None:
         raise Invalid(f"unknown user {user!r}")
+    if not access.can_be_on_call(AccessRole(person.access)):
+        raise Invalid(f"{user} is a viewer and cannot be put on call: a viewer cannot acknowledge a page")
     override = ScheduleOverride(schedule_id=row.id, user_id=person.id, starts_at=start, ends_at=end, reason=reason,
                                 created_by=created_by, created_at=now, swap_id=swap_id)
     session.add(override)
@@ -120,10 +132,10 @@ def add_override(session: Session, *, schedule: str, user: str, start: datetime,
     return override
 
 
-def swap(session: Session, *, schedule: str, first: core.Shift, second: core.Shift, created_by: str,
+def swap(session: Session, actor: Actor, *, schedule: str, first: core.Shift, second: core.Shift, created_by: str,
          now: datetime) -> list[ScheduleOverride]:
     """Two people trade shifts: two overrides made together."""
     pair_id = str(uuid.uuid4())
     one, two = core.swap(first, second)
-    return [add_override(session, schedule=schedule, user=o.user, start=o.start, end=o.end, reason="swap",
+    return [add_override(session, actor, schedule=schedule, user=o.user, start=o.start, end=o.end, reason="swap",
                          created_by=created_by, now=now, swap_id=pair_id) for o in (one, two)]

@@ -122,10 +122,9 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         return text_reply(f"{incident.ref} declared by {escape_mrkdwn(actor.display_name)}: "
                           f"{escape_mrkdwn(incident.title)} [{incident.severity}]{hint}", in_channel=True)
     if command.verb == "override":
-        oncall.check_may_change_schedules(actor)
         assert command.duration is not None and command.schedule is not None and command.user is not None
         who = _override_user(session, command.user)
-        override = oncall.add_override(session, schedule=command.schedule, user=who, start=now,
+        override = oncall.add_override(session, actor, schedule=command.schedule, user=who, start=now,
                                        end=now + command.duration, reason="from Slack",
                                        created_by=user.name, now=now)
         return text_reply(f"{escape_mrkdwn(who)} is on call for {escape_mrkdwn(command.schedule)} until "
