@@ -15,6 +15,7 @@ from firebell.alerts.api import router as alerts_router
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
+from firebell.api.json_depth import JsonDepthLimit
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import router as act_router
@@ -58,6 +59,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.db = db
     app.state.clock = clock
     app.state.channels = channels
+    app.add_middleware(JsonDepthLimit)  # inside HotRoutes: the ingestion hot path never waits on it
     app.add_middleware(HotRoutes)
     problems.install(app)
     app.include_router(ingest_router)  # first: routes are matched in order, and these take the load
