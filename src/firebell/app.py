@@ -17,6 +17,7 @@ from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
+from firebell.api.json_depth import JsonDepthLimit
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
 from firebell.notify.act_api import ActionLinkHeaders
@@ -70,6 +71,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.clock = clock
     app.state.channels = channels
     app.add_middleware(ActionLinkHeaders)
+    app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.
     app.add_middleware(HotRoutes, benchmark=benchmark_routes)
     problems.install(app)

@@ -18,6 +18,7 @@ from firebell.alerts.models import Alert, AlertEvent, ChangeEvent, Integration, 
 from firebell.alerts.service import Outcome, ingest
 from firebell.alerts.snapshot import IntegrationInfo
 from firebell.api.deps import DB, CurrentActor, Now
+from firebell.api.fields import Instant
 from firebell.core.access import can_declare
 from firebell.core.durations import parse_duration
 from firebell.core.events import AlertEvent as Event
@@ -25,6 +26,7 @@ from firebell.core.formats import PayloadError
 from firebell.core.formats.alertmanager import parse_message
 from firebell.core.formats.pagerduty import parse_event
 from firebell.core.formats.webhook import parse_webhook
+from firebell.core.instants import shifted
 from firebell.errors import Conflict, Forbidden, Invalid, NotFound
 from firebell.incidents.models import Incident
 from firebell.incidents.queries import find, visible_to
@@ -213,8 +215,8 @@ class MaintenanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     service: str
     duration: str | None = Field(default=None, description="e.g. 2h; or give ends_at")
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     reason: str = ""
 
 
@@ -250,13 +252,11 @@ def start_maintenance(body: MaintenanceIn, db: DB, actor: CurrentActor, now: Now
     if body.duration and body.ends_at:
         raise Invalid("give either duration or ends_at, not both")
     try:
-        ends = body.ends_at or (starts + parse_duration(body.duration) if body.duration else None)
+        ends = body.ends_at or (shifted(starts, parse_duration(body.duration)) if body.duration else None)
     except ValueError as exc:
         raise Invalid(f"duration: {exc}") from None
     if ends is None:
         raise Invalid("give a duration (e.g. 2h) or ends_at")
-    if starts.tzinfo is None or ends.tzinfo is None:
-        raise Invalid("times must include a zone offset, e.g. 2026-11-23T22:00:00Z")
     if ends <= starts or ends <= at:
         raise Invalid("the window must end after it starts and in the future")
     with db.unit_of_work() as session:
@@ -342,7 +342,7 @@ def changes_for(session: Session, service_ids: list[str], since: datetime, until
 
 @router.get("/changes", response_model=list[ChangeOut], summary="Change events (deploys, config changes)")
 def list_changes(db: DB, actor: CurrentActor, now: Now, service: str | None = None,
-                 since: datetime | None = None) -> list[ChangeOut]:
+                 since: Instant | None = None) -> list[ChangeOut]:
     with db.unit_of_work(write=False) as session:
         ids = list(session.execute(select(Service.id).where(Service.name == service) if service
                                    else select(Service.id)).scalars())
@@ -355,11 +355,11 @@ def incident_changes(
     ref: str, db: DB, actor: CurrentActor,
     before: Annotated[str, Query(description="how far back from detection")] = "2h",
 ) -> list[ChangeOut]:
-    try:
-        lookback = parse_duration(before)
-    except ValueError as exc:
-        raise Invalid(f"before: {exc}") from None
     with db.unit_of_work(write=False) as session:
         incident = find(session, actor, ref)
+        try:
+            since = shifted(incident.declared_at, -parse_duration(before))
+        except ValueError as exc:
+            raise Invalid(f"before: {exc}") from None
         ids = [s.service_id for s in incident.services]
-        return changes_for(session, ids, incident.declared_at - lookback, incident.resolved_at)
+        return changes_for(session, ids, since, incident.resolved_at)

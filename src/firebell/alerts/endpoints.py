@@ -20,6 +20,7 @@ from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.alerts.snapshot import IntegrationInfo
 from firebell.alerts.wire import TooLarge, parse_body, read_limited
 from firebell.api.deps import DB, Now
+from firebell.core.constant_time import constant_time_equals
 from firebell.core.events import AlertEvent, excerpt_with_json
 from firebell.core.formats import PayloadError
 from firebell.core.formats.alertmanager import alert_excerpts, parse_message
@@ -223,7 +224,8 @@ def _parse_webhook(body: Any, integration: IntegrationInfo) -> list[AlertEvent]:
 
 def verify_grafana(integration: IntegrationInfo, raw: bytes, request: Request, now_ts: float) -> str | None:
     """Grafana's optional HMAC: hex HMAC-SHA256 of the body, or of "<unix seconds>:<body>" when a
-    timestamp header is configured (then the timestamp must be within 5 minutes)."""
+    timestamp header is configured (then the timestamp must be within 5 minutes). Header values can
+    hold any character: a non-ASCII one is simply a bad signature or timestamp."""
     settings = integration.settings or {}
     secret = settings.get("hmac_secret") or os.environ.get(settings.get("hmac_secret_env") or "", "")
     if not secret:
@@ -234,11 +236,13 @@ def verify_grafana(integration: IntegrationInfo, raw: bytes, request: Request, n
     ts_header = settings.get("timestamp_header")
     if ts_header:
         stamp = request.headers.get(ts_header, "")
-        if not stamp.isdigit() or abs(now_ts - int(stamp)) > SIGNATURE_WINDOW_S:
+        # ASCII digits, and few: "²".isdigit() is true, and int() refuses more than 4,300 digits.
+        well_formed = stamp.isascii() and stamp.isdigit() and len(stamp) <= 12
+        if not well_formed or abs(now_ts - int(stamp)) > SIGNATURE_WINDOW_S:
             return f"missing or stale {ts_header} header"
         signed = stamp.encode() + b":" + raw
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    if not given or not hmac.compare_digest(given.lower(), expected):
+    if not given or not constant_time_equals(given.lower(), expected):
         return f"bad or missing {header} signature"
     return None
 

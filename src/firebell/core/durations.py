@@ -8,6 +8,8 @@ from datetime import timedelta
 _PART = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _WHOLE = re.compile(r"^\s*(?:\d+\s*[wdhms]\s*)+$")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# A century: longer than anything an incident tool times, far shorter than what overflows timedelta.
+MAX_DURATION = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -17,6 +19,8 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a number and a unit, such as 90s, 5m, 2h, 1d or 1h30m"
         )
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{text[:40]!r} is too long; a duration can be at most 100 years (36525d)")
     return timedelta(seconds=seconds)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
+from firebell.api.fields import Instant
 from firebell.errors import Invalid
 from firebell.escalation import service as escalation
 from firebell.incidents import queries, service
@@ -50,7 +51,7 @@ def list_incidents(
     severity: Annotated[list[str] | None, Query()] = None,
     service_: Annotated[list[str] | None, Query(alias="service")] = None,
     team: Annotated[list[str] | None, Query()] = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
 ) -> IncidentPage:
@@ -58,8 +59,6 @@ def list_incidents(
     bad = [s for s in statuses if s not in ("triggered", "acknowledged", "resolved")]
     if bad:
         raise Invalid(f"unknown status {bad[0]!r}; use triggered, acknowledged or resolved")
-    if since is not None and since.tzinfo is None:
-        raise Invalid("since must include a time zone offset, e.g. 2026-11-23T09:00:00Z")
     f = queries.IncidentFilter(statuses=statuses, severities=_split(severity), services=_split(service_),
                                teams=_split(team), since=since, cursor=cursor, limit=limit)
     with db.unit_of_work(write=False) as session:

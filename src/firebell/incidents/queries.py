@@ -19,9 +19,10 @@ from firebell.errors import Invalid, NotFound
 from firebell.incidents.models import Incident, IncidentMember, IncidentService, RoleAssignment
 from firebell.org.models import Service, Team
 
-_REF = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
+_REF = re.compile(r"^(?:INC-)?([0-9]{1,10})$", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_PAGE = 200
+_MAX_NUMBER = 2**31 - 1  # incidents.number is a 32-bit INTEGER on PostgreSQL
 
 
 def with_people_and_services() -> tuple[_AbstractLoad, ...]:
@@ -44,7 +45,7 @@ def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) 
     reported exactly like missing ones."""
     query = select(Incident).options(*with_people_and_services())
     match = _REF.match(ref.strip())
-    if match:
+    if match and int(match.group(1)) <= _MAX_NUMBER:
         query = query.where(Incident.number == int(match.group(1)))
     elif _UUID.match(ref.strip().lower()):
         query = query.where(Incident.id == ref.strip().lower())
@@ -93,11 +94,13 @@ def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
-        if not isinstance(value, int):
-            raise ValueError
-        return value
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise Invalid("cursor is not one this server issued; start again without it") from None
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        value = None
+    # Numbers start at 1 and fit the column's 32 bits; anything else would only reach the database
+    # to overflow there (bool is an int to Python, never to us).
+    if type(value) is not int or not 1 <= value <= _MAX_NUMBER:
+        raise Invalid("cursor: not one this server issued; start again without it")
+    return value
 
 
 def _filtered(query: Select[Incident], f: IncidentFilter) -> Select[Incident]:

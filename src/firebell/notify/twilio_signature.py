@@ -24,6 +24,8 @@ import hmac
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from firebell.core.constant_time import constant_time_equals
+
 FormParams = Mapping[str, str] | Iterable[tuple[str, str]]
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -45,11 +47,9 @@ def verify_twilio_signature(auth_token: str, url: str, params: FormParams, signa
     if not signature or not auth_token:
         return False
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
-    offered = signature.strip().encode("utf-8", "surrogatepass")
-    return any(
-        hmac.compare_digest(twilio_signature(auth_token, candidate, pairs).encode(), offered)
-        for candidate in _url_variants(url)
-    )
+    offered = signature.strip()
+    return any(constant_time_equals(twilio_signature(auth_token, candidate, pairs), offered)
+               for candidate in _url_variants(url))
 
 
 def _url_variants(url: str) -> list[str]:

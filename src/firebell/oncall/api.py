@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
+from firebell.api.fields import Instant
 from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
-from firebell.errors import Forbidden, Invalid, NotFound
+from firebell.errors import Forbidden, NotFound
 from firebell.notify.links import link_secret
 from firebell.oncall import feeds, service
 from firebell.oncall.models import Schedule
@@ -51,8 +52,8 @@ class ScheduleOut(BaseModel):
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user: str
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
     reason: str = ""
 
 
@@ -69,22 +70,14 @@ class FeedOut(BaseModel):
     url: str
 
 
-def _aware(at: datetime | None, now: datetime) -> datetime:
-    if at is None:
-        return now
-    if at.tzinfo is None:
-        raise Invalid("times need a time zone offset, e.g. 2026-11-23T09:00:00+01:00")
-    return at
-
-
 def _shift(s: Shift) -> ShiftOut:
     return ShiftOut(user=s.user, start=s.start, end=s.end, source=s.source)
 
 
 @router.get("/oncall", response_model=list[ScheduleOut], summary="Who is on call now (or at `at`), and next")
 def oncall(db: DB, _actor: CurrentActor, now: Now, schedule: str | None = None,
-           at: datetime | None = None) -> list[ScheduleOut]:
-    instant = _aware(at, now())
+           at: Instant | None = None) -> list[ScheduleOut]:
+    instant = at or now()
     with db.unit_of_work(write=False) as session:
         names = [schedule] if schedule else list(session.execute(
             select(Schedule.name).where(Schedule.archived_at.is_(None)).order_by(Schedule.name)).scalars())
@@ -99,8 +92,8 @@ def oncall(db: DB, _actor: CurrentActor, now: Now, schedule: str | None = None,
 
 @router.get("/schedules/{name}", response_model=ScheduleOut, summary="Final shifts and coverage gaps")
 def show(name: str, db: DB, _actor: CurrentActor, now: Now,
-         days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14, start: datetime | None = None) -> ScheduleOut:
-    begin = _aware(start, now())
+         days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14, start: Instant | None = None) -> ScheduleOut:
+    begin = start or now()
     with db.unit_of_work(write=False) as session:
         view = service.overview(session, name, begin, days)
         return ScheduleOut(name=name, title=view.schedule.title, timezone=view.schedule.timezone, on_call=view.now,

@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import datetime
 
 from icalendar import Calendar, Event
 
+from firebell.core.constant_time import constant_time_equals
 from firebell.core.schedules import Shift
 
 FEED_HORIZON_DAYS = 90
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # store.base.new_id
 
 
 def feed_token(secret: bytes, kind: str, subject_id: str, generation: int = 0) -> str:
@@ -29,14 +32,16 @@ def feed_token(secret: bytes, kind: str, subject_id: str, generation: int = 0) -
 
 
 def feed_subject(token: str) -> tuple[str, str] | None:
-    """(kind, subject id) the token claims to be for; check it with `genuine` before trusting it."""
+    """(kind, subject id) the token claims to be for; check it with `genuine` before trusting it.
+    None unless the id has the shape of ours, so no stranger string (a NUL byte, which PostgreSQL
+    refuses) reaches a query."""
     head, _, _ = token.partition(".")
     kind = {"s": "schedule", "u": "user"}.get(head[:1])
-    return (kind, head[1:]) if kind is not None and head[1:] else None
+    return (kind, head[1:]) if kind is not None and _ID.fullmatch(head[1:]) else None
 
 
 def genuine(secret: bytes, token: str, kind: str, subject_id: str, generation: int) -> bool:
-    return hmac.compare_digest(feed_token(secret, kind, subject_id, generation), token)
+    return constant_time_equals(feed_token(secret, kind, subject_id, generation), token)
 
 
 def calendar(name: str, shifts: list[tuple[str, Shift]], now: datetime) -> bytes:

@@ -16,6 +16,7 @@ from firebell.actor import Actor
 from firebell.core import access
 from firebell.core import schedules as core
 from firebell.core.access import AccessRole
+from firebell.core.instants import shifted
 from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import Team, User
@@ -92,7 +93,10 @@ class Overview:
 
 def overview(session: Session, name: str, start: datetime, days: int) -> Overview:
     row = find(session, name)
-    end = start + timedelta(days=days)
+    try:
+        end = shifted(start, timedelta(days=days))
+    except ValueError as exc:
+        raise Invalid(f"days: {exc}") from None
     schedule = build(session, row, start, end)
     return Overview(schedule=row, now=core.on_call_at(schedule, start), next=core.next_change_after(schedule, start),
                     shifts=core.final_shifts(schedule, start, end), gaps=core.gaps(schedule, start, end))

@@ -8,11 +8,10 @@ follows through the request's `response_url`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from firebell.core.jsonsafe import loads_bounded
 from firebell.engine.loop import wake
 from firebell.errors import DecisionError
 from firebell.notify.settings import Channels
@@ -140,25 +140,51 @@ async def commands(request: Request) -> Response:
     return JSONResponse(answer if answer is not None else text_reply("Working on it…"))
 
 
+@dataclass(frozen=True)
+class ButtonClick:
+    action_id: str
+    ref: str
+    slack_user: str
+    channel: str
+    response_url: str
+
+
+def button_click(payload_text: str) -> ButtonClick:
+    """The one button of a block_actions payload (the `payload` form field); ValueError saying what is
+    wrong with anything else: not JSON, nested too deeply, or fields of the wrong shape."""
+    payload = loads_bounded(payload_text)
+    if not isinstance(payload, dict):
+        raise ValueError("the payload is not a JSON object")
+    actions, user, channel = payload.get("actions"), payload.get("user"), payload.get("channel") or {}
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict) \
+            or "action_id" not in actions[0]:
+        raise ValueError("'actions' must hold one action with an action_id")
+    if not isinstance(user, dict) or "id" not in user:
+        raise ValueError("'user' must be an object with an id")
+    if not isinstance(channel, dict):
+        raise ValueError("'channel' must be an object")
+    action = actions[0]
+    return ButtonClick(action_id=str(action["action_id"]), ref=str(action.get("value", "")),
+                       slack_user=str(user["id"]), channel=str(channel.get("id", "")),
+                       response_url=str(payload.get("response_url", "")))
+
+
 @router.post("/interactive")
 async def interactive(request: Request) -> Response:
     form = await _verified(request)
     if isinstance(form, JSONResponse):
         return form
     try:
-        payload = json.loads(form.get("payload", ""))
-        action = payload["actions"][0]
-        action_id, ref = str(action["action_id"]), str(action.get("value", ""))
-        slack_user, channel = str(payload["user"]["id"]), str((payload.get("channel") or {}).get("id", ""))
-    except (ValueError, KeyError, IndexError, TypeError):
-        return JSONResponse({"detail": "expected a block_actions payload with one action"}, status_code=400)
-    who = await to_thread.run_sync(_identified, request, slack_user, channel)
+        pressed = button_click(form.get("payload", ""))
+    except ValueError as exc:
+        return JSONResponse({"detail": f"expected a block_actions payload with one action: {exc}"}, status_code=400)
+    who = await to_thread.run_sync(_identified, request, pressed.slack_user, pressed.channel)
     db: Database = request.app.state.db
     now = request.app.state.clock()
-    response_url = str(payload.get("response_url", ""))
+    response_url = pressed.response_url
 
     def click(session: Any) -> dict[str, Any]:
-        return text_reply(handlers.run_button(session, who, action_id, ref, now))
+        return text_reply(handlers.run_button(session, who, pressed.action_id, pressed.ref, now))
 
     work = _in_transaction(db, click)
     answer = await _within_budget(work, response_url)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from firebell.core.constant_time import constant_time_equals
+
 SIGNATURE_VERSION = "v0"
 MAX_REQUEST_AGE_S = 300
 # Unix seconds stay at 10 digits until the year 2286; a longer "timestamp" is garbage, and refusing it
@@ -73,7 +75,5 @@ def verify_slack_request(
     if not signature.startswith(f"{SIGNATURE_VERSION}="):
         raise SlackSignatureError(f"X-Slack-Signature is not a {SIGNATURE_VERSION}= signature")
     expected = sign_slack_request(signing_secret, timestamp, body)
-    # Header values can hold any byte; encoding both sides keeps compare_digest (which refuses non-ASCII
-    # str) from raising on a hostile header.
-    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+    if not constant_time_equals(expected, signature):  # a hostile header may hold any character
         raise SlackSignatureError("signature does not match")

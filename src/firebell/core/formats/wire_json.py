@@ -21,8 +21,8 @@ import re
 from typing import Any
 
 from firebell.core.formats import PayloadError
+from firebell.core.jsonsafe import MAX_DEPTH
 
-MAX_DEPTH = 64  # objects and lists inside each other; real alert payloads use under 10
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
