@@ -92,3 +92,27 @@ def test_readyz_reports_unmigrated_database(tmp_path) -> None:  # type: ignore[n
     response = client.get("/readyz")
     assert response.status_code == 503 and "firebell db upgrade" in response.json()["reason"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_page_of_incidents_costs_the_same_statements_whatever_its_length(api: Api) -> None:
+    """The incident list is what dashboards poll during a storm: its queries must not grow with the
+    page (each incident's SLA targets were a query of their own)."""
+    from sqlalchemy import event
+
+    for severity in ("P1", "P2", "P3") * 10:
+        api.declare(severity=severity)
+    statements: list[str] = []
+
+    def count(*_args: object) -> None:
+        statements.append("")
+
+    event.listen(api.db.engine, "before_cursor_execute", count)
+    try:
+        counts = []
+        for limit in (3, 30):
+            statements.clear()
+            assert len(api.get("/api/v1/incidents", limit=limit).json()["items"]) == limit
+            counts.append(len(statements))
+    finally:
+        event.remove(api.db.engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1], counts
