@@ -51,6 +51,7 @@ from serving import (  # bench/ is the script's directory
     Server,
     ServerClosed,
     build_request,
+    drop_workdir,
     http_json,
     machine_busy,
     open_database,
@@ -1025,10 +1026,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if cluster is not None:
             cluster.stop()
-        if args.keep:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        drop_workdir(workdir, keep=args.keep)
 
 
 if __name__ == "__main__":

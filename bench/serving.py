@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -228,7 +229,7 @@ class Server:
             raise RuntimeError(f"firebell db upgrade failed:\n{proc.stdout}\n{proc.stderr}")
 
     def start(self, timeout: float = 90.0) -> None:
-        log = self.log_path.open("wb")
+        log = self.log_path.open("ab")  # a restart appends
         self.proc = subprocess.Popen(
             self.command(), env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True
         )
@@ -296,3 +297,11 @@ def open_database(db: str, workdir: Path) -> tuple[str, Any]:
         cluster = start_cluster()
         return cluster.url(), cluster
     return db, None
+
+
+def drop_workdir(workdir: Path, *, keep: bool) -> None:
+    """Remove the benchmark's temp dir, or say where it was kept (`--keep`)."""
+    if keep:
+        print(f"kept {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
