@@ -146,9 +146,10 @@ def pagerduty_events(count: int, rate: float, group_size: int, seed: int, run_id
 
 def _summary(lane: Lane, start: float = 0.0, end: float = math.inf) -> dict[str, Any]:
     lat = lane.latencies(start, end)
+    statuses = lane.statuses(start, end)
     return {"n": len(lat), "p50_ms": pct_ms(lat, 50), "p99_ms": pct_ms(lat, 99),
             "max_ms": max(lat) * 1000 if lat else float("nan"),
-            "statuses": {str(k): v for k, v in lane.statuses(start, end).items()},
+            "statuses": {str(k): v for k, v in statuses.items()}, "timeouts": statuses.get("timeout", 0),
             "unsent": lane.unsent(start, end), "late": lane.late(start, end)}
 
 
@@ -260,8 +261,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _fmt(summary: dict[str, Any]) -> str:
-    return f"p50 {summary['p50_ms']:.1f} ms, p99 {summary['p99_ms']:.1f} ms, max {summary['max_ms']:.1f} ms " \
-           f"({summary['n']} answered, {summary['unsent']} unsent)"
+    return (f"p50 {summary['p50_ms']:.1f} ms, p99 {summary['p99_ms']:.1f} ms, max {summary['max_ms']:.1f} ms "
+            f"({summary['n']} sent, {summary['timeouts']} of them timed out; "
+            f"{summary['unsent']} not sent: in-flight cap)")
 
 
 def run(args: argparse.Namespace, workdir: Path, cleanup: list[Any]) -> int:

@@ -139,8 +139,8 @@ def print_targets(figures: dict[str, Any], big_alerts: int) -> dict[str, str]:
               f"no answer after {seconds:.0f} s (gave up)")
         judge("big_health", f"[A] /healthz p99 < {BIG_HEALTH_P99_MS:.0f} ms meanwhile",
               _below(health["p99_ms"], BIG_HEALTH_P99_MS) and health["unsent"] == 0,
-              f"p99 {_ms(health['p99_ms'])} ms, max {_ms(health['max_ms'])} ms, {health['n']} answered, "
-              f"{health['unsent']} not sent (in-flight cap)")
+              f"p99 {_ms(health['p99_ms'])} ms, max {_ms(health['max_ms'])} ms, {health['n']} sent, "
+              f"{health['timeouts']} timed out, {health['unsent']} not sent (in-flight cap)")
     s = figures.get("sustained")
     if s is not None:
         judge("ingest_p99", f"[B] ingest p99 < {INGEST_P99_MS:.0f} ms in every window",
