@@ -14,7 +14,8 @@ from firebell.errors import DecisionError
 
 PROBLEM = "application/problem+json"
 _STATUS = {"invalid": 422, "conflict": 409, "not_found": 404, "forbidden": 403, "unauthorized": 401,
-           "unavailable": 502}  # unavailable: a channel or provider we depend on refused
+           "unavailable": 502,  # a channel or provider we depend on refused
+           "misconfigured": 503}  # the server lacks what it needs (e.g. its secret): the operator's to fix
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
