@@ -366,6 +366,8 @@ class Server:
         self.profiler = profiler
         self.cprofile_out = workdir / "server.prof"
         self.env = os.environ | {"FIREBELL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+        # A PostgreSQL server needs its secret from the environment (SQLite makes a key file).
+        self.env.setdefault("FIREBELL_SECRET_KEY", "bench-server-secret-" + uuid.uuid4().hex)
         self.proc: subprocess.Popen[bytes] | None = None
         has_level = self._has_log_level()
         # auto: keep logging out of the measurement when `serve` can; otherwise run it as shipped.
