@@ -54,3 +54,26 @@ def test_a_named_key_file_serves_any_database(tmp_path: Path, monkeypatch: pytes
 def test_postgresql_without_a_configured_secret_is_told_what_to_set() -> None:
     with pytest.raises(MissingServerSecret, match=r"set FIREBELL_SECRET_KEY .* or FIREBELL_SECRET_KEY_FILE"):
         server_secret(make_engine("postgresql://firebell@db.example/firebell"))
+
+
+def test_verifying_without_the_key_file_says_so_and_makes_none(tmp_path: Path) -> None:
+    """A database copied without its key file: verify must not make a new key and then report
+    every entry as changed."""
+    from datetime import UTC, datetime
+
+    from firebell.audit.log import record, verify
+    from firebell.store.migrate import upgrade
+    from firebell.store.uow import Database
+
+    db = Database(make_engine(sqlite_url(tmp_path / "firebell.db")))
+    upgrade(db.engine)
+    with db.unit_of_work() as session:
+        record(session, actor="admin", action="token.create", now=datetime(2026, 11, 23, tzinfo=UTC))
+    key_file = tmp_path / "firebell.db.key"
+    key_file.unlink()
+    secrets._read.clear()
+    with pytest.raises(MissingServerSecret, match="cannot read the server's key file"), \
+            db.unit_of_work(write=False) as session:
+        verify(session)
+    assert not key_file.exists()
+    db.dispose()

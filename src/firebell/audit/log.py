@@ -21,8 +21,8 @@ from firebell.store.secrets import server_secret
 AUDIT_LOCK_KEY = 0x46424155  # "FBAU"
 
 
-def _key(session: Session) -> bytes:
-    return audit_key(server_secret(session.get_bind().engine))
+def _key(session: Session, *, create: bool = True) -> bytes:
+    return audit_key(server_secret(session.get_bind().engine, create=create))
 
 
 def record(session: Session, *, actor: str, action: str, subject: str = "",
@@ -48,7 +48,7 @@ def record(session: Session, *, actor: str, action: str, subject: str = "",
 
 def verify(session: Session) -> Break | None:
     """None when the chain is intact, else its first bad entry and why."""
-    key = _key(session)
+    key = _key(session, create=False)
     checkpoint = session.execute(
         select(func.min(AuditEntry.id)).where(AuditEntry.action == CHECKPOINT)
     ).scalar_one_or_none()

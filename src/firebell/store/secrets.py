@@ -38,8 +38,9 @@ class MissingServerSecret(DecisionError):
     kind = "misconfigured"
 
 
-def server_secret(engine: Engine) -> bytes:
-    """The secret of the server whose database `engine` opens (see the module's docstring)."""
+def server_secret(engine: Engine, *, create: bool = True) -> bytes:
+    """The secret of the server whose database `engine` opens (see the module's docstring).
+    `create=False` for checks of what was sealed before: a key made now could not verify it."""
     configured = os.environ.get(SECRET_ENV, "")
     if configured:
         return _usable(configured.encode(), SECRET_ENV)
@@ -51,7 +52,7 @@ def server_secret(engine: Engine) -> bytes:
         raise MissingServerSecret(
             f"set {SECRET_ENV} (at least {MIN_SECRET_BYTES} random bytes, the same on every instance) or "
             f"{SECRET_FILE_ENV}: a {engine.dialect.name} database has no key file beside it")
-    return _from_file(beside, create=True)
+    return _from_file(beside, create=create)
 
 
 def key_file_beside(engine: Engine) -> Path | None:
