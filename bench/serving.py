@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,10 @@ class Server:
         self.profiler = profiler
         self.cprofile_out = workdir / "server.prof"
         # FIREBELL_BENCHMARK_ROUTES: the server registers the /v2/noop baseline only when asked.
-        self.env = os.environ | {"FIREBELL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "FIREBELL_BENCHMARK_ROUTES": "1"}
+        self.env = os.environ | {"FIREBELL_DATABASE_URL": url, "PYTHONUNBUFFERED": "1",
+                                 "FIREBELL_BENCHMARK_ROUTES": "1"}
+        # A PostgreSQL server needs its secret from the environment (SQLite makes a key file).
+        self.env.setdefault("FIREBELL_SECRET_KEY", "bench-server-secret-" + uuid.uuid4().hex)
         if server_src is not None:
             self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(server_src), os.environ.get("PYTHONPATH")]))
         self.proc: subprocess.Popen[bytes] | None = None

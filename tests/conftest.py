@@ -18,7 +18,15 @@ from firebell.store.uow import Database
 from tests.pgcluster import Cluster, find_bindir, start_cluster
 
 BACKENDS = ["sqlite", "postgresql"]
+SERVER_SECRET_ENV = "FIREBELL_SECRET_KEY"
+PG_SERVER_SECRET = "tests-postgresql-server-secret-0123456789abcdef"
 _counter = itertools.count()
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a Firebell process a test starts: none of this shell's FIREBELL_ settings,
+    except the server's secret (a PostgreSQL server's is configured, see fresh_database)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_") or k == SERVER_SECRET_ENV}
 
 
 def _in_ci() -> bool:
@@ -72,12 +80,20 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, workdir: Path) 
     admin = make_engine(cluster.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE firebell_template"))
+    # A PostgreSQL server has no key file beside its database: it is configured with its secret.
+    # (SQLite tests use the key file made beside theirs.)
+    before = os.environ.get(SERVER_SECRET_ENV)
+    os.environ[SERVER_SECRET_ENV] = PG_SERVER_SECRET
     try:
         yield cluster.url(name)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+        if before is None:
+            os.environ.pop(SERVER_SECRET_ENV, None)
+        else:
+            os.environ[SERVER_SECRET_ENV] = before
 
 
 @pytest.fixture(params=BACKENDS)

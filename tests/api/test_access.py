@@ -112,7 +112,7 @@ def test_audit_log_records_token_creation(api: Api) -> None:
         actions = [e.action for e in session.query(AuditEntry).order_by(AuditEntry.id)]
         assert actions.count("token.create") == len(api.tokens)
         assert "config.apply" in actions
-        assert verify(session) == (True, None)
+        assert verify(session) is None
 
 
 def test_a_token_cannot_be_made_to_expire_after_zero_or_less(api: Api) -> None:
@@ -124,3 +124,40 @@ def test_a_token_cannot_be_made_to_expire_after_zero_or_less(api: Api) -> None:
         with pytest.raises(Invalid, match="longer than zero"), api.db.unit_of_work() as session:
             create_token(session, user_name="alice", role="responder", name="x", now=api.clock.now,
                          expires_in=lifetime)
+
+
+def test_a_private_incident_costs_the_same_statements_as_a_missing_one(api: Api) -> None:
+    """Timing told private incidents from missing ones (an outside test measured ~1.5 ms over 50 tries):
+    the private one was loaded with its people and services before access was refused. Both now run
+    the same statements, so the 404s cost the same work."""
+    from sqlalchemy import event
+
+    breach = api.declare(title="Suspected JWT theft", services=["auth"], private=True, who="sam")["ref"]
+    missing = f"INC-{int(breach.removeprefix('INC-')) + 100}"
+    requests = [("get", "/api/v1/incidents/{ref}", None), ("get", "/api/v1/incidents/{ref}/timeline", None),
+                ("get", "/api/v1/incidents/{ref}/pages", None), ("get", "/api/v1/incidents/{ref}/changes", None),
+                ("get", "/api/v1/alerts", None), ("post", "/api/v1/incidents/{ref}/acknowledge", None),
+                ("post", "/api/v1/incidents/{ref}/resolve", None),
+                ("post", "/api/v1/incidents/{ref}/notes", {"text": "hello?"}),
+                ("post", "/api/v1/incidents/{ref}/escalate", None)]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    api.get("/api/v1/me", who="alice")  # the token's first use is recorded once: not part of the comparison
+    event.listen(api.db.engine, "before_cursor_execute", seen)
+    try:
+        for method, path, body in requests:
+            runs = []
+            for ref in (breach, missing):
+                statements.clear()
+                if method == "get":  # the alerts list takes the incident as a parameter, the rest ignore it
+                    response = api.get(path.format(ref=ref), who="alice", incident=ref)
+                else:
+                    response = api.post(path.format(ref=ref), body, who="alice")
+                assert response.status_code == 404, (path, response.text)
+                runs.append(list(statements))
+            assert runs[0] == runs[1], path
+    finally:
+        event.remove(api.db.engine, "before_cursor_execute", seen)

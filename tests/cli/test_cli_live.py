@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import child_env
 from tests.pgcluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
 @contextlib.contextmanager
 def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Live]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
+    env = child_env()
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
             "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1"}
     server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG), *serve_args],

@@ -5,7 +5,6 @@ interrupted is repeated once, with the same key, and the row says so)."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from firebell.notify.models import Notification
 from firebell.org.models import ContactMethod, EscalationPolicy, Service, User
 from firebell.store.db import make_engine
 from firebell.store.uow import Database
+from tests.conftest import child_env
 from tests.escalation.test_paging_end_to_end import receiver
 from tests.pgcluster import free_port
 
@@ -60,7 +60,7 @@ def settled(db: Database, received: Sequence[tuple[str, object]], expected: int)
 
 
 def test_pages_survive_sigkill_at_any_point(database_url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
+    env = child_env()
     env |= {"FIREBELL_DATABASE_URL": database_url, "FIREBELL_WEBHOOK_SECRET": SECRET,
             "FIREBELL_SEND_DEADLINE_S": "2"}
     subprocess.run([*FIREBELL, "config", "apply", str(ORG)], env=env, check=True, capture_output=True)

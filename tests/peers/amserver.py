@@ -7,7 +7,6 @@ process) and are killed when the `with` block ends. Nothing here depends on a sy
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.conftest import child_env
 from tests.pgcluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def run_firebell(database_url: str, workdir: Path) -> Iterator[Firebell]:
     """Migrate, then serve tests/fixtures/org.yaml on a free loopback port, with an admin token."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
+    env = child_env()
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(workdir / "xdg"),
             "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1"}
     fb = Firebell(url=f"http://127.0.0.1:{port}", env=env, log=workdir / "firebell.log")

@@ -19,6 +19,7 @@ from firebell.alerts.service import Outcome, ingest
 from firebell.alerts.snapshot import IntegrationInfo
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
+from firebell.api.problems import problem_responses
 from firebell.core.access import can_declare
 from firebell.core.durations import parse_duration
 from firebell.core.events import AlertEvent as Event
@@ -32,7 +33,7 @@ from firebell.incidents.models import Incident
 from firebell.incidents.queries import find, visible_to
 from firebell.org.models import Service
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problem_responses(401, 404, 422))
 
 
 class AlertOut(BaseModel):
@@ -245,7 +246,8 @@ def _may_manage(actor: Actor, service: Service) -> None:
         raise Forbidden(f"only {service.name}'s team or an admin can put it in maintenance")
 
 
-@router.post("/maintenance", response_model=MaintenanceOut, status_code=201, summary="Start a maintenance window")
+@router.post("/maintenance", response_model=MaintenanceOut, status_code=201, summary="Start a maintenance window",
+             responses=problem_responses(403))
 def start_maintenance(body: MaintenanceIn, db: DB, actor: CurrentActor, now: Now) -> MaintenanceOut:
     at = now()
     starts = body.starts_at or at
@@ -284,7 +286,8 @@ def list_maintenance(db: DB, actor: CurrentActor, now: Now,
         return [_window_out(w, services, at) for w in session.execute(query).scalars()]
 
 
-@router.post("/maintenance/{window_id}/end", response_model=MaintenanceOut, summary="End a window early")
+@router.post("/maintenance/{window_id}/end", response_model=MaintenanceOut, summary="End a window early",
+             responses=problem_responses(409))
 def end_maintenance(window_id: str, db: DB, actor: CurrentActor, now: Now) -> MaintenanceOut:
     at = now()
     with db.unit_of_work() as session:

@@ -7,16 +7,48 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from firebell.errors import DecisionError
 
 PROBLEM = "application/problem+json"
 _STATUS = {"invalid": 422, "conflict": 409, "not_found": 404, "forbidden": 403, "unauthorized": 401,
-           "unavailable": 502}  # unavailable: a channel or provider we depend on refused
+           "unavailable": 502,  # a channel or provider we depend on refused
+           "misconfigured": 503}  # the server lacks what it needs (e.g. its secret): the operator's to fix
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="the input at fault, dotted (e.g. `services.0`), or `body`")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: every error the API answers, with `detail` saying what is wrong."""
+
+    type: str = Field(description="always about:blank: the status says the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="the path of the request")
+    errors: list[FieldError] | None = Field(default=None, description="with 422: each input at fault")
+
+
+_MEANINGS = {401: "No valid bearer token (see WWW-Authenticate)", 403: "The token's user may not do this",
+             404: "No such thing, or a private incident the token's user may not see",
+             409: "Refused in the current state (the detail says why)", 422: "The input is not valid",
+             502: "A channel or provider this depends on refused"}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI answers for error statuses, each application/problem+json (a router's or a route's
+    `responses=`). The Problem schema itself is added to the document by install()."""
+    return {status: {"description": _MEANINGS.get(status, _TITLES.get(status, "Error")),
+                     "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for status in statuses}
 
 
 def problem(status: int, detail: str, request: Request | None = None, **extra: Any) -> JSONResponse:
@@ -38,7 +70,27 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Put the Problem schema into the OpenAPI document for problem_responses() to refer to.
+    (A response `model` would declare it as application/json, which errors never are.)"""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()  # also kept as app.openapi_schema
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem_schema.pop("$defs", {}))
+        schemas["Problem"] = problem_schema
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(DecisionError)
     async def _decision(request: Request, exc: DecisionError) -> JSONResponse:
         return problem(status_for(exc), exc.message, request)

@@ -1,38 +1,36 @@
-"""Append to and verify the hash-chained audit log.
+"""Append to and verify the audit log's keyed chain (the rules: core/audit_chain.py).
 
-Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON, so a
-changed or removed row breaks the chain from that point on.
+Each entry's link is an HMAC, under a key derived from the server's secret (store/secrets.py), over
+the previous entry's link and the entry's content, so a changed or removed row breaks the chain from
+that point on even for someone who can write the database and recompute hashes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from firebell.auth.models import AuditEntry
+from firebell.core.audit_chain import CHECKPOINT, GENESIS, Break, Entry, StoredEntry, audit_key, first_break, keyed_link
+from firebell.errors import Invalid
+from firebell.store.secrets import server_secret
 
-GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x46424155  # "FBAU"
 
 
-def _digest(prev_hash: str, occurred_at: datetime, actor: str, action: str, subject: str,
-            details: dict[str, Any]) -> str:
-    body = json.dumps(
-        {"at": occurred_at.isoformat(), "actor": actor, "action": action, "subject": subject,
-         "details": details},
-        sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+def _key(session: Session, *, create: bool = True) -> bytes:
+    return audit_key(server_secret(session.get_bind().engine, create=create))
 
 
 def record(session: Session, *, actor: str, action: str, subject: str = "",
            details: dict[str, Any] | None = None, now: datetime) -> AuditEntry:
-    details = details or {}
+    if action == CHECKPOINT:  # it would make every entry before it read as unkeyed
+        raise Invalid(f"{CHECKPOINT} entries are written only by the migration that keyed the chain")
+    entry = Entry(occurred_at=now, actor=actor, action=action, subject=subject, details=details or {})
+    key = _key(session)
     # Serialise appenders so two cannot chain onto the same predecessor: SQLite writers already
     # hold the database lock (BEGIN IMMEDIATE); PostgreSQL takes a transaction advisory lock.
     if session.get_bind().dialect.name == "postgresql":
@@ -41,22 +39,20 @@ def record(session: Session, *, actor: str, action: str, subject: str = "",
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one_or_none()
     prev = last or GENESIS
-    entry = AuditEntry(
-        occurred_at=now, actor=actor, action=action, subject=subject, details=details,
-        prev_hash=prev, hash=_digest(prev, now, actor, action, subject, details),
-    )
-    session.add(entry)
+    row = AuditEntry(occurred_at=now, actor=actor, action=action, subject=subject, details=entry.details,
+                     prev_hash=prev, hash=keyed_link(key, prev, entry))
+    session.add(row)
     session.flush()
-    return entry
+    return row
 
 
-def verify(session: Session) -> tuple[bool, int | None]:
-    """(True, None) when the chain is intact, else (False, id of the first bad entry)."""
-    prev = GENESIS
-    for entry in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
-        expected = _digest(prev, entry.occurred_at, entry.actor, entry.action, entry.subject,
-                           entry.details)
-        if entry.prev_hash != prev or entry.hash != expected:
-            return False, entry.id
-        prev = entry.hash
-    return True, None
+def verify(session: Session) -> Break | None:
+    """None when the chain is intact, else its first bad entry and why."""
+    key = _key(session, create=False)
+    checkpoint = session.execute(
+        select(func.min(AuditEntry.id)).where(AuditEntry.action == CHECKPOINT)
+    ).scalar_one_or_none()
+    rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+    return first_break((StoredEntry(id=r.id, entry=Entry(occurred_at=r.occurred_at, actor=r.actor, action=r.action,
+                                                         subject=r.subject, details=r.details),
+                                    prev_hash=r.prev_hash, hash=r.hash) for r in rows), key, checkpoint)

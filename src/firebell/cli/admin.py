@@ -23,7 +23,7 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="FIREBELL_DA
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log, a chain keyed with the server's secret.", no_args_is_help=True)
 MAX_TOKEN_DAYS = 36500  # a hundred years; the bound keeps a huge number from overflowing the date
 
 
@@ -101,12 +101,15 @@ def token_revoke(token_id: str, database_url: DbUrl = None) -> None:
 
 @audit_app.command("verify")
 def audit_verify(database_url: DbUrl = None) -> None:
-    """Check the audit log's hash chain."""
+    """Check the audit log's chain (with the server's secret: FIREBELL_SECRET_KEY or its key file)."""
     from firebell.audit.log import verify
 
     db = open_database(database_url)
-    with db.unit_of_work(write=False) as session:
-        ok, bad = verify(session)
-    if not ok:
-        fail(f"audit chain broken at entry {bad}")
+    try:
+        with db.unit_of_work(write=False) as session:
+            broken = verify(session)
+    except DecisionError as exc:  # no usable server secret
+        fail(exc.message)
+    if broken is not None:
+        fail(f"audit chain broken at entry {broken.entry_id}: {broken.reason}")
     out.print("audit chain intact")

@@ -49,6 +49,17 @@ def _check_settings() -> None:
         fail(problem)
 
 
+def _check_secret(db: Database) -> None:
+    """The audit log is sealed with the server's secret: without one, the first audited change
+    would fail, so say it at start."""
+    from firebell.store.secrets import MissingServerSecret, server_secret
+
+    try:
+        server_secret(db.engine)
+    except MissingServerSecret as exc:
+        fail(exc.message)
+
+
 def _run(db: Database, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
@@ -91,6 +102,7 @@ def serve(
     """Run the API server (FIREBELL_DATABASE_URL selects the database)."""
     _check_settings()
     db = open_database(database_url)
+    _check_secret(db)
     if config is not None:
         _apply_config(db, config)
     _run(db, host, port, log_level, workers)
@@ -111,6 +123,7 @@ def worker(
 
     _check_settings()
     db = open_database(database_url)
+    _check_secret(db)
     if db.dialect == "sqlite":
         out.print("note: on SQLite, run the engine in one process only (serve runs one already)")
     engine = EngineLoop(db, system_clock, tick=tick)

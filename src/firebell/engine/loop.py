@@ -28,12 +28,14 @@ from firebell.notify.channels.base import Delivery
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import cards
 from firebell.store import replay
+from firebell.store.db import checkpoint_sqlite
 from firebell.store.uow import Database
 
 log = logging.getLogger("firebell.engine")
 TICK_SECONDS = 1.0
 SENDER_LEASE = timedelta(seconds=10)  # how long pages wait for a new sender after one dies
 PRUNE_EVERY = timedelta(hours=1)
+WAL_TRUNCATE_EVERY = timedelta(minutes=1)
 MAX_CLAIM_BATCH = 1_000  # escalation steps in one pass under a backlog (SQLite's write lock is held ~0.1 s)
 # Incidents changed this long before the last Slack pass are looked at again: a change whose clock
 # reading came before the pass but whose commit came after it is still seen.
@@ -59,6 +61,7 @@ class EngineLoop:
         self._wakes = (threading.Event(), threading.Event())
         self._threads: list[threading.Thread] = []
         self._last_prune: datetime | None = None
+        self._last_wal_truncate: datetime | None = None
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease_renewed_at: datetime | None = None
         self._slack_seen_until: datetime | None = None
@@ -75,10 +78,9 @@ class EngineLoop:
         self.housekeeping()
 
     def housekeeping(self) -> None:
-        if self.db.dialect == "sqlite" and os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
-            with self.db.engine.connect() as conn:  # copies the WAL into the database; writers go on
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         now = self.clock()
+        if self.db.dialect == "sqlite":
+            self._checkpoint_wal(now)
         with self.db.unit_of_work() as session:
             for outcome in check_overdue(session, now):
                 log.warning("heartbeat missed: %s -> incident %s", outcome.dedup_key, outcome.incident)
@@ -98,6 +100,17 @@ class EngineLoop:
             self._last_prune = now
             if removed:
                 log.info("pruned %d old alert events", removed)
+
+    def _checkpoint_wal(self, now: datetime) -> None:
+        """Every pass copies the WAL into the database (PASSIVE: writers go on) when the server took
+        checkpoints off the commits; once a period the -wal file is also truncated, so the disk a burst
+        took is given back (a PASSIVE checkpoint leaves the file at its largest)."""
+        if self._last_wal_truncate is None or now - self._last_wal_truncate >= WAL_TRUNCATE_EVERY:
+            self._last_wal_truncate = now  # tried once a period: a reader in the way makes it wait a period
+            if not checkpoint_sqlite(self.db.engine, truncate=True):
+                log.debug("the WAL was not truncated: a reader was still on it")
+        elif os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
+            checkpoint_sqlite(self.db.engine, truncate=False)
 
     def escalate(self) -> int:
         """Step every due escalation, a claimed batch per transaction."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
+from firebell.api.problems import problem_responses
 from firebell.errors import Invalid
 from firebell.escalation import service as escalation
 from firebell.incidents import queries, service
@@ -37,14 +38,17 @@ from firebell.incidents.schemas import (
 )
 from firebell.store.uow import Database
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+_PREFIX = "/api/v1/incidents"
+_reads = APIRouter(prefix=_PREFIX, tags=["incidents"], responses=problem_responses(401, 404, 422))
+# Changes can also be refused to the token (403) or in the incident's state (409).
+_changes = APIRouter(prefix=_PREFIX, tags=["incidents"], responses=problem_responses(401, 403, 404, 409, 422))
 
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for raw in values or [] for v in raw.split(",") if v.strip()]
 
 
-@router.get("", response_model=IncidentPage, summary="List incidents you may see, newest first")
+@_reads.get("", response_model=IncidentPage, summary="List incidents you may see, newest first")
 def list_incidents(
     db: DB, actor: CurrentActor, now: Now,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
@@ -75,19 +79,19 @@ def _run(db: Database, now: Callable[[], datetime],
         return incident_out(session, [incident], at)[0]
 
 
-@router.post("", response_model=IncidentOut, status_code=status.HTTP_201_CREATED, summary="Declare an incident")
+@_changes.post("", response_model=IncidentOut, status_code=status.HTTP_201_CREATED, summary="Declare an incident")
 def declare(body: DeclareIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     d = service.Declaration(**body.model_dump())
     return _run(db, now, lambda s, at: service.declare(s, actor, d, at))
 
 
-@router.get("/{ref}", response_model=IncidentOut, summary="One incident with its SLA clock")
+@_reads.get("/{ref}", response_model=IncidentOut, summary="One incident with its SLA clock")
 def show(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     with db.unit_of_work(write=False) as session:
         return incident_out(session, [queries.find(session, actor, ref)], now())[0]
 
 
-@router.get("/{ref}/timeline", response_model=TimelineOut, summary="The append-only timeline")
+@_reads.get("/{ref}/timeline", response_model=TimelineOut, summary="The append-only timeline")
 def timeline(ref: str, db: DB, actor: CurrentActor) -> TimelineOut:
     with db.unit_of_work(write=False) as session:
         incident, events = service.timeline(session, actor, ref)
@@ -99,13 +103,13 @@ def _actor_action(name: str, fn: Callable[[Session, Actor, str, datetime], Incid
         return _run(db, now, lambda s, at: fn(s, actor, ref, at))
 
     handler.__name__ = name
-    router.post(f"/{{ref}}/{name}", response_model=IncidentOut, summary=summary)(handler)
+    _changes.post(f"/{{ref}}/{name}", response_model=IncidentOut, summary=summary)(handler)
 
 
 _actor_action("acknowledge", service.acknowledge, "Acknowledge (stops paging)")
 
 
-@router.post("/{ref}/escalate", response_model=IncidentOut,
+@_changes.post("/{ref}/escalate", response_model=IncidentOut,
              summary="Page the next escalation level now (or a named level), even when acknowledged")
 def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn | None = None) -> IncidentOut:
     level = body.level if body else None
@@ -117,7 +121,7 @@ def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn |
     return _run(db, now, use_case)
 
 
-@router.post("/{ref}/reassign", response_model=IncidentOut,
+@_changes.post("/{ref}/reassign", response_model=IncidentOut,
              summary="Hand the incident to a person or another escalation policy, paged now")
 def reassign(ref: str, body: ReassignIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     def use_case(session: Session, at: datetime) -> Incident:
@@ -127,51 +131,56 @@ def reassign(ref: str, body: ReassignIn, db: DB, actor: CurrentActor, now: Now) 
     return _run(db, now, use_case)
 
 
-@router.post("/{ref}/resolve", response_model=IncidentOut, summary="Resolve")
+@_changes.post("/{ref}/resolve", response_model=IncidentOut, summary="Resolve")
 def resolve(ref: str, db: DB, actor: CurrentActor, now: Now, body: ResolveIn | None = None) -> IncidentOut:
     resolution = body.resolution if body else ""
     return _run(db, now, lambda s, at: service.resolve(s, actor, ref, at, resolution))
 
 
-@router.post("/{ref}/reopen", response_model=IncidentOut, summary="Reopen a resolved incident")
+@_changes.post("/{ref}/reopen", response_model=IncidentOut, summary="Reopen a resolved incident")
 def reopen(ref: str, db: DB, actor: CurrentActor, now: Now, body: ReopenIn | None = None) -> IncidentOut:
     reason = body.reason if body else ""
     return _run(db, now, lambda s, at: service.reopen(s, actor, ref, at, reason))
 
 
-@router.post("/{ref}/notes", response_model=IncidentOut, summary="Add a note to the timeline")
+@_changes.post("/{ref}/notes", response_model=IncidentOut, summary="Add a note to the timeline")
 def note(ref: str, body: NoteIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.add_note(s, actor, ref, body.text, at))
 
 
-@router.post("/{ref}/updates", response_model=IncidentOut, summary="Post a status update")
+@_changes.post("/{ref}/updates", response_model=IncidentOut, summary="Post a status update")
 def post_update(ref: str, body: UpdateIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.post_update(s, actor, ref, body.message, at, body.status))
 
 
-@router.post("/{ref}/severity", response_model=IncidentOut, summary="Change severity (reason required)")
+@_changes.post("/{ref}/severity", response_model=IncidentOut, summary="Change severity (reason required)")
 def severity(ref: str, body: SeverityIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.change_severity(s, actor, ref, body.severity, body.reason, at))
 
 
-@router.post("/{ref}/stage", response_model=IncidentOut, summary="Move to a lifecycle stage")
+@_changes.post("/{ref}/stage", response_model=IncidentOut, summary="Move to a lifecycle stage")
 def stage(ref: str, body: StageIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.change_stage(s, actor, ref, body.stage, at))
 
 
-@router.post("/{ref}/roles", response_model=IncidentOut, summary="Assign or clear an incident role")
+@_changes.post("/{ref}/roles", response_model=IncidentOut, summary="Assign or clear an incident role")
 def role(ref: str, body: RoleIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.assign_role(s, actor, ref, body.role, body.user, at))
 
 
-@router.post("/{ref}/responders", response_model=IncidentOut, summary="Add a person to the incident")
+@_changes.post("/{ref}/responders", response_model=IncidentOut, summary="Add a person to the incident")
 def add_responder(ref: str, body: MemberIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     return _run(db, now, lambda s, at: service.add_member(s, actor, ref, body.user, at, body.message))
 
 
-@router.patch("/{ref}", response_model=IncidentOut, summary="Edit title, summary, impact, tags or privacy")
+@_changes.patch("/{ref}", response_model=IncidentOut, summary="Edit title, summary, impact, tags or privacy")
 def edit(ref: str, body: DetailsIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
     changes = body.model_dump(exclude_none=True)
     if not changes:
         raise Invalid("nothing to change; send at least one of title, summary, impact, tags, private")
     return _run(db, now, lambda s, at: service.update_details(s, actor, ref, changes, at))
+
+
+router = APIRouter()
+router.include_router(_reads)
+router.include_router(_changes)

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
+from firebell.api.problems import problem_responses
 from firebell.errors import DecisionError, NotFound
 from firebell.notify import verification
 from firebell.notify.models import ContactVerification
 from firebell.notify.settings import Channels
 from firebell.org.models import ContactMethod, User
 
-router = APIRouter(prefix="/api/v1/me", tags=["me"])
+router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=problem_responses(401, 404, 422))
 
 
 class ContactMethodOut(BaseModel):
@@ -63,6 +64,7 @@ def contact_methods(db: DB, actor: CurrentActor) -> list[ContactMethodOut]:
 
 
 @router.post("/contact-methods/{selector}/verification", status_code=202, response_model=CodeSent,
+             responses=problem_responses(409, 502),
              summary="Send a verification code to one of your contact methods")
 async def send_code(selector: str, request: Request, db: DB, actor: CurrentActor, now: Now) -> CodeSent:
     at = now()
@@ -87,6 +89,7 @@ async def send_code(selector: str, request: Request, db: DB, actor: CurrentActor
 
 
 @router.post("/contact-methods/{selector}/verification/confirm", response_model=ContactMethodOut,
+             responses=problem_responses(409),
              summary="Confirm a contact method with the code it received")
 def confirm(selector: str, body: CodeIn, db: DB, actor: CurrentActor, now: Now) -> ContactMethodOut:
     wrong: verification.WrongCode | None = None

@@ -10,11 +10,12 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from firebell.api.deps import DB, CurrentActor
+from firebell.api.problems import problem_responses
 from firebell.incidents import queries
 from firebell.notify.models import Notification
 from firebell.org.models import User
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=problem_responses(401, 404, 422))
 
 
 class PageOut(BaseModel):

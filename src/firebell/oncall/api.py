@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
+from firebell.api.problems import problem_responses
 from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
 from firebell.errors import Forbidden, NotFound
@@ -21,7 +22,7 @@ from firebell.oncall import feeds, service
 from firebell.oncall.models import Schedule
 from firebell.org.models import User
 
-router = APIRouter(prefix="/api/v1", tags=["on-call"])
+router = APIRouter(prefix="/api/v1", tags=["on-call"], responses=problem_responses(401, 403, 404, 422))
 feed_router = APIRouter(tags=["on-call"], include_in_schema=False)
 MAX_DAYS = 366
 

@@ -7,9 +7,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from firebell.api.deps import DB, CurrentActor
+from firebell.api.problems import problem_responses
 from firebell.org.models import Service, Team, User
 
-router = APIRouter(prefix="/api/v1", tags=["organisation"])
+router = APIRouter(prefix="/api/v1", tags=["organisation"], responses=problem_responses(401))
 
 
 class MeOut(BaseModel):

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from firebell.api.deps import DB, CurrentActor
+from firebell.api.problems import problem_responses
 from firebell.core.severity import assess
 from firebell.incidents import reference
 
-router = APIRouter(prefix="/api/v1/severity", tags=["severity"])
+router = APIRouter(prefix="/api/v1/severity", tags=["severity"], responses=problem_responses(401, 422))
 
 
 class LevelOut(BaseModel):

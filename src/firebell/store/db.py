@@ -11,6 +11,9 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_SQLITE_PATH = Path("firebell.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# What the -wal file is cut back to whenever SQLite starts it over after a complete checkpoint. Without
+# it the file keeps its largest size for good (590 MB after a minute of load, issue 13).
+SQLITE_WAL_SIZE_LIMIT = 64 * 2**20
 POOL_SIZE = 20
 
 
@@ -64,6 +67,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
         if os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
             # `serve` and `worker` checkpoint from the engine's thread (engine/loop.py): the automatic
             # checkpoint runs inside whichever commit crosses 1,000 WAL pages, which under load is
@@ -79,6 +83,25 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def checkpoint_sqlite(engine: Engine, *, truncate: bool) -> bool:
+    """Copy the WAL into the database (PASSIVE: writers go on). `truncate` also cuts the -wal file to
+    nothing, which needs the write lock and every reader off the old WAL: it tries once and never
+    waits (a wait would hold writers off for up to the busy timeout), doing a passive checkpoint's
+    work when something is in the way. False when something was in the way."""
+    raw = engine.raw_connection()  # no BEGIN: a checkpoint must not run inside a transaction of its own
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={0 if truncate else SQLITE_BUSY_TIMEOUT_MS}")
+        try:
+            busy: int = cursor.execute(f"PRAGMA wal_checkpoint({'TRUNCATE' if truncate else 'PASSIVE'})").fetchone()[0]
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+    finally:
+        raw.close()
+    return busy == 0
 
 
 def is_sqlite(engine: Engine) -> bool:
