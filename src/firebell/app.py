@@ -90,7 +90,9 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(feed_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # On the event loop, not the thread pool: under load every pool thread may be busy (or
+        # waiting for the GIL), and a liveness probe must not queue behind them.
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"], summary="Database reachable and migrations current")

@@ -194,3 +194,27 @@ def test_an_unexpected_error_is_a_problem_that_says_the_connection_closes(api: A
     assert response.status_code == 500
     assert response.headers["connection"] == "close"
     assert response.json()["detail"] == "internal error; the request was not applied"
+
+
+def test_a_resolve_asks_for_another_open_alert_of_its_incident_through_the_open_alerts_index(api: Api) -> None:
+    """'Is another alert of this incident open?' costs one index probe however many alerts the
+    incident has had (a count over 19,000 open alerts took 13.8 ms a resolve)."""
+    from firebell.alerts import batch_reads
+
+    statement = batch_reads._OPEN_ALERT_COUNTED
+    params = {"service_id": "s", "dedup_key": "k"}
+    with api.db.unit_of_work(write=False) as session:
+        connection = session.connection()
+        if api.db.dialect == "sqlite":
+            plan = " | ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement.for_dialect("sqlite"), params))
+            assert "SEARCH o USING INDEX ix_alerts_incident_open" in plan, plan
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: show the index it would use
+            (document,), = connection.exec_driver_sql(
+                "EXPLAIN (FORMAT JSON) " + statement.for_dialect("postgresql"), params).one()
+            nodes = [document["Plan"]]
+            for node in nodes:
+                nodes += node.get("Plans", [])
+            (probe,) = [n for n in nodes if n.get("Alias") == "o"]
+            assert probe.get("Index Name") == "ix_alerts_incident_open", probe

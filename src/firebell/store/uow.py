@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from firebell.store.batch import GroupCommit
+from firebell.store.batch import INLINE_MAX_BATCH, MAX_BATCH, GroupCommit
 
 
 class Database:
@@ -32,7 +32,8 @@ class Database:
         if self._group_commit is None:
             sqlite = self.dialect == "sqlite"
             # PostgreSQL: a writer thread (and its spare), so the event loop reads requests meanwhile.
-            self._group_commit = GroupCommit(self, inline=sqlite)
+            # SQLite: on the event loop, in smaller batches, since nothing else runs while one does.
+            self._group_commit = GroupCommit(self, INLINE_MAX_BATCH if sqlite else MAX_BATCH, inline=sqlite)
         return self._group_commit
 
     @property
