@@ -1,5 +1,5 @@
-"""`firebell config validate` on files that try to exhaust the machine: each is one located error
-line and exit 1, in bounded time and memory."""
+"""`firebell config validate` on files that try to exhaust the machine, or that only break at apply:
+each is one located error line and exit 1, in bounded time and memory."""
 
 from __future__ import annotations
 
@@ -83,3 +83,44 @@ def test_five_thousand_levels_of_nesting_is_one_located_error_not_a_traceback(tm
     line, column = (2, 71) if style == "flow" else (66, 129)
     assert result.stdout.splitlines() == [
         f"{path}:{line}:{column}: values nested more than 64 levels deep; a configuration needs far fewer"]
+
+
+KEY_ENV = BASE.replace(
+    "  - {name: auth, team: security, escalation_policy: ep-p1, status_page_component: Auth}\n",
+    "  - name: auth\n    team: security\n    escalation_policy: ep-p1\n    integrations:\n"
+    "      - {name: pd, type: pagerduty, key_env: FIREBELL_TEST_PD_KEY}\n")
+
+
+def test_validate_reports_an_unset_key_env_variable_at_its_line(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "config.yaml", KEY_ENV)
+    monkeypatch.delenv("FIREBELL_TEST_PD_KEY", raising=False)
+    result = runner.invoke(app, ["config", "validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:28:46: environment variable FIREBELL_TEST_PD_KEY is not set; integration auth/pd reads its key "
+        "from it (key_env)"]
+
+    monkeypatch.setenv("FIREBELL_TEST_PD_KEY", "pd-key-0123456789abcdef")
+    assert runner.invoke(app, ["config", "validate", str(path)]).exit_code == 0
+
+
+def test_validate_can_skip_the_environment_where_secrets_are_not_at_hand(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "config.yaml", KEY_ENV)
+    monkeypatch.delenv("FIREBELL_TEST_PD_KEY", raising=False)
+    result = runner.invoke(app, ["config", "validate", "--skip-env", str(path)])
+    assert result.exit_code == 0, result.stdout
+
+
+def test_apply_reports_an_unset_key_env_variable_at_its_line_and_writes_nothing(
+        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "config.yaml", KEY_ENV)
+    monkeypatch.setenv("FIREBELL_TEST_PD_KEY", "short")
+    result = runner.invoke(app, ["config", "apply", str(path), "--database-url", database_url])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{path}:28:46: environment variable FIREBELL_TEST_PD_KEY does not hold a valid key for integration "
+        "auth/pd; a key is 16 to 128 letters, digits, '-' and '_'"]
+    planned = runner.invoke(app, ["config", "plan", str(path), "--database-url", database_url])
+    assert planned.exit_code == 0 and "+ team platform" in planned.stdout  # nothing was applied

@@ -22,7 +22,7 @@ DEMO_ADMIN = "admin"
 def _apply_config(db: Database, path: Path) -> None:
     from firebell.config import ApplyError, apply, load
 
-    result = load(path)
+    result = load(path, os.environ)
     if result.errors or result.config is None:
         for error in result.errors:
             out.print(str(error), highlight=False)
