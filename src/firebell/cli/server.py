@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -63,14 +63,17 @@ def _check_secret(db: Database) -> None:
 def _run(db: Database, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
+    from firebell.api.log_redaction import server_log_config
     from firebell.app import create_app
     from firebell.engine.heap import settle_heap
 
     access_log = log_level in ("debug", "info")
+    # Every log line goes through RedactSecrets: paths carry integration keys and link tokens.
+    logs: dict[str, Any] = {"log_level": log_level, "access_log": access_log, "log_config": server_log_config()}
     if workers <= 1:
         app = create_app(db, run_engine=True)
         settle_heap()
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        uvicorn.run(app, host=host, port=port, **logs)
         return
     # Several processes serve HTTP (ingestion is CPU-bound and one Python process uses one core);
     # the engine runs once, here in the supervising process, so timers fire exactly once.
@@ -84,8 +87,7 @@ def _run(db: Database, host: str, port: int, log_level: str = "info", workers: i
     settle_heap()
     engine.start()
     try:
-        uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level=log_level, access_log=access_log)
+        uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port, **logs)
     finally:
         engine.stop()
 
