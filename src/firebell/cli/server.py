@@ -42,16 +42,12 @@ def _check_settings() -> None:
     # This process runs the engine, which checkpoints SQLite's WAL from its own thread (see
     # store/db.py); set before the first database connection is made.
     os.environ.setdefault("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT", "1")
-    from firebell.notify.links import check_secret_key
-
-    problem = check_secret_key()
-    if problem:
-        fail(problem)
 
 
 def _check_secret(db: Database) -> None:
-    """The audit log is sealed with the server's secret: without one, the first audited change
-    would fail, so say it at start."""
+    """The audit log is sealed, and action links and calendar feed URLs are signed, with the server's
+    secret: without one, the first audited change or page would fail, so say it at start (on SQLite
+    the first start makes the key file beside the database)."""
     from firebell.store.secrets import MissingServerSecret, server_secret
 
     try:
@@ -158,7 +154,7 @@ def demo(
     from firebell.store.migrate import upgrade
     from firebell.store.uow import Database
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private when made here; a folder given is kept as is
     _check_settings()
     # Pages go to the server log, not to the example organisation's (fictional) addresses.
     os.environ.setdefault("FIREBELL_LOG_CHANNELS", "email,sms,voice,slack,webhook")
@@ -166,6 +162,7 @@ def demo(
     engine = make_engine(sqlite_url(data_dir / "firebell.db"))
     upgrade(engine)
     db = Database(engine)
+    _check_secret(db)
     _apply_config(db, config or example_config())
     from firebell.alerts.keys_admin import ENDPOINT, rotate_all_generated
 
