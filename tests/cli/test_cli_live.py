@@ -27,6 +27,7 @@ pytestmark = pytest.mark.live
 class Live:
     url: str
     env: dict[str, str]
+    log: Path  # what the server wrote to stdout and stderr
 
     def run(self, *args: str, token: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
@@ -53,9 +54,12 @@ def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Liv
     port = free_port()
     env = child_env()
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-            "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1"}
-    server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG), *serve_args],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1",
+            "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:  # a file, not a pipe nobody reads: a pipe fills up and blocks the server
+        server = subprocess.Popen([*FIREBELL, "serve", "--port", str(port), "--config", str(ORG), *serve_args],
+                                  env=env, stdout=sink, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -65,9 +69,9 @@ def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Liv
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {server.stdout.read() if server.stdout else ''}")
+                raise RuntimeError(f"server did not start: {log.read_text()}")
             time.sleep(0.1)
-        yield Live(url=f"http://127.0.0.1:{port}", env=env)
+        yield Live(url=f"http://127.0.0.1:{port}", env=env, log=log)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 import threading
@@ -49,6 +50,10 @@ def test_demo_starts_and_its_printed_commands_work(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # The demo's folder, database and signing key file are readable by its user only.
+        data = tmp_path / "demo"
+        modes = [stat.S_IMODE(path.stat().st_mode) for path in (data, data / "firebell.db", data / "firebell.db.key")]
+        assert modes == [0o700, 0o600, 0o600], [oct(m) for m in modes]
         commands = [line.strip() for line in lines if re.match(r"\s+\.venv/bin/firebell ", line)]
         assert len(commands) == 3
         results = []

@@ -32,7 +32,7 @@ def _links(api: Api, user: str = "alice") -> dict[str, str]:
     with api.db.unit_of_work() as session:
         incident_id = session.execute(select(Incident.id).where(Incident.number == number)).scalar_one()
         user_id = session.execute(select(User.id).where(User.name == user)).scalar_one()
-        urls = action_urls(link_secret(session, api.clock.now), "http://testserver", incident_id=incident_id,
+        urls = action_urls(link_secret(session), "http://testserver", incident_id=incident_id,
                            user_id=user_id, notification_id="n1", now=api.clock.now)
     return {action: url.removeprefix("http://testserver") for action, url in urls.items()}
 

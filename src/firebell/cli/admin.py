@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,16 +28,13 @@ MAX_TOKEN_DAYS = 36500  # a hundred years; the bound keeps a huge number from ov
 
 def open_database(url: str | None) -> Database:
     """The database at `url` (or FIREBELL_DATABASE_URL), refusing one whose schema is not current."""
-    from sqlalchemy.engine import make_url
-
-    from firebell.store.db import database_url_from_env, make_engine
+    from firebell.store.db import database_url_from_env, make_engine, sqlite_file
     from firebell.store.migrate import is_current
     from firebell.store.uow import Database
 
     url = url or database_url_from_env()
-    parsed = make_url(url)
-    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+    file = sqlite_file(url)
+    if file is not None and not file.exists():
         # Connecting would create an empty file and then report an out-of-date schema.
         fail(f"database file {file} does not exist; run `firebell db upgrade`")
     engine = make_engine(url)

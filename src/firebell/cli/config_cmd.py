@@ -47,9 +47,14 @@ _SYMBOL = {"create": ("+", "green"), "change": ("~", "yellow"), "delete": ("-", 
 
 
 @app.command()
-def validate(path: PathArg) -> None:
+def validate(
+    path: PathArg,
+    skip_env: Annotated[bool, typer.Option(
+        "--skip-env", help="Do not check the key_env variables (where the secrets are not at hand, such as CI).")]
+    = False,
+) -> None:
     """Check the tree and print every error as file:line:column: message."""
-    result = _load_or_exit(path)
+    result = _load_or_exit(path, check_env=not skip_env)
     assert result.config is not None  # _load_or_exit exits otherwise
     files = len(result.files)
     typer.echo(f"OK: {path} is valid ({_summary(result.config)}; "
@@ -61,7 +66,7 @@ def plan_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     """Show what `apply` would create, change and delete."""
     from firebell.config.plan import plan as plan_config
 
-    config = _config(path)
+    config = _config(path, check_env=False)
     with _database(database_url) as database, database.unit_of_work(write=False) as session:
         result = plan_config(session, config)
     for warning in result.warnings:
@@ -80,7 +85,7 @@ def apply_command(path: PathArg, database_url: DatabaseOpt = None) -> None:
     from firebell.config.apply import apply as apply_config
     from firebell.config.errors import ApplyError
 
-    config = _config(path)
+    config = _config(path, check_env=True)
     now = datetime.now(UTC)
     try:
         with _database(database_url) as database, database.unit_of_work() as session:
@@ -128,10 +133,14 @@ def export_command(
         typer.echo(f"Wrote {output}", err=True)
 
 
-def _load_or_exit(path: Path) -> LoadResult:
+def _load_or_exit(path: Path, *, check_env: bool) -> LoadResult:
+    """`check_env`: report key_env variables missing from this environment as errors (`plan` only
+    warns about them)."""
+    import os
+
     from firebell.config.loader import load
 
-    result = load(path)
+    result = load(path, os.environ if check_env else None)
     if result.config is None:
         for error in result.errors:
             typer.echo(str(error))
@@ -141,8 +150,8 @@ def _load_or_exit(path: Path) -> LoadResult:
     return result
 
 
-def _config(path: Path) -> Config:
-    config = _load_or_exit(path).config
+def _config(path: Path, *, check_env: bool) -> Config:
+    config = _load_or_exit(path, check_env=check_env).config
     assert config is not None  # _load_or_exit exits otherwise
     return config
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +22,7 @@ DEMO_ADMIN = "admin"
 def _apply_config(db: Database, path: Path) -> None:
     from firebell.config import ApplyError, apply, load
 
-    result = load(path)
+    result = load(path, os.environ)
     if result.errors or result.config is None:
         for error in result.errors:
             out.print(str(error), highlight=False)
@@ -42,16 +42,12 @@ def _check_settings() -> None:
     # This process runs the engine, which checkpoints SQLite's WAL from its own thread (see
     # store/db.py); set before the first database connection is made.
     os.environ.setdefault("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT", "1")
-    from firebell.notify.links import check_secret_key
-
-    problem = check_secret_key()
-    if problem:
-        fail(problem)
 
 
 def _check_secret(db: Database) -> None:
-    """The audit log is sealed with the server's secret: without one, the first audited change
-    would fail, so say it at start."""
+    """The audit log is sealed, and action links and calendar feed URLs are signed, with the server's
+    secret: without one, the first audited change or page would fail, so say it at start (on SQLite
+    the first start makes the key file beside the database)."""
     from firebell.store.secrets import MissingServerSecret, server_secret
 
     try:
@@ -63,14 +59,17 @@ def _check_secret(db: Database) -> None:
 def _run(db: Database, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
+    from firebell.api.log_redaction import server_log_config
     from firebell.app import create_app
     from firebell.engine.heap import settle_heap
 
     access_log = log_level in ("debug", "info")
+    # Every log line goes through RedactSecrets: paths carry integration keys and link tokens.
+    logs: dict[str, Any] = {"log_level": log_level, "access_log": access_log, "log_config": server_log_config()}
     if workers <= 1:
         app = create_app(db, run_engine=True)
         settle_heap()
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        uvicorn.run(app, host=host, port=port, **logs)
         return
     # Several processes serve HTTP (ingestion is CPU-bound and one Python process uses one core);
     # the engine runs once, here in the supervising process, so timers fire exactly once.
@@ -84,8 +83,7 @@ def _run(db: Database, host: str, port: int, log_level: str = "info", workers: i
     settle_heap()
     engine.start()
     try:
-        uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level=log_level, access_log=access_log)
+        uvicorn.run("firebell.app:app_from_env", factory=True, workers=workers, host=host, port=port, **logs)
     finally:
         engine.stop()
 
@@ -156,7 +154,7 @@ def demo(
     from firebell.store.migrate import upgrade
     from firebell.store.uow import Database
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private when made here; a folder given is kept as is
     _check_settings()
     # Pages go to the server log, not to the example organisation's (fictional) addresses.
     os.environ.setdefault("FIREBELL_LOG_CHANNELS", "email,sms,voice,slack,webhook")
@@ -164,6 +162,7 @@ def demo(
     engine = make_engine(sqlite_url(data_dir / "firebell.db"))
     upgrade(engine)
     db = Database(engine)
+    _check_secret(db)
     _apply_config(db, config or example_config())
     from firebell.alerts.keys_admin import ENDPOINT, rotate_all_generated
 

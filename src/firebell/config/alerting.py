@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from firebell.alerts.keys import hash_key, key_prefix
 from firebell.alerts.models import Integration, MaintenanceWindow, RoutingRule
 from firebell.alerts.settings import SETTINGS_KEYS
+from firebell.config.environment import key_env_problem
 from firebell.config.schema import (
     DEFAULT_HEARTBEAT_SEVERITY,
     DEFAULT_SIGNATURE_HEADER,
-    INTEGRATION_KEY,
     AlertingConfig,
     Config,
     IntegrationConfig,
@@ -133,18 +133,11 @@ def read_env_keys(config: Config, env: Mapping[str, str]) -> EnvKeys:
             if variable is None:
                 continue
             name = integration_name(service.name, integration.name)
-            value = env.get(variable, "")
-            if not value.strip():
-                state = "is empty" if variable in env else "is not set"
-                found.problems.append(
-                    f"environment variable {variable} {state}; integration {name} reads its key "
-                    f"from it (key_env)")
-            elif not INTEGRATION_KEY.match(value):
-                found.problems.append(
-                    f"environment variable {variable} does not hold a valid key for integration "
-                    f"{name}; a key is 16 to 128 letters, digits, '-' and '_'")
+            problem = key_env_problem(variable, env, name)
+            if problem is not None:
+                found.problems.append(problem)
             else:
-                found.keys[name] = value
+                found.keys[name] = env[variable]
     return found
 
 

@@ -5,7 +5,8 @@ Stages, each adding errors rather than stopping at the first:
 2. merge sections across files: list sections concatenate, `organisation` must appear once, and the
    lists inside a mapping section (`slack: {channels: [...]}`) concatenate like list sections;
 3. cross-section rules on the raw data (checks.py);
-4. Pydantic validation of the merged tree, with each error's `loc` mapped back to its YAML node.
+4. Pydantic validation of the merged tree, with each error's `loc` mapped back to its YAML node;
+5. when an environment is given, the integration keys it must hold (environment.py).
 A file that cannot be parsed at all stops after stage 2: the sections it would have contributed are
 missing, and reporting the resulting "unknown team" errors would only send the reader astray.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from firebell.config import checks
+from firebell.config.environment import check_environment
 from firebell.config.errors import ConfigError, Mark
 from firebell.config.located import Located, load_yaml
 from firebell.config.located import Path as NodePath
@@ -53,7 +56,8 @@ class LoadResult:
         return self.config is not None and not self.errors
 
 
-def load(path: Path) -> LoadResult:
+def load(path: Path, env: Mapping[str, str] | None = None) -> LoadResult:
+    """`env`: where the keys named by key_env will be read; None checks no environment."""
     path = Path(path)
     files, errors = find_files(path)
     if errors:
@@ -73,6 +77,8 @@ def load(path: Path) -> LoadResult:
     if not unparsed:
         errors.extend(checks.check(tree))
         config = _validate(tree, errors)
+    if config is not None and env is not None:
+        errors.extend(check_environment(config, tree, env))
     errors = sorted(set(errors))
     return LoadResult(None if errors else config, errors, files)
 

@@ -96,7 +96,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 def _claim(session: Session, token: str, now: datetime) -> ActionClaim | HTMLResponse:
     try:
-        claim = read_token(link_secret(session, now), token, now)
+        claim = read_token(link_secret(session), token, now)
     except InvalidToken as exc:
         return _page("Link not usable", f"<p>{html.escape(_WHY.get(exc.reason, 'This link is not valid.'))}</p>", 400)
     if claim.action not in _VERB:

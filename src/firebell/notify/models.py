@@ -74,16 +74,6 @@ class ActionTokenUse(Base):
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ServerSecret(Base):
-    """Secrets the server makes for itself when the environment gives none (the action-link key),
-    so every process sharing the database signs and checks with the same one."""
-
-    __tablename__ = "server_secrets"
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class ContactVerification(Base):
     """A code sent to a contact method; the method is verified when its owner types the code back."""
 

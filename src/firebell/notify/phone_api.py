@@ -223,7 +223,7 @@ def _answer_key(db: Database, token: str, digits: str, gather_url: str, now: dat
     try:
         with db.unit_of_work() as session:
             try:
-                claim = read_token(link_secret(session, now), token, now)
+                claim = read_token(link_secret(session), token, now)
             except InvalidToken as exc:
                 log.warning("a page call's key came with an unusable token: %s", exc.reason)
                 return gather_result_twiml(CALL_LINK_UNUSABLE), False

@@ -202,7 +202,7 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     incident_url = f"{channels.public_url}/incidents/{m.get('ref', '')}"
     links = Links(incident=incident_url)
     if row.user_id:
-        urls = action_urls(link_secret(session, now), channels.public_url, incident_id=row.incident_id,
+        urls = action_urls(link_secret(session), channels.public_url, incident_id=row.incident_id,
                            user_id=row.user_id, notification_id=row.id, now=now)
         links = Links(acknowledge=urls["acknowledge"], resolve=urls["resolve"], incident=incident_url)
     summary = str(m.get("summary") or m.get("title") or "")

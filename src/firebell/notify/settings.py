@@ -2,7 +2,9 @@
 sign acknowledge links and webhooks.
 
     FIREBELL_PUBLIC_URL          base of links in messages (default http://127.0.0.1:8080)
-    FIREBELL_SECRET_KEY          signs acknowledge/resolve links (else one is made and kept in the database)
+    FIREBELL_SECRET_KEY          the server's secret: signs action links and feed URLs, keys the audit chain
+                                 (else FIREBELL_SECRET_KEY_FILE, else a key file beside a SQLite database;
+                                 see store/secrets.py)
     FIREBELL_SMTP_HOST / _PORT / _SECURITY (none|starttls|tls) / _USER / _PASSWORD / _FROM / _CA_FILE
     FIREBELL_WEBHOOK_SECRET      whsec_... for webhooks whose target names no secret of its own
     FIREBELL_SLACK_BOT_TOKEN     xoxb-...: incident messages in channels, pages as direct messages

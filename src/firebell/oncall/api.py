@@ -114,7 +114,7 @@ def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: 
 
 
 def _feed_url(session: Session, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    token = feeds.feed_token(link_secret(session, at), kind, subject.id, subject.feed_generation)
+    token = feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)
     return FeedOut(url=f"/ical/{token}.ics")
 
 
@@ -185,7 +185,7 @@ def ical(token: str, db: DB, now: Now) -> Response:
             owner = session.get(User, subject)
             owner = owner if owner is not None and owner.archived_at is None else None
         # Unknown, archived, forged or revoked (an older generation): all look the same from outside.
-        if owner is None or not feeds.genuine(link_secret(session, at), token, kind, subject, owner.feed_generation):
+        if owner is None or not feeds.genuine(link_secret(session), token, kind, subject, owner.feed_generation):
             return Response(status_code=404)
         if isinstance(owner, Schedule):
             title = owner.title or owner.name

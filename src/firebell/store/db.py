@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 DEFAULT_SQLITE_PATH = Path("firebell.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -23,6 +24,25 @@ def database_url_from_env() -> str:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite database URL; None for an in-memory one or another database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") or str(parsed.database).startswith("file:"):
+        return None  # a URI filename: SQLite parses it, and opens what it names as that says
+    return Path(str(parsed.database))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite would create it with the
+    process's umask (world-readable by default). SQLite gives the -wal and -shm files it makes
+    beside it the same mode. An existing file is left as it is."""
+    # Already there: kept. No folder: SQLite reports it.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -57,6 +77,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
     _size_pool(kwargs)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
+    file = sqlite_file(url)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        if file is not None:
+            _create_private(file)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from firebell.core.errors import DecisionError
+from firebell.store.db import sqlite_file
 
 SECRET_ENV = "FIREBELL_SECRET_KEY"
 SECRET_FILE_ENV = "FIREBELL_SECRET_KEY_FILE"
@@ -56,9 +57,8 @@ def server_secret(engine: Engine, *, create: bool = True) -> bytes:
 
 
 def key_file_beside(engine: Engine) -> Path | None:
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        return None
-    return Path(f"{engine.url.database}{KEY_FILE_SUFFIX}")
+    database = sqlite_file(engine.url)
+    return None if database is None else Path(f"{database}{KEY_FILE_SUFFIX}")
 
 
 def _usable(secret: bytes, source: str) -> bytes:
