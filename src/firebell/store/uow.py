@@ -50,8 +50,9 @@ class Database:
                 yield session
                 if write:
                     session.commit()
-                else:
-                    session.rollback()
+                # A read-only unit just closes: the pool rolls its connection back, and the session
+                # does not first expire every object it loaded one attribute at a time (a page of 50
+                # incidents: about a tenth of the request's CPU).
             except BaseException:
                 session.rollback()
                 raise
