@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from firebell.core.lifecycle import Status, allowed_actions
 from firebell.core.sla import Deadline, sla_clock
 from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
+from firebell.incidents.queries import ListedIncident
 from firebell.incidents.service import user_names
 from firebell.org.models import Service, Team
 
@@ -165,7 +167,7 @@ def _deadline(d: Deadline | None) -> DeadlineOut | None:
                        breached=d.breached)
 
 
-def incident_out(session: Session, incidents: list[Incident], now: datetime) -> list[IncidentOut]:
+def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident], now: datetime) -> list[IncidentOut]:
     """Render incidents with names resolved in a few batched queries rather than one per row."""
     user_ids = {i.declared_by_id for i in incidents if i.declared_by_id}
     user_ids |= {r.user_id for i in incidents for r in i.roles} | {m.user_id for i in incidents for m in i.members}
