@@ -16,7 +16,7 @@ reads the database again, after the deferred writes, which every read sends firs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -296,15 +296,40 @@ def forget(session: Session, key: tuple[str, str]) -> None:
 
 
 def forget_incident(session: Session, incident_id: str | None) -> None:
-    """An incident-wide change (severity, status, which alerts are open in it): its cached alerts
-    and its group's answer; the rest of the batch's reads still hold."""
+    """An incident-wide change (its status): its cached alerts and its group's answer; the rest of
+    the batch's reads still hold."""
+    if incident_id is None:
+        return
+    forget_incident_alerts(session, incident_id)
+    b = _batch(session)
+    for key in [key for key, row in b.groups.items() if row is not None and row.id == incident_id]:
+        del b.groups[key]
+
+
+def forget_incident_alerts(session: Session, incident_id: str | None) -> None:
+    """Which of the incident's alerts are open changed: its cached alerts (their "another open?"),
+    not its group's answer, which is the same incident with the same status and severity. (Forgetting
+    that too sent every alert of a large message after the first to read its group again, alone.)"""
     if incident_id is None:
         return
     b = _batch(session)
     for key in [key for key, row in b.alerts.items() if row is not None and row.incident_id == incident_id]:
         del b.alerts[key]
-    for key in [key for key, row in b.groups.items() if row is not None and row.id == incident_id]:
-        del b.groups[key]
+
+
+def incident_severity_changed(session: Session, incident_id: str, severity: str) -> None:
+    """An alert joined the incident (maybe raising its severity): its cached alerts carry the
+    incident's severity and are dropped; its group's answer is kept with the new severity."""
+    forget_incident_alerts(session, incident_id)
+    b = _batch(session)
+    for key, row in b.groups.items():
+        if row is not None and row.id == incident_id:
+            b.groups[key] = replace(row, severity=severity)
+
+
+def remember_group(session: Session, service_id: str, group_key: str, incident: IncidentRow) -> None:
+    """The group's open incident is now `incident`, opened by this transaction under the group's lock."""
+    _batch(session).groups[(service_id, group_key)] = incident
 
 
 def forget_all(session: Session) -> None:

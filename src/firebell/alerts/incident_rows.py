@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.batch_reads import IncidentRow, forget_all, forget_group, forget_incident
+from firebell.alerts.batch_reads import IncidentRow, forget_all, forget_group, forget_incident, remember_group
 from firebell.alerts.rows import add_timeline
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
@@ -54,12 +54,12 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     if not stages:
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
     db = raw(session)
-    forget_group(session, service_id, group_key)  # the group has an open incident now
     row = db.one(_NEXT_NUMBER, {})
     if row is None:
         raise Conflict("no organisation is configured yet; run `firebell config apply` first")
     incident = IncidentRow(id=new_id(), number=int(row[0]), status=Status.TRIGGERED.value, severity=severity,
                            stage=stages[0])
+    remember_group(session, service_id, group_key, incident)  # the group's open incident, from now on
     title, tags = title[:MAX_TITLE], sorted(set(tags))
     db.defer(_INSERT_INCIDENT, {"id": incident.id, "number": incident.number, "title": title, "severity": severity,
                               "stage": incident.stage, "private": False, "service_id": service_id,

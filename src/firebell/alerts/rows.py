@@ -19,8 +19,9 @@ from firebell.alerts.batch_reads import (
     PagingContext,
     forget,
     forget_fires,
-    forget_incident,
+    forget_incident_alerts,
     incident_row,
+    incident_severity_changed,
     window_text,
 )
 from firebell.store.base import new_id
@@ -98,7 +99,7 @@ def insert_alert(session: Session, values: dict[str, Any]) -> str:
     service_id, dedup_key = values.get("service_id", ""), values.get("dedup_key", "")
     forget(session, (service_id, dedup_key))
     forget_fires(session, service_id, dedup_key)
-    forget_incident(session, values.get("incident_id"))  # one more open alert in it
+    forget_incident_alerts(session, values.get("incident_id"))  # one more open alert in it
     missing = set(_ALERT_COLUMNS) - set(values)
     if missing:
         raise ValueError(f"alert insert without {sorted(missing)}")
@@ -112,9 +113,9 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
     """Update the open alert `alert_id`, known to lookups as `key` (service id, dedup key), which
     belonged to `incident_id` before the change."""
     forget(session, key)
-    if "status" in changes or "incident_id" in changes:  # its incidents' counts of open alerts move
-        forget_incident(session, incident_id)
-        forget_incident(session, changes.get("incident_id"))
+    if "status" in changes or "incident_id" in changes:  # its incidents' open alerts change
+        forget_incident_alerts(session, incident_id)
+        forget_incident_alerts(session, changes.get("incident_id"))
     if not changes:
         return
     columns = tuple(sorted(changes))
@@ -127,7 +128,7 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
 
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
-    forget_incident(session, incident_id)  # cached alerts carry their incident's severity
+    incident_severity_changed(session, incident_id, severity)
     db = raw(session)
     db.defer(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
 

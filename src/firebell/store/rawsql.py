@@ -227,8 +227,8 @@ class Raw:
     def json(self, value: Any) -> Any:
         if value is None:
             return None
-        if isinstance(value, JsonText):
-            return value.text if self._sqlite else self._jsonb(value.value)
+        if isinstance(value, JsonText):  # serialised already: PostgreSQL gets the same text, not a second dump
+            return value.text if self._sqlite else self._jsonb(value.text, dumps=_as_is)
         if self._sqlite:
             if not value and isinstance(value, list | dict):  # an escalation's `fired` is usually empty
                 return "[]" if isinstance(value, list) else "{}"
@@ -240,6 +240,10 @@ class Raw:
             return None
         stamp: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
         return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _aware(value: datetime) -> datetime:
