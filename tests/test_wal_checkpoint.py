@@ -77,3 +77,26 @@ def test_the_truncating_checkpoint_never_waits_for_a_reader(served_sqlite: Datab
     clock.advance(minutes=5)
     loop.housekeeping()
     assert _wal_bytes(served_sqlite) < 2**20
+
+
+def test_a_wal_over_its_size_limit_is_truncated_at_the_first_pass_no_reader_is_in_the_way(
+        served_sqlite: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under steady reads the once-a-minute attempt can keep meeting a reader; over the limit, every
+    pass tries again, so the file does not grow for minutes (it reached 363 MB in 30 s of storm)."""
+    import firebell.engine.loop as engine_loop
+
+    monkeypatch.setattr(engine_loop, "SQLITE_WAL_SIZE_LIMIT", 4 * 2**20)
+    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    loop = EngineLoop(served_sqlite, clock, channels=Channels(public_url="http://testserver"))
+    loop.housekeeping()  # this period's attempt, on a small WAL
+    _grow_wal(served_sqlite, 12)
+    reader = served_sqlite.engine.connect()
+    reader.exec_driver_sql("SELECT count(*) FROM filler").scalar()
+    _grow_wal(served_sqlite, 1)
+    clock.advance(seconds=1)
+    loop.housekeeping()  # a reader is in the way
+    assert _wal_bytes(served_sqlite) > 10 * 2**20
+    reader.close()
+    clock.advance(seconds=1)  # the next pass, well within the period
+    loop.housekeeping()
+    assert _wal_bytes(served_sqlite) < 2**20
