@@ -49,7 +49,10 @@ def loads(raw: bytes) -> Any:
     try:
         return _clean(value, "\\u" in text, 0)
     except _TooDeep as exc:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in reversed(exc.path[-4:])).lstrip(".")
+        # The keys are the sender's, not yet cleaned: one that no encoder writes (a lone surrogate) would
+        # make the refusal itself fail, and a long one would fill it.
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{_BAD_CHARS.sub(chr(0xFFFD), p[:40])}"
+                        for p in reversed(exc.path[-4:])).lstrip(".")
         raise PayloadError([f"'{where}...' is nested more than {MAX_DEPTH} levels deep"],
                            "the body is not valid JSON") from None
 
