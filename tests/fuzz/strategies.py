@@ -58,6 +58,9 @@ hostile_text = st.one_of(
     st.builds(lambda c, n: c * n, st.sampled_from(["x", "\u00e9", "\U0001f525", "\x00", "\ud800"]),
               st.sampled_from([256, 1_025, 70_000])),
 )
+# For a path segment: a URL over 64 KB is refused by every client and server before any route sees it.
+hostile_segment = st.one_of(st.sampled_from(NASTY_STRINGS), st.text(any_char, max_size=40),
+                            st.sampled_from(["x" * 1_025, "\U0001f525" * 1_025]))
 hostile_number = st.one_of(
     st.sampled_from([0, -0.0, 1, -1, 2**31, -(2**31) - 1, 2**63, -(2**63) - 1, 2**64, 10**30, 1e308, -1e308, 5e-324,
                      float("nan"), float("inf"), float("-inf")]),

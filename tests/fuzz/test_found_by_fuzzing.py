@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from firebell.notify.channels.http_post import small_body_length
+from firebell.notify.models import HeldReceipt
 from tests.alerts.test_ingest_api import AM_API, am_alert, am_message, pd_event
 from tests.api.conftest import Api
+from tests.fuzz.senders import ALICE_PHONE, slack_post, twilio_post
 from tests.fuzz.strategies import nested
 
 
@@ -41,3 +46,42 @@ def test_json_too_deep_under_a_key_no_encoder_writes_is_refused_with_a_readable_
     assert "nested more than 64 levels deep" in detail and "\ufffd" + "k" * 39 in detail and len(detail) < 300
     pd = api.client.post("/v2/enqueue", content=json.dumps(pd_event(payload={"\udfff": nested(80)})))
     assert pd.status_code == 400 and "nested more than 64" in pd.json()["errors"][0]  # the same parser
+
+
+def test_an_unknown_calendar_feed_says_so_without_echoing_the_secret_path(api: Api) -> None:
+    """Calendar apps show the answer to whoever subscribed: an empty 404 told them nothing."""
+    url = api.get("/api/v1/schedules/primary/feed").json()["url"]
+    revoked = api.client.get(url.replace(".ics", "x.ics"))
+    assert revoked.status_code == 404 and revoked.headers["content-type"] == "application/problem+json"
+    assert "no such calendar feed" in revoked.json()["detail"] and "instance" not in revoked.json()
+
+
+@pytest.mark.parametrize("fields", [
+    {"MessageSid": "SM" + "x" * 300, "MessageStatus": "delivered"},
+    {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "é" * 30},
+    {"CallSid": "CA1", "CallStatus": "x" * 41},
+    {"MessageSid": "SM1", "MessageStatus": "deliv\x00ered"}])
+def test_a_delivery_receipt_that_is_not_twilios_is_acknowledged_and_ignored(api: Api, client: TestClient,
+                                                                             fields: dict[str, str]) -> None:
+    """Fields longer than their columns, or holding NUL, were a 500 on PostgreSQL (and stored on SQLite)."""
+    response = twilio_post(api, client, "/integrations/twilio/status", urlencode(fields).encode())
+    assert response.status_code == 200
+    with api.db.unit_of_work(write=False) as session:
+        held = session.execute(select(HeldReceipt.error_code)).scalars().all()
+    assert held in ([], [""])  # a failed SMS with a code that is no code: held, without the code
+
+
+def test_an_sms_from_a_number_holding_nul_is_answered_not_a_crash(api: Api, client: TestClient) -> None:
+    """PostgreSQL refuses NUL even in a query's parameters: a 500 before."""
+    form = urlencode({"Body": "ack", "From": ALICE_PHONE + "\x00", "MessageSid": "SM2"}).encode()
+    response = twilio_post(api, client, "/integrations/twilio/sms", form)
+    assert response.status_code == 200 and "not linked to anyone" in response.text
+
+
+def test_a_slack_command_holding_nul_is_carried_out(api: Api, client: TestClient) -> None:
+    """On PostgreSQL the work failed and Slack was told "Something went wrong" (slack_post checks it)."""
+    response = slack_post(api, client, "/integrations/slack/commands", {
+        "command": "/incident", "text": "create Disk\x00full p3", "user_id": "U0ALICE01", "channel_id": "C0X",
+        "response_url": ""})
+    assert "INC-2" in response.text
+    assert api.get("/api/v1/incidents/INC-2").json()["title"] == "Disk\ufffdfull"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.alerts.test_ingest_api import AM_API, PD_API, am_alert, am_message, pd_event
 from tests.api.conftest import Api
-from tests.fuzz.conftest import assert_fair, fuzz
+from tests.fuzz.rules import assert_fair, fuzz
 from tests.fuzz.strategies import broken_bytes, dumps, header_value, hostile_json, mutated
 
 GRAFANA_KEY = "grapikey0000000000000000000000aa"

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from firebell.core.formats.wire_json import storable_text
 from firebell.core.jsonsafe import loads_bounded
 from firebell.engine.loop import wake
 from firebell.errors import DecisionError
@@ -53,7 +54,7 @@ async def _verified(request: Request) -> dict[str, str] | JSONResponse:
         log.warning("refused a Slack request: %s", exc.reason)
         return JSONResponse({"detail": f"not a valid Slack request: {exc.reason}"}, status_code=401)
     try:
-        return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        return {k: storable_text(v[0]) for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     except UnicodeDecodeError:
         return JSONResponse({"detail": "the form body is not UTF-8"}, status_code=400)
 

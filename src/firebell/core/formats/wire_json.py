@@ -27,6 +27,12 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
 
+def storable_text(text: str) -> str:
+    """`text` with the characters no store keeps (NUL, lone surrogates) made U+FFFD: for text from
+    outside that is not JSON, such as a form field."""
+    return _BAD_CHARS.sub("\ufffd", text)
+
+
 class _NonFinite(str):
     """A NaN or Infinity literal, kept as its name."""
 
