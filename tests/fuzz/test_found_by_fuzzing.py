@@ -85,3 +85,46 @@ def test_a_slack_command_holding_nul_is_carried_out(api: Api, client: TestClient
         "response_url": ""})
     assert "INC-2" in response.text
     assert api.get("/api/v1/incidents/INC-2").json()["title"] == "Disk\ufffdfull"
+
+
+def test_a_refused_webhook_lists_each_field_at_fault_as_the_document_declares(api: Api) -> None:
+    """The errors were bare strings where the document's Problem says {field, message} (schemathesis)."""
+    message = am_message("Disk", [am_alert("Disk", "db1") | {"status": "exploded"}])
+    response = api.client.post(f"/integrations/alertmanager/{AM_API}", json=message)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "alerts[0].status", "message": "'alerts[0].status' must be firing or resolved"}]
+    not_an_object = api.client.post(f"/integrations/alertmanager/{AM_API}", json=None).json()["errors"]
+    assert [e["field"] for e in not_an_object] == ["body"]
+
+
+def test_an_unknown_webhook_key_is_a_problem_like_the_webhooks_other_errors(api: Api) -> None:
+    for path in ("/integrations/alertmanager/nope", "/integrations/webhook/nope", "/integrations/heartbeat/nope"):
+        response = api.client.post(path, json={})
+        assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == "no integration of this kind has this key"
+    pagerduty = api.client.post("/v2/enqueue", json=pd_event(routing_key="nope"))
+    assert pagerduty.json() == {"status": "not found", "message": "Not Found"}  # PagerDuty's shape stays
+
+
+def test_the_document_declares_what_ingestion_takes_and_every_error_as_it_comes(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    paths = document["paths"]
+    enqueue = paths["/v2/enqueue"]["post"]
+    assert "routing_key" in enqueue["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert {"400", "404", "413"} <= set(enqueue["responses"])
+    assert "application/json" in enqueue["responses"]["400"]["content"]  # PagerDuty's shape, not a problem
+    for path in ("/integrations/alertmanager/{key}", "/integrations/webhook/{key}"):
+        declared = paths[path]["post"]["responses"]
+        assert {"400", "404", "413"} <= set(declared) and "application/problem+json" in declared["404"]["content"]
+    assert "401" in paths["/integrations/grafana/{key}"]["put"]["responses"]
+    declare = paths["/api/v1/incidents"]["post"]["responses"]
+    assert {"400", "413"} <= set(declare)  # any body can be unreadable or too large
+    assert "HTTPValidationError" not in json.dumps(document)  # 422s are problems, as they are sent
+
+
+def test_a_body_that_is_not_utf8_is_refused_saying_so(api: Api) -> None:
+    response = api.client.post("/api/v1/incidents", content=b"\xff\xfe{", headers={
+        "Authorization": f"Bearer {api.tokens['admin']}", "content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "the body could not be read: it is not UTF-8 JSON"
