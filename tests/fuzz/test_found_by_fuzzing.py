@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import select
 
 from firebell.notify.channels.http_post import small_body_length
 from firebell.notify.models import HeldReceipt
+from firebell.slack import api as slack_api
 from tests.alerts.test_ingest_api import AM_API, am_alert, am_message, pd_event
 from tests.api.conftest import Api
 from tests.fuzz.senders import ALICE_PHONE, slack_post, twilio_post
@@ -128,3 +131,15 @@ def test_a_body_that_is_not_utf8_is_refused_saying_so(api: Api) -> None:
         "Authorization": f"Bearer {api.tokens['admin']}", "content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["detail"] == "the body could not be read: it is not UTF-8 JSON"
+
+
+def test_a_slack_reply_to_a_response_url_that_is_no_url_is_logged_not_raised_in_a_thread(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    with caplog.at_level(logging.WARNING, logger="firebell.slack.api"):
+        slack_api._reply_later("xhttps://hooks.slack.com/actions/T/1/x", {"text": "done"})
+        for thread in [t for t in threading.enumerate() if t.name == "slack-response"]:
+            thread.join(5)
+    assert raised == []
+    assert "a Slack reply was dropped: a Slack response_url must be an http(s) URL" in caplog.text

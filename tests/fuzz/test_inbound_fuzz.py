@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +25,9 @@ from tests.api.conftest import Api
 from tests.fuzz.rules import assert_fair, fuzz
 from tests.fuzz.senders import ALICE_PHONE, slack_post, twilio_post, utf8
 from tests.fuzz.strategies import any_char, dumps, header_value, hostile_json, hostile_segment, hostile_text, mutated
+
+# Work done on threads nobody joins (Slack's delayed replies) must not fail unseen either.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 slack_text = st.one_of(
     st.builds(lambda verb, rest: f"{verb} {rest}", st.sampled_from(
@@ -83,7 +87,8 @@ sms_body = st.one_of(
 def test_sms_replies_survive_hostile_text(api: Api, client: TestClient, body: str, sender: str, sid: str) -> None:
     form = urlencode({"Body": utf8(body), "From": utf8(sender), "MessageSid": utf8(sid), "To": "+4600"}).encode()
     response = twilio_post(api, client, "/integrations/twilio/sms", form)
-    assert response.status_code == 200 and "<Response" in response.text
+    if response.status_code != 413:  # fields of 70,000 emoji, percent-encoded, pass the 1 MB body limit
+        assert response.status_code == 200 and "<Response" in response.text
 
 
 def voice_token(api: Api, action: str = "acknowledge") -> str:
