@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,19 @@ from firebell.alerts.models import ChangeEvent
 from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.alerts.snapshot import IntegrationInfo
 from firebell.alerts.wire import TooLarge, parse_body, read_limited
+from firebell.alerts.wire_schema import (
+    ALERTMANAGER_BODY,
+    ANY_JSON_BODY,
+    GRAFANA_BODY,
+    PAGERDUTY_CHANGE,
+    PAGERDUTY_ERRORS,
+    PAGERDUTY_EVENT,
+    SIGNED_WEBHOOK_ERRORS,
+    WEBHOOK_ERRORS,
+    json_body,
+)
 from firebell.api.deps import DB, Now
+from firebell.api.problems import problem_responses
 from firebell.core.constant_time import constant_time_equals
 from firebell.core.events import AlertEvent, excerpt_with_json
 from firebell.core.formats import PayloadError
@@ -35,6 +48,7 @@ MAX_EVENTS_PER_MESSAGE = 10_000  # Alertmanager's max_alerts keeps a sender unde
 EVENTS_PER_CHUNK = 100  # events of one message in one transaction (bench/storm.py)
 MAX_OUTCOMES_LISTED = 100
 SIGNATURE_WINDOW_S = 300
+_QUOTED_FIELD = re.compile(r"'([^']{1,200})'")  # the parsers' errors start with the field: "'alerts[0].status' must..."
 
 
 def _pd_error(status: int, message: str, errors: list[str]) -> JSONResponse:
@@ -46,11 +60,17 @@ def _not_found() -> JSONResponse:
     return JSONResponse({"status": "not found", "message": "Not Found"}, status_code=404)
 
 
+def _no_integration() -> JSONResponse:
+    """The webhooks' 404: problem+json like their other errors, as vague as PagerDuty's."""
+    return _problem(404, "no integration of this kind has this key")
+
+
 def _problem(status: int, detail: str, errors: list[str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": "Bad Request" if status == 400 else "Error",
                             "status": status, "detail": detail}
-    if errors:
-        body["errors"] = errors
+    if errors:  # as the API's problems list them (api/problems.py FieldError)
+        body["errors"] = [{"field": field.group(1) if (field := _QUOTED_FIELD.match(e)) else "body", "message": e}
+                          for e in errors]
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
@@ -77,7 +97,8 @@ async def _read_pd(request: Request, parse: Callable[[Any], Any]) -> Response | 
         return _pd_error(400, exc.message, exc.errors)
 
 
-@router.post("/v2/enqueue", summary="PagerDuty Events API v2 compatible", status_code=202)
+@router.post("/v2/enqueue", summary="PagerDuty Events API v2 compatible", status_code=202,
+             responses=PAGERDUTY_ERRORS, openapi_extra=json_body(PAGERDUTY_EVENT))
 async def enqueue(request: Request) -> Response:
     # The busiest route reads the app's database and clock itself: FastAPI's dependency solving
     # was a sixth of the per-event cost in bench/ingest.py.
@@ -125,7 +146,8 @@ async def noop(request: Request) -> Response:
     return await run_in_threadpool(work)
 
 
-@router.post("/v2/change/enqueue", summary="PagerDuty change events", status_code=202)
+@router.post("/v2/change/enqueue", summary="PagerDuty change events", status_code=202,
+             responses=PAGERDUTY_ERRORS, openapi_extra=json_body(PAGERDUTY_CHANGE))
 async def change_enqueue(request: Request, db: DB, now: Now) -> Response:
     parsed = await _read_pd(request, parse_change)
     if isinstance(parsed, Response):
@@ -162,7 +184,7 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
     with db.unit_of_work(write=False) as session:
         integration = find_integration(session, key or _bearer(request), (kind,))
     if integration is None:
-        return _not_found()
+        return _no_integration()
     if verify is not None:
         problem = verify(integration, raw, request, now().timestamp())
         if problem:
@@ -186,7 +208,7 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
             # The key may have been rotated or the integration archived since it was checked.
             live = find_integration(session, key or _bearer(request), (kind,))
             if live is None:
-                return _not_found()
+                return _no_integration()
             return ingest(session, live, events[chunk], now(), payloads=payloads[chunk])
 
         def locks(session: Session, chunk: slice = chunk) -> list[tuple[str, ...]]:
@@ -247,12 +269,14 @@ def verify_grafana(integration: IntegrationInfo, raw: bytes, request: Request, n
     return None
 
 
-@router.post("/integrations/alertmanager/{key}", status_code=202, summary="Alertmanager webhook (version 4)")
+@router.post("/integrations/alertmanager/{key}", status_code=202, summary="Alertmanager webhook (version 4)",
+             responses=WEBHOOK_ERRORS, openapi_extra=ALERTMANAGER_BODY)
 async def alertmanager(key: str, request: Request, db: DB, now: Now) -> Response:
     return await _webhook(request, db, now, key, "alertmanager", _parse_am, excerpts=alert_excerpts)
 
 
-@router.post("/integrations/alertmanager", status_code=202, summary="Alertmanager webhook, key as bearer token")
+@router.post("/integrations/alertmanager", status_code=202, summary="Alertmanager webhook, key as bearer token",
+             responses=WEBHOOK_ERRORS, openapi_extra=ALERTMANAGER_BODY)
 async def alertmanager_bearer(request: Request, db: DB, now: Now) -> Response:
     return await _webhook(request, db, now, "", "alertmanager", _parse_am, excerpts=alert_excerpts)
 
@@ -263,11 +287,13 @@ async def grafana(key: str, request: Request, db: DB, now: Now) -> Response:
 
 for _method in ("POST", "PUT"):  # Grafana's contact point can use either
     router.add_api_route("/integrations/grafana/{key}", grafana, methods=[_method], status_code=202,
-                         operation_id=f"grafana_webhook_{_method.lower()}",
+                         operation_id=f"grafana_webhook_{_method.lower()}", responses=SIGNED_WEBHOOK_ERRORS,
+                         openapi_extra=GRAFANA_BODY,
                          summary="Grafana webhook contact point (version 1)")
 
 
-@router.post("/integrations/webhook/{key}", status_code=202, summary="Generic JSON webhook with field mapping")
+@router.post("/integrations/webhook/{key}", status_code=202, summary="Generic JSON webhook with field mapping",
+             responses=WEBHOOK_ERRORS, openapi_extra=ANY_JSON_BODY)
 async def webhook(key: str, request: Request, db: DB, now: Now) -> Response:
     return await _webhook(request, db, now, key, "webhook", _parse_webhook)
 
@@ -276,7 +302,7 @@ async def heartbeat(key: str, db: DB, now: Now) -> Response:
     def work(session: Session) -> Response:
         integration = find_integration(session, key, ("heartbeat",))
         if integration is None:
-            return _not_found()
+            return _no_integration()
         outcomes = heartbeats.beat(session, integration, now())
         return JSONResponse({"status": "accepted", "recovered": bool(outcomes)}, status_code=202)
 
@@ -285,5 +311,5 @@ async def heartbeat(key: str, db: DB, now: Now) -> Response:
 
 for _method in ("GET", "POST", "HEAD"):  # cron jobs curl, load balancers probe
     router.add_api_route("/integrations/heartbeat/{key}", heartbeat, methods=[_method], status_code=202,
-                         operation_id=f"heartbeat_{_method.lower()}",
+                         operation_id=f"heartbeat_{_method.lower()}", responses=problem_responses(404),
                          summary="Heartbeat: each call proves the sender alive")

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from firebell.core.content_length import AT_LEAST_HUGE, declared_length
 from firebell.core.formats import PayloadError
 from firebell.core.formats.wire_json import loads
 
@@ -25,16 +26,17 @@ class TooLarge(Exception):
     """The body is over the limit; `size` is what the sender declared or what had arrived."""
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"the body is {'at least ' if size <= limit else ''}{size} bytes; the limit is {limit}")
+        at_least = size <= limit or size >= AT_LEAST_HUGE
+        super().__init__(f"the body is {'at least ' if at_least else ''}{size} bytes; the limit is {limit}")
         self.size, self.limit = size, limit
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
     """The whole body, or TooLarge as soon as it is known to exceed `limit` (from Content-Length,
     else while it streams in): nothing past the limit is ever held."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise TooLarge(int(length), limit)
+    length = declared_length(request.headers.get("content-length", ""))
+    if length is not None and length > limit:
+        raise TooLarge(length, limit)
     chunks: list[bytes] = []
     size = 0
     try:

@@ -37,9 +37,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="with 422: each input at fault")
 
 
-_MEANINGS = {401: "No valid bearer token (see WWW-Authenticate)", 403: "The token's user may not do this",
+_MEANINGS = {400: "The body is not JSON, not UTF-8, or nested too deeply (the detail says which)",
+             401: "No valid bearer token (see WWW-Authenticate)", 403: "The token's user may not do this",
              404: "No such thing, or a private incident the token's user may not see",
              409: "Refused in the current state (the detail says why)", 422: "The input is not valid",
+             413: "The body is larger than the limit (the detail says it)",
              502: "A channel or provider this depends on refused"}
 
 
@@ -65,6 +67,10 @@ def status_for(exc: DecisionError) -> int:
     return _STATUS.get(exc.kind, 422)
 
 
+# FastAPI's words when a body is not even text (JSON that does not parse is a 422 naming where).
+_UNREADABLE_BODY = {"There was an error parsing the body": "the body could not be read: it is not UTF-8 JSON"}
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "body"
@@ -83,9 +89,32 @@ def _document_problems(app: FastAPI) -> None:
         problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem_schema.pop("$defs", {}))
         schemas["Problem"] = problem_schema
+        for operation in (op for path in document.get("paths", {}).values() for op in path.values()):
+            _declare_generic_problems(operation)
+        if not _refers_to(document.get("paths", {}), "#/components/schemas/HTTPValidationError"):
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_generic_problems(operation: dict[str, Any]) -> None:
+    """The errors any route can answer whatever it declares, as they really come: FastAPI documents a
+    422 as its own HTTPValidationError, which the handler below never sends; and any body can be cut
+    short, not JSON, too deep (api/json_depth.py) or too large."""
+    responses = operation.setdefault("responses", {})
+    if "422" in responses:
+        responses["422"] = problem_responses(422)[422]
+    if "requestBody" in operation:
+        for status in (400, 413):
+            responses.setdefault(str(status), problem_responses(status)[status])
+
+
+def _refers_to(node: Any, ref: str) -> bool:
+    if isinstance(node, dict):
+        return node.get("$ref") == ref or any(_refers_to(v, ref) for v in node.values())
+    return isinstance(node, list) and any(_refers_to(v, ref) for v in node)
 
 
 def install(app: FastAPI) -> None:
@@ -103,7 +132,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), request)
+        return problem(exc.status_code, _UNREADABLE_BODY.get(str(exc.detail), str(exc.detail)), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net

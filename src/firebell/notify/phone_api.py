@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from firebell.core.action_links import ActionClaim, InvalidToken, read_token
+from firebell.core.formats.wire_json import storable_text
 from firebell.core.phone_replies import (
     ReplyError,
     parse_sms_reply,
@@ -76,6 +77,7 @@ CALL_ALREADY_ANSWERED = "This page was already answered during this call. Goodby
 CALL_LINK_UNUSABLE = "This call can no longer act on the incident. Please open Firebell. Goodbye."
 NOT_UNDERSTOOD = "Sorry, that key was not understood."
 _REF = re.compile(r"\bINC-(\d+)\b")
+_SID, _STATUS, _ERROR_CODE = re.compile(r"[A-Za-z0-9]{1,64}"), re.compile(r"[a-z_-]{1,40}"), re.compile(r"[0-9]{0,20}")
 async def _verified(request: Request) -> dict[str, str] | JSONResponse:
     """The form fields of a genuine Twilio request, or the error response to send instead."""
     channels: Channels = request.app.state.channels
@@ -98,7 +100,7 @@ async def _verified(request: Request) -> dict[str, str] | JSONResponse:
         log.warning("refused a request to %s: bad or missing X-Twilio-Signature", request.url.path)
         return JSONResponse({"detail": "not a valid Twilio request: bad or missing X-Twilio-Signature "
                                        f"(signed URL expected: {url})"}, status_code=401)
-    return dict(pairs)
+    return {name: storable_text(value) for name, value in pairs}
 
 
 def twiml_response(document: str) -> Response:
@@ -278,12 +280,16 @@ async def delivery_receipt(request: Request) -> Response:
         sid, status, is_call = form["CallSid"], form["CallStatus"], True
     else:
         return Response(status_code=200)  # nothing we read: acknowledged, so Twilio does not retry
-    if not (sid.isascii() and sid.isalnum()):
+    status, error_code = status.strip().lower(), form.get("ErrorCode", "").strip()
+    # Twilio's sids are 34 characters, its statuses words like "no-answer" or "partially_delivered", its
+    # error codes numbers: anything else is not Twilio's, and would not fit the columns that hold them.
+    if not (_SID.fullmatch(sid) and _STATUS.fullmatch(status)):
         return Response(status_code=200)
+    if not _ERROR_CODE.fullmatch(error_code):
+        error_code = ""
     db: Database = request.app.state.db
     now = request.app.state.clock()
-    known = await run_in_threadpool(_record_receipt, db, sid, status.strip().lower(), is_call,
-                                    form.get("ErrorCode", "").strip(), now)
+    known = await run_in_threadpool(_record_receipt, db, sid, status, is_call, error_code, now)
     return Response(status_code=204 if known else 200)
 
 

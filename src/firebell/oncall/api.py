@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
-from firebell.api.problems import problem_responses
+from firebell.api.problems import problem, problem_responses
 from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
 from firebell.errors import Forbidden, NotFound
@@ -164,6 +164,13 @@ def rotate_user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOu
         return _rotated(session, actor, "user", _feed_person(session, user, actor, "rotate"), now())
 
 
+def _no_feed() -> Response:
+    # The same words for every case, so the answer tells a guesser nothing; the path is left out
+    # (problem()'s `instance`): it is the secret, or a guess at it.
+    return problem(404, "no such calendar feed: the link is mistyped, or it was revoked (get the current one "
+                        "from Firebell)")
+
+
 @feed_router.get("/ical/{token}.ics")
 def ical(token: str, db: DB, now: Now) -> Response:
     at = now()
@@ -172,7 +179,7 @@ def ical(token: str, db: DB, now: Now) -> Response:
     with db.unit_of_work(write=False) as session:  # calendar apps poll: never take the write lock
         claimed = feeds.feed_subject(token)
         if claimed is None:
-            return Response(status_code=404)
+            return _no_feed()
         kind, subject = claimed
         rows = list(session.execute(select(Schedule).where(Schedule.archived_at.is_(None))
                                     .order_by(Schedule.name)).scalars())
@@ -186,7 +193,7 @@ def ical(token: str, db: DB, now: Now) -> Response:
             owner = owner if owner is not None and owner.archived_at is None else None
         # Unknown, archived, forged or revoked (an older generation): all look the same from outside.
         if owner is None or not feeds.genuine(link_secret(session), token, kind, subject, owner.feed_generation):
-            return Response(status_code=404)
+            return _no_feed()
         if isinstance(owner, Schedule):
             title = owner.title or owner.name
         else:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from firebell.core.formats.wire_json import storable_text
 from firebell.core.jsonsafe import loads_bounded
 from firebell.engine.loop import wake
 from firebell.errors import DecisionError
@@ -53,15 +54,24 @@ async def _verified(request: Request) -> dict[str, str] | JSONResponse:
         log.warning("refused a Slack request: %s", exc.reason)
         return JSONResponse({"detail": f"not a valid Slack request: {exc.reason}"}, status_code=401)
     try:
-        return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+        return {k: storable_text(v[0]) for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     except UnicodeDecodeError:
         return JSONResponse({"detail": "the form body is not UTF-8"}, status_code=400)
+
+
+def _post_reply(response_url: str, body: dict[str, Any]) -> None:
+    """Post to Slack's response_url; one that is no http(s) URL (Slack's never are) is logged, where it
+    raised in a thread nobody joins."""
+    try:
+        post_to_response_url(response_url, body)
+    except ValueError as exc:
+        log.warning("a Slack reply was dropped: %s", exc)
 
 
 def _reply_later(response_url: str, body: dict[str, Any]) -> None:
     """Post to Slack's response_url from a thread of its own: it must not depend on the request's
     event loop, which may be gone by the time the work is done."""
-    threading.Thread(target=post_to_response_url, args=(response_url, body), daemon=True,
+    threading.Thread(target=_post_reply, args=(response_url, body), daemon=True,
                      name="slack-response").start()
 
 
@@ -84,7 +94,7 @@ async def _within_budget(work: Callable[[], dict[str, Any]], response_url: str) 
             late = outcome.get("gave_up", False)
         finished.set()
         if late and response_url:
-            post_to_response_url(response_url, result)
+            _post_reply(response_url, result)
 
     threading.Thread(target=run, daemon=True, name="slack-work").start()
     await to_thread.run_sync(finished.wait, REPLY_BUDGET)

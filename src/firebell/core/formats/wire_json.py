@@ -27,6 +27,12 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
 
+def storable_text(text: str) -> str:
+    """`text` with the characters no store keeps (NUL, lone surrogates) made U+FFFD: for text from
+    outside that is not JSON, such as a form field."""
+    return _BAD_CHARS.sub("\ufffd", text)
+
+
 class _NonFinite(str):
     """A NaN or Infinity literal, kept as its name."""
 
@@ -49,7 +55,10 @@ def loads(raw: bytes) -> Any:
     try:
         return _clean(value, "\\u" in text, 0)
     except _TooDeep as exc:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in reversed(exc.path[-4:])).lstrip(".")
+        # The keys are the sender's, not yet cleaned: one that no encoder writes (a lone surrogate) would
+        # make the refusal itself fail, and a long one would fill it.
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{_BAD_CHARS.sub(chr(0xFFFD), p[:40])}"
+                        for p in reversed(exc.path[-4:])).lstrip(".")
         raise PayloadError([f"'{where}...' is nested more than {MAX_DEPTH} levels deep"],
                            "the body is not valid JSON") from None
 

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from firebell.core.content_length import declared_length
+
 # What a kept-alive connection the receiver has since closed fails with (over TLS: an EOF). The page is
 # sent again on a new connection; a receiver that did get it sees the same webhook-id twice.
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ssl.SSLEOFError)
@@ -49,10 +51,10 @@ class PostFailed(Exception):
 def small_body_length(headers: Mapping[str, str], limit: int) -> int | None:
     """The declared length of a response body worth reading whole: stated, within `limit`, not
     encoded (compressed or chunked bodies are not waited for). None otherwise."""
-    declared = headers.get("content-length", "")
-    if not declared.isdigit() or int(declared) > limit or headers.get("content-encoding"):
+    declared = declared_length(headers.get("content-length", ""))
+    if declared is None or declared > limit or headers.get("content-encoding"):
         return None
-    return int(declared)
+    return declared
 
 
 def needs_httpx(url: str) -> bool:
