@@ -62,6 +62,7 @@ class EngineLoop:
         self._threads: list[threading.Thread] = []
         self._last_prune: datetime | None = None
         self._last_wal_truncate: datetime | None = None
+        self._wal_size_seen = 0  # the -wal file's size at the last pass
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lease_renewed_at: datetime | None = None
         self._slack_seen_until: datetime | None = None
@@ -103,12 +104,17 @@ class EngineLoop:
 
     def _checkpoint_wal(self, now: datetime) -> None:
         """Every pass copies the WAL into the database (PASSIVE: writers go on) when the server took
-        checkpoints off the commits; once a period, and at every pass while the -wal file is over its
-        size limit, the file is also truncated, so the disk a burst took is given back (a PASSIVE
-        checkpoint leaves the file at its largest, and under steady reads SQLite rarely finds the
-        moment with no reader to restart it: 100 MB a minute at 200 events/s, bench/storm.py)."""
+        checkpoints off the commits. The -wal file is also truncated, so the disk a burst took is given
+        back (a PASSIVE checkpoint leaves the file at its largest, and under steady reads SQLite rarely
+        finds the moment with no reader to start it again from the top: 363 MB in 30 s of
+        bench/storm.py): once a period, and at the first pass after a burst over the size limit, when
+        the file stopped growing. Not at every pass during the burst: truncating holds the write lock,
+        and on SQLite ingestion's writers wait for it on the event loop (bench/ingest.py: max latency
+        70 -> 250 ms, throughput down a fifth)."""
+        size = self._wal_bytes()
+        settled, self._wal_size_seen = size <= self._wal_size_seen, size
         due = self._last_wal_truncate is None or now - self._last_wal_truncate >= WAL_TRUNCATE_EVERY
-        if due or self._wal_bytes() > SQLITE_WAL_SIZE_LIMIT:
+        if due or (settled and size > SQLITE_WAL_SIZE_LIMIT):
             self._last_wal_truncate = now  # tried once a period: a reader in the way makes it wait a period
             if not checkpoint_sqlite(self.db.engine, truncate=True):
                 log.debug("the WAL was not truncated: a reader was still on it")
