@@ -107,14 +107,15 @@ class EngineLoop:
         checkpoints off the commits. The -wal file is also truncated, so the disk a burst took is given
         back (a PASSIVE checkpoint leaves the file at its largest, and under steady reads SQLite rarely
         finds the moment with no reader to start it again from the top: 363 MB in 30 s of
-        bench/storm.py): once a period, and at the first pass after a burst over the size limit, when
-        the file stopped growing. Not at every pass during the burst: truncating holds the write lock,
-        and on SQLite ingestion's writers wait for it on the event loop (bench/ingest.py: max latency
-        70 -> 250 ms, throughput down a fifth)."""
+        bench/storm.py): only once the file stopped growing between two passes (the burst is over),
+        at once when it is over the size limit, else once a period. Never while it grows: truncating
+        holds the write lock, and on SQLite ingestion's writers wait for it on the event loop
+        (bench/ingest.py: max latency 70 -> 250 ms and a fifth less throughput when tried at every
+        pass of a burst; bench/storm.py: a 300 ms stall when tried once a minute in the storm)."""
         size = self._wal_bytes()
         settled, self._wal_size_seen = size <= self._wal_size_seen, size
         due = self._last_wal_truncate is None or now - self._last_wal_truncate >= WAL_TRUNCATE_EVERY
-        if due or (settled and size > SQLITE_WAL_SIZE_LIMIT):
+        if settled and size > 0 and (due or size > SQLITE_WAL_SIZE_LIMIT):
             self._last_wal_truncate = now  # tried once a period: a reader in the way makes it wait a period
             if not checkpoint_sqlite(self.db.engine, truncate=True):
                 log.debug("the WAL was not truncated: a reader was still on it")
