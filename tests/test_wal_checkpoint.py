@@ -103,3 +103,21 @@ def test_a_wal_over_its_size_limit_is_truncated_at_the_first_pass_no_reader_is_i
     clock.advance(seconds=1)  # the next pass, well within the period
     loop.housekeeping()
     assert _wal_bytes(served_sqlite) < 2**20
+
+
+def test_a_wal_past_its_hard_limit_is_truncated_even_while_it_grows(
+        served_sqlite: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """During a long storm the file would grow without end (1.5 GB in 2 minutes of bench/storm.py):
+    past the hard limit the disk wins over a short stall of the writers."""
+    import firebell.engine.loop as engine_loop
+
+    monkeypatch.setattr(engine_loop, "WAL_HARD_LIMIT", 8 * 2**20)
+    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    loop = EngineLoop(served_sqlite, clock, channels=Channels(public_url="http://testserver"))
+    loop.housekeeping()
+    _grow_wal(served_sqlite, 4)
+    loop.housekeeping()  # growing, under the hard limit: left alone
+    assert _wal_bytes(served_sqlite) > 3 * 2**20
+    _grow_wal(served_sqlite, 8)
+    loop.housekeeping()  # still growing, past it
+    assert _wal_bytes(served_sqlite) < 2**20

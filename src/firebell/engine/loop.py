@@ -36,6 +36,7 @@ TICK_SECONDS = 1.0
 SENDER_LEASE = timedelta(seconds=10)  # how long pages wait for a new sender after one dies
 PRUNE_EVERY = timedelta(hours=1)
 WAL_TRUNCATE_EVERY = timedelta(minutes=1)
+WAL_HARD_LIMIT = 8 * SQLITE_WAL_SIZE_LIMIT  # truncated even while it grows (a short stall of the writers)
 MAX_CLAIM_BATCH = 1_000  # escalation steps in one pass under a backlog (SQLite's write lock is held ~0.1 s)
 # Incidents changed this long before the last Slack pass are looked at again: a change whose clock
 # reading came before the pass but whose commit came after it is still seen.
@@ -111,11 +112,12 @@ class EngineLoop:
         at once when it is over the size limit, else once a period. Never while it grows: truncating
         holds the write lock, and on SQLite ingestion's writers wait for it on the event loop
         (bench/ingest.py: max latency 70 -> 250 ms and a fifth less throughput when tried at every
-        pass of a burst; bench/storm.py: a 300 ms stall when tried once a minute in the storm)."""
+        pass of a burst; bench/storm.py: a 300 ms stall when tried once a minute in the storm). Past
+        `WAL_HARD_LIMIT` the disk wins: a storm's steady reads let the file reach 1.5 GB in 2 minutes."""
         size = self._wal_bytes()
         settled, self._wal_size_seen = size <= self._wal_size_seen, size
         due = self._last_wal_truncate is None or now - self._last_wal_truncate >= WAL_TRUNCATE_EVERY
-        if settled and size > 0 and (due or size > SQLITE_WAL_SIZE_LIMIT):
+        if (settled and size > 0 and (due or size > SQLITE_WAL_SIZE_LIMIT)) or size > WAL_HARD_LIMIT:
             self._last_wal_truncate = now  # tried once a period: a reader in the way makes it wait a period
             if not checkpoint_sqlite(self.db.engine, truncate=True):
                 log.debug("the WAL was not truncated: a reader was still on it")
