@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -17,6 +17,7 @@ from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
+from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
@@ -65,7 +66,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app = FastAPI(
         title="Firebell", version=__version__, lifespan=lifespan,
         description="Incident response: declare, acknowledge, escalate, communicate, learn.",
-        max_body_size=MAX_API_BODY_BYTES,
+        max_body_size=MAX_API_BODY_BYTES, dependencies=[Depends(no_nul_in_parameters)],
     )
     app.state.db = db
     app.state.clock = clock

@@ -143,3 +143,12 @@ def test_a_slack_reply_to_a_response_url_that_is_no_url_is_logged_not_raised_in_
             thread.join(5)
     assert raised == []
     assert "a Slack reply was dropped: a Slack response_url must be an http(s) URL" in caplog.text
+
+
+def test_a_nul_in_a_query_or_path_parameter_is_a_422_on_both_stores(api: Api) -> None:
+    """schemathesis: GET /api/v1/incidents?service=%00 was a 500 on PostgreSQL, which refuses NUL."""
+    listed = api.get("/api/v1/incidents", service="\x00")
+    assert listed.status_code == 422, listed.text
+    assert "NUL" in listed.json()["detail"]
+    shown = api.get("/api/v1/schedules/a%00b")
+    assert shown.status_code == 422, shown.text
