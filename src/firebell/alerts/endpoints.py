@@ -181,8 +181,9 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
         raw = await read_limited(request, MAX_WEBHOOK_BYTES)
     except TooLarge as exc:
         return _problem(413, str(exc))
+    key = key or _bearer(request)
     with db.unit_of_work(write=False) as session:
-        integration = find_integration(session, key or _bearer(request), (kind,))
+        integration = find_integration(session, key, (kind,))
     if integration is None:
         return _no_integration()
     if verify is not None:
@@ -206,14 +207,13 @@ async def _webhook(request: Request, db: Database, now: Callable[[], Any], key: 
 
         def work(session: Session, chunk: slice = chunk) -> Response | list[Outcome]:
             # The key may have been rotated or the integration archived since it was checked.
-            live = find_integration(session, key or _bearer(request), (kind,))
+            live = find_integration(session, key, (kind,))
             if live is None:
                 return _no_integration()
             return ingest(session, live, events[chunk], now(), payloads=payloads[chunk])
 
         def locks(session: Session, chunk: slice = chunk) -> list[tuple[str, ...]]:
-            return lock_names(session, find_integration(session, key or _bearer(request), (kind,), for_locks=True),
-                              events[chunk], now())
+            return lock_names(session, find_integration(session, key, (kind,), for_locks=True), events[chunk], now())
 
         done = await db.group_commit.run(work, locks, weight=len(events[chunk]))
         if isinstance(done, Response):

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from firebell.core.content_length import AT_LEAST_HUGE, declared_length
-from firebell.core.formats import PayloadError
 from firebell.core.formats.wire_json import loads
 
 T = TypeVar("T")
@@ -63,5 +62,3 @@ async def parse_body(raw: bytes, parse: Callable[[Any], T]) -> tuple[Any, T]:
         return both()
     return await run_in_threadpool(both)
 
-
-__all__ = ["PayloadError", "TooLarge", "parse_body", "read_limited"]

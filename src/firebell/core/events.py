@@ -58,14 +58,15 @@ class AlertEvent:
 EXCERPT_LIMIT = 16_384  # characters of JSON kept of what a sender sent, per alert and history row
 
 
-def excerpt(payload: Any, limit: int = EXCERPT_LIMIT) -> Any:
-    """The payload itself when small, else a truncated string of it: history stays bounded."""
-    return excerpt_with_json(payload, limit)[0]
+def compact_json(value: Any) -> str:
+    """The JSON text payloads are stored as (non-JSON values as their str)."""
+    return json.dumps(value, default=str, separators=(",", ":"))
 
 
 def excerpt_with_json(payload: Any, limit: int = EXCERPT_LIMIT) -> tuple[Any, str]:
-    """`excerpt` and its JSON text, so a store that keeps JSON as text need not serialise it again."""
-    return excerpt_of_text(payload, json.dumps(payload, default=str, separators=(",", ":")), limit)
+    """The payload itself when small, else a truncated string of it (history stays bounded), with
+    its JSON text, so a store that keeps JSON as text need not serialise it again."""
+    return excerpt_of_text(payload, compact_json(payload), limit)
 
 
 def excerpt_of_text(payload: Any, text: str, limit: int = EXCERPT_LIMIT) -> tuple[Any, str]:

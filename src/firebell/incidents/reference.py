@@ -34,17 +34,10 @@ def to_core_level(row: SeverityLevelRow) -> SeverityLevel:
 NO_TARGETS = Targets(acknowledge_within=None, recover_within=None)
 
 
-def targets_for(session: Session, severity: str) -> Targets:
-    # Archived levels still give their targets: old incidents keep the clock they were run under.
-    row = session.get(SeverityLevelRow, severity)
-    if row is None:
-        return NO_TARGETS
-    return Targets(acknowledge_within=_td(row.acknowledge_within_s), recover_within=_td(row.recover_within_s))
-
-
 def all_targets(session: Session) -> dict[str, Targets]:
-    """`targets_for` of every severity, archived ones included, in one query: for lists of incidents
-    (a `session.get` per incident went to the database each time: the identity map holds rows weakly)."""
+    """Every severity's SLA targets, in one query. Archived levels are included: old incidents keep
+    the clock they were run under. (A `session.get` an incident went to the database each time in a
+    list: the identity map holds rows weakly.)"""
     return {key: Targets(acknowledge_within=_td(ack), recover_within=_td(recover)) for key, ack, recover in
             session.execute(select(SeverityLevelRow.key, SeverityLevelRow.acknowledge_within_s,
                                    SeverityLevelRow.recover_within_s))}

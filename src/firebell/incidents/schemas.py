@@ -178,7 +178,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     services = {sid: name for sid, name in session.execute(
         select(Service.id, Service.name).where(Service.id.in_(service_ids)))}
     cadences = reference.update_cadences(session)
-    targets = reference.all_targets(session) if len(incidents) > 1 else {}
+    targets = reference.all_targets(session)
     posted: dict[str, list[datetime]] = {}
     for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
             TimelineEvent.incident_id.in_([i.id for i in incidents]), TimelineEvent.type == "status_update")):
@@ -188,8 +188,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
         every = cadences.get(i.severity)
         cadence_now = cadence.cadence_state(i.declared_at, i.last_update_at, every, now, frozenset(),
                                             resolved_at=i.resolved_at)
-        level_targets = targets.get(i.severity, reference.NO_TARGETS) if targets else reference.targets_for(
-            session, i.severity)
+        level_targets = targets.get(i.severity, reference.NO_TARGETS)
         clock = sla_clock(targets=level_targets, declared_at=i.declared_at,
                           acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at, now=now)
         out.append(IncidentOut(

@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-from firebell.core.events import AlertEvent, EventAction, excerpt_of_text
+from firebell.core.events import AlertEvent, EventAction, compact_json, excerpt_of_text
 from firebell.core.formats import PayloadError
 from firebell.core.formats.timestamps import parse_optional_instant
 
@@ -111,10 +111,10 @@ def alert_excerpts(body: dict[str, Any]) -> list[tuple[Any, str]]:
     O(n^2): each alert kept its own copy of the whole request before."""
     alerts = body.get("alerts") or []
     envelope = {k: v for k, v in body.items() if k != "alerts"} | {"alerts": len(alerts)}
-    envelope_text = json.dumps(envelope, default=str, separators=(",", ":"))
+    envelope_text = compact_json(envelope)
     out = []
     for index, alert in enumerate(alerts):
-        alert_text = json.dumps(alert, default=str, separators=(",", ":"))
+        alert_text = compact_json(alert)
         text = f'{{"message":{envelope_text},"index":{index},"alert":{alert_text}}}'
         out.append(excerpt_of_text({"message": envelope, "index": index, "alert": alert}, text))
     return out

@@ -24,7 +24,6 @@ from firebell.core.formats import PayloadError
 from firebell.core.jsonsafe import MAX_DEPTH
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
-_NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
 
 def storable_text(text: str) -> str:
@@ -44,7 +43,7 @@ def loads(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise PayloadError([f"the body is not UTF-8 (byte {exc.start})"], "the body is not valid JSON") from None
     try:
-        value = json.loads(text, parse_constant=lambda name: _NonFinite(_NON_FINITE[name]))
+        value = json.loads(text, parse_constant=_NonFinite)
     except RecursionError:
         raise PayloadError([f"the JSON is nested more than {MAX_DEPTH} levels deep"],
                            "the body is not valid JSON") from None
@@ -57,7 +56,7 @@ def loads(raw: bytes) -> Any:
     except _TooDeep as exc:
         # The keys are the sender's, not yet cleaned: one that no encoder writes (a lone surrogate) would
         # make the refusal itself fail, and a long one would fill it.
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{_BAD_CHARS.sub(chr(0xFFFD), p[:40])}"
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{storable_text(p[:40])}"
                         for p in reversed(exc.path[-4:])).lstrip(".")
         raise PayloadError([f"'{where}...' is nested more than {MAX_DEPTH} levels deep"],
                            "the body is not valid JSON") from None
@@ -79,7 +78,7 @@ def _clean(value: Any, fix_text: bool, depth: int) -> Any:
     if isinstance(value, str):
         if isinstance(value, _NonFinite):
             return str(value)
-        return _BAD_CHARS.sub("\ufffd", value) if fix_text else value
+        return storable_text(value) if fix_text else value
     if isinstance(value, float):
         if math.isfinite(value):
             return value
@@ -98,5 +97,5 @@ def _clean(value: Any, fix_text: bool, depth: int) -> Any:
                 if cleaned is not item:
                     value[key] = cleaned  # same key: the dict's size does not change while iterating
         if fix_text and isinstance(value, dict) and any(_BAD_CHARS.search(k) for k in value):
-            return {_BAD_CHARS.sub("\ufffd", k): v for k, v in value.items()}
+            return {storable_text(k): v for k, v in value.items()}
     return value
