@@ -254,6 +254,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--server-src", type=Path, help="run the server from another checkout's src/ (put first on "
                     "its PYTHONPATH), e.g. a git worktree of an older commit")
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="org config the server applies")
+    ap.add_argument("--server-workers", type=int, default=1,
+                    help="HTTP worker processes of `firebell serve --workers N` (1); more than 1 for PostgreSQL only")
     ap.add_argument("--seed", type=int, default=1, help="random seed of the event mix")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
@@ -271,7 +273,8 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list[Any]) -> int:
     if cluster is not None:
         cleanup.append(cluster)
     server_src = args.server_src.resolve() if args.server_src else None
-    server = Server(url, args.config.resolve(), workdir, access_log="auto", profiler=None, server_src=server_src)
+    server = Server(url, args.config.resolve(), workdir, access_log="auto", profiler=None,
+                    server_workers=args.server_workers, server_src=server_src)
     cleanup.append(server)
     server.upgrade()
     server.start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
@@ -101,7 +101,13 @@ class IncidentMember(Base):
 
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
-    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_incident", "incident_id", "id"),
+        # The list's "updates missed" reads only status updates; without it, every alert event of the
+        # page's incidents was visited (migration 0014).
+        Index("ix_timeline_status_updates", "incident_id", "occurred_at",
+              sqlite_where=text("type = 'status_update'"), postgresql_where=text("type = 'status_update'")),
+    )
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, false, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -18,7 +18,7 @@ from firebell.actor import Actor
 from firebell.core.access import IncidentFacts, can_view
 from firebell.errors import Invalid, NotFound
 from firebell.incidents.models import Incident, IncidentMember, IncidentService, RoleAssignment
-from firebell.org.models import Service, Team
+from firebell.org.models import Service, Team, User
 
 _REF = re.compile(r"^(?:INC-)?([0-9]{1,10})$", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -188,15 +188,42 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
     next_cursor = encode_cursor(rows[f.limit - 1].number) if len(rows) > f.limit else None
     page = {row.id: ListedIncident(*row) for row in rows[: f.limit]}
     if page:
+        # The page's services, roles and members in one statement: a round trip is most of a small
+        # query's cost on PostgreSQL, and dashboards poll this list.
         ids = list(page)
-        for incident_id, service_id in session.execute(select(IncidentService.incident_id, IncidentService.service_id)
-                                                       .where(IncidentService.incident_id.in_(ids))):
-            page[incident_id].services.append(ServiceLink(service_id))
-        for incident_id, role, user_id in session.execute(select(
-                RoleAssignment.incident_id, RoleAssignment.role, RoleAssignment.user_id)
-                .where(RoleAssignment.incident_id.in_(ids))):
-            page[incident_id].roles.append(RoleLink(role, user_id))
-        for incident_id, user_id in session.execute(select(IncidentMember.incident_id, IncidentMember.user_id)
-                                                    .where(IncidentMember.incident_id.in_(ids))):
-            page[incident_id].members.append(MemberLink(user_id))
+        links: CompoundSelect[Any] = union_all(
+            select(literal("service"), IncidentService.incident_id, IncidentService.service_id, null())
+            .where(IncidentService.incident_id.in_(ids)),
+            select(literal("role"), RoleAssignment.incident_id, RoleAssignment.user_id, RoleAssignment.role)
+            .where(RoleAssignment.incident_id.in_(ids)),
+            select(literal("member"), IncidentMember.incident_id, IncidentMember.user_id, null())
+            .where(IncidentMember.incident_id.in_(ids)),
+        )
+        for kind, incident_id, linked_id, role in session.execute(links):
+            listed = page[incident_id]
+            if kind == "service":
+                listed.services.append(ServiceLink(linked_id))
+            elif kind == "role":
+                listed.roles.append(RoleLink(role, linked_id))
+            else:
+                listed.members.append(MemberLink(linked_id))
     return list(page.values()), next_cursor
+
+
+@dataclass(frozen=True)
+class DisplayNames:
+    users: dict[str, str]
+    teams: dict[str, str]
+    services: dict[str, str]
+
+
+def display_names(session: Session, *, users: set[str], teams: set[str], services: set[str]) -> DisplayNames:
+    """The names of people, teams and services by id, in one statement."""
+    parts = [select(literal(kind), model.id, model.name).where(model.id.in_(ids))
+             for kind, model, ids in (("user", User, users), ("team", Team, teams), ("service", Service, services))
+             if ids]
+    found: dict[str, dict[str, str]] = {"user": {}, "team": {}, "service": {}}
+    if parts:
+        for kind, id_, name in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            found[kind][id_] = name
+    return DisplayNames(found["user"], found["team"], found["service"])

@@ -34,19 +34,32 @@ def to_core_level(row: SeverityLevelRow) -> SeverityLevel:
 NO_TARGETS = Targets(acknowledge_within=None, recover_within=None)
 
 
-def all_targets(session: Session) -> dict[str, Targets]:
-    """Every severity's SLA targets, in one query. Archived levels are included: old incidents keep
-    the clock they were run under. (A `session.get` an incident went to the database each time in a
-    list: the identity map holds rows weakly.)"""
-    return {key: Targets(acknowledge_within=_td(ack), recover_within=_td(recover)) for key, ack, recover in
-            session.execute(select(SeverityLevelRow.key, SeverityLevelRow.acknowledge_within_s,
-                                   SeverityLevelRow.recover_within_s))}
+@dataclass(frozen=True)
+class SeverityClocks:
+    """What the clocks of every severity need: SLA targets and the stakeholder-update cadence."""
+
+    targets: dict[str, Targets]
+    cadences: dict[str, timedelta]
+
+
+def severity_clocks(session: Session) -> SeverityClocks:
+    """Every severity's SLA targets and update cadence, in one query. Archived levels are included:
+    old incidents keep the clock they were run under. (A `session.get` an incident went to the
+    database each time in a list: the identity map holds rows weakly.)"""
+    targets: dict[str, Targets] = {}
+    cadences: dict[str, timedelta] = {}
+    for key, ack, recover, every in session.execute(select(
+            SeverityLevelRow.key, SeverityLevelRow.acknowledge_within_s, SeverityLevelRow.recover_within_s,
+            SeverityLevelRow.update_every_s)):
+        targets[key] = Targets(acknowledge_within=_td(ack), recover_within=_td(recover))
+        if every:
+            cadences[key] = timedelta(seconds=every)
+    return SeverityClocks(targets, cadences)
 
 
 def update_cadences(session: Session) -> dict[str, timedelta]:
     """Severity key -> how often stakeholders expect an update, for severities that have a cadence."""
-    return {key: timedelta(seconds=every) for key, every in session.execute(
-        select(SeverityLevelRow.key, SeverityLevelRow.update_every_s)).all() if every}
+    return severity_clocks(session).cadences
 
 
 def require_severity(session: Session, key: str) -> SeverityLevelRow:

@@ -15,9 +15,7 @@ from firebell.core.lifecycle import Status, allowed_actions
 from firebell.core.sla import Deadline, sla_clock
 from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
-from firebell.incidents.queries import ListedIncident
-from firebell.incidents.service import user_names
-from firebell.org.models import Service, Team
+from firebell.incidents.queries import ListedIncident, display_names
 
 
 class Input(BaseModel):
@@ -171,18 +169,17 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     """Render incidents with names resolved in a few batched queries rather than one per row."""
     user_ids = {i.declared_by_id for i in incidents if i.declared_by_id}
     user_ids |= {r.user_id for i in incidents for r in i.roles} | {m.user_id for i in incidents for m in i.members}
-    users = user_names(session, user_ids)
-    team_ids = {i.team_id for i in incidents if i.team_id}
-    teams = {tid: name for tid, name in session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)))}
-    service_ids = {s.service_id for i in incidents for s in i.services}
-    services = {sid: name for sid, name in session.execute(
-        select(Service.id, Service.name).where(Service.id.in_(service_ids)))}
-    cadences = reference.update_cadences(session)
-    targets = reference.all_targets(session)
+    names = display_names(session, users=user_ids, teams={i.team_id for i in incidents if i.team_id},
+                          services={s.service_id for i in incidents for s in i.services})
+    users, teams, services = names.users, names.teams, names.services
+    clocks = reference.severity_clocks(session)
+    cadences, targets = clocks.cadences, clocks.targets
     posted: dict[str, list[datetime]] = {}
-    for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
-            TimelineEvent.incident_id.in_([i.id for i in incidents]), TimelineEvent.type == "status_update")):
-        posted.setdefault(incident_id, []).append(at)
+    with_cadence = [i.id for i in incidents if i.severity in cadences]
+    if with_cadence:
+        for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
+                TimelineEvent.incident_id.in_(with_cadence), TimelineEvent.type == "status_update")):
+            posted.setdefault(incident_id, []).append(at)
     out = []
     for i in incidents:
         every = cadences.get(i.severity)

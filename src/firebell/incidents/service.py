@@ -365,9 +365,3 @@ def timeline(session: Session, actor: Actor, ref: str) -> tuple[Incident, list[T
         select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.id)
     ).scalars()
     return incident, list(events)
-
-
-def user_names(session: Session, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    return {uid: name for uid, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
