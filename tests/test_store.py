@@ -97,7 +97,7 @@ def test_timeline_is_append_only_in_the_database(database: Database, statement: 
 
 def test_timestamps_come_back_as_aware_utc(database: Database) -> None:
     from firebell.audit.log import record
-    from firebell.auth.models import AuditEntry
+    from firebell.audit.models import AuditEntry
     from firebell.org.models import Team  # noqa: F401  (metadata)
 
     stockholm_summer = timezone(timedelta(hours=2))
@@ -124,7 +124,7 @@ def test_migrations_match_the_models(database: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from firebell.store.models import Base
+    from firebell.models import Base
 
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

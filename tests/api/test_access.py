@@ -106,7 +106,7 @@ def test_private_incidents_do_not_exist_for_outsiders(api: Api) -> None:
 
 def test_audit_log_records_token_creation(api: Api) -> None:
     from firebell.audit.log import verify
-    from firebell.auth.models import AuditEntry
+    from firebell.audit.models import AuditEntry
 
     with api.db.unit_of_work(write=False) as session:
         actions = [e.action for e in session.query(AuditEntry).order_by(AuditEntry.id)]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from firebell.alerts.keys import hash_key
 from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, RoutingRule
-from firebell.auth.models import AuditEntry
+from firebell.audit.models import AuditEntry
 from firebell.config import Change, FieldChange, Plan, apply, export, load, plan
 from firebell.config.errors import ApplyError
 from firebell.config.schema import Config

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from firebell.auth.models import AuditEntry
+from firebell.audit.models import AuditEntry
 from firebell.config import Change, FieldChange, apply, export, load
 from firebell.config.schema import Config
 from firebell.org.models import ContactMethod, Organisation, Service, User

@@ -17,7 +17,8 @@ from firebell.config.schema import Config, EscalationPolicyConfig
 from firebell.core.escalation import snapshot_from_json
 from firebell.core.matchers import all_match, parse_all
 from firebell.core.severity import Criterion, SeverityLevel, assess
-from firebell.org.models import ContactMethod, EscalationPolicy, NotificationRule, Service, User
+from firebell.escalation.models import EscalationPolicy
+from firebell.org.models import ContactMethod, NotificationRule, Service, User
 from firebell.slack.models import SlackChannelRoute
 from firebell.store.uow import Database
 from tests.config.helpers import valid, write

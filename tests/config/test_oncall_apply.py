@@ -15,8 +15,9 @@ from firebell.config import Change, FieldChange, export, load
 from firebell.config.oncall import snapshot_of
 from firebell.config.schema import Config
 from firebell.core.escalation import Target, snapshot_from_json
+from firebell.escalation.models import EscalationPolicy
 from firebell.oncall.models import Schedule, ScheduleOverride
-from firebell.org.models import EscalationPolicy, Team, User
+from firebell.org.models import Team, User
 from firebell.store.uow import Database
 from tests.config.helpers import apply_changes, plan_changes, valid, write
 

@@ -19,8 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
+from firebell.escalation.models import EscalationPolicy
 from firebell.notify.models import Notification
-from firebell.org.models import ContactMethod, EscalationPolicy, Service, User
+from firebell.org.models import ContactMethod, Service, User
 from firebell.store.db import make_engine
 from firebell.store.uow import Database
 from tests.conftest import child_env

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select, update
 
 from firebell.alerts import snapshot
 from firebell.escalation.engine import run_due
-from firebell.escalation.models import Escalation
+from firebell.escalation.models import Escalation, EscalationPolicy
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.models import Notification
-from firebell.org.models import ContactMethod, EscalationPolicy, Service, User
+from firebell.org.models import ContactMethod, Service, User
 from firebell.store.uow import Database
 from tests.api.conftest import Api
 

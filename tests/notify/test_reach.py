@@ -12,11 +12,12 @@ from sqlalchemy import select, update
 
 from firebell.alerts import snapshot
 from firebell.engine.loop import EngineLoop
+from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.notify.channels.base import Delivery, Message
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
-from firebell.org.models import ContactMethod, EscalationPolicy, NotificationRule, Service, User
+from firebell.org.models import ContactMethod, NotificationRule, Service, User
 from tests.api.conftest import Api
 from tests.escalation.test_engine import reach_by
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from sqlalchemy import select
 
-from firebell.auth.models import AuditEntry
+from firebell.audit.models import AuditEntry
 from tests.api.conftest import Api
 
 # The fixture schedule `primary`: weekly alice/bob rotation, Monday 09:00 Europe/Stockholm hand-off.

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from firebell.auth.models import AuditEntry
+from firebell.audit.models import AuditEntry
 from firebell.core.audit_chain import CHECKPOINT, GENESIS, Break, Entry, StoredEntry, audit_key, first_break, keyed_link
 from firebell.errors import Invalid
 from firebell.store.secrets import server_secret

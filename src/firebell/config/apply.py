@@ -40,11 +40,11 @@ from firebell.config.state import (
     current_state,
 )
 from firebell.core.durations import parse_duration
+from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
-    EscalationPolicy,
     NotificationRule,
     Organisation,
     OrgRole,

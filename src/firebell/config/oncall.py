@@ -63,8 +63,9 @@ from firebell.core.escalation import (
     TriggerCondition,
     snapshot_to_json,
 )
+from firebell.escalation.models import EscalationPolicy
 from firebell.oncall.models import Schedule
-from firebell.org.models import EscalationPolicy, Team
+from firebell.org.models import Team
 
 Values = dict[str, Any]
 # name -> (values, archived)

@@ -1,14 +1,14 @@
-"""Escalation state: one row per incident, a durable timer the engine claims when it falls due."""
+"""Escalation state (one row per incident, a durable timer the engine claims when due) and its policies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from firebell.store.base import Base, JSONType, UTCDateTime, json_default_list
+from firebell.store.base import Base, JSONType, UTCDateTime, id_column, json_default_list
 
 
 class Escalation(Base):
@@ -37,3 +37,14 @@ class Escalation(Base):
     # The ORM adds "AND version = <read>" to every UPDATE and bumps it: a writer that read a stale
     # row fails (StaleDataError) instead of overwriting a newer decision.
     __mapper_args__ = {"version_id_col": version}
+
+
+class EscalationPolicy(Base):
+    """Named policy; its ladder (`spec`) is interpreted by the escalation engine."""
+
+    __tablename__ = "escalation_policies"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -19,10 +19,10 @@ from firebell.actor import Actor
 from firebell.core import escalation as core
 from firebell.core.access import can_act
 from firebell.errors import Conflict, Forbidden, Invalid
-from firebell.escalation.models import Escalation
+from firebell.escalation.models import Escalation, EscalationPolicy
 from firebell.incidents import queries
 from firebell.incidents.models import Incident
-from firebell.org.models import EscalationPolicy, Service, User
+from firebell.org.models import Service, User
 from firebell.store.rawsql import Statement, raw
 
 _INSERT = Statement("""

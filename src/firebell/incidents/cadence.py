@@ -20,8 +20,7 @@ from firebell.alerts.rows import add_timeline
 from firebell.core import cadence
 from firebell.escalation.targets import Recipient
 from firebell.incidents import reference
-from firebell.incidents.models import Incident, RoleAssignment
-from firebell.notify.models import CadenceReminder
+from firebell.incidents.models import CadenceReminder, Incident, RoleAssignment
 from firebell.notify.outbox import enqueue
 from firebell.org.models import User
 

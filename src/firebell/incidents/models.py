@@ -118,3 +118,12 @@ class TimelineEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CadenceReminder(Base):
+    """An update-cadence reminder already sent (due or overdue, per due moment): never twice."""
+
+    __tablename__ = "cadence_reminders"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

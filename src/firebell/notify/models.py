@@ -86,15 +86,6 @@ class ContactVerification(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CadenceReminder(Base):
-    """An update-cadence reminder already sent (due or overdue, per due moment): never twice."""
-
-    __tablename__ = "cadence_reminders"
-    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class HeldReceipt(Base):
     """A delivery receipt that arrived before the sender recorded its message's provider id
     (notify/receipts.py applies it then; dropped after a day)."""

@@ -118,17 +118,6 @@ class NotificationRule(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)  # order as configured
 
 
-class EscalationPolicy(Base):
-    """Named policy; its ladder (`spec`) is interpreted by the escalation engine."""
-
-    __tablename__ = "escalation_policies"
-    id: Mapped[str] = id_column()
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
 class Service(Base):
     __tablename__ = "services"
     id: Mapped[str] = id_column()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from firebell.store.models import Base
+from firebell.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,6 +1,8 @@
-"""Import every domain's tables so the metadata is complete (Alembic and tests use this)."""
+"""Every table of every domain, imported so the metadata is complete (Alembic's environment and the
+schema tests read it). It lives at the top of the package because `store` imports no domain."""
 
 from firebell.alerts import models as alert_models
+from firebell.audit import models as audit_models
 from firebell.auth import models as auth_models
 from firebell.engine import models as engine_models
 from firebell.escalation import models as escalation_models
@@ -13,5 +15,6 @@ from firebell.slack import models as slack_models
 from firebell.store import replay as replay_models
 from firebell.store.base import Base
 
-__all__ = ["Base", "alert_models", "auth_models", "engine_models", "escalation_models", "incident_models",
-           "notify_models", "oncall_models", "org_models", "replay_models", "severity_models", "slack_models"]
+__all__ = ["Base", "alert_models", "audit_models", "auth_models", "engine_models", "escalation_models",
+           "incident_models", "notify_models", "oncall_models", "org_models", "replay_models", "severity_models",
+           "slack_models"]
