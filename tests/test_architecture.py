@@ -1,0 +1,279 @@
+"""The direction of imports and the owners of tables (../shared/DESIGN.md, "Direction" and "One owner
+per table"), read from the source with `ast`: nothing is imported or run.
+
+Each rule lists the violations known today, each with the reason it is still there. A new violation
+fails its test; so does a listed one that is gone (take it off the list: the list only shrinks).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "firebell"
+
+# Domains from the bottom up: a domain imports its own modules and those of lower ranks only.
+# (DESIGN.md: org < oncall < incidents < escalation < notify < messages < channels < alerts < the
+# learning domains; audit, auth and severity are reference domains the others build on.)
+DOMAIN_RANK = {
+    "org": 1, "audit": 1, "auth": 2, "severity": 2, "oncall": 3, "incidents": 4, "escalation": 5,
+    "notify": 6, "messages": 7, "channels": 8, "slack": 8, "alerts": 9, "config": 10,
+}
+FOUNDATION = {"core", "store", "errors", "actor"}  # below every domain
+SHELL = {"engine", "api", "web", "cli", "app", "models"}  # above every domain; no domain imports them
+# Modules that are HTTP routes (or their OpenAPI shapes) may use the shared HTTP plumbing in api/.
+ROUTE_MODULE = re.compile(r"(^|_)api$|^endpoints$|^hot_routes$|^wire_schema$")
+_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str  # firebell.alerts.rows
+    path: Path
+    tree: ast.Module
+
+    @property
+    def top(self) -> str:
+        """The part of the package it belongs to: a domain, `core`, `store`, `cli`, ..."""
+        parts = self.name.split(".")
+        return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+@cache
+def modules() -> dict[str, Module]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        name = ".".join(parts)
+        if ".migrations" in name:  # Alembic's scripts: run by Alembic, about every table by nature
+            continue
+        found[name] = Module(name, path, ast.parse(path.read_text(), str(path)))
+    return found
+
+
+def _imported_names(module: Module) -> Iterator[str]:
+    """Every module name an import statement names, at the top or deferred inside a function."""
+    package = module.name if module.path.name == "__init__.py" else module.name.rsplit(".", 1)[0]
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            # `from firebell.alerts import rows` names the module rows (the package's face runs too,
+            # but it is not what the code depends on); `from firebell.alerts.rows import x`, rows.
+            submodules = [f"{source}.{alias.name}" for alias in node.names]
+            yield from submodules
+            if not all(name in modules() for name in submodules):
+                yield source
+
+
+@cache
+def imports() -> dict[str, frozenset[str]]:
+    """Module -> the firebell modules it imports."""
+    known = modules()
+    graph = {}
+    for module in known.values():
+        targets = set()
+        for name in _imported_names(module):
+            if name in known and name != module.name:
+                targets.add(name)
+        graph[module.name] = frozenset(targets)
+    return graph
+
+
+def _third_party(module: Module) -> set[str]:
+    roots = set()
+    for name in _imported_names(module):
+        root = name.split(".")[0]
+        if root and root != "firebell" and root != "__future__":
+            roots.add(root)
+    return roots - set(sys.stdlib_module_names)
+
+
+def _check(found: set[str], known: dict[str, str]) -> None:
+    new = sorted(found - set(known))
+    gone = sorted(set(known) - found)
+    assert not new, "new violations:\n  " + "\n  ".join(new)
+    assert not gone, "fixed, so take them off the known list:\n  " + "\n  ".join(gone)
+
+
+def test_core_imports_only_the_standard_library_and_itself() -> None:
+    found = set()
+    for module in modules().values():
+        if module.top != "core":
+            continue
+        found |= {f"{module.name} -> {name}" for name in _third_party(module)}
+        found |= {f"{module.name} -> {t}" for t in imports()[module.name] if modules()[t].top != "core"}
+    _check(found, {})
+
+
+def test_store_imports_no_domain() -> None:
+    found = {f"{m.name} -> {t}" for m in modules().values() if m.top == "store"
+             for t in imports()[m.name] if modules()[t].top not in ("core", "store")}
+    _check(found, {})
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iteratively)."""
+    graph = imports()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    out.append(sorted(component))
+    return out
+
+
+KNOWN_CYCLES = {
+    "firebell.alerts.heartbeats firebell.alerts.incident_rows firebell.alerts.service firebell.alerts.snapshot "
+    "firebell.engine.loop firebell.escalation.service firebell.incidents.service":
+        "issue 14 items 2 and 3: domains wake the engine, incidents and escalation call each other",
+    "firebell.notify.receipts firebell.notify.sender": "issue 14 item 5: failover out of the sender",
+    "firebell.store.batch firebell.store.uow": "the unit of work makes its group commit, which runs units of work",
+}
+
+
+def test_no_import_cycles_not_even_through_deferred_imports() -> None:
+    _check({" ".join(c) for c in _cycles()}, KNOWN_CYCLES)
+
+
+KNOWN_UPWARD = {
+    "firebell.escalation.engine -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+    "firebell.escalation.engine -> firebell.notify.outbox": "issue 14 item 5: notify owns notifications",
+    "firebell.escalation.engine -> firebell.notify.reach": "issue 14 item 5: notify owns notifications",
+    "firebell.escalation.service -> firebell.notify.outbox": "issue 14 item 5: notify owns notifications",
+    "firebell.incidents.api -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
+    "firebell.incidents.cadence -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+    "firebell.incidents.cadence -> firebell.escalation.targets": "cadence reminders reach people like pages do",
+    "firebell.incidents.cadence -> firebell.notify.outbox": "cadence reminders go through the outbox",
+    "firebell.incidents.respond -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
+    "firebell.incidents.service -> firebell.alerts.models": "issue 14 item 2: resolving closes its alerts",
+    "firebell.incidents.service -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
+    "firebell.notify.bundles -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+    "firebell.notify.receipts -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+    "firebell.notify.sender -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+    "firebell.notify.settings -> firebell.slack.client": "the Slack channel is configured with notify's settings",
+    "firebell.notify.settings -> firebell.slack.dm": "the Slack channel is configured with notify's settings",
+    "firebell.oncall.api -> firebell.notify.links": "calendar feed links are signed like action links",
+    "firebell.severity.api -> firebell.incidents.reference": "the severity API reads incidents' reference data",
+    "firebell.slack.cards -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
+}
+
+
+def test_domains_import_only_themselves_and_the_domains_below() -> None:
+    found = set()
+    for module in modules().values():
+        if module.top not in DOMAIN_RANK:
+            continue
+        for target in imports()[module.name]:
+            other = modules()[target].top
+            if other in DOMAIN_RANK and other != module.top and DOMAIN_RANK[other] >= DOMAIN_RANK[module.top]:
+                found.add(f"{module.name} -> {target}")
+            elif other not in DOMAIN_RANK and other not in FOUNDATION and other not in SHELL:
+                found.add(f"{module.name} -> {target} (unranked: give `{other}` a place)")
+    _check(found, KNOWN_UPWARD)
+
+
+KNOWN_SHELL = {
+    "firebell.escalation.service -> firebell.engine.loop": "issue 14 item 3: the unit of work wakes the engine",
+    "firebell.notify.phone_api -> firebell.engine.loop": "issue 14 item 3: the unit of work wakes the engine",
+    "firebell.slack.api -> firebell.engine.loop": "issue 14 item 3: the unit of work wakes the engine",
+}
+
+
+def test_no_domain_imports_the_shell_and_only_routes_use_the_http_plumbing() -> None:
+    found = set()
+    for module in modules().values():
+        if module.top not in DOMAIN_RANK:
+            continue
+        for target in imports()[module.name]:
+            other = modules()[target].top
+            if other in SHELL and not (other == "api" and ROUTE_MODULE.search(module.leaf)):
+                found.add(f"{module.name} -> {target}")
+    _check(found, KNOWN_SHELL)
+
+
+def _owners() -> dict[str, str]:
+    """Table name -> the domain whose models define it."""
+    owners = {}
+    for module in modules().values():
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__tablename__"
+                                                    for t in node.targets):
+                assert isinstance(node.value, ast.Constant)
+                owners[node.value.value] = module.top
+    return owners
+
+
+def _raw_writes(module: Module) -> set[str]:
+    texts = [n.value for n in ast.walk(module.tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return {table for text in texts for table in _WRITE.findall(text)}
+
+
+KNOWN_FOREIGN_WRITES = {
+    "firebell.alerts.incident_rows writes incidents": "issue 14 item 2: incidents/rows.py",
+    "firebell.alerts.incident_rows writes incident_services": "issue 14 item 2: incidents/rows.py",
+    "firebell.alerts.incident_rows writes organisations": "issue 14 item 2: the incident number sequence",
+    "firebell.alerts.rows writes incidents": "issue 14 item 2: an alert joining raises the incident's severity",
+    "firebell.alerts.rows writes timeline_events": "issue 14 item 1: incidents/timeline.py",
+    "firebell.escalation.engine writes notifications": "issue 14 item 5: notify owns notifications",
+}
+
+
+def test_each_table_is_written_by_raw_sql_only_in_its_owner() -> None:
+    owners = _owners()
+    assert {"incidents", "alerts", "notifications", "timeline_events", "escalations"} <= set(owners)
+    found = {f"{m.name} writes {table}" for m in modules().values()
+             for table in _raw_writes(m) if table in owners and owners[table] != m.top}
+    _check(found, KNOWN_FOREIGN_WRITES)
