@@ -251,7 +251,7 @@ def _owners() -> dict[str, str]:
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__tablename__"
                                                     for t in node.targets):
-                assert isinstance(node.value, ast.Constant)
+                assert isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
                 owners[node.value.value] = module.top
     return owners
 
