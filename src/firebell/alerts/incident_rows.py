@@ -1,6 +1,6 @@
 """Incident changes made by ingestion, as driver-level statements (see store/rawsql.py).
 
-These are the alert-driven counterparts of `incidents.service.open_from_alert` and
+These are the alert-driven counterparts of `incidents.service`'s declaration and
 `apply_transition`: the same pure decisions (`core.lifecycle`), the same rows and timeline events,
 without the ORM's per-object cost, which dominated ingestion when an alert opened or closed an
 incident. Escalation state must not hang off either path: the engine fences on `incidents.version`,

@@ -13,8 +13,10 @@ from firebell.store.base import Base, JSONType, UTCDateTime, id_column, json_def
 
 class Escalation(Base):
     """The policy (and triggers) frozen when the escalation started, where the ladder stands, and
-    when the engine must look again. `version` fences: every change (acknowledge, resolve,
-    reassign, manual escalate) bumps it, and the engine writes only if the version it read holds."""
+    when the engine must look again. `version` fences: every change to this row (manual escalate,
+    reassign, restart on reopen, a severity or trigger change) bumps it, and the engine writes only if
+    the version it read holds. Acknowledge and resolve do not touch this row: they change the
+    incident (and bump `incidents.version`), whose status the engine reads under lock before a step."""
 
     __tablename__ = "escalations"
     __table_args__ = (Index("ix_escalations_next_due", "next_due_at"),

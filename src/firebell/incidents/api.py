@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem_responses
@@ -98,15 +97,9 @@ def timeline(ref: str, db: DB, actor: CurrentActor) -> TimelineOut:
         return TimelineOut(incident=incident.ref, events=[event_out(e) for e in events])
 
 
-def _actor_action(name: str, fn: Callable[[Session, Actor, str, datetime], Incident], summary: str) -> None:
-    def handler(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
-        return _run(db, now, lambda s, at: fn(s, actor, ref, at))
-
-    handler.__name__ = name
-    _changes.post(f"/{{ref}}/{name}", response_model=IncidentOut, summary=summary)(handler)
-
-
-_actor_action("acknowledge", service.acknowledge, "Acknowledge (stops paging)")
+@_changes.post("/{ref}/acknowledge", response_model=IncidentOut, summary="Acknowledge (stops paging)")
+def acknowledge(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
+    return _run(db, now, lambda s, at: service.acknowledge(s, actor, ref, at))
 
 
 @_changes.post("/{ref}/escalate", response_model=IncidentOut,

@@ -203,28 +203,6 @@ def _set_alerts(session: Session, incident: Incident, from_statuses: tuple[str, 
                     .values(**values))
 
 
-def open_from_alert(session: Session, *, service_id: str, team_id: str, title: str, severity: str,
-                    group_key: str, tags: list[str], now: datetime, alert: dict[str, Any]) -> Incident:
-    """An incident opened by an alert: owned by the service's team, declared by Firebell."""
-    vocab = reference.vocabulary(session)
-    if not vocab.stages:
-        raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
-    incident = Incident(
-        number=_next_number(session), title=title[:MAX_TITLE], summary="", impact="", severity=severity,
-        status=Status.TRIGGERED.value, stage=vocab.stages[0], private=False, source="alert",
-        tags=sorted(set(tags)), team_id=team_id, declared_by_id=None, declared_at=now, updated_at=now,
-        version=1, origin_service_id=service_id, group_key=group_key,
-    )
-    incident.services = [IncidentService(service_id=service_id)]
-    session.add(incident)
-    session.flush()
-    append_event(session, incident, "declared", None, {
-        "title": incident.title, "severity": severity, "source": "alert", "group_key": group_key,
-        "alert": alert, "stage": incident.stage, "tags": incident.tags,
-    }, now)
-    return incident
-
-
 def acknowledge(session: Session, actor: Actor, ref: str, now: datetime) -> Incident:
     return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, {})
 
