@@ -264,7 +264,6 @@ def _raw_writes(module: Module) -> set[str]:
 KNOWN_FOREIGN_WRITES = {
     "firebell.alerts.incident_rows writes incidents": "issue 14 item 2: incidents/rows.py",
     "firebell.alerts.incident_rows writes incident_services": "issue 14 item 2: incidents/rows.py",
-    "firebell.alerts.incident_rows writes organisations": "issue 14 item 2: the incident number sequence",
     "firebell.alerts.rows writes incidents": "issue 14 item 2: an alert joining raises the incident's severity",
     "firebell.alerts.rows writes timeline_events": "issue 14 item 1: incidents/timeline.py",
     "firebell.escalation.engine writes notifications": "issue 14 item 5: notify owns notifications",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from firebell.incidents.rows import next_number
 from firebell.store.db import make_engine, sqlite_url
 from firebell.store.migrate import current_revision, head_revision, is_current, upgrade
 from firebell.store.uow import Database
@@ -165,3 +167,18 @@ def test_ids_made_in_a_forked_child_differ_from_the_parents() -> None:
     os.close(read)
     parent = [base.new_id()[-20:] for _ in range(5)]
     assert len(child) == 5 and not set(child) & set(parent)
+
+
+def test_the_incident_count_carries_over_when_the_sequence_moves_to_its_own_table(tmp_path: Path) -> None:
+    """Migration 0015: a database whose organisation had numbered 41 incidents numbers the next 42."""
+    db = Database(make_engine(sqlite_url(tmp_path / "firebell.db")))
+    try:
+        upgrade(db.engine, "0014")
+        with db.unit_of_work() as session:
+            session.execute(text("INSERT INTO organisations (id, name, timezone, incident_seq, config_version) "
+                                 "VALUES (1, 'PRIA', 'UTC', 41, 0)"))
+        upgrade(db.engine)
+        with db.unit_of_work() as session:
+            assert [next_number(session), next_number(session)] == [42, 43]
+    finally:
+        db.dispose()

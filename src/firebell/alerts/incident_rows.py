@@ -21,13 +21,13 @@ from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
 from firebell.errors import Conflict
 from firebell.escalation.service import start as start_escalation
+from firebell.incidents.rows import next_number
 from firebell.store.base import new_id
 from firebell.store.locks import group_lock
 from firebell.store.rawsql import Statement, raw
 
 MAX_TITLE = 500
 
-_NEXT_NUMBER = Statement("UPDATE organisations SET incident_seq = incident_seq + 1 WHERE id = 1 RETURNING incident_seq")
 _INSERT_INCIDENT = Statement("""
     INSERT INTO incidents (id, number, title, summary, impact, severity, status, stage, private, source,
                            origin_service_id, group_key, tags, team_id, declared_by_id, declared_at, updated_at,
@@ -54,10 +54,7 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     if not stages:
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
     db = raw(session)
-    row = db.one(_NEXT_NUMBER, {})
-    if row is None:
-        raise Conflict("no organisation is configured yet; run `firebell config apply` first")
-    incident = IncidentRow(id=new_id(), number=int(row[0]), status=Status.TRIGGERED.value, severity=severity,
+    incident = IncidentRow(id=new_id(), number=next_number(session), status=Status.TRIGGERED.value, severity=severity,
                            stage=stages[0])
     remember_group(session, service_id, group_key, incident)  # the group's open incident, from now on
     title, tags = title[:MAX_TITLE], sorted(set(tags))

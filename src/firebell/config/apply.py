@@ -173,8 +173,7 @@ def _load_rows(session: Session) -> Rows:
 def _write_organisation(session: Session, values: Values) -> None:
     org = session.get(Organisation, ORGANISATION_ID)
     if org is None:
-        # incident_seq starts here and is only ever advanced by the incident service.
-        org = Organisation(id=ORGANISATION_ID, incident_seq=0)
+        org = Organisation(id=ORGANISATION_ID)
         session.add(org)
     org.name = values["name"]
     org.timezone = values["timezone"]

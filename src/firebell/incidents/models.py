@@ -127,3 +127,13 @@ class CadenceReminder(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentSequence(Base):
+    """The last incident number given out: one row, advanced only by `incidents/rows.py`. Numbers are
+    shared by every team and by private incidents, so an outsider who sees INC-7 and INC-9 can tell
+    that an incident exists between them (README.md says why that is kept)."""
+
+    __tablename__ = "incident_sequence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -16,7 +16,7 @@ from firebell.core.access import can_act, can_declare
 from firebell.core.lifecycle import Action, Status
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation import service as escalation
-from firebell.incidents import queries, reference
+from firebell.incidents import queries, reference, rows
 from firebell.incidents.models import (
     Incident,
     IncidentMember,
@@ -24,7 +24,7 @@ from firebell.incidents.models import (
     RoleAssignment,
     TimelineEvent,
 )
-from firebell.org.models import Organisation, Service, Team, User
+from firebell.org.models import Service, Team, User
 from firebell.store.locks import group_lock
 
 MAX_TITLE = 500
@@ -44,18 +44,6 @@ def append_event(session: Session, incident: Incident, type_: str, actor: Actor 
 def _touch(incident: Incident, now: datetime) -> None:
     incident.updated_at = now
     incident.version += 1
-
-
-def _next_number(session: Session) -> int:
-    # The UPDATE takes the row lock on PostgreSQL (and SQLite writers already hold the database
-    # lock), so two declarations can never get the same number.
-    result = session.execute(
-        update(Organisation).where(Organisation.id == 1)
-        .values(incident_seq=Organisation.incident_seq + 1).returning(Organisation.incident_seq)
-    ).scalar_one_or_none()
-    if result is None:
-        raise Conflict("no organisation is configured yet; run `firebell config apply` first")
-    return int(result)
 
 
 def _user(session: Session, name: str) -> User:
@@ -122,7 +110,7 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> In
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
     commander = _user(session, d.commander) if d.commander else None
     incident = Incident(
-        number=_next_number(session), title=title, summary=_clean_text(d.summary, "summary"),
+        number=rows.next_number(session), title=title, summary=_clean_text(d.summary, "summary"),
         impact=_clean_text(d.impact, "impact"), severity=level.key, status=Status.TRIGGERED.value,
         stage=vocab.stages[0], private=d.private, source="manual", tags=sorted(set(d.tags)),
         team_id=team_id, declared_by_id=actor.user_id, declared_at=now, updated_at=now, version=1,

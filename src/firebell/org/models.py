@@ -13,13 +13,12 @@ from firebell.store.base import Base, JSONType, UTCDateTime, id_column
 
 
 class Organisation(Base):
-    """One organisation per database. It also owns the incident number sequence."""
+    """One organisation per database."""
 
     __tablename__ = "organisations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    incident_seq: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every config apply; processes cache the ingestion configuration against it.
     config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
