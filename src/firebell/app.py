@@ -17,6 +17,7 @@ from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
+from firebell.api.body_limit import FirebellAPI
 from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
 from firebell.engine.loop import EngineLoop
@@ -63,7 +64,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
             if loop is not None:
                 loop.stop()
 
-    app = FastAPI(
+    app = FirebellAPI(
         title="Firebell", version=__version__, lifespan=lifespan,
         description="Incident response: declare, acknowledge, escalate, communicate, learn.",
         max_body_size=MAX_API_BODY_BYTES, dependencies=[Depends(no_nul_in_parameters)],
