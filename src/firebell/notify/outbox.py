@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from firebell.escalation.targets import Recipient
 from firebell.notify.models import Notification
 from firebell.notify.reach import reach_of, urgencies, urgency_of
+from firebell.org.models import User
 
 _RULE_STEP = "+r"
 
@@ -37,6 +38,23 @@ def step_key_of(row: Notification) -> str:
     suffix = f":{row.user_id}:{row.contact_position}"
     assert row.idempotency_key.endswith(suffix)
     return row.idempotency_key[len(row.incident_id) + 1:-len(suffix)]
+
+
+def needless(row: Notification, status: str | None) -> bool:
+    """Whether the incident (in `status`) no longer needs this page: ladder pages and a rule's later
+    steps once it is acknowledged, everything once it is resolved."""
+    step = step_key_of(row) if row.user_id else ""
+    follow_up = base_step(step) != step
+    return status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up))
+
+
+def describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
+    """What a timeline event about this page says of it (`user`: the person's name, if known)."""
+    if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
+        user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
+    return {"notification": row.id, "user": user, "channel": row.channel,
+            "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
+            "attempts": row.attempts}
 
 
 @dataclass(frozen=True)
