@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
+from firebell.core import escalation_states as states
 from firebell.core.errors import DecisionError
 from firebell.escalation.targets import Page, Recipient, resolve
 from firebell.store.rawsql import Raw, Statement, raw
@@ -220,9 +221,9 @@ class EscalationPass:
 
 def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
     assert row.next_due_at is not None
-    manual = row.status == "manual"
-    if incident.facts.status == "acknowledged" and not manual:
-        row.status, row.next_due_at = "acknowledged", None  # acknowledged: the ladder stops here
+    manual = row.status == states.Status.MANUAL
+    if not states.ladder_fires(row.status, incident.facts.status):  # acknowledged: the ladder stops here
+        row.status, row.next_due_at = states.next_status(row.status, states.Event.ACKNOWLEDGED), None
         return
     policy = snapshot.policy
     step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at, p.now)
@@ -236,14 +237,16 @@ def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Sn
            reason=f"escalation level {row.level + 1} of {policy.name}",
            payload={"policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,
                     "due_at": row.next_due_at.isoformat()})
-    if incident.facts.status == "acknowledged":  # a person asked for this level; the ladder stays stopped
+    event = states.after_firing(incident.facts.status, step.next_position is not None)
+    row.status = states.next_status(row.status, event)
+    if event is states.Event.ACKNOWLEDGED:  # a person asked for this level; the ladder stays stopped
         after = step.next_position or core.Position(len(policy.levels), row.loop)
-        row.status, row.next_due_at, row.level, row.loop = "acknowledged", None, after.level, after.loop
-    elif step.next_position is None:
-        row.status, row.next_due_at, row.level = "exhausted", None, len(policy.levels)
+        row.next_due_at, row.level, row.loop = None, after.level, after.loop
+    elif event is states.Event.LADDER_RAN_OUT:
+        row.next_due_at, row.level = None, len(policy.levels)
         p.note(incident, "escalation_exhausted", {"policy": policy.name, "loops": row.loop + 1})
     else:
-        row.status = "active"
+        assert step.next_position is not None
         row.level, row.loop = step.next_position.level, step.next_position.loop
         row.next_due_at = step.next_due_at
 
@@ -273,7 +276,8 @@ def plan_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> Escal
             continue  # locked by a person's change right now (incidents are never deleted): next pass
         stepped += 1
         if incident.facts.status == "resolved":
-            row.status, row.next_due_at, row.triggers_due_at = "stopped", None, None
+            row.status = states.next_status(row.status, states.Event.RESOLVED)
+            row.next_due_at, row.triggers_due_at = None, None
         else:
             snapshot = snapshots.get(id(row.snapshot))
             if snapshot is None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
+from firebell.core.outbox_states import Event, allows, may_still_reach, next_state
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
 from firebell.notify.models import Notification
@@ -30,15 +31,17 @@ def fail_after_receipt(session: Session, row: Notification, reason: str, now: da
     """The provider took a page but later reported it undelivered (a failed SMS, an unanswered
     call): fail over to the next contact method as if the send had failed, unless the incident no
     longer needs the page."""
-    if row.state != "sent":
+    if not allows(row.state, Event.UNDELIVERED):
         return
     status = session.execute(select(Incident.status).where(Incident.id == row.incident_id)).scalar()
     if not needless(row, status):
-        fail(session, row, reason, now)
+        fail(session, row, reason, now, Event.UNDELIVERED)
 
 
-def fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
-    row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
+def fail(session: Session, row: Notification, reason: str, now: datetime, event: Event) -> None:
+    """Fail the page (`event` says why: an attempt failed, a send was interrupted, a receipt said it
+    never arrived), then hand it to the person's next contact method, or tell the admins."""
+    row.state, row.deadline_at, row.last_error = next_state(row.state, event), None, reason[:1000]
     add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
@@ -64,7 +67,7 @@ def fail(session: Session, row: Notification, reason: str, now: datetime) -> Non
             add_timeline(session, row.incident_id, "notification_failover",
                          _describe(session, row) | {"next_channel": following.channel}, now)
             return
-        if any(state in ("pending", "sending", "sent") for _position, state in siblings):
+        if any(may_still_reach(state) for _position, state in siblings):
             return
     _page_admins(session, row, reason, now)
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.core import outbox_states
 from firebell.escalation.targets import Page, Recipient
 from firebell.notify.models import Notification
 from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
@@ -47,11 +48,9 @@ def step_key_of(row: Notification) -> str:
 
 
 def needless(row: Notification, status: str | None) -> bool:
-    """Whether the incident (in `status`) no longer needs this page: ladder pages and a rule's later
-    steps once it is acknowledged, everything once it is resolved."""
+    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`)."""
     step = step_key_of(row) if row.user_id else ""
-    follow_up = base_step(step) != step
-    return status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up))
+    return outbox_states.needless(row.kind, base_step(step) != step, status)
 
 
 def describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
@@ -126,7 +125,7 @@ def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
                          "incident_id": page.incident_id, "user_id": r.user_id, "target": r.target,
                          "channel": plan.channel, "address": plan.address, "contact_position": plan.position,
                          "level": page.level, "loop": page.loop, "kind": page.kind, "message": db.json(message),
-                         "state": "pending", "attempts": 0,
+                         "state": outbox_states.State.PENDING.value, "attempts": 0,
                          "next_attempt_at": db.ts(max(plan.at, now)),
                          "uncertain": 0, "last_error": "", "held_reason": plan.why,
                          # orders an address's pages: a microsecond apart, in the order they were planned

@@ -30,6 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
+from firebell.core.outbox_states import Event, State, after_attempt, after_interruption, next_state
 from firebell.incidents.models import Incident
 from firebell.notify import bundles, failover, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
@@ -84,14 +85,16 @@ def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta
 
 def _recover_interrupted(session: Session, now: datetime) -> None:
     stale = session.execute(_lockable(session, select(Notification).where(
-        Notification.state == "sending", Notification.deadline_at < now).limit(100))).scalars().all()
+        Notification.state == State.SENDING, Notification.deadline_at < now).limit(100))).scalars().all()
     for row in stale:
-        if row.channel in KEYED_CHANNELS and row.uncertain == 0:
-            row.uncertain, row.state, row.next_attempt_at = 1, "pending", now
+        event = after_interruption(keyed=row.channel in KEYED_CHANNELS, uncertain=row.uncertain != 0)
+        if event is Event.RESEND_UNCERTAIN:
+            row.uncertain, row.state, row.next_attempt_at = 1, next_state(row.state, event), now
             add_timeline(session, row.incident_id, "notification_uncertain",
                       _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
         else:
-            failover.fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now)
+            failover.fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now,
+                          event)
 
 
 def _lockable(session: Session, query: Any) -> Any:
@@ -114,14 +117,14 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     # The first unsent page of each address that is still retrying or in flight: pages to that address
     # made after it wait. Computed once per claim through ix_notifications_due.
     blockers = (select(Notification.address, func.min(Notification.created_at).label("first"))
-                .where(or_(Notification.state == "sending",
-                           and_(Notification.state == "pending", Notification.next_attempt_at > now,
+                .where(or_(Notification.state == State.SENDING,
+                           and_(Notification.state == State.PENDING, Notification.next_attempt_at > now,
                                 Notification.held_reason == "")))
                 .group_by(Notification.address).subquery())
     rows = session.execute(_lockable(session, select(Notification, Incident.status)
                                      .join(Incident, Incident.id == Notification.incident_id)
                                      .outerjoin(blockers, blockers.c.address == Notification.address)
-                                     .where(Notification.state == "pending", Notification.next_attempt_at <= now,
+                                     .where(Notification.state == State.PENDING, Notification.next_attempt_at <= now,
                                             or_(blockers.c.first.is_(None), Notification.created_at < blockers.c.first))
                                      .order_by(Notification.created_at, Notification.id).limit(limit))).all()
     live = [row for row, status in rows if not _cancelled(session, row, status, now)]
@@ -130,7 +133,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         found = session.execute(_lockable(session, select(Notification, Incident.status)
                                           .join(Incident, Incident.id == Notification.incident_id)
                                           .where(Notification.address == address, Notification.channel == channel,
-                                                 Notification.state == "pending",
+                                                 Notification.state == State.PENDING,
                                                  Notification.next_attempt_at > now,
                                                  or_(*(Notification.held_reason.startswith(p)
                                                        for p in bundles.HOLD_PREFIXES))))).all()
@@ -145,7 +148,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         deadline = now + _send_deadline() + position * PER_SEND_BUDGET
         each = []
         for row in group.rows:
-            row.state, row.deadline_at, row.attempts, row.held_reason = "sending", deadline, row.attempts + 1, ""
+            row.state, row.deadline_at, row.held_reason = next_state(row.state, Event.CLAIM), deadline, ""
+            row.attempts += 1
             each.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
                                 incident_id=row.incident_id,
                                 described=_describe(session, row, names.get(row.user_id or "")),
@@ -158,7 +162,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
 def _cancelled(session: Session, row: Notification, status: str, now: datetime) -> bool:
     """Cancel (and say so on the timeline) a page the incident no longer needs."""
     if needless(row, status):
-        row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
+        row.state, row.last_error = next_state(row.state, Event.CANCEL), f"not sent: the incident was {status} first"
         add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
             "reason": f"incident {status}"}, now)
         return True
@@ -171,8 +175,9 @@ def release(session: Session, claimed: Claimed, now: datetime) -> None:
     for rider in claimed.riders:
         release(session, rider, now)
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
-    if row is not None and row.state == "sending" and row.attempts == claimed.attempt:
-        row.state, row.deadline_at, row.attempts, row.next_attempt_at = "pending", None, row.attempts - 1, now
+    if row is not None and row.state == State.SENDING and row.attempts == claimed.attempt:
+        row.state, row.deadline_at, row.next_attempt_at = next_state(row.state, Event.RELEASE), None, now
+        row.attempts -= 1
 
 
 def _message(session: Session, channels: Channels, row: Notification, now: datetime,
@@ -215,10 +220,13 @@ def send(channels: Channels, claimed: Claimed) -> Delivery:
         return Delivery.retry(f"channel error: {type(exc).__name__}")
 
 
-_SENT = Statement("""UPDATE notifications SET state = 'sent', sent_at = :now, provider_id = :provider_id,
-    deadline_at = NULL WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
-_RETRY = Statement("""UPDATE notifications SET state = 'pending', deadline_at = NULL, last_error = :error,
-    next_attempt_at = :next_attempt_at WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
+# The two outcomes that need no row loaded, as single statements fenced on the attempt.
+_SENT = Statement(f"""UPDATE notifications SET state = '{next_state(State.SENDING, Event.DELIVERED)}', sent_at = :now,
+    provider_id = :provider_id, deadline_at = NULL WHERE id = :id AND state = '{State.SENDING}'
+    AND attempts = :attempt""")
+_RETRY = Statement(f"""UPDATE notifications SET state = '{next_state(State.SENDING, Event.RETRY)}', deadline_at = NULL,
+    last_error = :error, next_attempt_at = :next_attempt_at WHERE id = :id AND state = '{State.SENDING}'
+    AND attempts = :attempt""")
 
 
 def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
@@ -237,18 +245,19 @@ def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime
 def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
                 rng: Callable[[], float]) -> None:
     db = raw(session)
-    if delivery.ok:
+    event = after_attempt(delivery.ok, delivery.retryable, claimed.attempt, MAX_ATTEMPTS)
+    if event is Event.DELIVERED:
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
             # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
             add_timeline(session, claimed.incident_id, "notification_sent",
                          claimed.described | {"detail": delivery.detail}, now)
         return
-    if delivery.retryable and claimed.attempt < MAX_ATTEMPTS:
+    if event is Event.RETRY:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
                         "id": claimed.id, "attempt": claimed.attempt})
         return
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
-    if row is None or row.state != "sending" or row.attempts != claimed.attempt:
+    if row is None or row.state != State.SENDING or row.attempts != claimed.attempt:
         return  # fenced: this attempt was declared interrupted and someone else took the row over
-    failover.fail(session, row, delivery.detail, now)
+    failover.fail(session, row, delivery.detail, now, event)
