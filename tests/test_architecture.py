@@ -179,7 +179,6 @@ KNOWN_CYCLES = {
     "firebell.alerts.heartbeats firebell.alerts.incident_rows firebell.alerts.service firebell.alerts.snapshot "
     "firebell.engine.loop firebell.escalation.service firebell.incidents.service":
         "issue 14 items 2 and 3: domains wake the engine, incidents and escalation call each other",
-    "firebell.notify.receipts firebell.notify.sender": "issue 14 item 5: failover out of the sender",
     "firebell.store.batch firebell.store.uow": "the unit of work makes its group commit, which runs units of work",
 }
 
@@ -190,9 +189,7 @@ def test_no_import_cycles_not_even_through_deferred_imports() -> None:
 
 KNOWN_UPWARD = {
     "firebell.escalation.engine -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
-    "firebell.escalation.engine -> firebell.notify.outbox": "issue 14 item 5: notify owns notifications",
-    "firebell.escalation.engine -> firebell.notify.reach": "issue 14 item 5: notify owns notifications",
-    "firebell.escalation.service -> firebell.notify.outbox": "issue 14 item 5: notify owns notifications",
+    "firebell.escalation.service -> firebell.notify.outbox": "issue 14 item 2: adding a responder pages them",
     "firebell.incidents.api -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
     "firebell.incidents.cadence -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.incidents.cadence -> firebell.escalation.targets": "cadence reminders reach people like pages do",
@@ -200,6 +197,7 @@ KNOWN_UPWARD = {
     "firebell.incidents.respond -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
     "firebell.incidents.service -> firebell.alerts.models": "issue 14 item 2: resolving closes its alerts",
     "firebell.incidents.service -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
+    "firebell.notify.failover -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.notify.bundles -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.notify.receipts -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.notify.sender -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
@@ -266,7 +264,6 @@ KNOWN_FOREIGN_WRITES = {
     "firebell.alerts.incident_rows writes incident_services": "issue 14 item 2: incidents/rows.py",
     "firebell.alerts.rows writes incidents": "issue 14 item 2: an alert joining raises the incident's severity",
     "firebell.alerts.rows writes timeline_events": "issue 14 item 1: incidents/timeline.py",
-    "firebell.escalation.engine writes notifications": "issue 14 item 5: notify owns notifications",
 }
 
 

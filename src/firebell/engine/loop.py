@@ -21,10 +21,11 @@ from typing import Any
 from firebell.alerts.heartbeats import check_overdue
 from firebell.alerts.service import prune_history
 from firebell.engine import lease
-from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due, run_due
+from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due
 from firebell.incidents import cadence
 from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
+from firebell.notify.escalation_pass import run_due
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import cards
 from firebell.store import replay

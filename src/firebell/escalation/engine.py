@@ -6,6 +6,10 @@ read (and locked), and each step's effects (new position, timeline events, outbo
 together. A crash before the commit leaves the timers due, so a restarted engine does the steps
 again, and the outbox's unique idempotency keys make sure nobody is paged twice for one.
 
+This module decides (`plan_due`) and writes what escalation owns (`EscalationPass.finish`: the
+escalations and their timeline events); the outbox rows are notify's, written in between by
+notify/escalation_pass.py, which drives the pass (escalation comes before notify and never imports it).
+
 A pass handles up to `CLAIM_BATCH` escalations with a fixed number of statements: one to claim,
 one to read the incidents, one per distinct target (cached for the pass: a schedule's on-call person
 is looked up once, not once per incident), one for contact methods, and one executemany each for
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,11 +31,9 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
+from firebell.core import escalation_states as states
 from firebell.core.errors import DecisionError
-from firebell.escalation.targets import Recipient, resolve
-from firebell.notify.outbox import idempotency_key, step_with_ordinal, webhook_destination
-from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
-from firebell.store.base import new_id
+from firebell.escalation.targets import Page, Recipient, resolve
 from firebell.store.rawsql import Raw, Statement, raw
 
 log = logging.getLogger(__name__)
@@ -55,12 +58,6 @@ _INCIDENTS = Statement(_INCIDENT_COLUMNS + " WHERE id = ANY(:ids)")
 # SKIP LOCKED: an incident a person is changing right now (acknowledge, tags, reopen; those lock the
 # incident before its escalation) is left for the next pass, so the two never wait on each other.
 _INCIDENTS_PG = _INCIDENTS.then("FOR UPDATE SKIP LOCKED")
-_PAGE_COLUMNS = ("id", "idempotency_key", "incident_id", "user_id", "target", "channel", "address", "contact_position",
-                 "level", "loop", "kind", "message", "state", "attempts", "next_attempt_at", "uncertain", "last_error",
-                 "held_reason", "created_at")
-_PAGE_VALUES = f"({', '.join(_PAGE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _PAGE_COLUMNS)})"
-_INSERT_PAGE_SQLITE = Statement(f"INSERT OR IGNORE INTO notifications {_PAGE_VALUES}")
-_INSERT_PAGE_PG = Statement(f"INSERT INTO notifications {_PAGE_VALUES} ON CONFLICT (idempotency_key) DO NOTHING")
 _UPDATE = Statement("""
     UPDATE escalations SET status = :status, level = :level, loop = :loop, next_due_at = :next_due_at,
         triggers_due_at = :triggers_due_at, fired_triggers = :fired, updated_at = :now, version = version + 1
@@ -94,17 +91,6 @@ class _Incident:
 
 
 @dataclass
-class _Page:
-    incident: _Incident
-    recipient: Recipient
-    step_key: str
-    level: int
-    loop: int
-    kind: str
-    message: dict[str, Any]
-
-
-@dataclass
 class _Step:
     """One timeline event about to be written, with the pages it made."""
 
@@ -112,7 +98,7 @@ class _Step:
     type: str
     payload: dict[str, Any]
     targets: tuple[core.Target, ...] = ()
-    pages: list[_Page] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
 
 
 def _json(value: Any) -> Any:
@@ -154,11 +140,15 @@ def _incidents(db: Raw, ids: list[str]) -> dict[str, _Incident]:
     return out
 
 
-class _Pass:
+class EscalationPass:
+    """The steps of one pass, decided and not yet written: notify writes `pages`, then `finish`
+    records the steps and moves the escalations on."""
+
     def __init__(self, session: Session, now: datetime) -> None:
         self.session, self.now = session, now
         self.db = raw(session)
         self.steps: list[_Step] = []
+        self.stepped = 0  # escalations claimed and acted on
         self.updates: list[dict[str, Any]] = []
         self._recipients: dict[tuple[str, str, str], list[Recipient]] = {}
 
@@ -184,8 +174,8 @@ class _Pass:
                    "targets": [t.label() for t in targets]}
         for target in targets:
             for recipient in self.recipients(target, str(row.snapshot.get("name", "")), webhooks):
-                step.pages.append(_Page(incident=incident, recipient=recipient, step_key=step_key, level=level,
-                                        loop=row.loop, kind=kind, message=message | {"note": target.note}))
+                step.pages.append(Page(incident_id=incident.id, recipient=recipient, step_key=step_key, level=level,
+                                       loop=row.loop, kind=kind, message=message | {"note": target.note}))
         self.steps.append(step)
 
     def note(self, incident: _Incident, type_: str, payload: dict[str, Any]) -> None:
@@ -197,46 +187,28 @@ class _Pass:
                              "triggers_due_at": self.db.ts(row.triggers_due_at), "fired": self.db.json(row.fired),
                              "now": self.db.ts(self.now)})
 
-    def write(self) -> None:
-        db = self.db
-        reaches = reach_of(self.session, (p.recipient.user_id for s in self.steps for p in s.pages
-                                          if p.recipient.user_id and not p.recipient.webhook))
-        table = urgencies(self.session) if reaches else {}
-        rows: list[dict[str, Any]] = []
+    @property
+    def pages(self) -> list[Page]:
+        """Everyone the pass pages, step by step."""
+        return [page for step in self.steps for page in step.pages]
+
+    def finish(self, reached: Sequence[str | None]) -> None:
+        """Write the pass's timeline events and escalation updates, once its pages are in the outbox.
+        `reached` holds, for each of `pages`, who the outbox reached (its key's recipient part: a
+        user id or webhook:<name>), or None when the recipient had no contact method."""
+        outcomes = iter(reached)
         for step in self.steps:
             paged, unreached = [], [t.label() for t in step.targets
                                     if not any(p.recipient.target == t.label() for p in step.pages)]
             for page in step.pages:
-                r = page.recipient
-                if r.webhook:
-                    to = webhook_destination(r, page.message)
-                    planned = [Planned(0, to.channel, to.address, self.now, 0, "")] if to else []
-                    who, message = (to.who, to.message) if to else ("", page.message)
-                else:
-                    reach = reaches.get(r.user_id or "")
-                    urgency = urgency_of(str(page.message.get("severity", "")), table)
-                    planned = reach.plan(urgency, self.now, self.now) if reach else []
-                    who, message = r.user_id or "", page.message
-                if not planned:
+                r, who = page.recipient, next(outcomes)
+                if who is None:
                     unreached.append(f"{r.target} ({r.user_name}: no contact method)")
                     continue
                 paged.append(r.user_name or who)
-                for plan in planned:
-                    # created_at orders an address's pages: a microsecond apart, in the order this pass made them
-                    made_at = db.ts_after(self.now, len(rows))
-                    rows.append({"id": new_id(), "idempotency_key": idempotency_key(
-                                     page.incident.id, step_with_ordinal(page.step_key, plan.ordinal), who,
-                                     plan.position),
-                                 "incident_id": page.incident.id, "user_id": r.user_id, "target": r.target,
-                                 "channel": plan.channel, "address": plan.address, "contact_position": plan.position,
-                                 "level": page.level, "loop": page.loop, "kind": page.kind,
-                                 "message": db.json(message), "state": "pending", "attempts": 0,
-                                 "next_attempt_at": db.ts(max(plan.at, self.now)), "uncertain": 0, "last_error": "",
-                                 "held_reason": plan.why, "created_at": made_at})
             payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,
                                            "unreached": unreached} if step.targets else {})
             add_timeline(self.session, step.incident.id, step.type, payload, self.now)
-        db.run_many(_INSERT_PAGE_SQLITE if db.dialect == "sqlite" else _INSERT_PAGE_PG, rows)
         if self.updates:
             changed = self._update_all()
             if changed != len(self.updates):
@@ -247,11 +219,11 @@ class _Pass:
         return self.db.run_many(_UPDATE, self.updates)
 
 
-def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
+def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
     assert row.next_due_at is not None
-    manual = row.status == "manual"
-    if incident.facts.status == "acknowledged" and not manual:
-        row.status, row.next_due_at = "acknowledged", None  # acknowledged: the ladder stops here
+    manual = row.status == states.Status.MANUAL
+    if not states.ladder_fires(row.status, incident.facts.status):  # acknowledged: the ladder stops here
+        row.status, row.next_due_at = states.next_status(row.status, states.Event.ACKNOWLEDGED), None
         return
     policy = snapshot.policy
     step = core.fire(policy, core.Position(row.level, row.loop), row.next_due_at, p.now)
@@ -265,19 +237,21 @@ def _ladder(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -
            reason=f"escalation level {row.level + 1} of {policy.name}",
            payload={"policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,
                     "due_at": row.next_due_at.isoformat()})
-    if incident.facts.status == "acknowledged":  # a person asked for this level; the ladder stays stopped
+    event = states.after_firing(incident.facts.status, step.next_position is not None)
+    row.status = states.next_status(row.status, event)
+    if event is states.Event.ACKNOWLEDGED:  # a person asked for this level; the ladder stays stopped
         after = step.next_position or core.Position(len(policy.levels), row.loop)
-        row.status, row.next_due_at, row.level, row.loop = "acknowledged", None, after.level, after.loop
-    elif step.next_position is None:
-        row.status, row.next_due_at, row.level = "exhausted", None, len(policy.levels)
+        row.next_due_at, row.level, row.loop = None, after.level, after.loop
+    elif event is states.Event.LADDER_RAN_OUT:
+        row.next_due_at, row.level = None, len(policy.levels)
         p.note(incident, "escalation_exhausted", {"policy": policy.name, "loops": row.loop + 1})
     else:
-        row.status = "active"
+        assert step.next_position is not None
         row.level, row.loop = step.next_position.level, step.next_position.loop
         row.next_due_at = step.next_due_at
 
 
-def _triggers(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
+def _triggers(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
     for trigger in core.due_triggers(snapshot.triggers, incident.facts, row.fired, p.now):
         p.page(incident, row, trigger.targets, type_="escalation_trigger", step_key=f"T:{trigger.name}", level=-1,
                kind="trigger", reason=f"trigger {trigger.name}",
@@ -286,12 +260,13 @@ def _triggers(p: _Pass, row: _Row, incident: _Incident, snapshot: core.Snapshot)
     row.triggers_due_at = core.next_trigger_at(snapshot.triggers, incident.facts, row.fired)
 
 
-def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
-    """One engine pass over due escalations; how many were stepped."""
-    p = _Pass(session, now)
+def plan_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> EscalationPass | None:
+    """Claim up to `limit` due escalations and step them, writing nothing yet; None when none was due.
+    The caller writes the pass's pages and then calls its `finish` (notify/escalation_pass.py)."""
+    p = EscalationPass(session, now)
     rows = _claim(p.db, now, limit)
     if not rows:
-        return 0
+        return None
     incidents = _incidents(p.db, [r.incident_id for r in rows])
     snapshots: dict[int, core.Snapshot] = {}
     stepped = 0
@@ -301,7 +276,8 @@ def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
             continue  # locked by a person's change right now (incidents are never deleted): next pass
         stepped += 1
         if incident.facts.status == "resolved":
-            row.status, row.next_due_at, row.triggers_due_at = "stopped", None, None
+            row.status = states.next_status(row.status, states.Event.RESOLVED)
+            row.next_due_at, row.triggers_due_at = None, None
         else:
             snapshot = snapshots.get(id(row.snapshot))
             if snapshot is None:
@@ -311,8 +287,8 @@ def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
             if row.triggers_due_at is not None and row.triggers_due_at <= now:
                 _triggers(p, row, incident, snapshot)
         p.update(row)
-    p.write()
-    return stepped
+    p.stepped = stepped
+    return p
 
 
 _NEXT_DUE = Statement("""SELECT (SELECT min(next_due_at) FROM escalations),

@@ -13,10 +13,11 @@ from firebell.store.base import Base, JSONType, UTCDateTime, id_column, json_def
 
 class Escalation(Base):
     """The policy (and triggers) frozen when the escalation started, where the ladder stands, and
-    when the engine must look again. `version` fences: every change to this row (manual escalate,
-    reassign, restart on reopen, a severity or trigger change) bumps it, and the engine writes only if
-    the version it read holds. Acknowledge and resolve do not touch this row: they change the
-    incident (and bump `incidents.version`), whose status the engine reads under lock before a step."""
+    when the engine must look again. `version` fences: every change to this row (an engine step,
+    reassign, manual escalate, reopen, a trigger re-check) bumps it, and the engine writes only if
+    the version it read holds. Acknowledge and resolve change the incident, not this row: the
+    engine reads the incident's status under its lock in the pass that would page (and acknowledge
+    bumps `incidents.version`)."""
 
     __tablename__ = "escalations"
     __table_args__ = (Index("ix_escalations_next_due", "next_due_at"),
@@ -24,8 +25,9 @@ class Escalation(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
     policy_name: Mapped[str] = mapped_column(String(100))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)  # core.escalation.snapshot_to_json
-    # active: the ladder runs; acknowledged: the ladder stopped, triggers may still fire;
-    # exhausted: the ladder ran out; stopped: the incident resolved (nothing more).
+    # core/escalation_states.py: active (the ladder runs), manual (a person asked for a level now),
+    # acknowledged (the ladder stopped, triggers may still fire), exhausted (the ladder ran out),
+    # stopped (the incident resolved: nothing more).
     status: Mapped[str] = mapped_column(String(20), default="active")
     level: Mapped[int] = mapped_column(Integer, default=0)
     loop: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
 from firebell.core import escalation as core
+from firebell.core import escalation_states as states
 from firebell.core.access import can_act
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation.models import Escalation, EscalationPolicy
@@ -117,7 +118,8 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
         target = core.jump_to(core.snapshot_from_json(row.snapshot).policy, level, row.loop)
     else:  # the level that was next; after the ladder ran out, its last level again
         target = core.Position(min(row.level, levels - 1), row.loop)
-    row.level, row.loop, row.status, row.next_due_at = target.level, target.loop, "manual", now
+    row.level, row.loop, row.next_due_at = target.level, target.loop, now
+    row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     row.updated_at = now
     session.info[WAKE_ENGINE] = True
     _record(session, incident, "escalated", actor, {"level": target.level + 1, "loop": target.loop, "manual": True},
@@ -163,7 +165,8 @@ def state(session: Session, incident_id: str) -> Escalation | None:
 
 def triggers_changed(session: Session, incident_id: str, now: datetime) -> None:
     """Something a trigger looks at changed (tags): let the engine look again now."""
-    session.execute(update(Escalation).where(Escalation.incident_id == incident_id, Escalation.status != "stopped")
+    session.execute(update(Escalation).where(Escalation.incident_id == incident_id,
+                                             Escalation.status.in_(states.statuses_allowing(states.Event.TRIGGERS_CHANGED)))
                     .values(triggers_due_at=now, version=Escalation.version + 1))
     session.info[WAKE_ENGINE] = True
 
@@ -214,7 +217,8 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
         assert row is not None
     else:
         row.snapshot, row.policy_name = spec, str(spec["name"])
-        row.level, row.loop, row.status, row.next_due_at, row.updated_at = 0, 0, "manual", now, now
+        row.level, row.loop, row.next_due_at, row.updated_at = 0, 0, now, now
+        row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     _record(session, incident, "reassigned", actor, {"to": to}, now)
     session.info[WAKE_ENGINE] = True
     return row
@@ -228,7 +232,8 @@ def restart(session: Session, incident: Incident, now: datetime) -> None:
         start_for_incident(session, incident, _service_of(session, incident), now)
         return
     row.snapshot = dict(row.snapshot) | {"generation": _next_generation(row.snapshot)}
-    row.level, row.loop, row.status, row.next_due_at, row.triggers_due_at = 0, 0, "active", now, now
+    row.level, row.loop, row.next_due_at, row.triggers_due_at = 0, 0, now, now
+    row.status = states.next_status(row.status, states.Event.REOPENED)
     row.updated_at = now
     session.info[WAKE_ENGINE] = True
 
@@ -241,6 +246,6 @@ def severity_changed(session: Session, incident: Incident, now: datetime) -> Non
         if incident.status != "resolved":
             start_for_incident(session, incident, _service_of(session, incident), now)
         return
-    if row.status != "stopped":
+    if states.allows(row.status, states.Event.TRIGGERS_CHANGED):
         row.triggers_due_at, row.updated_at = now, now
         session.info[WAKE_ENGINE] = True

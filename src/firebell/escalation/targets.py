@@ -24,6 +24,20 @@ class Recipient:
     webhook_secret_env: str = ""
 
 
+@dataclass(frozen=True)
+class Page:
+    """One recipient to page for one step, and what to tell them: what escalation decides and
+    notify/outbox.py writes (escalation never imports notify)."""
+
+    incident_id: str
+    recipient: Recipient
+    step_key: str  # the step part of the idempotency key: level and loop, a trigger, a request
+    level: int
+    loop: int
+    kind: str  # page, trigger, manual, admin
+    message: dict[str, Any]
+
+
 def _users(session: Session, query: Any) -> list[tuple[str, str]]:
     """(id, name) of the live users `query` finds (columns only: a User row loads its relations)."""
     return list(dict.fromkeys(session.execute(query.where(User.archived_at.is_(None)).order_by(User.name)).all()))

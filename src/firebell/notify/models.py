@@ -13,11 +13,13 @@ from firebell.store.base import Base, JSONType, UTCDateTime, id_column
 
 class Notification(Base):
     """One message to one contact method, written in the same transaction as the change that
-    caused it. The idempotency key (incident, level, loop, user, contact method) is unique, so a
+    caused it. The idempotency key (incident, step, person or webhook, contact method) is unique, so a
     step that runs twice cannot page twice; receivers that accept a key get it too.
 
-    States: pending -> sending (with `deadline_at`) -> sent | failed; a temporary failure goes back
-    to pending with `next_attempt_at` pushed out (backoff with jitter)."""
+    States (core/outbox_states.py): pending -> sending (with `deadline_at`) -> sent | failed; a
+    temporary failure goes back to pending with `next_attempt_at` pushed out (backoff with jitter);
+    a page the incident no longer needs is cancelled; a receipt can fail a sent page. Written only
+    by notify/outbox.py (new rows) and the sender, failover and receipts (state changes)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),

@@ -1,7 +1,11 @@
-"""Writing pages into the outbox, in the transaction of the decision that caused them."""
+"""Writing pages into the outbox, in the transaction of the decision that caused them.
+
+The one writer of new `notifications` rows: the escalation pass (notify/escalation_pass.py), a
+person paged by hand, failover, admins and cadence reminders all go through `insert_planned`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,9 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.escalation.targets import Recipient
+from firebell.core import outbox_states
+from firebell.escalation.targets import Page, Recipient
 from firebell.notify.models import Notification
-from firebell.notify.reach import reach_of, urgencies, urgency_of
+from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
+from firebell.org.models import User
+from firebell.store.base import new_id
+from firebell.store.rawsql import Statement, raw
 
 _RULE_STEP = "+r"
 
@@ -39,6 +47,21 @@ def step_key_of(row: Notification) -> str:
     return row.idempotency_key[len(row.incident_id) + 1:-len(suffix)]
 
 
+def needless(row: Notification, status: str | None) -> bool:
+    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`)."""
+    step = step_key_of(row) if row.user_id else ""
+    return outbox_states.needless(row.kind, base_step(step) != step, status)
+
+
+def describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
+    """What a timeline event about this page says of it (`user`: the person's name, if known)."""
+    if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
+        user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
+    return {"notification": row.id, "user": user, "channel": row.channel,
+            "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
+            "attempts": row.attempts}
+
+
 @dataclass(frozen=True)
 class Destination:
     channel: str
@@ -56,40 +79,65 @@ def webhook_destination(recipient: Recipient, message: dict[str, Any]) -> Destin
                        message | {"secret_env": recipient.webhook_secret_env})
 
 
-def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,
-            kind: str, message: dict[str, Any], now: datetime, position: int | None = None) -> Notification | None:
-    """Outbox rows for one recipient. For a person, `position` None means a new page: their rules for
-    its urgency decide which methods and when (else their first verified method, now); a number
-    means that one method (failover to the next). The idempotency key names the incident, the step
-    (level and loop, or trigger), the person and the method, so a step never pages a method twice.
-    Returns the first row, or None when there is no such method."""
-    if recipient.webhook or not recipient.user_id:
-        to = webhook_destination(recipient, message) if not position else None  # a webhook has no failover
-        return _add(session, incident_id, recipient, step_key, level, loop, kind, to, 0, now, "") \
-            if to is not None else None
-    reach = reach_of(session, [recipient.user_id]).get(recipient.user_id)
-    if reach is None:
-        return None
-    urgency = urgency_of(str(message.get("severity", "")), urgencies(session))
-    plan = reach.plan(urgency, now, now) if position is None else reach.method(position, urgency, now)
-    first = None
-    for step in plan:
-        to = Destination(step.channel, step.address, recipient.user_id, message)
-        row = _add(session, incident_id, recipient, step_with_ordinal(step_key, step.ordinal), level, loop, kind, to,
-                   step.position, step.at, step.why, made_at=now)
-        first = first or row
+_COLUMNS = ("id", "idempotency_key", "incident_id", "user_id", "target", "channel", "address", "contact_position",
+            "level", "loop", "kind", "message", "state", "attempts", "next_attempt_at", "uncertain", "last_error",
+            "held_reason", "created_at")
+_VALUES = f"({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+_INSERT_SQLITE = Statement(f"INSERT OR IGNORE INTO notifications {_VALUES}")
+_INSERT_PG = Statement(f"INSERT INTO notifications {_VALUES} ON CONFLICT (idempotency_key) DO NOTHING")
+
+
+def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
+                   position: int | None = None) -> list[Destination | None]:
+    """The outbox rows for `pages`, in one statement however many there are (the escalation pass
+    writes a few hundred steps at once: bench/escalation.py), in the caller's transaction.
+
+    For a person, `position` None means a new page: their rules for its urgency decide which methods
+    and when (else their first verified method, now); a number means that one method (failover to
+    the next). A webhook is paged once, now: it has no failover. The idempotency key names the
+    incident, the step, the person or webhook and the method, so a step never pages a method twice:
+    a key written before is left as it is. Returns where each page's first notification goes, None
+    when it has nowhere to go (a person without a usable method)."""
+    db = raw(session)
+    reaches = reach_of(session, (p.recipient.user_id for p in pages if p.recipient.user_id and not p.recipient.webhook))
+    table = urgencies(session) if reaches else {}
+    rows: list[dict[str, Any]] = []
+    first: list[Destination | None] = []
+    for page in pages:
+        r = page.recipient
+        if r.webhook or not r.user_id:
+            to = webhook_destination(r, page.message) if not position else None
+            planned = [Planned(0, to.channel, to.address, now, 0, "")] if to else []
+            who, message = (to.who, to.message) if to else ("", page.message)
+        else:
+            reach = reaches.get(r.user_id)
+            urgency = urgency_of(str(page.message.get("severity", "")), table)
+            planned = [] if reach is None else (reach.plan(urgency, now, now) if position is None
+                                                else reach.method(position, urgency, now))
+            who, message = r.user_id, page.message
+        if not planned:
+            first.append(None)
+            continue
+        first.append(Destination(planned[0].channel, planned[0].address, who, message))
+        for plan in planned:
+            rows.append({"id": new_id(), "idempotency_key": idempotency_key(
+                             page.incident_id, step_with_ordinal(page.step_key, plan.ordinal), who, plan.position),
+                         "incident_id": page.incident_id, "user_id": r.user_id, "target": r.target,
+                         "channel": plan.channel, "address": plan.address, "contact_position": plan.position,
+                         "level": page.level, "loop": page.loop, "kind": page.kind, "message": db.json(message),
+                         "state": outbox_states.State.PENDING.value, "attempts": 0,
+                         "next_attempt_at": db.ts(max(plan.at, now)),
+                         "uncertain": 0, "last_error": "", "held_reason": plan.why,
+                         # orders an address's pages: a microsecond apart, in the order they were planned
+                         "created_at": db.ts_after(now, len(rows))})
+    db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)
     return first
 
 
-def _add(session: Session, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int, kind: str,
-         to: Destination, position: int, at: datetime, why: str, made_at: datetime | None = None) -> Notification:
-    key = idempotency_key(incident_id, step_key, to.who, position)
-    existing = session.execute(select(Notification).where(Notification.idempotency_key == key)).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    row = Notification(idempotency_key=key, incident_id=incident_id, user_id=recipient.user_id,
-                       target=recipient.target, channel=to.channel, address=to.address, contact_position=position,
-                       level=level, loop=loop, kind=kind, message=to.message, state="pending", attempts=0,
-                       next_attempt_at=at, held_reason=why, created_at=made_at or at)
-    session.add(row)
-    return row
+def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,
+            kind: str, message: dict[str, Any], now: datetime, position: int | None = None) -> Destination | None:
+    """One page to one recipient now (`insert_planned`): where its first notification goes, or None
+    when there is no such method."""
+    page = Page(incident_id=incident_id, recipient=recipient, step_key=step_key, level=level, loop=loop, kind=kind,
+                message=message)
+    return insert_planned(session, [page], now, position=position)[0]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
 from firebell.core.phone_replies import call_status_advances, receipt_advances
+from firebell.notify.failover import fail_after_receipt
 from firebell.notify.models import HeldReceipt, Notification
 from firebell.org.models import User
 from firebell.store.locks import advisory_lock
@@ -68,8 +69,6 @@ def prune(session: Session, now: datetime) -> None:
 
 
 def _apply(session: Session, provider_id: str, status: str, is_call: bool, error_code: str, now: datetime) -> bool:
-    from firebell.notify.sender import fail_after_receipt  # the sender records pages and calls back here
-
     found = session.execute(select(Notification)
                             .where(Notification.channel.in_(("sms", "voice")), Notification.provider_id == provider_id)
                             .order_by(Notification.created_at, Notification.id)

@@ -2,8 +2,9 @@
 
 Each attempt is fenced by its attempt number: the claim sets `sending`, a deadline and attempts+1,
 and the result is recorded only if the row is still that attempt. Temporary failures retry with
-exponential backoff and full jitter; when attempts run out or the failure is permanent, the page
-fails over to the user's next contact method, and when none is left, admins are paged about it.
+exponential backoff and equal jitter (`backoff`); when attempts run out or the failure is permanent,
+the row fails and notify/failover.py hands the page to the person's next contact method, and when
+none is left, pages the admins about it.
 
 The crash rule. A row still `sending` after its deadline was interrupted (the process died between
 claiming and recording), so nobody knows whether it arrived:
@@ -29,13 +30,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from firebell.alerts.rows import add_timeline
-from firebell.escalation.targets import Recipient
+from firebell.core.outbox_states import Event, State, after_attempt, after_interruption, next_state
 from firebell.incidents.models import Incident
-from firebell.notify import bundles, receipts
+from firebell.notify import bundles, failover, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
 from firebell.notify.links import action_urls, link_secret
 from firebell.notify.models import Notification
-from firebell.notify.outbox import base_step, enqueue, step_key_of
+from firebell.notify.outbox import describe as _describe
+from firebell.notify.outbox import needless
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.store.rawsql import Statement, raw
@@ -81,24 +83,18 @@ def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta
     return ceiling / 2 + (ceiling / 2) * rng()
 
 
-def _describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
-    if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
-        user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
-    return {"notification": row.id, "user": user, "channel": row.channel,
-            "target": row.target, "level": row.level + 1 if row.level >= 0 else None, "kind": row.kind,
-            "attempts": row.attempts}
-
-
 def _recover_interrupted(session: Session, now: datetime) -> None:
     stale = session.execute(_lockable(session, select(Notification).where(
-        Notification.state == "sending", Notification.deadline_at < now).limit(100))).scalars().all()
+        Notification.state == State.SENDING, Notification.deadline_at < now).limit(100))).scalars().all()
     for row in stale:
-        if row.channel in KEYED_CHANNELS and row.uncertain == 0:
-            row.uncertain, row.state, row.next_attempt_at = 1, "pending", now
+        event = after_interruption(keyed=row.channel in KEYED_CHANNELS, uncertain=row.uncertain != 0)
+        if event is Event.RESEND_UNCERTAIN:
+            row.uncertain, row.state, row.next_attempt_at = 1, next_state(row.state, event), now
             add_timeline(session, row.incident_id, "notification_uncertain",
                       _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
         else:
-            _fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now)
+            failover.fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now,
+                          event)
 
 
 def _lockable(session: Session, query: Any) -> Any:
@@ -121,14 +117,14 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     # The first unsent page of each address that is still retrying or in flight: pages to that address
     # made after it wait. Computed once per claim through ix_notifications_due.
     blockers = (select(Notification.address, func.min(Notification.created_at).label("first"))
-                .where(or_(Notification.state == "sending",
-                           and_(Notification.state == "pending", Notification.next_attempt_at > now,
+                .where(or_(Notification.state == State.SENDING,
+                           and_(Notification.state == State.PENDING, Notification.next_attempt_at > now,
                                 Notification.held_reason == "")))
                 .group_by(Notification.address).subquery())
     rows = session.execute(_lockable(session, select(Notification, Incident.status)
                                      .join(Incident, Incident.id == Notification.incident_id)
                                      .outerjoin(blockers, blockers.c.address == Notification.address)
-                                     .where(Notification.state == "pending", Notification.next_attempt_at <= now,
+                                     .where(Notification.state == State.PENDING, Notification.next_attempt_at <= now,
                                             or_(blockers.c.first.is_(None), Notification.created_at < blockers.c.first))
                                      .order_by(Notification.created_at, Notification.id).limit(limit))).all()
     live = [row for row, status in rows if not _cancelled(session, row, status, now)]
@@ -137,7 +133,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         found = session.execute(_lockable(session, select(Notification, Incident.status)
                                           .join(Incident, Incident.id == Notification.incident_id)
                                           .where(Notification.address == address, Notification.channel == channel,
-                                                 Notification.state == "pending",
+                                                 Notification.state == State.PENDING,
                                                  Notification.next_attempt_at > now,
                                                  or_(*(Notification.held_reason.startswith(p)
                                                        for p in bundles.HOLD_PREFIXES))))).all()
@@ -152,7 +148,8 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         deadline = now + _send_deadline() + position * PER_SEND_BUDGET
         each = []
         for row in group.rows:
-            row.state, row.deadline_at, row.attempts, row.held_reason = "sending", deadline, row.attempts + 1, ""
+            row.state, row.deadline_at, row.held_reason = next_state(row.state, Event.CLAIM), deadline, ""
+            row.attempts += 1
             each.append(Claimed(id=row.id, attempt=row.attempts, channel=row.channel, address=row.address,
                                 incident_id=row.incident_id,
                                 described=_describe(session, row, names.get(row.user_id or "")),
@@ -162,18 +159,10 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
     return claimed
 
 
-def _needless(row: Notification, status: str | None) -> bool:
-    """Whether the incident (in `status`) no longer needs this page: ladder pages and a rule's later
-    steps once it is acknowledged, everything once it is resolved."""
-    step = step_key_of(row) if row.user_id else ""
-    follow_up = base_step(step) != step
-    return status == "resolved" or (status == "acknowledged" and (row.kind == "page" or follow_up))
-
-
 def _cancelled(session: Session, row: Notification, status: str, now: datetime) -> bool:
     """Cancel (and say so on the timeline) a page the incident no longer needs."""
-    if _needless(row, status):
-        row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
+    if needless(row, status):
+        row.state, row.last_error = next_state(row.state, Event.CANCEL), f"not sent: the incident was {status} first"
         add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
             "reason": f"incident {status}"}, now)
         return True
@@ -186,8 +175,9 @@ def release(session: Session, claimed: Claimed, now: datetime) -> None:
     for rider in claimed.riders:
         release(session, rider, now)
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
-    if row is not None and row.state == "sending" and row.attempts == claimed.attempt:
-        row.state, row.deadline_at, row.attempts, row.next_attempt_at = "pending", None, row.attempts - 1, now
+    if row is not None and row.state == State.SENDING and row.attempts == claimed.attempt:
+        row.state, row.deadline_at, row.next_attempt_at = next_state(row.state, Event.RELEASE), None, now
+        row.attempts -= 1
 
 
 def _message(session: Session, channels: Channels, row: Notification, now: datetime,
@@ -230,10 +220,13 @@ def send(channels: Channels, claimed: Claimed) -> Delivery:
         return Delivery.retry(f"channel error: {type(exc).__name__}")
 
 
-_SENT = Statement("""UPDATE notifications SET state = 'sent', sent_at = :now, provider_id = :provider_id,
-    deadline_at = NULL WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
-_RETRY = Statement("""UPDATE notifications SET state = 'pending', deadline_at = NULL, last_error = :error,
-    next_attempt_at = :next_attempt_at WHERE id = :id AND state = 'sending' AND attempts = :attempt""")
+# The two outcomes that need no row loaded, as single statements fenced on the attempt.
+_SENT = Statement(f"""UPDATE notifications SET state = '{next_state(State.SENDING, Event.DELIVERED)}', sent_at = :now,
+    provider_id = :provider_id, deadline_at = NULL WHERE id = :id AND state = '{State.SENDING}'
+    AND attempts = :attempt""")
+_RETRY = Statement(f"""UPDATE notifications SET state = '{next_state(State.SENDING, Event.RETRY)}', deadline_at = NULL,
+    last_error = :error, next_attempt_at = :next_attempt_at WHERE id = :id AND state = '{State.SENDING}'
+    AND attempts = :attempt""")
 
 
 def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
@@ -252,78 +245,19 @@ def record(session: Session, claimed: Claimed, delivery: Delivery, now: datetime
 def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: datetime,
                 rng: Callable[[], float]) -> None:
     db = raw(session)
-    if delivery.ok:
+    event = after_attempt(delivery.ok, delivery.retryable, claimed.attempt, MAX_ATTEMPTS)
+    if event is Event.DELIVERED:
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
             # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
             add_timeline(session, claimed.incident_id, "notification_sent",
                          claimed.described | {"detail": delivery.detail}, now)
         return
-    if delivery.retryable and claimed.attempt < MAX_ATTEMPTS:
+    if event is Event.RETRY:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
                         "id": claimed.id, "attempt": claimed.attempt})
         return
     row = session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
-    if row is None or row.state != "sending" or row.attempts != claimed.attempt:
+    if row is None or row.state != State.SENDING or row.attempts != claimed.attempt:
         return  # fenced: this attempt was declared interrupted and someone else took the row over
-    _fail(session, row, delivery.detail, now)
-
-
-def fail_after_receipt(session: Session, row: Notification, reason: str, now: datetime) -> None:
-    """The provider took a page but later reported it undelivered (a failed SMS, an unanswered
-    call): fail over to the next contact method as if the send had failed, unless the incident no
-    longer needs the page."""
-    if row.state != "sent":
-        return
-    status = session.execute(select(Incident.status).where(Incident.id == row.incident_id)).scalar()
-    if not _needless(row, status):
-        _fail(session, row, reason, now)
-
-
-def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
-    row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
-    add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
-    if row.kind == "admin":
-        log.error("could not tell admins that a page failed: %s", reason)
-        return
-    if row.user_id:
-        # The other notifications of this step to this person (a rule may have planned several
-        # methods): failover skips methods already planned, and while one of them may still reach
-        # the person, running out of methods is not yet a reason to tell the admins.
-        base = base_step(step_key_of(row))
-        siblings = [(other.contact_position, other.state) for other in session.execute(
-            select(Notification).where(Notification.incident_id == row.incident_id,
-                                       Notification.user_id == row.user_id, Notification.id != row.id)).scalars()
-            if base_step(step_key_of(other)) == base]
-        used = {position for position, _state in siblings} | {row.contact_position}
-        position = row.contact_position + 1
-        while position in used:
-            position += 1
-        following = enqueue(session, incident_id=row.incident_id,
-                            recipient=Recipient(target=row.target, user_id=row.user_id, user_name=""),
-                            step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind,
-                            message=row.message, now=now, position=position)
-        if following is not None:
-            add_timeline(session, row.incident_id, "notification_failover",
-                         _describe(session, row) | {"next_channel": following.channel}, now)
-            return
-        if any(state in ("pending", "sending", "sent") for _position, state in siblings):
-            return
-    _page_admins(session, row, reason, now)
-
-
-def _page_admins(session: Session, failed: Notification, reason: str, now: datetime) -> None:
-    """Every way to reach someone failed: tell the admins, through their own contact methods."""
-    incident = session.get(Incident, failed.incident_id)
-    admins = session.execute(select(User.id, User.name).where(User.access == "admin",
-                                                              User.archived_at.is_(None))).all()
-    message = dict(failed.message) | {
-        "title": f"Page could not be delivered: {incident.ref if incident else ''} {failed.message.get('title', '')}",
-        "reason": f"{failed.channel} to {failed.target} failed: {reason}"}
-    for admin in admins:
-        enqueue(session, incident_id=failed.incident_id, recipient=Recipient(target="admins", user_id=admin.id,
-                                                                             user_name=admin.name),
-                step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
-                now=now)
-    add_timeline(session, failed.incident_id, "page_undeliverable",
-              _describe(session, failed) | {"reason": reason, "admins_told": [a.name for a in admins]}, now)
+    failover.fail(session, row, delivery.detail, now, event)
