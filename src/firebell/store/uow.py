@@ -1,15 +1,18 @@
-"""Unit of work: one transaction per command. Services receive a session and never commit."""
+"""Unit of work: one transaction per command. Services receive a session and never commit; the unit
+of work commits, and runs what the transaction registered for before and after its commit
+(store/hooks.py), such as waking the engines."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from firebell.store.batch import INLINE_MAX_BATCH, MAX_BATCH, GroupCommit
+from firebell.store.hooks import run_before_commit, take_after_commit
 
 
 class Database:
@@ -45,10 +48,13 @@ class Database:
         """Commit if the block finishes, roll back if it raises. Read-only units never commit."""
         factory = self._writer if write else self._reader
         queue = self._sqlite_writer if write and self._sqlite_writer is not None else nullcontext()
+        committed: list[Callable[[], None]] = []
         with queue, factory() as session:
             try:
                 yield session
                 if write:
+                    run_before_commit(session)
+                    committed = take_after_commit(session)
                     session.commit()
                 # A read-only unit just closes: the pool rolls its connection back, and the session
                 # does not first expire every object it loaded one attribute at a time (a page of 50
@@ -56,8 +62,11 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+        for fn in committed:  # once the write lock is free: what they wake may want it
+            fn()
 
     def dispose(self) -> None:
         if self._group_commit is not None:
             self._group_commit.close()
         self.engine.dispose()
+
