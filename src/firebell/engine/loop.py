@@ -3,8 +3,9 @@
 Nothing waits in memory: each pass reads what is due from the database (escalation timers in
 `escalations.next_due_at`, pages in the outbox, heartbeat deadlines in `heartbeats.overdue_at`), so a
 restart loses nothing. Several engines can share one PostgreSQL: due rows are claimed with
-`FOR UPDATE SKIP LOCKED`. The loop polls every `tick` seconds; `wake()` (called when an incident
-opens or a person escalates in this process) starts a pass at once.
+`FOR UPDATE SKIP LOCKED`. The loop polls every `tick` seconds; a change the database reports
+(`Database.on_change`: a commit in this process, or on PostgreSQL a NOTIFY from another) starts a
+pass at once.
 """
 
 from __future__ import annotations
@@ -43,13 +44,6 @@ MAX_CLAIM_BATCH = 1_000  # escalation steps in one pass under a backlog (SQLite'
 # Incidents changed this long before the last Slack pass are looked at again: a change whose clock
 # reading came before the pass but whose commit came after it is still seen.
 SLACK_OVERLAP = timedelta(seconds=60)
-_wakeups: list[threading.Event] = []
-
-
-def wake() -> None:
-    """Ask this process's engines for a pass now (something just fell due)."""
-    for event in list(_wakeups):
-        event.set()
 
 
 class EngineLoop:
@@ -71,6 +65,7 @@ class EngineLoop:
         self._slack_seen_until: datetime | None = None
         self._last_cadence: datetime | None = None
         self._timers_wait = 0.0  # the first pass runs at start: whatever fell due while stopped
+        self._unsubscribe: Callable[[], None] | None = None
 
     def run_once(self) -> None:
         """One pass of everything, in order (tests drive the engine with this)."""
@@ -240,8 +235,12 @@ class EngineLoop:
             except Exception:  # keep ticking: one bad pass must not stop paging for good
                 log.exception("engine %s pass failed", name)
 
+    def _wake_all(self) -> None:
+        for wake in self._wakes:
+            wake.set()
+
     def start(self) -> None:
-        _wakeups.extend(self._wakes)
+        self._unsubscribe = self.db.on_change(self._wake_all)
         jobs = ((self._wakes[0], self._timers_guarded, lambda: self._timers_wait, "timers"),
                 (self._wakes[1], self.send, lambda: self.tick, "sender"))
         for wake, work, wait, name in jobs:
@@ -271,10 +270,10 @@ class EngineLoop:
 
     def stop(self) -> None:
         self._stop.set()
-        for wake in self._wakes:
-            wake.set()
-            if wake in _wakeups:
-                _wakeups.remove(wake)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._wake_all()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
