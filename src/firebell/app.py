@@ -19,8 +19,8 @@ from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
 from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
-from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
+from firebell.jobs import engine_loop
 from firebell.notify.act_api import ActionLinkHeaders
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
@@ -54,7 +54,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = EngineLoop(db, clock, channels=channels) if run_engine else None
+        loop = engine_loop(db, clock, channels=channels) if run_engine else None
         if loop is not None:
             loop.start()
         try:
