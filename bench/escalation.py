@@ -134,7 +134,7 @@ def main() -> int:
     from sqlalchemy import select
 
     from firebell.engine.heap import settle_heap
-    from firebell.engine.loop import EngineLoop
+    from firebell.jobs import engine_loop
     from firebell.notify.models import Notification
     from firebell.notify.settings import Channels
 
@@ -149,7 +149,7 @@ def main() -> int:
         commits = commit_times(db.engine)
         # The engine's default tick: it sleeps until the next timer it knows of, so the tick only
         # bounds how late it notices timers other processes set.
-        loop = EngineLoop(db, lambda: datetime.now(UTC), channels=Channels(
+        loop = engine_loop(db, lambda: datetime.now(UTC), channels=Channels(
             public_url="http://127.0.0.1:8080", default_webhook_secret=SECRET))
         # Every timer falls due at the same instant, as if the incidents had been opened together a
         # few minutes ago; the running engine's first pass finds nothing due and sleeps until then.

@@ -20,8 +20,8 @@ from firebell.api import problems
 from firebell.api.body_limit import FirebellAPI
 from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
-from firebell.engine.loop import EngineLoop
 from firebell.incidents.api import router as incidents_router
+from firebell.jobs import engine_loop
 from firebell.notify.act_api import ActionLinkHeaders
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
@@ -55,7 +55,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = EngineLoop(db, clock, channels=channels) if run_engine else None
+        loop = engine_loop(db, clock, channels=channels) if run_engine else None
         if loop is not None:
             loop.start()
         try:

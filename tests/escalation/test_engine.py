@@ -267,7 +267,8 @@ def test_a_backlog_is_stepped_in_growing_batches_and_every_due_step_pages_once(
         api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """A storm of due steps is taken in bigger and bigger passes (fewer transactions for the same
     steps), back to the small first pass once the backlog is gone; nothing is skipped or doubled."""
-    from firebell.engine import loop as engine_loop
+    from firebell.jobs import engine_loop
+    from firebell.notify import jobs as escalation_jobs
     from firebell.notify.settings import Channels
 
     use_policy(api, LADDER)
@@ -279,16 +280,16 @@ def test_a_backlog_is_stepped_in_growing_batches_and_every_due_step_pages_once(
         limits.append(limit)
         return run_due(session, now, limit=limit)
 
-    monkeypatch.setattr(engine_loop, "CLAIM_BATCH", 2)
-    monkeypatch.setattr(engine_loop, "MAX_CLAIM_BATCH", 4)
-    monkeypatch.setattr(engine_loop, "run_due", recording)
-    engine = engine_loop.EngineLoop(api.db, api.clock, channels=Channels(public_url="http://testserver"))
-    assert engine.escalate() == 11
+    monkeypatch.setattr(escalation_jobs, "CLAIM_BATCH", 2)
+    monkeypatch.setattr(escalation_jobs, "MAX_CLAIM_BATCH", 4)
+    monkeypatch.setattr(escalation_jobs, "run_due", recording)
+    engine = engine_loop(api.db, api.clock, channels=Channels(public_url="http://testserver"))
+    assert engine.run_job("escalation") == 11
     assert limits == [2, 4, 4, 4, 2]  # 2 + 4 + 4 + 1 steps; the backlog is gone, and a small pass finds nothing
     assert sorted(p[0] for p in pages(api)) == ["alice"] * 11
     api.clock.advance(minutes=5)
     limits.clear()
-    assert engine.escalate() == 11
+    assert engine.run_job("escalation") == 11
     assert limits[0] == 2 and sorted(p[0] for p in pages(api)).count("bob") == 11
 
 
@@ -298,7 +299,7 @@ def test_a_running_engine_steps_a_timer_when_it_falls_due_not_at_its_next_poll(a
     import time
     from datetime import timedelta
 
-    from firebell.engine.loop import EngineLoop
+    from firebell.jobs import engine_loop
     from firebell.notify.settings import Channels
 
     use_policy(api, LADDER)
@@ -307,7 +308,7 @@ def test_a_running_engine_steps_a_timer_when_it_falls_due_not_at_its_next_poll(a
     # The engine's clock runs in real time from 0.4 s before level 2 falls due.
     due = api.clock.now + timedelta(seconds=300)
     started = time.monotonic()
-    engine = EngineLoop(api.db, lambda: due - timedelta(seconds=0.4) + timedelta(seconds=time.monotonic() - started),
+    engine = engine_loop(api.db, lambda: due - timedelta(seconds=0.4) + timedelta(seconds=time.monotonic() - started),
                         tick=30, channels=Channels(public_url="http://testserver"))
     engine.start()
     try:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from firebell.engine.loop import EngineLoop
+from firebell.jobs import engine_loop
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
@@ -29,7 +30,7 @@ EMAIL_LADDER = {"name": "mail-p1", "repeat": 0, "levels": [
 
 
 def engine(api: Api, channels: Channels) -> EngineLoop:
-    return EngineLoop(api.db, api.clock, channels=channels)
+    return engine_loop(api.db, api.clock, channels=channels)
 
 
 def trigger(api: Api, key: str = "db-down") -> None:
@@ -194,7 +195,7 @@ def test_the_crash_rule_resends_a_keyed_page_once_and_never_blindly_resends_an_s
                         default_webhook_secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     trigger(api)
     loop = engine(api, channels)
-    loop.escalate()
+    loop.run_job("escalation")
 
     def crash_after_claim() -> None:
         with api.db.unit_of_work() as session:
@@ -209,7 +210,7 @@ def test_the_crash_rule_resends_a_keyed_page_once_and_never_blindly_resends_an_s
     crash_after_claim()  # recovered as uncertain and claimed again: interrupted a second time
     assert states() == [("webhook", "sending", 1)]
     api.clock.advance(seconds=61)
-    loop.send()  # no third blind try: it fails over to the next contact method (email, not configured here)
+    loop.run_job("sender")  # no third blind try: it fails over to the next contact method (email, not configured here)
     assert states()[-1] == ("webhook", "failed", 1)
     assert ("email", "failed", 0) in states()
 
@@ -229,11 +230,11 @@ def test_a_receiver_that_is_down_holds_back_only_its_own_pages_and_acknowledged_
         for i in range(60):  # bob's webhook answers 500: his pages queue up behind the first one
             trigger(api, f"storm-{i}")
             refs.append(f"INC-{i + 1}")
-        loop.escalate()
-        loop.send()
+        loop.run_job("escalation")
+        loop.run_job("sender")
         use_policy(api, EMAIL_LADDER)
         trigger(api, "alice-page")
-        loop.escalate()
+        loop.run_job("escalation")
         with api.db.unit_of_work() as session:
             claimed = sender.claim(session, channels, api.clock.now)
         assert [c.address for c in claimed] == ["alice@example.com"], "a down receiver starved everyone else"
@@ -244,7 +245,7 @@ def test_a_receiver_that_is_down_holds_back_only_its_own_pages_and_acknowledged_
         hook.failing = False
         for _ in range(30):
             api.clock.advance(minutes=1)
-            loop.send()
+            loop.run_job("sender")
     arrived = [body["incident"]["ref"] for _, body in hook.received]
     assert refs[1] not in arrived, "a ladder page went out after its incident was acknowledged"
     assert arrived == [r for r in refs if r != refs[1]], "bob's pages arrived out of order or went missing"

@@ -15,6 +15,7 @@ from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.service import Declaration, declare
+from firebell.jobs import engine_loop
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
 from firebell.org.models import User
@@ -63,13 +64,13 @@ def test_two_engines_escalate_a_thousand_incidents_without_a_double_or_a_miss(ap
         url = api.db.engine.url.render_as_string(hide_password=False)
         dbs = [Database(make_engine(url)) for _ in range(2)]
         try:
-            engines = [EngineLoop(db, api.clock, channels=Channels(public_url="http://testserver",
+            engines = [engine_loop(db, api.clock, channels=Channels(public_url="http://testserver",
                                                                    default_webhook_secret=SECRET, clock=api.clock))
                        for db in dbs]
-            first = both(lambda e: e.escalate(), engines)
+            first = both(lambda e: e.run_job("escalation"), engines)
             api.clock.advance(seconds=60)
-            second = both(lambda e: e.escalate(), engines)
-            sent = both(lambda e: e.send(), engines)
+            second = both(lambda e: e.run_job("escalation"), engines)
+            sent = both(lambda e: e.run_job("sender"), engines)
         finally:
             for db in dbs:
                 db.dispose()

@@ -14,6 +14,7 @@ from firebell.alerts import snapshot
 from firebell.engine.loop import EngineLoop
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import Incident, TimelineEvent
+from firebell.jobs import engine_loop
 from firebell.notify.channels.base import Delivery, Message
 from firebell.notify.models import Notification
 from firebell.notify.settings import Channels
@@ -36,8 +37,10 @@ class Recorder:
 
 
 def setup(api: Api, *methods: tuple[str, str], rules: list[tuple[str, int, str]] = (),  # type: ignore[assignment]
-          zone: str = "UTC", verified: bool = True) -> tuple[EngineLoop, dict[str, Recorder]]:
-    """alice is paged for every severity; `rules` are (method address, delay minutes, urgency)."""
+          zone: str = "UTC", verified: bool = True, refusing: tuple[str, ...] = ()
+          ) -> tuple[EngineLoop, dict[str, Recorder]]:
+    """alice is paged for every severity; `rules` are (method address, delay minutes, urgency); the
+    channels named in `refusing` fail every send for good."""
     with api.db.unit_of_work() as session:
         if session.execute(select(EscalationPolicy).where(EscalationPolicy.name == "reach")).scalar() is None:
             session.add(EscalationPolicy(name="reach", spec=ONE_LEVEL))
@@ -53,9 +56,9 @@ def setup(api: Api, *methods: tuple[str, str], rules: list[tuple[str, int, str]]
         for position, (address, delay, urgency) in enumerate(rules):
             session.add(NotificationRule(user_id=alice.id, contact_method_id=ids[address], delay_minutes=delay,
                                          urgency=urgency, position=position))
-    recorders = {name: Recorder(name) for name in ("email", "sms", "voice", "slack")}
+    recorders = {name: (Refuser if name in refusing else Recorder)(name) for name in ("email", "sms", "voice", "slack")}
     channels = Channels(public_url="http://testserver", clock=api.clock, by_name=dict(recorders))
-    return EngineLoop(api.db, api.clock, channels=channels), recorders
+    return engine_loop(api.db, api.clock, channels=channels), recorders
 
 
 def outbox(api: Api) -> list[dict[str, Any]]:
@@ -200,8 +203,8 @@ def test_a_call_and_an_sms_to_the_same_number_are_never_merged(api: Api) -> None
 
 def test_failover_skips_a_method_the_rules_already_planned_and_admins_hear_nothing(api: Api) -> None:
     loop, sent = setup(api, ("email", "alice@example.com"), ("slack", "U0ALICE01"),
-                       rules=[("alice@example.com", 0, "high"), ("U0ALICE01", 0, "high")])
-    loop.channels.by_name["email"] = refuser = Refuser("email")
+                       rules=[("alice@example.com", 0, "high"), ("U0ALICE01", 0, "high")], refusing=("email",))
+    refuser = sent["email"]
     api.declare(severity="P1")
     loop.run_once()
     assert [m.recipient for m in refuser.sent] == ["alice@example.com"]  # failed for good: 404

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from firebell.app import create_app
 from firebell.core.phone_replies import REPLY_HELP
 from firebell.engine.loop import EngineLoop
+from firebell.jobs import engine_loop
 from firebell.notify.models import HeldReceipt, Notification
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.org.models import ContactMethod, Service, User
@@ -106,7 +107,7 @@ def phones(api: Api) -> Iterator[Phones]:
             "FIREBELL_SMS_HTTP_URL": gateway.url, "FIREBELL_SMS_HTTP_SECRET": GATEWAY_SECRET,
         }, clock=api.clock)
         with serving(create_app(api.db, api.clock, channels=channels), sock):
-            yield Phones(api, twilio, gateway, url, channels, EngineLoop(api.db, api.clock, channels=channels))
+            yield Phones(api, twilio, gateway, url, channels, engine_loop(api.db, api.clock, channels=channels))
 
 
 def reach_verified(api: Api, user: str, *methods: tuple[str, str]) -> None:

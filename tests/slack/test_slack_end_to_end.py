@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from firebell.app import create_app
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.models import Incident, TimelineEvent
+from firebell.jobs import engine_loop
 from firebell.notify.settings import Channels
 from firebell.oncall.models import ScheduleOverride
 from firebell.org.models import User
@@ -74,7 +75,7 @@ def slack(api: Api) -> Iterator[Slack]:
         channels = Channels(public_url="http://testserver", clock=api.clock, slack=bot, slack_signing_secret=SECRET,
                             by_name={"slack": SlackDirectMessages(bot), "email": Recorder("email")})
         yield Slack(api, fake, TestClient(create_app(api.db, api.clock, channels=channels)),
-                    EngineLoop(api.db, api.clock, channels=channels))
+                    engine_loop(api.db, api.clock, channels=channels))
 
 
 def eventually(probe: Callable[[], list[Any]], seconds: float = 5.0) -> list[Any]:

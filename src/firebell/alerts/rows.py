@@ -1,9 +1,9 @@
 """The ingestion hot path's reads and writes, as driver-level statements (see store/rawsql.py).
 
 History rows (alert_events) and the timeline events ingestion appends are buffered per transaction
-and written together (on PostgreSQL as a few multi-row inserts) just before commit, or before any
-ORM work that could append a timeline event of its own, so the timeline keeps its order. Nothing
-ingestion decides on reads those buffered rows back.
+and written together (on PostgreSQL as a few multi-row inserts) just before commit, by a hook of the
+unit of work (store/hooks.py); a rollback drops them. Nothing ingestion decides on reads those
+buffered rows back.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from firebell.alerts.batch_reads import (
@@ -25,7 +24,9 @@ from firebell.alerts.batch_reads import (
     window_text,
 )
 from firebell.store.base import new_id
+from firebell.store.hooks import before_commit
 from firebell.store.rawsql import Raw, Statement, raw
+from firebell.store.txcache import per_transaction
 
 _WRITES_KEY = "ingest_writes"
 
@@ -153,10 +154,13 @@ class Writes:
 
 
 def writes(session: Session) -> Writes:
-    found = session.info.get(_WRITES_KEY)
-    if found is None:
-        found = session.info[_WRITES_KEY] = Writes()
-    assert isinstance(found, Writes)
+    """This transaction's buffer: written just before it commits, dropped with it on a rollback."""
+    return per_transaction(session, _WRITES_KEY, lambda: _written_before_commit(session))
+
+
+def _written_before_commit(session: Session) -> Writes:
+    found = Writes()
+    before_commit(session, found.flush)
     return found
 
 
@@ -168,22 +172,3 @@ def add_history(session: Session, alert_id: str, action: str, outcome: str, at: 
 def add_timeline(session: Session, incident_id: str, type_: str, payload: dict[str, Any], at: datetime) -> None:
     writes(session).timeline.append({"incident_id": incident_id, "type": type_, "payload": payload, "at": at})
 
-
-def flush_before_orm(session: Session) -> None:
-    """Write buffered rows now: ORM work that follows may append timeline events that must come after."""
-    found = session.info.get(_WRITES_KEY)
-    if found is not None:
-        found.flush(session)
-
-
-@event.listens_for(Session, "before_commit")
-def _flush_on_commit(session: Session) -> None:
-    flush_before_orm(session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, _previous: Any) -> None:
-    found = session.info.get(_WRITES_KEY)
-    if found is not None:
-        found.history.clear()
-        found.timeline.clear()

@@ -76,10 +76,10 @@ def _run(db: Database, host: str, port: int, log_level: str = "info", workers: i
     import os
 
     from firebell.app import system_clock
-    from firebell.engine.loop import EngineLoop
+    from firebell.jobs import engine_loop
 
     os.environ["FIREBELL_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
-    engine = EngineLoop(db, system_clock)
+    engine = engine_loop(db, system_clock)
     settle_heap()
     engine.start()
     try:
@@ -117,14 +117,14 @@ def worker(
 
     from firebell.app import system_clock
     from firebell.engine.heap import settle_heap
-    from firebell.engine.loop import EngineLoop
+    from firebell.jobs import engine_loop
 
     _check_settings()
     db = open_database(database_url)
     _check_secret(db)
     if db.dialect == "sqlite":
         out.print("note: on SQLite, run the engine in one process only (serve runs one already)")
-    engine = EngineLoop(db, system_clock, tick=tick)
+    engine = engine_loop(db, system_clock, tick=tick)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

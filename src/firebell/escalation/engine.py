@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # Big enough to amortise the statements and the commit of a pass (measured: 100 -> 6,900 steps/s,
 # 250 -> 8,100), small enough that a full pass holds SQLite's one write lock for only ~30 ms:
 # ingestion (inline on the event loop) waits for it. Under a backlog the engine loop takes bigger
-# passes (engine/loop.py, up to MAX_CLAIM_BATCH), trading that wait for the storm's throughput.
+# passes (notify/jobs.py, up to MAX_CLAIM_BATCH), trading that wait for the storm's throughput.
 CLAIM_BATCH = 250
 
 # The frozen policy comes back as text on both stores: escalations started together share one text,

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -25,23 +25,12 @@ from firebell.incidents import queries
 from firebell.incidents.models import Incident
 from firebell.org.models import Service, User
 from firebell.store.rawsql import Statement, raw
+from firebell.store.uow import due_after_commit
 
 _INSERT = Statement("""
     INSERT INTO escalations (incident_id, policy_name, snapshot, status, level, loop, next_due_at, triggers_due_at,
                              fired_triggers, version, started_at, updated_at)
     VALUES (:incident_id, :policy_name, :snapshot, 'active', 0, 0, :now, :triggers_due_at, :fired, 1, :now, :now)""")
-
-
-WAKE_ENGINE = "wake_engine"
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_engine_after_commit(session: Session) -> None:
-    """A new or moved timer is due now: this process's engine need not wait for its next poll."""
-    if session.info.pop(WAKE_ENGINE, False):
-        from firebell.engine.loop import wake  # the engine builds on this module, not the reverse
-
-        wake()
 
 
 def policy_name_for(service_setting: Any, severity: str) -> str | None:
@@ -87,7 +76,7 @@ def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.
     """Freeze `spec` into a new escalation whose first level is due now. Written with a
     driver-level statement: alert ingestion opens incidents on its hot path."""
     snapshot = core.snapshot_from_json(spec)
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
     db = raw(session)
     db.defer(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
                      "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
@@ -121,7 +110,7 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
     row.level, row.loop, row.next_due_at = target.level, target.loop, now
     row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     row.updated_at = now
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
     _record(session, incident, "escalated", actor, {"level": target.level + 1, "loop": target.loop, "manual": True},
             now)
     return row
@@ -168,7 +157,7 @@ def triggers_changed(session: Session, incident_id: str, now: datetime) -> None:
     session.execute(update(Escalation).where(Escalation.incident_id == incident_id,
                                              Escalation.status.in_(states.statuses_allowing(states.Event.TRIGGERS_CHANGED)))
                     .values(triggers_due_at=now, version=Escalation.version + 1))
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
 
 
 def page_responder(session: Session, incident: Incident, user_id: str, user_name: str, actor: Actor, message: str,
@@ -184,7 +173,7 @@ def page_responder(session: Session, incident: Incident, user_id: str, user_name
                      "severity": incident.severity, "status": incident.status,
                      "summary": message or incident.summary or incident.title,
                      "reason": f"{actor.display_name} added you as a responder"})
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
 
 
 def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
@@ -220,7 +209,7 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
         row.level, row.loop, row.next_due_at, row.updated_at = 0, 0, now, now
         row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     _record(session, incident, "reassigned", actor, {"to": to}, now)
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
     return row
 
 
@@ -235,7 +224,7 @@ def restart(session: Session, incident: Incident, now: datetime) -> None:
     row.level, row.loop, row.next_due_at, row.triggers_due_at = 0, 0, now, now
     row.status = states.next_status(row.status, states.Event.REOPENED)
     row.updated_at = now
-    session.info[WAKE_ENGINE] = True
+    due_after_commit(session)
 
 
 def severity_changed(session: Session, incident: Incident, now: datetime) -> None:
@@ -248,4 +237,4 @@ def severity_changed(session: Session, incident: Incident, now: datetime) -> Non
         return
     if states.allows(row.status, states.Event.TRIGGERS_CHANGED):
         row.triggers_due_at, row.updated_at = now, now
-        session.info[WAKE_ENGINE] = True
+        due_after_commit(session)

@@ -115,13 +115,6 @@ def sms_reply_twiml(text: str | None) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
-def _wake_engine() -> None:
-    """Let this process's engine act on the change now (cancel queued pages, update Slack)."""
-    from firebell.engine.loop import wake
-
-    wake()
-
-
 # --- SMS replies -----------------------------------------------------------------------------------------
 
 
@@ -138,7 +131,7 @@ async def inbound_sms(request: Request) -> Response:
     signed = (request.headers.get("x-twilio-signature") or "") + form.get("MessageSid", "")
     answer, acted = await run_in_threadpool(_answer_sms, db, form.get("From", "").strip(), body, signed, now)
     if acted:
-        _wake_engine()
+        db.changed()  # the engines act on it now: cancel queued pages, update Slack
     return twiml_response(sms_reply_twiml(answer))
 
 
@@ -207,7 +200,7 @@ async def voice_key(token: str, request: Request) -> Response:
     gather_url = f"{channels.public_url}{TWILIO_PATH}/voice/{token}"
     document, acted = await run_in_threadpool(_answer_key, db, token, form.get("Digits", ""), gather_url, now)
     if acted:
-        _wake_engine()
+        db.changed()  # the engines act on it now: cancel queued pages, update Slack
     return twiml_response(document)
 
 

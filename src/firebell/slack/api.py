@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from firebell.core.formats.wire_json import storable_text
 from firebell.core.jsonsafe import loads_bounded
-from firebell.engine.loop import wake
 from firebell.errors import DecisionError
 from firebell.notify.settings import Channels
 from firebell.org.models import User
@@ -128,7 +127,7 @@ def _in_transaction(db: Database, act: Callable[[Any], dict[str, Any]]) -> Calla
                 answer = act(session)
         except DecisionError as exc:
             return handlers.refusal(exc)
-        wake()  # incident messages and pages may have changed: let the engine post them now
+        db.changed()  # incident messages and pages may have changed: let the engines post them now
         return answer
     return work
 

@@ -95,7 +95,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT}")
         if os.environ.get("FIREBELL_SQLITE_BACKGROUND_CHECKPOINT"):
-            # `serve` and `worker` checkpoint from the engine's thread (engine/loop.py): the automatic
+            # `serve` and `worker` checkpoint from the engine's thread (store/jobs.py): the automatic
             # checkpoint runs inside whichever commit crosses 1,000 WAL pages, which under load is
             # ingestion's, on the event loop: seconds-long stalls at p99 (bench/page_latency.py).
             cursor.execute("PRAGMA wal_autocheckpoint=0")

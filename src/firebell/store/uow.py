@@ -1,15 +1,21 @@
-"""Unit of work: one transaction per command. Services receive a session and never commit."""
+"""Unit of work: one transaction per command. Services receive a session and never commit; the unit
+of work commits, and runs what the transaction registered for before and after its commit
+(store/hooks.py), such as waking the engines."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from firebell.store.batch import INLINE_MAX_BATCH, MAX_BATCH, GroupCommit
+from firebell.store.hooks import after_commit, run_before_commit, take_after_commit
+from firebell.store.wake import WakeChannel
+
+_DATABASE = "firebell.database"  # a session's Database, in its info
 
 
 class Database:
@@ -19,7 +25,8 @@ class Database:
         self.engine = engine
         writer_bind = engine.execution_options(sqlite_immediate=True)
         self._reader = sessionmaker(bind=engine, expire_on_commit=False)
-        self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
+        self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False, info={_DATABASE: self})
+        self._wake = WakeChannel(engine)
         # SQLite has one write lock. Writers queue on this in-process lock instead of polling the
         # database lock under busy_timeout, where an unlucky thread can lose for seconds; other
         # processes still wait on the database lock itself.
@@ -45,10 +52,13 @@ class Database:
         """Commit if the block finishes, roll back if it raises. Read-only units never commit."""
         factory = self._writer if write else self._reader
         queue = self._sqlite_writer if write and self._sqlite_writer is not None else nullcontext()
+        committed: list[Callable[[], None]] = []
         with queue, factory() as session:
             try:
                 yield session
                 if write:
+                    run_before_commit(session)
+                    committed = take_after_commit(session)
                     session.commit()
                 # A read-only unit just closes: the pool rolls its connection back, and the session
                 # does not first expire every object it loaded one attribute at a time (a page of 50
@@ -56,8 +66,28 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+        for fn in committed:  # once the write lock is free: what they wake may want it
+            fn()
+
+    def on_change(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` whenever something falls due, whichever process changed it (an engine
+        registers its wake-up here); returns what unregisters it."""
+        return self._wake.subscribe(callback)
+
+    def changed(self) -> None:
+        """Something fell due: wake every engine now (store/wake.py)."""
+        self._wake.changed()
 
     def dispose(self) -> None:
+        self._wake.close()
         if self._group_commit is not None:
             self._group_commit.close()
         self.engine.dispose()
+
+
+def due_after_commit(session: Session) -> None:
+    """Work falls due when this transaction commits (a timer moved, a page was queued): every engine
+    is woken then rather than at its next tick, and not at all if the transaction rolls back."""
+    database = session.info.get(_DATABASE)
+    if isinstance(database, Database):
+        after_commit(session, database.changed)
