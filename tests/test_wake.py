@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
+from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.service import Declaration, declare
-from firebell.org.models import ContactMethod, EscalationPolicy, Service, Team, User
+from firebell.org.models import ContactMethod, Service, Team, User
 from firebell.store import wake
 from firebell.store.db import make_engine
 from firebell.store.hooks import after_commit, before_commit
