@@ -45,6 +45,8 @@ class _Slot:
 
 
 _slots_by_class: dict[type, tuple[_Slot, ...]] = {}
+_writing: dict[type, tuple[tuple[str, str, bool, bool], ...]] = {}  # (attribute, key, omit None, nested)
+_plain: set[type] = set()  # classes stored exactly as their attributes: nothing renamed, left out or nested
 
 
 def _slots(cls: type[Record]) -> tuple[_Slot, ...]:
@@ -52,7 +54,16 @@ def _slots(cls: type[Record]) -> tuple[_Slot, ...]:
     if found is None:
         hints = typing.get_type_hints(cls)
         found = _slots_by_class[cls] = tuple(_slot(f, hints[f.name]) for f in fields(cls))
+        _writing[cls] = tuple((s.attr, s.key, s.omit_none, _holds_records(s.hint)) for s in found)
+        if all(key == attr and not omit_none and not nested for attr, key, omit_none, nested in _writing[cls]):
+            _plain.add(cls)
     return found
+
+
+def _holds_records(hint: Any) -> bool:
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return True
+    return any(_holds_records(arg) for arg in typing.get_args(hint))
 
 
 def _slot(f: Field[Any], hint: Any) -> _Slot:
@@ -65,12 +76,19 @@ class Record:
     """A JSON object with a fixed set of keys (a payload, or a part of one)."""
 
     def to_json(self) -> dict[str, Any]:
+        cls = type(self)
+        if cls not in _slots_by_class:
+            _slots(cls)
+        if cls in _plain:  # the usual case, and the cheapest: a copy of the attributes
+            return dict(self.__dict__)
         out: dict[str, Any] = {}
-        for slot in _slots(type(self)):
-            value = getattr(self, slot.attr)
-            if value is None and slot.omit_none:
-                continue
-            out[slot.key] = _dump(value)
+        for attr, key, omit_none, nested in _writing[cls]:
+            value = self.__dict__[attr]
+            if value is None:
+                if not omit_none:
+                    out[key] = None
+            else:
+                out[key] = _dump(value) if nested else value
         return out
 
     @classmethod
