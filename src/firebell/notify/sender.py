@@ -28,8 +28,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
+from firebell.core.timeline import paging as events
 from firebell.escalation.targets import Recipient
+from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify import bundles, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
@@ -60,7 +61,7 @@ class Claimed:
     channel: str
     address: str
     incident_id: str
-    described: dict[str, Any]  # for the timeline event that records the outcome
+    described: dict[str, Any]  # the page, for the timeline event that records the outcome (see _describe)
     message: Message
     webhook_secret_env: str
     # The other pages sent in the same message (a bundle): (claimed, for each) share the outcome.
@@ -82,6 +83,7 @@ def backoff(attempt: int, rng: Callable[[], float] = random.random) -> timedelta
 
 
 def _describe(session: Session, row: Notification, user: str | None = None) -> dict[str, Any]:
+    """The fields every event about one page has (`core.timeline.paging`)."""
     if user is None and row.user_id:  # only the name: a User row drags its memberships and roles along
         user = session.execute(select(User.name).where(User.id == row.user_id)).scalar()
     return {"notification": row.id, "user": user, "channel": row.channel,
@@ -95,8 +97,8 @@ def _recover_interrupted(session: Session, now: datetime) -> None:
     for row in stale:
         if row.channel in KEYED_CHANNELS and row.uncertain == 0:
             row.uncertain, row.state, row.next_attempt_at = 1, "pending", now
-            add_timeline(session, row.incident_id, "notification_uncertain",
-                      _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
+            timeline.append(session, row.incident_id, events.NotificationUncertain(
+                **_describe(session, row), action="resent once with the same idempotency key"), at=now)
         else:
             _fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now)
 
@@ -174,8 +176,8 @@ def _cancelled(session: Session, row: Notification, status: str, now: datetime) 
     """Cancel (and say so on the timeline) a page the incident no longer needs."""
     if _needless(row, status):
         row.state, row.last_error = "cancelled", f"not sent: the incident was {status} first"
-        add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
-            "reason": f"incident {status}"}, now)
+        timeline.append(session, row.incident_id, events.NotificationCancelled(
+            **_describe(session, row), reason=f"incident {status}"), at=now)
         return True
     return False
 
@@ -256,8 +258,8 @@ def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: dat
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
             # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
-            add_timeline(session, claimed.incident_id, "notification_sent",
-                         claimed.described | {"detail": delivery.detail}, now)
+            timeline.append(session, claimed.incident_id, events.NotificationSent(
+                **claimed.described, detail=delivery.detail), at=now)
         return
     if delivery.retryable and claimed.attempt < MAX_ATTEMPTS:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
@@ -282,7 +284,8 @@ def fail_after_receipt(session: Session, row: Notification, reason: str, now: da
 
 def _fail(session: Session, row: Notification, reason: str, now: datetime) -> None:
     row.state, row.deadline_at, row.last_error = "failed", None, reason[:1000]
-    add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
+    timeline.append(session, row.incident_id, events.NotificationFailed(**_describe(session, row), reason=reason),
+                    at=now)
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
@@ -304,8 +307,8 @@ def _fail(session: Session, row: Notification, reason: str, now: datetime) -> No
                             step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind,
                             message=row.message, now=now, position=position)
         if following is not None:
-            add_timeline(session, row.incident_id, "notification_failover",
-                         _describe(session, row) | {"next_channel": following.channel}, now)
+            timeline.append(session, row.incident_id, events.NotificationFailover(
+                **_describe(session, row), next_channel=following.channel), at=now)
             return
         if any(state in ("pending", "sending", "sent") for _position, state in siblings):
             return
@@ -325,5 +328,5 @@ def _page_admins(session: Session, failed: Notification, reason: str, now: datet
                                                                              user_name=admin.name),
                 step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
                 now=now)
-    add_timeline(session, failed.incident_id, "page_undeliverable",
-              _describe(session, failed) | {"reason": reason, "admins_told": [a.name for a in admins]}, now)
+    timeline.append(session, failed.incident_id, events.PageUndeliverable(
+        **_describe(session, failed), reason=reason, admins_told=[a.name for a in admins]), at=now)
