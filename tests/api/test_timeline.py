@@ -36,7 +36,7 @@ def _incident_id(api: Api, ref: str) -> str:
 
 def test_events_are_numbered_in_the_order_appended_whether_a_person_or_firebell_acted(api: Api) -> None:
     """A person's event is written at once, Firebell's wait for the commit: mixed in one transaction
-    (and with ORM work between them) they still come out in the order the code appended them."""
+    (and with ORM work between two of them) they still come out in the order the code appended them."""
     ref = api.declare()["ref"]
     incident_id = _incident_id(api, ref)
     with api.db.unit_of_work() as session:
@@ -48,8 +48,9 @@ def test_events_are_numbered_in_the_order_appended_whether_a_person_or_firebell_
                 timeline.append(session, incident_id, NoteAdded(text=f"note {n}"), at=api.clock.now, actor=person)
             else:
                 timeline.append(session, incident_id, NoteAdded(text=f"note {n}"), at=api.clock.now)
-            session.get(Incident, incident_id).updated_at = api.clock.now  # type: ignore[union-attr]
-            session.flush()
+            if n == 3:  # ORM work between two of them
+                session.get(Incident, incident_id).updated_at = api.clock.now  # type: ignore[union-attr]
+                session.flush()
     shown = [e for e in events(api, ref) if e["type"] == "note_added"]
     assert [e["payload"]["text"] for e in shown] == [f"note {n}" for n in range(6)]
     assert [e["actor"] for e in shown[:2]] == ["firebell", "Alice Andersson via slack"]
