@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from firebell.core.timeline import catalogue
 from firebell.store.db import make_engine, sqlite_url
 from firebell.store.migrate import upgrade
 from firebell.store.uow import Database
@@ -74,6 +77,7 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, workdir: Path) 
         path = workdir / "firebell.db"
         shutil.copy(template, path)
         yield sqlite_url(path)
+        _every_event_has_a_sentence(request, sqlite_url(path))
         return
     cluster: Cluster = request.getfixturevalue("pg_cluster")
     name = f"t_{os.getpid()}_{next(_counter)}"
@@ -86,6 +90,7 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, workdir: Path) 
     os.environ[SERVER_SECRET_ENV] = PG_SERVER_SECRET
     try:
         yield cluster.url(name)
+        _every_event_has_a_sentence(request, cluster.url(name))
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -94,6 +99,26 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, workdir: Path) 
             os.environ.pop(SERVER_SECRET_ENV, None)
         else:
             os.environ[SERVER_SECRET_ENV] = before
+
+
+def _every_event_has_a_sentence(request: pytest.FixtureRequest, url: str) -> None:
+    """Every timeline event a test leaves in its database reads as a kind of the catalogue, with
+    its own sentence (not the generic one the catalogue falls back to for rows it cannot read).
+    A test that writes such rows on purpose is marked `old_timeline_rows`."""
+    if request.node.get_closest_marker("old_timeline_rows"):
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT type, payload FROM timeline_events")).all()
+    except DBAPIError:  # a test that left no schema behind
+        return
+    finally:
+        engine.dispose()
+    unread = [(type_, payload) for type_, payload in rows
+              if catalogue.read(type_, json.loads(payload) if isinstance(payload, str) else payload) is None]
+    if unread:
+        pytest.fail(f"timeline events outside the catalogue (or not fitting their schema): {unread[:5]}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -176,8 +176,6 @@ def _cycles() -> list[list[str]]:
 
 
 KNOWN_CYCLES = {
-    "firebell.escalation.service firebell.incidents.service":
-        "issue 14 item 2: incidents and escalation call each other",
     "firebell.store.batch firebell.store.uow": "the unit of work makes its group commit, which runs units of work",
 }
 
@@ -187,24 +185,17 @@ def test_no_import_cycles_not_even_through_deferred_imports() -> None:
 
 
 KNOWN_UPWARD = {
-    "firebell.escalation.engine -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.escalation.service -> firebell.notify.outbox": "issue 14 item 2: adding a responder pages them",
     "firebell.incidents.api -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
-    "firebell.incidents.cadence -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.incidents.cadence -> firebell.escalation.targets": "cadence reminders reach people like pages do",
     "firebell.incidents.cadence -> firebell.notify.outbox": "cadence reminders go through the outbox",
     "firebell.incidents.respond -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
     "firebell.incidents.service -> firebell.alerts.models": "issue 14 item 2: resolving closes its alerts",
     "firebell.incidents.service -> firebell.escalation.service": "issue 14 item 2: incidents and escalation",
-    "firebell.notify.failover -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
-    "firebell.notify.bundles -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
-    "firebell.notify.receipts -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
-    "firebell.notify.sender -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
     "firebell.notify.settings -> firebell.slack.client": "the Slack channel is configured with notify's settings",
     "firebell.notify.settings -> firebell.slack.dm": "the Slack channel is configured with notify's settings",
     "firebell.oncall.api -> firebell.notify.links": "calendar feed links are signed like action links",
     "firebell.severity.api -> firebell.incidents.reference": "the severity API reads incidents' reference data",
-    "firebell.slack.cards -> firebell.alerts.rows": "issue 14 item 1: the timeline's raw writer",
 }
 
 
@@ -258,7 +249,6 @@ KNOWN_FOREIGN_WRITES = {
     "firebell.alerts.incident_rows writes incidents": "issue 14 item 2: incidents/rows.py",
     "firebell.alerts.incident_rows writes incident_services": "issue 14 item 2: incidents/rows.py",
     "firebell.alerts.rows writes incidents": "issue 14 item 2: an alert joining raises the incident's severity",
-    "firebell.alerts.rows writes timeline_events": "issue 14 item 1: incidents/timeline.py",
 }
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -181,3 +184,22 @@ def test_calendar_feed_urls_from_the_command_line_and_revoking_a_leaked_one(live
     cover = live.run("override", "add", "--schedule", "primary", "--user", "sam", "--from", "2026-01-01T00:00:00Z",
                      "--to", "2026-01-02T00:00:00Z", token=sam, ok=False)
     assert cover.returncode == 1 and "HTTP 403" in cover.stderr
+
+
+def test_incident_show_prints_the_timeline_as_sentences_at_local_time(live: Live) -> None:
+    alice = live.token("alice", "responder")
+    live.run("incident", "declare", "Checkout 5xx", "--severity", "P1", "--service", "api", token=alice)
+    live.run("incident", "ack", "INC-1", token=alice)
+    live.run("incident", "severity", "INC-1", "P2", "--reason", "EU tenants too", token=alice)
+    in_india = replace(live, env=live.env | {"TZ": "Asia/Kolkata"})
+    shown = in_india.run("incident", "show", "INC-1", token=alice).stdout
+    for sentence in ("Alice Andersson declared P1 \u201cCheckout 5xx\u201d affecting api via the CLI",
+                     "Alice Andersson acknowledged via the CLI",
+                     "Alice Andersson lowered the severity P1 -> P2: EU tenants too", "When (IST)"):
+        assert sentence in shown, sentence
+    events = json.loads(live.run("incident", "show", "INC-1", "--json", token=alice).stdout)["timeline"]
+    declared = datetime.fromisoformat(events[0]["occurred_at"].replace("Z", "+00:00"))
+    assert f"{declared.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M:%S}" in shown
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", shown), "no microseconds"
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", shown), "no ids"
+    assert "severity: P1" not in shown, "no key: value dumps"

@@ -1,6 +1,6 @@
 """Incident changes made by ingestion, as driver-level statements (see store/rawsql.py).
 
-These are the alert-driven counterparts of `incidents.service`'s declaration and
+These are the alert-driven counterparts of `incidents.service.declare` and
 `apply_transition`: the same pure decisions (`core.lifecycle`), the same rows and timeline events,
 without the ORM's per-object cost, which dominated ingestion when an alert opened or closed an
 incident. Escalation state must not hang off either path: the engine fences on `incidents.version`,
@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from firebell.alerts.batch_reads import IncidentRow, forget_all, forget_group, forget_incident, remember_group
-from firebell.alerts.rows import add_timeline
 from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
+from firebell.core.timeline.incident import Acknowledged, AlertRef, Declared, Resolved, StageChanged
 from firebell.errors import Conflict
 from firebell.escalation.service import start as start_escalation
+from firebell.incidents import timeline
 from firebell.incidents.rows import next_number
 from firebell.store.base import new_id
 from firebell.store.locks import group_lock
@@ -37,18 +38,17 @@ _INSERT_INCIDENT = Statement("""
 _INSERT_SERVICE = Statement(
     "INSERT INTO incident_services (incident_id, service_id) VALUES (:incident_id, :service_id)")
 _ALERTS_BY_INCIDENT = {
-    "acknowledged": Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
+    Action.ACKNOWLEDGE: Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
                                  WHERE incident_id = :id AND status = 'triggered'"""),
-    "resolved": Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
+    Action.RESOLVE: Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
                              WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
 }
 _STAMP = {Action.ACKNOWLEDGE: "acknowledged_at", Action.RESOLVE: "resolved_at"}
-_EVENT = {Action.ACKNOWLEDGE: "acknowledged", Action.RESOLVE: "resolved"}
 _transition_statements: dict[tuple[str, bool], Statement] = {}
 
 
 def open_incident(session: Session, *, service_id: str, team_id: str, title: str, severity: str, group_key: str,
-                  tags: list[str], stages: tuple[str, ...], now: datetime, alert: dict[str, Any],
+                  tags: list[str], stages: tuple[str, ...], now: datetime, alert: AlertRef,
                   escalation: dict[str, Any] | None = None) -> IncidentRow:
     """An incident opened by an alert: owned by the service's team, declared by Firebell."""
     if not stages:
@@ -62,9 +62,9 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
                               "stage": incident.stage, "private": False, "service_id": service_id,
                               "group_key": group_key, "tags": db.json(tags), "team_id": team_id, "now": db.ts(now)})
     db.defer(_INSERT_SERVICE, {"incident_id": incident.id, "service_id": service_id})
-    add_timeline(session, incident.id, "declared", {
-        "title": title, "severity": severity, "source": "alert", "group_key": group_key, "alert": alert,
-        "stage": incident.stage, "tags": tags}, now)
+    timeline.append(session, incident.id, Declared(
+        title=title, severity=severity, source="alert", group_key=group_key, alert=alert, stage=incident.stage,
+        tags=tags), at=now)
     if escalation is not None:  # the service's policy for this severity, frozen into the incident
         start_escalation(session, incident.id, escalation, IncidentFacts(
             severity=severity, status=Status.TRIGGERED.value, declared_at=now, acknowledged_at=None,
@@ -73,9 +73,9 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
 
 
 def transition(session: Session, incident: IncidentRow, action: Action, stages: tuple[str, ...], now: datetime,
-               payload: dict[str, Any], *, service_id: str, group_key: str) -> None:
+               change: Acknowledged | Resolved, *, service_id: str, group_key: str) -> None:
     """Acknowledge or resolve on Firebell's own account (Conflict when the state machine says no),
-    carrying the change to the incident's alerts and moving the stage, as a person's would."""
+    recording `change`, carrying it to the incident's alerts and moving the stage, as a person's would."""
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
     # No alert may join between this and the commit. A lock taken only now may have waited, and
     # then the batch's other answers may be stale.
@@ -97,10 +97,10 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     if next_stage is not None:
         params["stage"] = next_stage
     db.defer(statement, params)
-    db.defer(_ALERTS_BY_INCIDENT[_EVENT[action]], {"id": incident.id, "now": db.ts(now)})
-    add_timeline(session, incident.id, _EVENT[action], payload, now)
+    db.defer(_ALERTS_BY_INCIDENT[action], {"id": incident.id, "now": db.ts(now)})
+    timeline.append(session, incident.id, change, at=now)
     if next_stage is not None:
-        add_timeline(session, incident.id, "stage_changed",
-                     {"from": incident.stage, "to": next_stage, "reason": _EVENT[action]}, now)
+        timeline.append(session, incident.id, StageChanged(from_=incident.stage, to=next_stage,
+                                                           reason=change.event_kind.value), at=now)
         incident.stage = next_stage
     incident.status = new_status.value

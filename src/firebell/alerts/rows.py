@@ -1,9 +1,9 @@
 """The ingestion hot path's reads and writes, as driver-level statements (see store/rawsql.py).
 
-History rows (alert_events) and the timeline events ingestion appends are buffered per transaction
-and written together (on PostgreSQL as a few multi-row inserts) just before commit, by a hook of the
-unit of work (store/hooks.py); a rollback drops them. Nothing ingestion decides on reads those
-buffered rows back.
+History rows (alert_events) are buffered per transaction and written together (on PostgreSQL as a
+few multi-row inserts) just before commit, by a hook of the unit of work (store/hooks.py); a rollback
+drops them. Timeline events wait the same way in incidents/timeline.py. Nothing ingestion decides on
+reads those buffered rows back.
 """
 
 from __future__ import annotations
@@ -50,9 +50,6 @@ _INSERT_ALERT = Statement(f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
 _INSERT_HISTORY = Statement("""
     INSERT INTO alert_events (alert_id, action, outcome, received_at, payload)
     VALUES (:alert_id, :action, :outcome, :received_at, :payload)""")
-_INSERT_TIMELINE = Statement("""
-    INSERT INTO timeline_events (incident_id, type, actor_id, actor, payload, occurred_at, recorded_at)
-    VALUES (:incident_id, :type, NULL, 'firebell', :payload, :at, :at)""")
 _JOIN_INCIDENT = Statement("""
     UPDATE incidents SET severity = :severity, updated_at = :now, version = version + 1 WHERE id = :id""")
 _JSON_COLUMNS = frozenset({"labels", "annotations", "links", "details", "tags", "last_payload"})
@@ -136,21 +133,17 @@ def join_incident(session: Session, incident_id: str, severity: str, now: dateti
 
 @dataclass
 class Writes:
-    """History and timeline rows waiting for the transaction's one write of each."""
+    """History rows waiting for the transaction's one write of them."""
 
     history: list[dict[str, Any]] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def flush(self, session: Session) -> None:
-        if not (self.history or self.timeline):
+        if not self.history:
             return
         db = raw(session)
         db.defer_many(_INSERT_HISTORY, [{**h, "received_at": db.ts(h["received_at"]), "payload": db.json(h["payload"])}
                                       for h in self.history])
-        db.defer_many(_INSERT_TIMELINE, [{**t, "at": db.ts(t["at"]), "payload": db.json(t["payload"])}
-                                       for t in self.timeline])
         self.history.clear()
-        self.timeline.clear()
 
 
 def writes(session: Session) -> Writes:
@@ -168,7 +161,4 @@ def add_history(session: Session, alert_id: str, action: str, outcome: str, at: 
     writes(session).history.append({"alert_id": alert_id, "action": action, "outcome": outcome[:300],
                                     "received_at": at, "payload": payload})
 
-
-def add_timeline(session: Session, incident_id: str, type_: str, payload: dict[str, Any], at: datetime) -> None:
-    writes(session).timeline.append({"incident_id": incident_id, "type": type_, "payload": payload, "at": at})
 

@@ -30,7 +30,10 @@ from firebell.core.ingest import (
 )
 from firebell.core.lifecycle import Action
 from firebell.core.routing import route
+from firebell.core.timeline.incident import Acknowledged, AlertRef, NoteAdded, Resolved, SeverityChanged
+from firebell.core.timeline.paging import AlertAttached, AlertRefired, AlertResolved
 from firebell.errors import Invalid
+from firebell.incidents import timeline
 from firebell.store.base import new_id
 from firebell.store.locks import advisory_lock, group_lock, group_lock_name
 from firebell.store.rawsql import JsonText
@@ -202,20 +205,19 @@ def ingest(session: Session, integration: HasService, events: list[Event], now: 
                    integration, now, JsonText(*payload)) for event, payload in zip(events, payloads, strict=True)]
 
 
-def _alert_payload(plan: Plan) -> dict[str, Any]:
+def _alert_ref(plan: Plan, alert_id: str) -> AlertRef:
     e = plan.event
-    return {"dedup_key": e.dedup_key, "summary": e.summary, "source": e.source, "severity": plan.decision.severity,
-            "format": e.format}
+    return AlertRef(dedup_key=e.dedup_key, summary=e.summary, source=e.source, severity=plan.decision.severity,
+                    format=e.format, alert_id=alert_id)
 
 
 def _write(session: Session, plan: Plan, integration: HasService, now: datetime, stored_payload: JsonText) -> Outcome:
     d, e = plan.decision, plan.event
     if d.alert_op is AlertOp.DROP:
         return outcome_of(plan)
-    payload = _alert_payload(plan)
     alert = plan.open_alert
     alert_id = alert.id if alert is not None else new_id()
-    payload["alert_id"] = alert_id
+    about = _alert_ref(plan, alert_id)
     incident_ref: str | None = None
     # Where the alert belongs after this event: a new incident is inserted first, so the alert row
     # can point at it when it is written.
@@ -225,7 +227,7 @@ def _write(session: Session, plan: Plan, integration: HasService, now: datetime,
         opened = incident_rows.open_incident(
             session, service_id=plan.service.id, team_id=plan.service.team_id, title=e.summary or e.dedup_key,
             severity=d.severity, group_key=d.group_key, tags=list(plan.tags), stages=plan.stages, now=now,
-            alert=payload, escalation=plan.service.escalations.get(d.severity))
+            alert=about, escalation=plan.service.escalations.get(d.severity))
         incident_id, incident_ref, held_reason = opened.id, opened.ref, None
     elif d.incident_op is IncidentOp.JOIN and plan.incident is not None:
         incident_id, held_reason = plan.incident.id, None
@@ -244,7 +246,7 @@ def _write(session: Session, plan: Plan, integration: HasService, now: datetime,
                           incident_id=alert.incident_id)
     rows.add_history(session, alert_id, e.action.value if d.alert_op is not AlertOp.DUPLICATE else "duplicate",
                      "; ".join(d.reasons), now, stored_payload)
-    ref = _apply_incident(session, plan, payload, incident_id, now)
+    ref = _apply_incident(session, plan, about, incident_id, now)
     return outcome_of(plan, alert_id=alert_id, incident_ref=incident_ref or ref)
 
 
@@ -271,42 +273,41 @@ def _alert_changes(plan: Plan, stored_payload: Any, incident_id: str | None, hel
     return changes
 
 
-def _apply_incident(session: Session, plan: Plan, payload: dict[str, Any], alert_incident_id: str | None,
+def _apply_incident(session: Session, plan: Plan, about: AlertRef, alert_incident_id: str | None,
                     now: datetime) -> str | None:
     """Record the event on the incident the alert belongs to; the incident's ref, if any."""
     d = plan.decision
     if d.incident_op is IncidentOp.OPEN:
         assert alert_incident_id is not None
-        rows.add_timeline(session, alert_incident_id, "alert_attached", payload, now)
+        timeline.append(session, alert_incident_id, AlertAttached.of(about), at=now)
         return None
     incident = plan.incident
     if incident is None:
         return None
     if d.incident_op is IncidentOp.JOIN:
-        rows.add_timeline(session, incident.id, "alert_attached", payload | {"flapping": d.flapping}, now)
+        timeline.append(session, incident.id, AlertAttached.of(about, flapping=d.flapping), at=now)
         severity = incident.severity
         if d.raise_incident_severity:
-            rows.add_timeline(session, incident.id, "severity_changed", {
-                "from": incident.severity, "to": d.severity, "reason": f"alert {plan.event.dedup_key} is {d.severity}"},
-                now)
+            timeline.append(session, incident.id, SeverityChanged(
+                from_=incident.severity, to=d.severity, reason=f"alert {plan.event.dedup_key} is {d.severity}"), at=now)
             severity = d.severity
         rows.join_incident(session, incident.id, severity, now)
     elif d.alert_op is AlertOp.UPDATE and alert_incident_id == incident.id:
-        rows.add_timeline(session, incident.id, "alert_refired", payload, now)
+        timeline.append(session, incident.id, AlertRefired.of(about), at=now)
     elif d.incident_op is IncidentOp.ACKNOWLEDGE:
         incident_rows.transition(session, incident, Action.ACKNOWLEDGE, plan.stages, now,
-                                 {"via": plan.event.format, "alert": plan.event.dedup_key},
+                                 Acknowledged(via=plan.event.format, alert=plan.event.dedup_key),
                                  service_id=plan.service.id, group_key=d.group_key)
     elif d.alert_op is AlertOp.RESOLVE and alert_incident_id == incident.id:
-        rows.add_timeline(session, incident.id, "alert_resolved", payload, now)
+        timeline.append(session, incident.id, AlertResolved.of(about), at=now)
         if d.incident_op is IncidentOp.RESOLVE:
             incident_rows.transition(session, incident, Action.RESOLVE, plan.stages, now,
-                                     {"resolution": "all alerts resolved", "automatic": True},
+                                     Resolved(resolution="all alerts resolved", automatic=True),
                                      service_id=plan.service.id, group_key=d.group_key)
         elif d.incident_op is IncidentOp.HOLD:
-            rows.add_timeline(session, incident.id, "note_added", {
-                "text": f"All alerts resolved; {plan.service.name} does not auto-resolve, so a person must "
-                        "confirm recovery and resolve."}, now)
+            timeline.append(session, incident.id, NoteAdded(
+                text=f"All alerts resolved; {plan.service.name} does not auto-resolve, so a person must "
+                     "confirm recovery and resolve."), at=now)
     return incident.ref
 
 

@@ -100,30 +100,20 @@ def incident_detail(i: dict[str, Any], events: list[dict[str, Any]] | None = Non
         facts.add_row("Next update", f"due {updates['next_due'][11:16]} UTC{missed}")
     out.print(facts)
     if events is not None:
-        table = Table(title="Timeline", header_style="bold", title_justify="left")
-        for col in ("When (UTC)", "Event", "By", "Details"):
-            table.add_column(col, overflow="fold")
-        for e in events:
-            when = _ts(e["occurred_at"])
-            table.add_row(when.strftime("%m-%d %H:%M:%S") if when else "", e["type"], e["actor"],
-                          _details(e["payload"]))
-        out.print(table)
+        timeline(events)
 
 
-def _details(payload: dict[str, Any]) -> str:
-    parts = []
-    payload = dict(payload)
-    if {"from", "to"} <= set(payload):
-        parts.append(f"{payload.pop('from')} -> {payload.pop('to')}")
-    for key, value in payload.items():
-        if value in (None, "", [], {}):
-            continue
-        if isinstance(value, dict) and {"from", "to"} <= set(value):
-            value = f"{value['from']} -> {value['to']}"
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value))
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
+def timeline(events: list[dict[str, Any]]) -> None:
+    """Each event as its sentence, at the reader's local time to the second."""
+    zone = datetime.now().astimezone().tzname() or "local"
+    table = Table(title="Timeline", header_style="bold", title_justify="left")
+    for col in (f"When ({zone})", "Event", "By", "What"):
+        table.add_column(col, overflow="fold")
+    for e in events:
+        when = _ts(e["occurred_at"])
+        table.add_row(f"{when.astimezone():%Y-%m-%d %H:%M:%S}" if when else "", e["type"], e["actor"],
+                      e.get("text") or e["type"])
+    out.print(table)
 
 
 def table(columns: list[str], rows: list[list[Any]]) -> None:

@@ -23,17 +23,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core import escalation as core
 from firebell.core import escalation_states as states
 from firebell.core.errors import DecisionError
+from firebell.core.timeline.paging import EscalationExhausted, EscalationStep, EscalationTrigger
 from firebell.escalation.targets import Page, Recipient, resolve
+from firebell.incidents import timeline
 from firebell.store.rawsql import Raw, Statement, raw
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,7 @@ class _Step:
     """One timeline event about to be written, with the pages it made."""
 
     incident: _Incident
-    type: str
-    payload: dict[str, Any]
+    event: EscalationStep | EscalationTrigger | EscalationExhausted  # its outcome is added when written
     targets: tuple[core.Target, ...] = ()
     pages: list[Page] = field(default_factory=list)
 
@@ -164,9 +164,9 @@ class EscalationPass:
             self._recipients[key] = found
         return found
 
-    def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *, type_: str,
-             payload: dict[str, Any], step_key: str, level: int, kind: str, reason: str) -> None:
-        step = _Step(incident=incident, type=type_, payload=payload, targets=targets)
+    def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *,
+             event: EscalationStep | EscalationTrigger, step_key: str, level: int, kind: str, reason: str) -> None:
+        step = _Step(incident=incident, event=event, targets=targets)
         webhooks = row.snapshot.get("webhooks") or {}
         message = {"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
                    "severity": incident.facts.severity, "status": incident.facts.status,
@@ -178,8 +178,8 @@ class EscalationPass:
                                        loop=row.loop, kind=kind, message=message | {"note": target.note}))
         self.steps.append(step)
 
-    def note(self, incident: _Incident, type_: str, payload: dict[str, Any]) -> None:
-        self.steps.append(_Step(incident=incident, type=type_, payload=payload))
+    def note(self, incident: _Incident, event: EscalationExhausted) -> None:
+        self.steps.append(_Step(incident=incident, event=event))
 
     def update(self, row: _Row) -> None:
         self.updates.append({"incident_id": row.incident_id, "version": row.version, "status": row.status,
@@ -206,9 +206,10 @@ class EscalationPass:
                     unreached.append(f"{r.target} ({r.user_name}: no contact method)")
                     continue
                 paged.append(r.user_name or who)
-            payload = step.payload | ({"targets": [t.label() for t in step.targets], "paged": paged,
-                                           "unreached": unreached} if step.targets else {})
-            add_timeline(self.session, step.incident.id, step.type, payload, self.now)
+            event = step.event
+            if step.targets and not isinstance(event, EscalationExhausted):
+                event = replace(event, targets=[t.label() for t in step.targets], paged=paged, unreached=unreached)
+            timeline.append(self.session, step.incident.id, event, at=self.now)
         if self.updates:
             changed = self._update_all()
             if changed != len(self.updates):
@@ -232,19 +233,19 @@ def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Sn
     generation = int(row.snapshot.get("generation", 0))
     step_key = (f"L{row.level}.{row.loop}" + (f".g{generation}" if generation else "")
                 + (f".m{row.version}" if manual else ""))
-    p.page(incident, row, step.targets, type_="escalation_step", step_key=step_key,
+    p.page(incident, row, step.targets, step_key=step_key,
            level=row.level, kind="manual" if manual else "page",
            reason=f"escalation level {row.level + 1} of {policy.name}",
-           payload={"policy": policy.name, "level": row.level + 1, "loop": row.loop, "manual": manual,
-                    "due_at": row.next_due_at.isoformat()})
-    event = states.after_firing(incident.facts.status, step.next_position is not None)
-    row.status = states.next_status(row.status, event)
-    if event is states.Event.ACKNOWLEDGED:  # a person asked for this level; the ladder stays stopped
+           event=EscalationStep(policy=policy.name, level=row.level + 1, loop=row.loop, manual=manual,
+                                due_at=row.next_due_at.isoformat()))
+    fired = states.after_firing(incident.facts.status, step.next_position is not None)
+    row.status = states.next_status(row.status, fired)
+    if fired is states.Event.ACKNOWLEDGED:  # a person asked for this level; the ladder stays stopped
         after = step.next_position or core.Position(len(policy.levels), row.loop)
         row.next_due_at, row.level, row.loop = None, after.level, after.loop
-    elif event is states.Event.LADDER_RAN_OUT:
+    elif fired is states.Event.LADDER_RAN_OUT:
         row.next_due_at, row.level = None, len(policy.levels)
-        p.note(incident, "escalation_exhausted", {"policy": policy.name, "loops": row.loop + 1})
+        p.note(incident, EscalationExhausted(policy=policy.name, loops=row.loop + 1))
     else:
         assert step.next_position is not None
         row.level, row.loop = step.next_position.level, step.next_position.loop
@@ -253,9 +254,9 @@ def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Sn
 
 def _triggers(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Snapshot) -> None:
     for trigger in core.due_triggers(snapshot.triggers, incident.facts, row.fired, p.now):
-        p.page(incident, row, trigger.targets, type_="escalation_trigger", step_key=f"T:{trigger.name}", level=-1,
+        p.page(incident, row, trigger.targets, step_key=f"T:{trigger.name}", level=-1,
                kind="trigger", reason=f"trigger {trigger.name}",
-               payload={"trigger": trigger.name, "condition": trigger.condition})
+               event=EscalationTrigger(trigger=trigger.name, condition=trigger.condition))
         row.fired.append(trigger.name)
     row.triggers_due_at = core.next_trigger_at(snapshot.triggers, incident.facts, row.fired)
 

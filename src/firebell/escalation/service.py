@@ -19,9 +19,10 @@ from firebell.actor import Actor
 from firebell.core import escalation as core
 from firebell.core import escalation_states as states
 from firebell.core.access import can_act
+from firebell.core.timeline import incident as events
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation.models import Escalation, EscalationPolicy
-from firebell.incidents import queries
+from firebell.incidents import queries, timeline
 from firebell.incidents.models import Incident
 from firebell.org.models import Service, User
 from firebell.store.rawsql import Statement, raw
@@ -111,8 +112,8 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
     row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     row.updated_at = now
     due_after_commit(session)
-    _record(session, incident, "escalated", actor, {"level": target.level + 1, "loop": target.loop, "manual": True},
-            now)
+    timeline.append(session, incident.id, events.Escalated(level=target.level + 1, loop=target.loop, manual=True),
+                    at=now, actor=actor)
     return row
 
 
@@ -127,13 +128,6 @@ def _locked_for(session: Session, actor: Actor, ref: str, verb: str) -> tuple[In
     if incident.status == "resolved":
         raise Conflict(f"{incident.ref} is resolved; reopen it before you {verb} it")
     return incident, row
-
-
-def _record(session: Session, incident: Incident, type_: str, actor: Actor, payload: dict[str, Any],
-            now: datetime) -> None:
-    from firebell.incidents.service import append_event  # incidents call into escalations, not the reverse
-
-    append_event(session, incident, type_, actor, payload, now)
 
 
 def _next_generation(snapshot: dict[str, Any] | None) -> int:
@@ -208,7 +202,7 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
         row.snapshot, row.policy_name = spec, str(spec["name"])
         row.level, row.loop, row.next_due_at, row.updated_at = 0, 0, now, now
         row.status = states.next_status(row.status, states.Event.PAGE_NOW)
-    _record(session, incident, "reassigned", actor, {"to": to}, now)
+    timeline.append(session, incident.id, events.Reassigned(to=to), at=now, actor=actor)
     due_after_commit(session)
     return row
 

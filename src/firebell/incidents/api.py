@@ -93,8 +93,8 @@ def show(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
 @_reads.get("/{ref}/timeline", response_model=TimelineOut, summary="The append-only timeline")
 def timeline(ref: str, db: DB, actor: CurrentActor) -> TimelineOut:
     with db.unit_of_work(write=False) as session:
-        incident, events = service.timeline(session, actor, ref)
-        return TimelineOut(incident=incident.ref, events=[event_out(e) for e in events])
+        incident, events, people = service.timeline(session, actor, ref)
+        return TimelineOut(incident=incident.ref, events=[event_out(e, people) for e in events])
 
 
 @_changes.post("/{ref}/acknowledge", response_model=IncidentOut, summary="Acknowledge (stops paging)")

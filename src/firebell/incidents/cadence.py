@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core import cadence
+from firebell.core.timeline.incident import UpdateDue, UpdateOverdue
 from firebell.escalation.targets import Recipient
-from firebell.incidents import reference
+from firebell.incidents import reference, timeline
 from firebell.incidents.models import CadenceReminder, Incident, RoleAssignment
 from firebell.notify.outbox import enqueue
 from firebell.org.models import User
@@ -77,6 +77,7 @@ def _send(session: Session, incident: Any, reminder: cadence.Reminder, now: date
         enqueue(session, incident_id=incident.id, recipient=Recipient(target=f"role:{role}", user_id=user_id,
                                                                       user_name=name),
                 step_key=f"U:{reminder.key}", level=-1, loop=0, kind="reminder", message=message, now=now)
-    add_timeline(session, incident.id, f"update_{reminder.kind}", {
-        "due_at": reminder.due_at.isoformat(), "reminded": sorted({name for _r, _i, name in holders}),
-        "unreminded": "nobody holds commander or communications lead" if not holders else None}, now)
+    kind = UpdateDue if reminder.kind == "due" else UpdateOverdue
+    timeline.append(session, incident.id, kind(
+        due_at=reminder.due_at.isoformat(), reminded=sorted({name for _r, _i, name in holders}),
+        unreminded="nobody holds commander or communications lead" if not holders else None), at=now)

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from firebell.core.timeline.kinds import EventKind
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
+
+_STATUS_UPDATES = f"type = '{EventKind.STATUS_UPDATE.value}'"
 
 
 class _NamedDefinition:
@@ -100,13 +103,16 @@ class IncidentMember(Base):
 
 
 class TimelineEvent(Base):
+    """One event; `type` is its kind in the catalogue (core/timeline), `payload` its kind's schema
+    as JSON. Written only by incidents/timeline.py."""
+
     __tablename__ = "timeline_events"
     __table_args__ = (
         Index("ix_timeline_incident", "incident_id", "id"),
         # The list's "updates missed" reads only status updates; without it, every alert event of the
         # page's incidents was visited (migration 0014).
         Index("ix_timeline_status_updates", "incident_id", "occurred_at",
-              sqlite_where=text("type = 'status_update'"), postgresql_where=text("type = 'status_update'")),
+              sqlite_where=text(_STATUS_UPDATES), postgresql_where=text(_STATUS_UPDATES)),
     )
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

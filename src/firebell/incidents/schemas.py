@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from firebell.core import cadence
 from firebell.core.lifecycle import Status, allowed_actions
 from firebell.core.sla import Deadline, sla_clock
+from firebell.core.timeline import catalogue
+from firebell.core.timeline.kinds import EventKind
 from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.queries import ListedIncident, display_names
@@ -146,11 +148,17 @@ class IncidentPage(BaseModel):
 
 class EventOut(BaseModel):
     id: int
-    type: str
+    type: str = Field(description="The stored event name (the same as `kind` for every kind in the catalogue)")
+    kind: EventKind | None = Field(description="The event's kind in the catalogue; null for an event it does not know")
+    text: str = Field(description="The event as one sentence for people, e.g. \"Alice Andersson acknowledged via "
+                                  "Slack\"")
+    data: dict[str, Any] | None = Field(
+        description="The payload as its kind's schema reads it; null when the kind is unknown or the stored "
+                    "payload does not fit the schema (an event written by an older version)")
     actor: str
     occurred_at: datetime
     recorded_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] = Field(description="The payload as stored")
 
 
 class TimelineOut(BaseModel):
@@ -178,7 +186,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     with_cadence = [i.id for i in incidents if i.severity in cadences]
     if with_cadence:
         for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
-                TimelineEvent.incident_id.in_(with_cadence), TimelineEvent.type == "status_update")):
+                TimelineEvent.incident_id.in_(with_cadence), TimelineEvent.type == EventKind.STATUS_UPDATE)):
             posted.setdefault(incident_id, []).append(at)
     out = []
     for i in incidents:
@@ -210,6 +218,9 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     return out
 
 
-def event_out(e: TimelineEvent) -> EventOut:
-    return EventOut(id=e.id, type=e.type, actor=e.actor, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
-                    payload=e.payload)
+def event_out(e: TimelineEvent, people: Mapping[str, str]) -> EventOut:
+    """`people`: full names by user name, for the sentence (see `service.timeline`)."""
+    shown = catalogue.render(e.type, e.payload, e.actor, people)
+    return EventOut(id=e.id, type=e.type, kind=shown.data.event_kind if shown.data else None, text=shown.text,
+                    data=shown.data.to_json() if shown.data else None, actor=e.actor, occurred_at=e.occurred_at,
+                    recorded_at=e.recorded_at, payload=e.payload)

@@ -1,5 +1,5 @@
 """Incident use cases. Each takes the session of the caller's unit of work (and never commits),
-the actor and `now`; state, version and a timeline event are written together."""
+the actor and `now`; state, version and a timeline event (incidents/timeline.py) are written together."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from firebell.actor import Actor
 from firebell.core import lifecycle
 from firebell.core.access import can_act, can_declare
 from firebell.core.lifecycle import Action, Status
+from firebell.core.timeline import catalogue
+from firebell.core.timeline import incident as events
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.escalation import service as escalation
 from firebell.incidents import queries, reference, rows
+from firebell.incidents import timeline as timeline_events
 from firebell.incidents.models import (
     Incident,
     IncidentMember,
@@ -29,16 +32,6 @@ from firebell.store.locks import group_lock
 
 MAX_TITLE = 500
 MAX_TEXT = 20_000
-
-
-def append_event(session: Session, incident: Incident, type_: str, actor: Actor | None,
-                 payload: dict[str, Any], now: datetime) -> TimelineEvent:
-    event = TimelineEvent(
-        incident_id=incident.id, type=type_, actor_id=actor.user_id if actor else None,
-        actor=actor.label if actor else "firebell", payload=payload, occurred_at=now, recorded_at=now,
-    )
-    session.add(event)
-    return event
 
 
 def _touch(incident: Incident, now: datetime) -> None:
@@ -118,10 +111,9 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> In
     incident.services = [IncidentService(service_id=s.id) for s in services]
     session.add(incident)
     session.flush()
-    append_event(session, incident, "declared", actor, {
-        "title": title, "severity": level.key, "services": [s.name for s in services],
-        "private": d.private, "tags": incident.tags, "stage": incident.stage,
-    }, now)
+    timeline_events.append(session, incident.id, events.Declared(
+        title=title, severity=level.key, services=[s.name for s in services], private=d.private,
+        tags=incident.tags, stage=incident.stage), at=now, actor=actor)
     if commander is not None and "commander" in vocab.roles:
         _assign(session, incident, actor, "commander", commander, now)
     # Page through the first affected service's policy, as an alert-opened incident would.
@@ -137,7 +129,7 @@ def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
 
 
 def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,
-                payload: dict[str, Any]) -> Incident:
+                change: events.Acknowledged | events.Resolved | events.Reopened) -> Incident:
     if action is Action.RESOLVE:
         # Take the alert group's lock before the incident's row lock, in the same order as
         # ingestion does, so a resolve racing an alert joining the incident waits instead of deadlocking.
@@ -145,14 +137,14 @@ def _transition(session: Session, actor: Actor, ref: str, action: Action, now: d
         if peek.origin_service_id and peek.group_key:
             group_lock(session, peek.origin_service_id, peek.group_key)
     incident = _for_change(session, actor, ref)
-    apply_transition(session, incident, action, actor, now, payload)
+    apply_transition(session, incident, action, actor, now, change)
     return incident
 
 
-def apply_transition(session: Session, incident: Incident, action: Action, actor: Actor | None, now: datetime,
-                     payload: dict[str, Any]) -> None:
-    """Change status (refused with Conflict when the state machine says no), record it, move the
-    stage, and carry the change to the incident's alerts. `actor` None means Firebell itself."""
+def apply_transition(session: Session, incident: Incident, action: Action, actor: Actor, now: datetime,
+                     change: events.Acknowledged | events.Resolved | events.Reopened) -> None:
+    """Change status (refused with Conflict when the state machine says no), record `change`, move
+    the stage, and carry the change to the incident's alerts."""
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
     incident.status = new_status.value
     if action is Action.ACKNOWLEDGE:
@@ -168,13 +160,11 @@ def apply_transition(session: Session, incident: Incident, action: Action, actor
         incident.reopened_at = now
         incident.resolved_at = None
         incident.acknowledged_at = None
-    event_type = {Action.ACKNOWLEDGE: "acknowledged", Action.RESOLVE: "resolved",
-                  Action.REOPEN: "reopened"}[action]
-    append_event(session, incident, event_type, actor, payload, now)
+    timeline_events.append(session, incident.id, change, at=now, actor=actor)
     next_stage = lifecycle.stage_after(action, reference.vocabulary(session).stages, incident.stage)
     if next_stage is not None:
-        append_event(session, incident, "stage_changed", actor,
-                     {"from": incident.stage, "to": next_stage, "reason": event_type}, now)
+        timeline_events.append(session, incident.id, events.StageChanged(
+            from_=incident.stage, to=next_stage, reason=change.event_kind.value), at=now, actor=actor)
         incident.stage = next_stage
     _touch(incident, now)
 
@@ -192,23 +182,25 @@ def _set_alerts(session: Session, incident: Incident, from_statuses: tuple[str, 
 
 
 def acknowledge(session: Session, actor: Actor, ref: str, now: datetime) -> Incident:
-    return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, {})
+    return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, events.Acknowledged())
 
 
 def resolve(session: Session, actor: Actor, ref: str, now: datetime, resolution: str = "") -> Incident:
     return _transition(session, actor, ref, Action.RESOLVE, now,
-                       {"resolution": _clean_text(resolution, "resolution")})
+                       events.Resolved(resolution=_clean_text(resolution, "resolution")))
 
 
 def reopen(session: Session, actor: Actor, ref: str, now: datetime, reason: str = "") -> Incident:
-    incident = _transition(session, actor, ref, Action.REOPEN, now, {"reason": _clean_text(reason, "reason")})
+    incident = _transition(session, actor, ref, Action.REOPEN, now,
+                           events.Reopened(reason=_clean_text(reason, "reason")))
     escalation.restart(session, incident, now)  # a reopened incident pages again from the first level
     return incident
 
 
 def add_note(session: Session, actor: Actor, ref: str, text: str, now: datetime) -> Incident:
     incident = _for_change(session, actor, ref)
-    append_event(session, incident, "note_added", actor, {"text": _clean_text(text, "note", required=True)}, now)
+    timeline_events.append(session, incident.id, events.NoteAdded(text=_clean_text(text, "note", required=True)),
+                           at=now, actor=actor)
     _touch(incident, now)
     return incident
 
@@ -217,9 +209,8 @@ def post_update(session: Session, actor: Actor, ref: str, message: str, now: dat
                 status_text: str = "") -> Incident:
     """A status update for stakeholders; it resets the update-cadence clock."""
     incident = _for_change(session, actor, ref)
-    append_event(session, incident, "status_update", actor, {
-        "message": _clean_text(message, "update", required=True), "status": status_text.strip(),
-    }, now)
+    timeline_events.append(session, incident.id, events.StatusUpdate(
+        message=_clean_text(message, "update", required=True), status=status_text.strip()), at=now, actor=actor)
     incident.last_update_at = now
     _touch(incident, now)
     return incident
@@ -232,8 +223,8 @@ def change_severity(session: Session, actor: Actor, ref: str, severity: str, rea
     reason = _clean_text(reason, "reason", required=True)
     if level.key == incident.severity:
         raise Conflict(f"{incident.ref} is already {level.key}")
-    append_event(session, incident, "severity_changed", actor,
-                 {"from": incident.severity, "to": level.key, "reason": reason}, now)
+    timeline_events.append(session, incident.id, events.SeverityChanged(
+        from_=incident.severity, to=level.key, reason=reason), at=now, actor=actor)
     incident.severity = level.key
     _touch(incident, now)
     escalation.severity_changed(session, incident, now)
@@ -244,7 +235,8 @@ def change_stage(session: Session, actor: Actor, ref: str, stage: str, now: date
     incident = _for_change(session, actor, ref)
     vocab = reference.vocabulary(session)
     target = lifecycle.check_stage(vocab.stages, incident.stage, vocab.stage_name(stage), ref=incident.ref)
-    append_event(session, incident, "stage_changed", actor, {"from": incident.stage, "to": target}, now)
+    timeline_events.append(session, incident.id, events.StageChanged(from_=incident.stage, to=target), at=now,
+                           actor=actor)
     incident.stage = target
     _touch(incident, now)
     return incident
@@ -260,8 +252,8 @@ def _assign(session: Session, incident: Incident, actor: Actor, role: str, user:
         current.assigned_at = now
     else:
         incident.roles.append(RoleAssignment(role=role, user_id=user.id, assigned_at=now))
-    append_event(session, incident, "role_assigned", actor,
-                 {"role": role, "user": user.name, "previous": previous}, now)
+    timeline_events.append(session, incident.id, events.RoleAssigned(role=role, user=user.name, previous=previous),
+                           at=now, actor=actor)
 
 
 def assign_role(session: Session, actor: Actor, ref: str, role: str, user_name: str | None,
@@ -275,8 +267,8 @@ def assign_role(session: Session, actor: Actor, ref: str, role: str, user_name: 
             raise Conflict(f"nobody holds {role} on {incident.ref}")
         holder = session.get(User, current.user_id)
         incident.roles.remove(current)
-        append_event(session, incident, "role_unassigned", actor,
-                     {"role": role, "user": holder.name if holder else None}, now)
+        timeline_events.append(session, incident.id, events.RoleUnassigned(
+            role=role, user=holder.name if holder else None), at=now, actor=actor)
     else:
         _assign(session, incident, actor, role, _user(session, user_name), now)
     _touch(incident, now)
@@ -291,13 +283,16 @@ def add_member(session: Session, actor: Actor, ref: str, user_name: str, now: da
         raise Conflict(f"{user.name} is already on {incident.ref}")
     incident.members.append(IncidentMember(user_id=user.id, added_at=now))
     text = _clean_text(message, "message")
-    append_event(session, incident, "responder_added", actor, {"user": user.name, "message": text}, now)
+    timeline_events.append(session, incident.id, events.ResponderAdded(user=user.name, message=text), at=now,
+                           actor=actor)
     _touch(incident, now)
     escalation.page_responder(session, incident, user.id, user.name, actor, text, now)
     return incident
 
 
-_EDITABLE = ("title", "summary", "impact", "tags", "private")
+_EDITABLE: dict[str, type[events.TextChange | events.TagsChange | events.FlagChange]] = {
+    "title": events.TextChange, "summary": events.TextChange, "impact": events.TextChange,
+    "tags": events.TagsChange, "private": events.FlagChange}
 
 
 def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, Any], now: datetime) -> Incident:
@@ -305,7 +300,7 @@ def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, 
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}; editable: {', '.join(_EDITABLE)}")
-    diff: dict[str, Any] = {}
+    diff: dict[str, Any] = {}  # detail -> its change
     for key, value in changes.items():
         if key == "title":
             value = _clean_text(value, "title", MAX_TITLE, required=True)
@@ -314,20 +309,25 @@ def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, 
         elif key == "tags":
             value = sorted(set(value))
         if getattr(incident, key) != value:
-            diff[key] = {"from": getattr(incident, key), "to": value}
+            diff[key] = _EDITABLE[key](from_=getattr(incident, key), to=value)
             setattr(incident, key, value)
     if not diff:
         raise Conflict(f"{incident.ref} already has those details")
-    append_event(session, incident, "details_changed", actor, diff, now)
+    timeline_events.append(session, incident.id, events.DetailsChanged(**diff), at=now, actor=actor)
     _touch(incident, now)
     if "tags" in diff:  # a tag such as data-breach may fire a trigger at once
         escalation.triggers_changed(session, incident.id, now)
     return incident
 
 
-def timeline(session: Session, actor: Actor, ref: str) -> tuple[Incident, list[TimelineEvent]]:
+def timeline(session: Session, actor: Actor, ref: str) -> tuple[Incident, list[TimelineEvent], dict[str, str]]:
+    """The incident's events in the order they were recorded, and the full names of the people
+    they name (user name -> full name), for their sentences."""
     incident = queries.find(session, actor, ref)
-    events = session.execute(
+    found = list(session.execute(
         select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.id)
-    ).scalars()
-    return incident, list(events)
+    ).scalars())
+    names = catalogue.user_names([(e.type, e.payload) for e in found])
+    people = {name: full for name, full in session.execute(
+        select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
+    return incident, found, people

@@ -20,9 +20,10 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core import bundling
 from firebell.core.notification_rules import Channel
+from firebell.core.timeline.paging import NotificationBundled, NotificationHeld
+from firebell.incidents import timeline
 from firebell.notify.models import Notification
 
 LIMITED: frozenset[str] = frozenset({"sms", "voice", "slack"})
@@ -79,9 +80,8 @@ def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: da
         for held in decision.held:
             row = waiting[held.page_id]
             if held.reason.startswith("rate limited") and not row.held_reason.startswith("rate limited"):
-                add_timeline(session, row.incident_id, "notification_held",
-                             {"notification": row.id, "channel": channel, "reason": held.reason,
-                              "until": held.until.isoformat()}, now)
+                timeline.append(session, row.incident_id, NotificationHeld(
+                    notification=row.id, channel=channel, reason=held.reason, until=held.until.isoformat()), at=now)
             row.held_reason, row.next_attempt_at = held.reason, held.until
         for bundle in decision.sends:
             members = [waiting[i] for i in bundle.page_ids]
@@ -90,12 +90,13 @@ def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: da
             if len(members) == 1:
                 groups.append(Group(members))
                 continue
-            group = Group(members, summary=bundle.text_summary, bundle_id=str(uuid.uuid4()))
+            bundle_id = str(uuid.uuid4())
+            group = Group(members, summary=bundle.text_summary, bundle_id=bundle_id)
             refs = sorted({str(r.message.get("ref", "")) for r in members})
             for row in members:
                 row.bundle_id = group.bundle_id
-                add_timeline(session, row.incident_id, "notification_bundled",
-                             {"notification": row.id, "channel": channel, "bundle": group.bundle_id,
-                              "incidents": refs, "text": bundle.text_summary}, now)
+                timeline.append(session, row.incident_id, NotificationBundled(
+                    notification=row.id, channel=channel, bundle=bundle_id, incidents=refs,
+                    text=bundle.text_summary), at=now)
             groups.append(group)
     return groups

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core.outbox_states import Event, allows, may_still_reach, next_state
+from firebell.core.timeline import paging as events
 from firebell.escalation.targets import Recipient
+from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify.models import Notification
 from firebell.notify.outbox import base_step, enqueue, needless, step_key_of
@@ -42,7 +43,8 @@ def fail(session: Session, row: Notification, reason: str, now: datetime, event:
     """Fail the page (`event` says why: an attempt failed, a send was interrupted, a receipt said it
     never arrived), then hand it to the person's next contact method, or tell the admins."""
     row.state, row.deadline_at, row.last_error = next_state(row.state, event), None, reason[:1000]
-    add_timeline(session, row.incident_id, "notification_failed", _describe(session, row) | {"reason": reason}, now)
+    timeline.append(session, row.incident_id, events.NotificationFailed(**_describe(session, row), reason=reason),
+                    at=now)
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
@@ -64,8 +66,8 @@ def fail(session: Session, row: Notification, reason: str, now: datetime, event:
                             step_key=step_key_of(row), level=row.level, loop=row.loop, kind=row.kind,
                             message=row.message, now=now, position=position)
         if following is not None:
-            add_timeline(session, row.incident_id, "notification_failover",
-                         _describe(session, row) | {"next_channel": following.channel}, now)
+            timeline.append(session, row.incident_id, events.NotificationFailover(
+                **_describe(session, row), next_channel=following.channel), at=now)
             return
         if any(may_still_reach(state) for _position, state in siblings):
             return
@@ -85,5 +87,5 @@ def _page_admins(session: Session, failed: Notification, reason: str, now: datet
                                                                              user_name=admin.name),
                 step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
                 now=now)
-    add_timeline(session, failed.incident_id, "page_undeliverable",
-              _describe(session, failed) | {"reason": reason, "admins_told": [a.name for a in admins]}, now)
+    timeline.append(session, failed.incident_id, events.PageUndeliverable(
+        **_describe(session, failed), reason=reason, admins_told=[a.name for a in admins]), at=now)

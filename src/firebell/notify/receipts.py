@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core.phone_replies import call_status_advances, receipt_advances
+from firebell.core.timeline.paging import NotificationUndelivered
+from firebell.incidents import timeline
 from firebell.notify.failover import fail_after_receipt
 from firebell.notify.models import HeldReceipt, Notification
 from firebell.org.models import User
@@ -90,10 +90,8 @@ def _apply(session: Session, provider_id: str, status: str, is_call: bool, error
 def _undelivered(session: Session, row: Notification, status: str, error_code: str, is_call: bool,
                  now: datetime) -> None:
     user = session.execute(select(User.name).where(User.id == row.user_id)).scalar() if row.user_id else None
-    payload: dict[str, Any] = {
-        "notification": row.id, "user": user, "channel": row.channel, "target": row.target,
-        "status": status, "error_code": int(error_code) if error_code.isdigit() else (error_code or None),
-        "provider": (row.provider_id or "").partition(":")[0]}
-    if error_code in SMS_ERRORS and not is_call:
-        payload["error"] = SMS_ERRORS[error_code]
-    add_timeline(session, row.incident_id, "notification_undelivered", payload, now)
+    timeline.append(session, row.incident_id, NotificationUndelivered(
+        notification=row.id, user=user, channel=row.channel, target=row.target, status=status,
+        error_code=int(error_code) if error_code.isdigit() else (error_code or None),
+        provider=(row.provider_id or "").partition(":")[0],
+        error=SMS_ERRORS[error_code] if error_code in SMS_ERRORS and not is_call else None), at=now)

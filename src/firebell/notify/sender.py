@@ -29,8 +29,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
 from firebell.core.outbox_states import Event, State, after_attempt, after_interruption, next_state
+from firebell.core.timeline import paging as events
+from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify import bundles, failover, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
@@ -62,7 +63,7 @@ class Claimed:
     channel: str
     address: str
     incident_id: str
-    described: dict[str, Any]  # for the timeline event that records the outcome
+    described: dict[str, Any]  # the page, for the timeline event that records the outcome (see _describe)
     message: Message
     webhook_secret_env: str
     # The other pages sent in the same message (a bundle): (claimed, for each) share the outcome.
@@ -90,8 +91,8 @@ def _recover_interrupted(session: Session, now: datetime) -> None:
         event = after_interruption(keyed=row.channel in KEYED_CHANNELS, uncertain=row.uncertain != 0)
         if event is Event.RESEND_UNCERTAIN:
             row.uncertain, row.state, row.next_attempt_at = 1, next_state(row.state, event), now
-            add_timeline(session, row.incident_id, "notification_uncertain",
-                      _describe(session, row) | {"action": "resent once with the same idempotency key"}, now)
+            timeline.append(session, row.incident_id, events.NotificationUncertain(
+                **_describe(session, row), action="resent once with the same idempotency key"), at=now)
         else:
             failover.fail(session, row, "delivery uncertain: the send was interrupted and is not repeated blindly", now,
                           event)
@@ -163,8 +164,8 @@ def _cancelled(session: Session, row: Notification, status: str, now: datetime) 
     """Cancel (and say so on the timeline) a page the incident no longer needs."""
     if needless(row, status):
         row.state, row.last_error = next_state(row.state, Event.CANCEL), f"not sent: the incident was {status} first"
-        add_timeline(session, row.incident_id, "notification_cancelled", _describe(session, row) | {
-            "reason": f"incident {status}"}, now)
+        timeline.append(session, row.incident_id, events.NotificationCancelled(
+            **_describe(session, row), reason=f"incident {status}"), at=now)
         return True
     return False
 
@@ -250,8 +251,8 @@ def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: dat
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
             # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
-            add_timeline(session, claimed.incident_id, "notification_sent",
-                         claimed.described | {"detail": delivery.detail}, now)
+            timeline.append(session, claimed.incident_id, events.NotificationSent(
+                **claimed.described, detail=delivery.detail), at=now)
         return
     if event is Event.RETRY:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),

@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.alerts.rows import add_timeline
+from firebell.core.timeline.kinds import EventKind
+from firebell.core.timeline.paging import SlackMessageFailed
+from firebell.incidents import timeline
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
 from firebell.notify.settings import Channels
 from firebell.org.models import Service, User
@@ -125,7 +127,7 @@ def _card_view(session: Session, incident: Incident, public_url: str) -> Inciden
     acked_by = None
     if incident.acknowledged_at is not None:
         acked_by = session.execute(select(TimelineEvent.actor).where(
-            TimelineEvent.incident_id == incident.id, TimelineEvent.type == "acknowledged")
+            TimelineEvent.incident_id == incident.id, TimelineEvent.type == EventKind.ACKNOWLEDGED)
             .order_by(TimelineEvent.id.desc()).limit(1)).scalar()
     service = session.execute(select(Service.name).join(IncidentService, IncidentService.service_id == Service.id)
                               .where(IncidentService.incident_id == incident.id).limit(1)).scalar()
@@ -222,6 +224,6 @@ def record(session: Session, job: CardJob, result: SlackResult, now: datetime) -
     if previous == card.last_error:
         return
     log.warning("Slack message for incident %s in %s failed: %s", job.incident_id, job.channel, card.last_error)
-    add_timeline(session, job.incident_id, "slack_message_failed",
-                 {"channel": job.channel, "error": card.last_error, "attempts": card.attempts}, now)
+    timeline.append(session, job.incident_id, SlackMessageFailed(
+        channel=job.channel, error=card.last_error, attempts=card.attempts), at=now)
 
