@@ -88,6 +88,7 @@ def _insert_incident_with_event(database: Database) -> None:
         )
 
 
+@pytest.mark.old_timeline_rows  # a bare row written by hand, to try to change it
 @pytest.mark.parametrize("statement", ["UPDATE timeline_events SET type = 'edited'", "DELETE FROM timeline_events"])
 def test_timeline_is_append_only_in_the_database(database: Database, statement: str) -> None:
     _insert_incident_with_event(database)

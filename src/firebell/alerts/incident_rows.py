@@ -1,10 +1,10 @@
-"""Incident changes made by ingestion, as driver-level statements (see store/rawsql.py).
+"""Incident changes made by ingestion: when an alert opens, acknowledges or resolves its incident.
 
-These are the alert-driven counterparts of `incidents.service.declare` and
-`apply_transition`: the same pure decisions (`core.lifecycle`), the same rows and timeline events,
-without the ORM's per-object cost, which dominated ingestion when an alert opened or closed an
-incident. Escalation state must not hang off either path: the engine fences on `incidents.version`,
-which both bump.
+These are the alert-driven counterparts of `incidents.service.declare` and its transitions: the same
+pure decisions (`core.lifecycle`), the same rows (written by incidents/rows.py, the incidents
+domain's driver-level statements) and timeline events, without the ORM's per-object cost, which
+dominated ingestion when an alert opened or closed an incident. Escalation state must not hang off
+either path: the engine fences on `incidents.version`, which both bump.
 """
 
 from __future__ import annotations
@@ -21,22 +21,13 @@ from firebell.core.lifecycle import Action, Status
 from firebell.core.timeline.incident import Acknowledged, AlertRef, Declared, Resolved, StageChanged
 from firebell.errors import Conflict
 from firebell.escalation.service import start as start_escalation
-from firebell.incidents import timeline
-from firebell.incidents.rows import next_number
+from firebell.incidents import rows, timeline
 from firebell.store.base import new_id
 from firebell.store.locks import group_lock
 from firebell.store.rawsql import Statement, raw
 
 MAX_TITLE = 500
 
-_INSERT_INCIDENT = Statement("""
-    INSERT INTO incidents (id, number, title, summary, impact, severity, status, stage, private, source,
-                           origin_service_id, group_key, tags, team_id, declared_by_id, declared_at, updated_at,
-                           version)
-    VALUES (:id, :number, :title, '', '', :severity, 'triggered', :stage, :private, 'alert',
-            :service_id, :group_key, :tags, :team_id, NULL, :now, :now, 1)""")
-_INSERT_SERVICE = Statement(
-    "INSERT INTO incident_services (incident_id, service_id) VALUES (:incident_id, :service_id)")
 _ALERTS_BY_INCIDENT = {
     Action.ACKNOWLEDGE: Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
                                  WHERE incident_id = :id AND status = 'triggered'"""),
@@ -44,7 +35,6 @@ _ALERTS_BY_INCIDENT = {
                              WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
 }
 _STAMP = {Action.ACKNOWLEDGE: "acknowledged_at", Action.RESOLVE: "resolved_at"}
-_transition_statements: dict[tuple[str, bool], Statement] = {}
 
 
 def open_incident(session: Session, *, service_id: str, team_id: str, title: str, severity: str, group_key: str,
@@ -53,15 +43,13 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
     """An incident opened by an alert: owned by the service's team, declared by Firebell."""
     if not stages:
         raise Conflict("no lifecycle stages are configured; run `firebell config apply` first")
-    db = raw(session)
-    incident = IncidentRow(id=new_id(), number=next_number(session), status=Status.TRIGGERED.value, severity=severity,
-                           stage=stages[0])
+    incident = IncidentRow(id=new_id(), number=rows.next_number(session), status=Status.TRIGGERED.value,
+                           severity=severity, stage=stages[0])
     remember_group(session, service_id, group_key, incident)  # the group's open incident, from now on
     title, tags = title[:MAX_TITLE], sorted(set(tags))
-    db.defer(_INSERT_INCIDENT, {"id": incident.id, "number": incident.number, "title": title, "severity": severity,
-                              "stage": incident.stage, "private": False, "service_id": service_id,
-                              "group_key": group_key, "tags": db.json(tags), "team_id": team_id, "now": db.ts(now)})
-    db.defer(_INSERT_SERVICE, {"incident_id": incident.id, "service_id": service_id})
+    rows.insert_opened_by_alert(session, incident_id=incident.id, number=incident.number, title=title,
+                                severity=severity, stage=incident.stage, service_id=service_id, group_key=group_key,
+                                tags=tags, team_id=team_id, now=now)
     timeline.append(session, incident.id, Declared(
         title=title, severity=severity, source="alert", group_key=group_key, alert=alert, stage=incident.stage,
         tags=tags), at=now)
@@ -82,21 +70,11 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     if action is Action.RESOLVE and group_lock(session, service_id, group_key):
         forget_all(session)
     next_stage = lifecycle.stage_after(action, list(stages), incident.stage)
-    stamp = _STAMP[action]
-    key = (stamp, next_stage is not None)
-    statement = _transition_statements.get(key)
-    if statement is None:
-        stage_sql = ", stage = :stage" if next_stage is not None else ""
-        statement = Statement(f"UPDATE incidents SET status = :status, {stamp} = :now{stage_sql}, updated_at = :now, "
-                              "version = version + 1 WHERE id = :id")
-        _transition_statements[key] = statement
-    db = raw(session)
     forget_incident(session, incident.id)  # the incident's alerts change status with it
     forget_group(session, service_id, group_key)
-    params = {"id": incident.id, "status": new_status.value, "now": db.ts(now)}
-    if next_stage is not None:
-        params["stage"] = next_stage
-    db.defer(statement, params)
+    rows.write_transition(session, incident.id, status=new_status.value, stamp=_STAMP[action], stage=next_stage,
+                          now=now)
+    db = raw(session)
     db.defer(_ALERTS_BY_INCIDENT[action], {"id": incident.id, "now": db.ts(now)})
     timeline.append(session, incident.id, change, at=now)
     if next_stage is not None:

@@ -23,6 +23,7 @@ from firebell.alerts.batch_reads import (
     incident_severity_changed,
     window_text,
 )
+from firebell.incidents import rows as incidents
 from firebell.store.base import new_id
 from firebell.store.hooks import before_commit
 from firebell.store.rawsql import Raw, Statement, raw
@@ -50,8 +51,6 @@ _INSERT_ALERT = Statement(f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) "
 _INSERT_HISTORY = Statement("""
     INSERT INTO alert_events (alert_id, action, outcome, received_at, payload)
     VALUES (:alert_id, :action, :outcome, :received_at, :payload)""")
-_JOIN_INCIDENT = Statement("""
-    UPDATE incidents SET severity = :severity, updated_at = :now, version = version + 1 WHERE id = :id""")
 _JSON_COLUMNS = frozenset({"labels", "annotations", "links", "details", "tags", "last_payload"})
 _TS_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "acknowledged_at", "resolved_at"})
 _updates: dict[tuple[str, ...], Statement] = {}
@@ -127,8 +126,7 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
 
 def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
     incident_severity_changed(session, incident_id, severity)
-    db = raw(session)
-    db.defer(_JOIN_INCIDENT, {"id": incident_id, "severity": severity, "now": db.ts(now)})
+    incidents.raise_severity(session, incident_id, severity, now)
 
 
 @dataclass

@@ -1,7 +1,10 @@
-"""The incidents domain's driver-level statements (store/rawsql.py), for the hot paths that write
-its tables: ingestion opens incidents here as well as people do."""
+"""The incidents domain's driver-level statements (store/rawsql.py): the writes of its tables on hot
+paths. Ingestion opens, joins and closes incidents through these (alerts/incident_rows.py decides
+when); a person's changes go through the ORM in incidents/service.py."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -21,3 +24,54 @@ def next_number(session: Session) -> int:
     row = raw(session).one(_NEXT_NUMBER, {})
     assert row is not None  # an upsert with RETURNING always returns its row
     return int(row[0])
+
+
+_INSERT_OPENED_BY_ALERT = Statement("""
+    INSERT INTO incidents (id, number, title, summary, impact, severity, status, stage, private, source,
+                           origin_service_id, group_key, tags, team_id, declared_by_id, declared_at, updated_at,
+                           version)
+    VALUES (:id, :number, :title, '', '', :severity, 'triggered', :stage, :private, 'alert',
+            :service_id, :group_key, :tags, :team_id, NULL, :now, :now, 1)""")
+_INSERT_SERVICE = Statement(
+    "INSERT INTO incident_services (incident_id, service_id) VALUES (:incident_id, :service_id)")
+_RAISE_SEVERITY = Statement("""
+    UPDATE incidents SET severity = :severity, updated_at = :now, version = version + 1 WHERE id = :id""")
+_transitions: dict[tuple[str, bool], Statement] = {}
+
+
+def insert_opened_by_alert(session: Session, *, incident_id: str, number: int, title: str, severity: str,
+                           stage: str, service_id: str, group_key: str, tags: list[str], team_id: str,
+                           now: datetime) -> None:
+    """An incident an alert opened (owned by the service's team, declared by Firebell), and its service."""
+    db = raw(session)
+    db.defer(_INSERT_OPENED_BY_ALERT, {
+        "id": incident_id, "number": number, "title": title, "severity": severity, "stage": stage, "private": False,
+        "service_id": service_id, "group_key": group_key, "tags": db.json(tags), "team_id": team_id,
+        "now": db.ts(now)})
+    db.defer(_INSERT_SERVICE, {"incident_id": incident_id, "service_id": service_id})
+
+
+def write_transition(session: Session, incident_id: str, *, status: str, stamp: str, stage: str | None,
+                     now: datetime) -> None:
+    """The incident's new status, with `stamp` (acknowledged_at or resolved_at) and, if it moves, its
+    stage; its version goes up, which fences the escalation engine."""
+    key = (stamp, stage is not None)
+    statement = _transitions.get(key)
+    if statement is None:
+        if stamp not in ("acknowledged_at", "resolved_at"):
+            raise ValueError(f"no transition stamps {stamp!r}")
+        stage_sql = ", stage = :stage" if stage is not None else ""
+        statement = _transitions[key] = Statement(
+            f"UPDATE incidents SET status = :status, {stamp} = :now{stage_sql}, updated_at = :now, "
+            "version = version + 1 WHERE id = :id")
+    db = raw(session)
+    params = {"id": incident_id, "status": status, "now": db.ts(now)}
+    if stage is not None:
+        params["stage"] = stage
+    db.defer(statement, params)
+
+
+def raise_severity(session: Session, incident_id: str, severity: str, now: datetime) -> None:
+    """An alert that joined its incident at a higher severity raises the incident's."""
+    db = raw(session)
+    db.defer(_RAISE_SEVERITY, {"id": incident_id, "severity": severity, "now": db.ts(now)})
