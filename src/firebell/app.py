@@ -20,6 +20,7 @@ from firebell.api import problems
 from firebell.api.body_limit import FirebellAPI
 from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
+from firebell.effects import EFFECTS
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
 from firebell.notify.act_api import ActionLinkHeaders
@@ -72,6 +73,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.db = db
     app.state.clock = clock
     app.state.channels = channels
+    app.state.effects = EFFECTS
     app.add_middleware(ActionLinkHeaders)
     app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.

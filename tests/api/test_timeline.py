@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from firebell.actor import Actor
 from firebell.core.access import AccessRole, Principal
 from firebell.core.timeline.incident import NoteAdded, StatusUpdate
+from firebell.effects import EFFECTS
 from firebell.incidents import respond, timeline
 from firebell.incidents.models import Incident
 from firebell.org.models import User
@@ -122,7 +123,7 @@ def test_the_main_flows_leave_only_events_of_the_catalogue_each_with_its_own_sen
         loop.run_once()
         with api.db.unit_of_work() as session:
             alice = session.execute(select(User).where(User.name == "alice")).scalar_one()
-            respond.respond(session, alice, other, "acknowledge", via, api.clock.now)
+            respond.respond(session, alice, other, "acknowledge", via, api.clock.now, effects=EFFECTS)
     api.client.post("/v2/enqueue", json=pd_event())  # an alert opens an incident
     api.client.post("/v2/enqueue", json=pd_event(key="db1/cpu", summary="CPU hot"))  # another joins it
     api.client.post("/v2/enqueue", json=pd_event("acknowledge"))

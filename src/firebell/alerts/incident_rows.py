@@ -82,3 +82,15 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
                                                            reason=change.event_kind.value), at=now)
         incident.stage = next_stage
     incident.status = new_status.value
+
+
+_ALERTS_FOLLOWING = {Status.ACKNOWLEDGED.value: _ALERTS_BY_INCIDENT[Action.ACKNOWLEDGE],
+                     Status.RESOLVED.value: _ALERTS_BY_INCIDENT[Action.RESOLVE]}
+
+
+def alerts_follow(session: Session, incident_id: str, status: str, now: datetime) -> None:
+    """A person acknowledged or resolved the incident: so are its alerts (resolved ones stay closed,
+    so the next trigger with the same key opens a fresh alert)."""
+    forget_incident(session, incident_id)
+    db = raw(session)
+    db.defer(_ALERTS_FOLLOWING[status], {"id": incident_id, "now": db.ts(now)})

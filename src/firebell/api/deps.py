@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from firebell.actor import Actor
 from firebell.auth.service import authenticate, touch_token
 from firebell.errors import Invalid
+from firebell.incidents.effects import IncidentEffects
 from firebell.store.uow import Database
 
 Clock = Callable[[], datetime]
@@ -26,6 +27,12 @@ async def get_db(request: Request) -> Database:
 async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
+
+
+async def get_effects(request: Request) -> IncidentEffects:
+    """What a person's change to an incident sets off (incidents/effects.py), put there by app.py."""
+    effects: IncidentEffects = request.app.state.effects
+    return effects
 
 
 def _via(request: Request) -> str:
@@ -52,6 +59,7 @@ def current_actor(request: Request, db: Annotated[Database, Depends(get_db)],
 
 DB = Annotated[Database, Depends(get_db)]
 Now = Annotated[Clock, Depends(get_clock)]
+Effects = Annotated[IncidentEffects, Depends(get_effects)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 

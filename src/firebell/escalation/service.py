@@ -8,7 +8,6 @@ write, so a page can never be written after an acknowledgement has committed.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -151,22 +150,6 @@ def triggers_changed(session: Session, incident_id: str, now: datetime) -> None:
     session.execute(update(Escalation).where(Escalation.incident_id == incident_id,
                                              Escalation.status.in_(states.statuses_allowing(states.Event.TRIGGERS_CHANGED)))
                     .values(triggers_due_at=now, version=Escalation.version + 1))
-    due_after_commit(session)
-
-
-def page_responder(session: Session, incident: Incident, user_id: str, user_name: str, actor: Actor, message: str,
-                   now: datetime) -> None:
-    """`add-responder --message`: page one person now, through their contact methods."""
-    from firebell.escalation.targets import Recipient
-    from firebell.notify.outbox import enqueue
-
-    enqueue(session, incident_id=incident.id, recipient=Recipient(target=f"user:{user_name}", user_id=user_id,
-                                                                  user_name=user_name),
-            step_key=f"R:{uuid.uuid4().hex}", level=-1, loop=0, kind="manual", now=now,
-            message={"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
-                     "severity": incident.severity, "status": incident.status,
-                     "summary": message or incident.summary or incident.title,
-                     "reason": f"{actor.display_name} added you as a responder"})
     due_after_commit(session)
 
 

@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from firebell.api.deps import DB, CurrentActor, Now
+from firebell.api.deps import DB, CurrentActor, Effects, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem_responses
 from firebell.errors import Invalid
-from firebell.escalation import service as escalation
 from firebell.incidents import queries, service
 from firebell.incidents.models import Incident
 from firebell.incidents.schemas import (
@@ -79,9 +78,9 @@ def _run(db: Database, now: Callable[[], datetime],
 
 
 @_changes.post("", response_model=IncidentOut, status_code=status.HTTP_201_CREATED, summary="Declare an incident")
-def declare(body: DeclareIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
+def declare(body: DeclareIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
     d = service.Declaration(**body.model_dump())
-    return _run(db, now, lambda s, at: service.declare(s, actor, d, at))
+    return _run(db, now, lambda s, at: service.declare(s, actor, d, at, effects=effects))
 
 
 @_reads.get("/{ref}", response_model=IncidentOut, summary="One incident with its SLA clock")
@@ -98,17 +97,18 @@ def timeline(ref: str, db: DB, actor: CurrentActor) -> TimelineOut:
 
 
 @_changes.post("/{ref}/acknowledge", response_model=IncidentOut, summary="Acknowledge (stops paging)")
-def acknowledge(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
-    return _run(db, now, lambda s, at: service.acknowledge(s, actor, ref, at))
+def acknowledge(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
+    return _run(db, now, lambda s, at: service.acknowledge(s, actor, ref, at, effects=effects))
 
 
 @_changes.post("/{ref}/escalate", response_model=IncidentOut,
              summary="Page the next escalation level now (or a named level), even when acknowledged")
-def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn | None = None) -> IncidentOut:
+def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effects,
+             body: EscalateIn | None = None) -> IncidentOut:
     level = body.level if body else None
 
     def use_case(session: Session, at: datetime) -> Incident:
-        escalation.escalate(session, actor, ref, level, at)
+        effects.escalate(session, actor, ref, level, at)
         return queries.find(session, actor, ref)
 
     return _run(db, now, use_case)
@@ -116,24 +116,26 @@ def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, body: EscalateIn |
 
 @_changes.post("/{ref}/reassign", response_model=IncidentOut,
              summary="Hand the incident to a person or another escalation policy, paged now")
-def reassign(ref: str, body: ReassignIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
+def reassign(ref: str, body: ReassignIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
     def use_case(session: Session, at: datetime) -> Incident:
-        escalation.reassign(session, actor, ref, user=body.user, policy=body.policy, now=at)
+        effects.reassign(session, actor, ref, user=body.user, policy=body.policy, now=at)
         return queries.find(session, actor, ref)
 
     return _run(db, now, use_case)
 
 
 @_changes.post("/{ref}/resolve", response_model=IncidentOut, summary="Resolve")
-def resolve(ref: str, db: DB, actor: CurrentActor, now: Now, body: ResolveIn | None = None) -> IncidentOut:
+def resolve(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effects,
+            body: ResolveIn | None = None) -> IncidentOut:
     resolution = body.resolution if body else ""
-    return _run(db, now, lambda s, at: service.resolve(s, actor, ref, at, resolution))
+    return _run(db, now, lambda s, at: service.resolve(s, actor, ref, at, resolution, effects=effects))
 
 
 @_changes.post("/{ref}/reopen", response_model=IncidentOut, summary="Reopen a resolved incident")
-def reopen(ref: str, db: DB, actor: CurrentActor, now: Now, body: ReopenIn | None = None) -> IncidentOut:
+def reopen(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effects,
+           body: ReopenIn | None = None) -> IncidentOut:
     reason = body.reason if body else ""
-    return _run(db, now, lambda s, at: service.reopen(s, actor, ref, at, reason))
+    return _run(db, now, lambda s, at: service.reopen(s, actor, ref, at, reason, effects=effects))
 
 
 @_changes.post("/{ref}/notes", response_model=IncidentOut, summary="Add a note to the timeline")
@@ -147,8 +149,9 @@ def post_update(ref: str, body: UpdateIn, db: DB, actor: CurrentActor, now: Now)
 
 
 @_changes.post("/{ref}/severity", response_model=IncidentOut, summary="Change severity (reason required)")
-def severity(ref: str, body: SeverityIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
-    return _run(db, now, lambda s, at: service.change_severity(s, actor, ref, body.severity, body.reason, at))
+def severity(ref: str, body: SeverityIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
+    return _run(db, now, lambda s, at: service.change_severity(s, actor, ref, body.severity, body.reason, at,
+                                                               effects=effects))
 
 
 @_changes.post("/{ref}/stage", response_model=IncidentOut, summary="Move to a lifecycle stage")
@@ -162,16 +165,17 @@ def role(ref: str, body: RoleIn, db: DB, actor: CurrentActor, now: Now) -> Incid
 
 
 @_changes.post("/{ref}/responders", response_model=IncidentOut, summary="Add a person to the incident")
-def add_responder(ref: str, body: MemberIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
-    return _run(db, now, lambda s, at: service.add_member(s, actor, ref, body.user, at, body.message))
+def add_responder(ref: str, body: MemberIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
+    return _run(db, now, lambda s, at: service.add_member(s, actor, ref, body.user, at, body.message,
+                                                          effects=effects))
 
 
 @_changes.patch("/{ref}", response_model=IncidentOut, summary="Edit title, summary, impact, tags or privacy")
-def edit(ref: str, body: DetailsIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
+def edit(ref: str, body: DetailsIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
     changes = body.model_dump(exclude_none=True)
     if not changes:
         raise Invalid("nothing to change; send at least one of title, summary, impact, tags, private")
-    return _run(db, now, lambda s, at: service.update_details(s, actor, ref, changes, at))
+    return _run(db, now, lambda s, at: service.update_details(s, actor, ref, changes, at, effects=effects))
 
 
 router = APIRouter()

@@ -17,29 +17,31 @@ from sqlalchemy.orm import Session
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
 from firebell.errors import Forbidden, Invalid
-from firebell.escalation import service as escalation
 from firebell.incidents import service
+from firebell.incidents.effects import IncidentEffects
 from firebell.org.models import User
 
 Response = Literal["acknowledge", "resolve", "escalate", "command"]
 RESPONSES: tuple[Response, ...] = ("acknowledge", "resolve", "escalate", "command")
 
 
-def respond(session: Session, user: User, ref: str, action: str, via: str, now: datetime) -> str:
-    """Carry out `action` on incident `ref` as `user` coming through `via`; the answer to show them."""
+def respond(session: Session, user: User, ref: str, action: str, via: str, now: datetime, *,
+            effects: IncidentEffects) -> str:
+    """Carry out `action` on incident `ref` as `user` coming through `via`; the answer to show them.
+    `effects`: what the change sets off in the domains above incidents (incidents/effects.py)."""
     if user.archived_at is not None:
         raise Forbidden(f"{user.name} no longer has access to Firebell")
     actor = actor_for(user, AccessRole(user.access), via=via)
     who = actor.display_name
     if action == "acknowledge":
-        incident = service.acknowledge(session, actor, ref, now)
+        incident = service.acknowledge(session, actor, ref, now, effects=effects)
         return f"{incident.ref} acknowledged by {who} via {via}"
     if action == "resolve":
-        incident = service.resolve(session, actor, ref, now, f"resolved via {via}")
+        incident = service.resolve(session, actor, ref, now, f"resolved via {via}", effects=effects)
         return f"{incident.ref} resolved by {who} via {via}"
     if action == "escalate":
-        row = escalation.escalate(session, actor, ref, None, now)
-        return f"{ref} escalated by {who}: level {row.level + 1} is being paged"
+        level = effects.escalate(session, actor, ref, None, now)
+        return f"{ref} escalated by {who}: level {level} is being paged"
     if action == "command":
         incident = service.assign_role(session, actor, ref, "commander", user.name, now)
         return f"{who} is now commander of {incident.ref}"

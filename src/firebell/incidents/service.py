@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -17,9 +17,9 @@ from firebell.core.lifecycle import Action, Status
 from firebell.core.timeline import catalogue
 from firebell.core.timeline import incident as events
 from firebell.errors import Conflict, Forbidden, Invalid
-from firebell.escalation import service as escalation
 from firebell.incidents import queries, reference, rows
 from firebell.incidents import timeline as timeline_events
+from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import (
     Incident,
     IncidentMember,
@@ -82,7 +82,7 @@ class Declaration:
     commander: str | None = None
 
 
-def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> Incident:
+def declare(session: Session, actor: Actor, d: Declaration, now: datetime, *, effects: IncidentEffects) -> Incident:
     title = _clean_text(d.title, "title", MAX_TITLE, required=True)
     level = reference.require_severity(session, d.severity)
     services = _services(session, d.services)
@@ -117,7 +117,7 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime) -> In
     if commander is not None and "commander" in vocab.roles:
         _assign(session, incident, actor, "commander", commander, now)
     # Page through the first affected service's policy, as an alert-opened incident would.
-    escalation.start_for_incident(session, incident, services[0].id if services else None, now)
+    effects.declared(session, incident, services[0].id if services else None, now)
     return incident
 
 
@@ -129,7 +129,7 @@ def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
 
 
 def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,
-                change: events.Acknowledged | events.Resolved | events.Reopened) -> Incident:
+                change: events.Acknowledged | events.Resolved | events.Reopened, effects: IncidentEffects) -> Incident:
     if action is Action.RESOLVE:
         # Take the alert group's lock before the incident's row lock, in the same order as
         # ingestion does, so a resolve racing an alert joining the incident waits instead of deadlocking.
@@ -137,25 +137,26 @@ def _transition(session: Session, actor: Actor, ref: str, action: Action, now: d
         if peek.origin_service_id and peek.group_key:
             group_lock(session, peek.origin_service_id, peek.group_key)
     incident = _for_change(session, actor, ref)
-    apply_transition(session, incident, action, actor, now, change)
+    apply_transition(session, incident, action, actor, now, change, effects)
     return incident
 
 
 def apply_transition(session: Session, incident: Incident, action: Action, actor: Actor, now: datetime,
-                     change: events.Acknowledged | events.Resolved | events.Reopened) -> None:
+                     change: events.Acknowledged | events.Resolved | events.Reopened,
+                     effects: IncidentEffects) -> None:
     """Change status (refused with Conflict when the state machine says no), record `change`, move
     the stage, and carry the change to the incident's alerts."""
     new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
     incident.status = new_status.value
     if action is Action.ACKNOWLEDGE:
         incident.acknowledged_at = now
-        _set_alerts(session, incident, ("triggered",), "acknowledged", now)
+        effects.alerts_follow(session, incident, new_status.value, now)
     elif action is Action.RESOLVE:
         if incident.origin_service_id and incident.group_key:
             # No alert may join this incident between our resolving it and committing.
             group_lock(session, incident.origin_service_id, incident.group_key)
         incident.resolved_at = now
-        _set_alerts(session, incident, ("triggered", "acknowledged"), "resolved", now)
+        effects.alerts_follow(session, incident, new_status.value, now)
     elif action is Action.REOPEN:
         incident.reopened_at = now
         incident.resolved_at = None
@@ -169,31 +170,21 @@ def apply_transition(session: Session, incident: Incident, action: Action, actor
     _touch(incident, now)
 
 
-def _set_alerts(session: Session, incident: Incident, from_statuses: tuple[str, ...], to_status: str,
-                now: datetime) -> None:
-    """Acknowledging an incident acknowledges its alerts; resolving it resolves them, so the next
-    trigger with the same key opens a fresh alert."""
-    from firebell.alerts.models import Alert  # alerts build on incidents, not the other way round
-
-    values: dict[str, Any] = {"status": to_status}
-    values["acknowledged_at" if to_status == "acknowledged" else "resolved_at"] = now
-    session.execute(update(Alert).where(Alert.incident_id == incident.id, Alert.status.in_(from_statuses))
-                    .values(**values))
+def acknowledge(session: Session, actor: Actor, ref: str, now: datetime, *, effects: IncidentEffects) -> Incident:
+    return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, events.Acknowledged(), effects)
 
 
-def acknowledge(session: Session, actor: Actor, ref: str, now: datetime) -> Incident:
-    return _transition(session, actor, ref, Action.ACKNOWLEDGE, now, events.Acknowledged())
-
-
-def resolve(session: Session, actor: Actor, ref: str, now: datetime, resolution: str = "") -> Incident:
+def resolve(session: Session, actor: Actor, ref: str, now: datetime, resolution: str = "", *,
+            effects: IncidentEffects) -> Incident:
     return _transition(session, actor, ref, Action.RESOLVE, now,
-                       events.Resolved(resolution=_clean_text(resolution, "resolution")))
+                       events.Resolved(resolution=_clean_text(resolution, "resolution")), effects)
 
 
-def reopen(session: Session, actor: Actor, ref: str, now: datetime, reason: str = "") -> Incident:
+def reopen(session: Session, actor: Actor, ref: str, now: datetime, reason: str = "", *,
+           effects: IncidentEffects) -> Incident:
     incident = _transition(session, actor, ref, Action.REOPEN, now,
-                           events.Reopened(reason=_clean_text(reason, "reason")))
-    escalation.restart(session, incident, now)  # a reopened incident pages again from the first level
+                           events.Reopened(reason=_clean_text(reason, "reason")), effects)
+    effects.reopened(session, incident, now)  # a reopened incident pages again from the first level
     return incident
 
 
@@ -217,7 +208,7 @@ def post_update(session: Session, actor: Actor, ref: str, message: str, now: dat
 
 
 def change_severity(session: Session, actor: Actor, ref: str, severity: str, reason: str,
-                    now: datetime) -> Incident:
+                    now: datetime, *, effects: IncidentEffects) -> Incident:
     incident = _for_change(session, actor, ref)
     level = reference.require_severity(session, severity)
     reason = _clean_text(reason, "reason", required=True)
@@ -227,7 +218,7 @@ def change_severity(session: Session, actor: Actor, ref: str, severity: str, rea
         from_=incident.severity, to=level.key, reason=reason), at=now, actor=actor)
     incident.severity = level.key
     _touch(incident, now)
-    escalation.severity_changed(session, incident, now)
+    effects.severity_changed(session, incident, now)
     return incident
 
 
@@ -276,7 +267,7 @@ def assign_role(session: Session, actor: Actor, ref: str, role: str, user_name: 
 
 
 def add_member(session: Session, actor: Actor, ref: str, user_name: str, now: datetime,
-               message: str = "") -> Incident:
+               message: str = "", *, effects: IncidentEffects) -> Incident:
     incident = _for_change(session, actor, ref)
     user = _user(session, user_name)
     if any(m.user_id == user.id for m in incident.members):
@@ -286,7 +277,7 @@ def add_member(session: Session, actor: Actor, ref: str, user_name: str, now: da
     timeline_events.append(session, incident.id, events.ResponderAdded(user=user.name, message=text), at=now,
                            actor=actor)
     _touch(incident, now)
-    escalation.page_responder(session, incident, user.id, user.name, actor, text, now)
+    effects.responder_added(session, incident, user.id, user.name, actor, text, now)
     return incident
 
 
@@ -295,7 +286,8 @@ _EDITABLE: dict[str, type[events.TextChange | events.TagsChange | events.FlagCha
     "tags": events.TagsChange, "private": events.FlagChange}
 
 
-def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, Any], now: datetime) -> Incident:
+def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, Any], now: datetime, *,
+                   effects: IncidentEffects) -> Incident:
     incident = _for_change(session, actor, ref)
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
@@ -316,7 +308,7 @@ def update_details(session: Session, actor: Actor, ref: str, changes: dict[str, 
     timeline_events.append(session, incident.id, events.DetailsChanged(**diff), at=now, actor=actor)
     _touch(incident, now)
     if "tags" in diff:  # a tag such as data-breach may fire a trigger at once
-        escalation.triggers_changed(session, incident.id, now)
+        effects.tags_changed(session, incident, now)
     return incident
 
 

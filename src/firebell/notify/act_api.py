@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from firebell.api.deps import DB, Now
+from firebell.api.deps import DB, Effects, Now
 from firebell.core.action_links import ActionClaim, InvalidToken, read_token
 from firebell.errors import DecisionError
 from firebell.incidents.models import Incident
@@ -121,7 +121,7 @@ def confirm(token: str, db: DB, now: Now) -> HTMLResponse:
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-def act(token: str, db: DB, now: Now) -> HTMLResponse:
+def act(token: str, db: DB, now: Now, effects: Effects) -> HTMLResponse:
     at = now()
     try:
         with db.unit_of_work() as session:
@@ -137,7 +137,7 @@ def act(token: str, db: DB, now: Now) -> HTMLResponse:
             session.add(ActionTokenUse(nonce=claim.nonce, action=claim.action, incident_id=claim.incident_id,
                                        user_id=user.id, used_at=at))
             session.flush()  # a used nonce fails here, before anything else is written
-            done = respond(session, user, claim.incident_id, claim.action, "link", at)
+            done = respond(session, user, claim.incident_id, claim.action, "link", at, effects=effects)
             return _page(done, f"<p>Done: {html.escape(done)}.</p>")
     except IntegrityError:  # the same link used twice at the same moment: the other use won
         return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>", 409)

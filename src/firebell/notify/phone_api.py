@@ -46,6 +46,7 @@ from firebell.core.phone_replies import (
     voice_digit_action,
 )
 from firebell.errors import DecisionError
+from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
 from firebell.notify import receipts
@@ -129,13 +130,16 @@ async def inbound_sms(request: Request) -> Response:
     db: Database = request.app.state.db
     now = request.app.state.clock()
     signed = (request.headers.get("x-twilio-signature") or "") + form.get("MessageSid", "")
-    answer, acted = await run_in_threadpool(_answer_sms, db, form.get("From", "").strip(), body, signed, now)
+    effects: IncidentEffects = request.app.state.effects
+    answer, acted = await run_in_threadpool(_answer_sms, db, form.get("From", "").strip(), body, signed, now,
+                                            effects)
     if acted:
         db.changed()  # the engines act on it now: cancel queued pages, update Slack
     return twiml_response(sms_reply_twiml(answer))
 
 
-def _answer_sms(db: Database, sender: str, body: str, signed: str, now: datetime) -> tuple[str, bool]:
+def _answer_sms(db: Database, sender: str, body: str, signed: str, now: datetime,
+                effects: IncidentEffects) -> tuple[str, bool]:
     """The text to send back, and whether an incident changed."""
     try:
         with db.unit_of_work() as session:
@@ -150,7 +154,7 @@ def _answer_sms(db: Database, sender: str, body: str, signed: str, now: datetime
             ref = f"INC-{reply.incident_number}" if reply.incident_number else _latest_texted(session, user, sender)
             if ref is None:
                 return NO_RECENT_PAGE, False
-            return respond(session, user, ref, reply.action, "sms", now), True
+            return respond(session, user, ref, reply.action, "sms", now, effects=effects), True
     except DecisionError as exc:  # rolled back, the replay record with it: nothing happened
         return f"Nothing done: {exc.message}", False
 
@@ -198,7 +202,9 @@ async def voice_key(token: str, request: Request) -> Response:
     db: Database = request.app.state.db
     now = request.app.state.clock()
     gather_url = f"{channels.public_url}{TWILIO_PATH}/voice/{token}"
-    document, acted = await run_in_threadpool(_answer_key, db, token, form.get("Digits", ""), gather_url, now)
+    effects: IncidentEffects = request.app.state.effects
+    document, acted = await run_in_threadpool(_answer_key, db, token, form.get("Digits", ""), gather_url, now,
+                                              effects)
     if acted:
         db.changed()  # the engines act on it now: cancel queued pages, update Slack
     return twiml_response(document)
@@ -212,7 +218,8 @@ def _voice_nonce(claim: ActionClaim, action: str) -> str:
     return hashlib.sha256(f"{claim.nonce}\n{action}".encode()).hexdigest()
 
 
-def _answer_key(db: Database, token: str, digits: str, gather_url: str, now: datetime) -> tuple[str, bool]:
+def _answer_key(db: Database, token: str, digits: str, gather_url: str, now: datetime,
+                effects: IncidentEffects) -> tuple[str, bool]:
     """The TwiML answering a key, and whether an incident changed."""
     action = voice_digit_action(digits)
     try:
@@ -237,7 +244,7 @@ def _answer_key(db: Database, token: str, digits: str, gather_url: str, now: dat
             session.add(ActionTokenUse(nonce=nonce, action=action, incident_id=claim.incident_id, user_id=user.id,
                                        used_at=now))
             session.flush()  # a used nonce fails here, before anything else is written
-            done = respond(session, user, claim.incident_id, action, "voice", now)
+            done = respond(session, user, claim.incident_id, action, "voice", now, effects=effects)
             return gather_result_twiml(_spoken(done)), True
     except IntegrityError:  # the same key twice at the same moment: the other one acted
         return gather_result_twiml(CALL_ALREADY_ANSWERED), False

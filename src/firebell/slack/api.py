@@ -23,6 +23,7 @@ from sqlalchemy import select
 from firebell.core.formats.wire_json import storable_text
 from firebell.core.jsonsafe import loads_bounded
 from firebell.errors import DecisionError
+from firebell.incidents.effects import IncidentEffects
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.slack import handlers
@@ -144,7 +145,8 @@ async def commands(request: Request) -> Response:
     who = await to_thread.run_sync(_identified, request, form.get("user_id", ""), form.get("channel_id", ""))
     db: Database = request.app.state.db
     now = request.app.state.clock()
-    answer = await _within_budget(_in_transaction(db, lambda s: handlers.run_command(s, who, command, now)),
+    effects: IncidentEffects = request.app.state.effects
+    answer = await _within_budget(_in_transaction(db, lambda s: handlers.run_command(s, who, command, now, effects)),
                                   form.get("response_url", ""))
     return JSONResponse(answer if answer is not None else text_reply("Working on it…"))
 
@@ -191,9 +193,10 @@ async def interactive(request: Request) -> Response:
     db: Database = request.app.state.db
     now = request.app.state.clock()
     response_url = pressed.response_url
+    effects: IncidentEffects = request.app.state.effects
 
     def click(session: Any) -> dict[str, Any]:
-        return text_reply(handlers.run_button(session, who, pressed.action_id, pressed.ref, now))
+        return text_reply(handlers.run_button(session, who, pressed.action_id, pressed.ref, now, effects))
 
     work = _in_transaction(db, click)
     answer = await _within_budget(work, response_url)

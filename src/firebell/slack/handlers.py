@@ -19,6 +19,7 @@ from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
 from firebell.errors import DecisionError, Invalid
 from firebell.incidents import reference, service
+from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
 from firebell.oncall import service as oncall
@@ -99,7 +100,8 @@ def _override_user(session: Session, given: str) -> str:
     return given.lstrip("@")
 
 
-def run_command(session: Session, request: SlackRequest, command: SlashCommand, now: datetime) -> dict[str, Any]:
+def run_command(session: Session, request: SlackRequest, command: SlashCommand, now: datetime,
+                effects: IncidentEffects) -> dict[str, Any]:
     """Carry out one parsed `/incident` command (in the caller's transaction)."""
     if command.verb == "help":
         return text_reply(HELP_TEXT)
@@ -117,7 +119,7 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         team = next((m.team.name for m in user.memberships if m.team.archived_at is None), None)
         severity = command.severity or _default_severity(session)
         incident = service.declare(session, actor, service.Declaration(
-            title=command.title or "", severity=severity, team=team, commander=user.name), now)
+            title=command.title or "", severity=severity, team=team, commander=user.name), now, effects=effects)
         hint = "" if command.severity else f" (no severity given: {severity}; `/incident severity P2` changes it)"
         return text_reply(f"{incident.ref} declared by {escape_mrkdwn(actor.display_name)}: "
                           f"{escape_mrkdwn(incident.title)} [{incident.severity}]{hint}", in_channel=True)
@@ -131,7 +133,8 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
                           f"{override.ends_at:%Y-%m-%d %H:%M} UTC")
     ref = command.ref or _open_in_channel(session, request.channel)
     if command.verb in ("ack", "resolve"):
-        done = respond(session, user, ref, "acknowledge" if command.verb == "ack" else "resolve", "slack", now)
+        done = respond(session, user, ref, "acknowledge" if command.verb == "ack" else "resolve", "slack", now,
+                       effects=effects)
         return text_reply(escape_mrkdwn(done), in_channel=True)
     if command.verb == "update":
         incident = service.post_update(session, actor, ref, command.text or "", now)
@@ -139,12 +142,13 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
                           f"{escape_mrkdwn(command.text or '')}", in_channel=True)
     if command.verb == "severity":
         incident = service.change_severity(session, actor, ref, command.severity or "",
-                                           f"changed from Slack by {actor.display_name}", now)
+                                           f"changed from Slack by {actor.display_name}", now, effects=effects)
         return text_reply(f"{incident.ref} is now {incident.severity}", in_channel=True)
     raise Invalid(f"unknown command {command.verb!r}")
 
 
-def run_button(session: Session, request: SlackRequest, action_id: str, ref: str, now: datetime) -> str:
+def run_button(session: Session, request: SlackRequest, action_id: str, ref: str, now: datetime,
+               effects: IncidentEffects) -> str:
     """A button on an incident message or a page: the same response as from any other channel."""
     action = BUTTONS.get(action_id)
     if action is None:
@@ -152,7 +156,7 @@ def run_button(session: Session, request: SlackRequest, action_id: str, ref: str
     user = find_user(session, request)
     if not replay.first_time(session, "slack", request.signature, now):
         return "this click was already handled; nothing more was done"
-    return respond(session, user, ref, action, "slack", now)
+    return respond(session, user, ref, action, "slack", now, effects=effects)
 
 
 def refusal(exc: DecisionError) -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""What a person's change to an incident sets off, as the domains above incidents do it
+(incidents/effects.py says why the incident use cases are handed this rather than importing it).
+app.py puts one on the application for the routes; Slack and the answer funnel receive it from there."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.alerts import incident_rows
+from firebell.escalation import service as escalation
+from firebell.escalation.targets import Recipient
+from firebell.incidents.models import Incident
+from firebell.notify.outbox import enqueue
+from firebell.store.uow import due_after_commit
+
+
+class DomainEffects:
+    """`incidents.effects.IncidentEffects` by the escalation, notify and alerts domains."""
+
+    def declared(self, session: Session, incident: Incident, service_id: str | None, now: datetime) -> None:
+        escalation.start_for_incident(session, incident, service_id, now)
+
+    def reopened(self, session: Session, incident: Incident, now: datetime) -> None:
+        escalation.restart(session, incident, now)
+
+    def severity_changed(self, session: Session, incident: Incident, now: datetime) -> None:
+        escalation.severity_changed(session, incident, now)
+
+    def tags_changed(self, session: Session, incident: Incident, now: datetime) -> None:
+        escalation.triggers_changed(session, incident.id, now)
+
+    def responder_added(self, session: Session, incident: Incident, user_id: str, user_name: str, actor: Actor,
+                        message: str, now: datetime) -> None:
+        """`add-responder --message`: page one person now, through their contact methods."""
+        enqueue(session, incident_id=incident.id, recipient=Recipient(target=f"user:{user_name}", user_id=user_id,
+                                                                      user_name=user_name),
+                step_key=f"R:{uuid.uuid4().hex}", level=-1, loop=0, kind="manual", now=now,
+                message={"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
+                         "severity": incident.severity, "status": incident.status,
+                         "summary": message or incident.summary or incident.title,
+                         "reason": f"{actor.display_name} added you as a responder"})
+        due_after_commit(session)
+
+    def alerts_follow(self, session: Session, incident: Incident, status: str, now: datetime) -> None:
+        incident_rows.alerts_follow(session, incident.id, status, now)
+
+    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:
+        return escalation.escalate(session, actor, ref, level, now).level + 1
+
+    def reassign(self, session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
+                 now: datetime) -> None:
+        escalation.reassign(session, actor, ref, user=user, policy=policy, now=now)
+
+
+EFFECTS = DomainEffects()
