@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from firebell.actor import Actor
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
+from firebell.effects import EFFECTS
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.service import Declaration, declare
 from firebell.org.models import ContactMethod, Service, Team, User
@@ -153,7 +154,8 @@ def _worker(env: dict[str, str]) -> subprocess.Popen[str]:
 def _declare(db: Database, actor: Actor, title: str) -> float:
     """Declare a P1 on api (its ladder pages alice at once); the monotonic time of the commit."""
     with db.unit_of_work() as session:
-        declare(session, actor, Declaration(title=title, severity="P1", services=["api"]), datetime.now(UTC))
+        declare(session, actor, Declaration(title=title, severity="P1", services=["api"]), datetime.now(UTC),
+                effects=EFFECTS)
     return time.monotonic()
 
 

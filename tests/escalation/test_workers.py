@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
+from firebell.effects import EFFECTS
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.service import Declaration, declare
 from firebell.jobs import engine_loop
@@ -60,7 +61,7 @@ def test_two_engines_escalate_a_thousand_incidents_without_a_double_or_a_miss(ap
             actor = actor_for(admin, AccessRole.ADMIN, via="test")
             for i in range(INCIDENTS):
                 declare(session, actor, Declaration(title=f"Incident {i}", severity="P1", services=["api"]),
-                        api.clock.now)
+                        api.clock.now, effects=EFFECTS)
         url = api.db.engine.url.render_as_string(hide_password=False)
         dbs = [Database(make_engine(url)) for _ in range(2)]
         try:
