@@ -8,7 +8,6 @@ from datetime import datetime
 
 from firebell.alerts import jobs as alerts
 from firebell.engine.loop import TICK_SECONDS, EngineLoop
-from firebell.incidents import jobs as incidents
 from firebell.notify import jobs as notify
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import jobs as slack
@@ -24,7 +23,7 @@ def registered(channels: Channels) -> list[Job]:
         notify.escalation_pass(),
         store.wal_checkpoint(),
         alerts.heartbeats(),
-        incidents.cadence_reminders(),
+        notify.cadence_reminders(),
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),

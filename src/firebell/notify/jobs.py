@@ -1,14 +1,18 @@
-"""Notify's background work: the escalation pass (the ladders plan pages, notify writes them),
-sending the due pages, and dropping delivery receipts nobody claimed."""
+"""Notify's background work: the escalation pass (the ladders plan pages, notify writes them), the
+update-cadence reminders (incidents record them, notify pages the roles), sending the due pages,
+and dropping delivery receipts nobody claimed."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due
+from firebell.escalation.targets import Recipient
+from firebell.incidents import cadence
 from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
 from firebell.notify.escalation_pass import run_due
+from firebell.notify.outbox import enqueue
 from firebell.notify.settings import Channels
 from firebell.store.jobs import PRUNE_EVERY, Job, Runner
 
@@ -40,6 +44,28 @@ def step_due(engine: Runner, _now: datetime) -> int:
 def escalation_pass() -> Job:
     return Job("escalation", step_due, next_due=next_due)
 
+
+
+def remind_due(engine: Runner, now: datetime) -> int:
+    """Page the commander and the communications lead when a stakeholder update falls due."""
+    with engine.db.unit_of_work(write=False) as session:  # on SQLite the scan must not hold the write lock
+        reminders = cadence.due(session, now)
+    if not reminders:
+        return 0
+    with engine.db.unit_of_work() as session:
+        recorded = cadence.record(session, reminders, now)
+        for page in recorded:
+            for role, user_id, name in page.holders:
+                enqueue(session, incident_id=page.incident_id, step_key=page.step_key, level=-1, loop=0,
+                        recipient=Recipient(target=f"role:{role}", user_id=user_id, user_name=name),
+                        kind="reminder", message=page.message, now=now)
+    if recorded:
+        engine.wake("sender")  # the reminders are pages
+    return len(recorded)
+
+
+def cadence_reminders() -> Job:
+    return Job("cadence reminders", remind_due, every=cadence.CHECK_EVERY)
 
 def send_due(engine: Runner, channels: Channels) -> int:
     """Send every due page: claim (commit), send with no transaction open, record the results.
