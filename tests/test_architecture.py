@@ -190,7 +190,6 @@ KNOWN_UPWARD = {
     "firebell.notify.settings -> firebell.slack.client": "the Slack channel is configured with notify's settings",
     "firebell.notify.settings -> firebell.slack.dm": "the Slack channel is configured with notify's settings",
     "firebell.oncall.api -> firebell.notify.links": "calendar feed links are signed like action links",
-    "firebell.severity.api -> firebell.incidents.reference": "the severity API reads incidents' reference data",
 }
 
 

@@ -18,8 +18,9 @@ from firebell.core.ingest import ServicePolicy, SeverityRule
 from firebell.core.matchers import parse_all
 from firebell.core.routing import Rule
 from firebell.escalation.service import specs_by_severity
-from firebell.incidents.reference import severity_levels, vocabulary
+from firebell.incidents.reference import vocabulary
 from firebell.org.models import Organisation, Service
+from firebell.severity.levels import severity_levels
 from firebell.store.locks import read_with_locks
 from firebell.store.rawsql import Statement, raw
 from firebell.store.txcache import per_transaction

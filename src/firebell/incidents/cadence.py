@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from firebell.core import cadence
 from firebell.core.timeline.incident import UpdateDue, UpdateOverdue
-from firebell.incidents import reference, timeline
+from firebell.incidents import timeline
 from firebell.incidents.models import CadenceReminder, Incident, RoleAssignment
 from firebell.org.models import User
+from firebell.severity import levels as severities
 
 REMINDED_ROLES = ("commander", "communications_lead")
 CHECK_EVERY = timedelta(seconds=30)  # reminders are minutes apart: a half-minute check is on time
@@ -29,7 +30,7 @@ CHECK_EVERY = timedelta(seconds=30)  # reminders are minutes apart: a half-minut
 
 def due(session: Session, now: datetime) -> list[tuple[Any, cadence.Reminder]]:
     """The reminders due now (a read: on SQLite the scan must not hold the write lock)."""
-    every = reference.update_cadences(session)
+    every = severities.update_cadences(session)
     if not every:
         return []
     open_incidents = session.execute(select(Incident.id, Incident.number, Incident.title, Incident.severity,

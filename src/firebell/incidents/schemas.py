@@ -15,9 +15,9 @@ from firebell.core.lifecycle import Status, allowed_actions
 from firebell.core.sla import Deadline, sla_clock
 from firebell.core.timeline import catalogue
 from firebell.core.timeline.kinds import EventKind
-from firebell.incidents import reference
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.queries import ListedIncident, display_names
+from firebell.severity import levels as severities
 
 
 class Input(BaseModel):
@@ -180,7 +180,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     names = display_names(session, users=user_ids, teams={i.team_id for i in incidents if i.team_id},
                           services={s.service_id for i in incidents for s in i.services})
     users, teams, services = names.users, names.teams, names.services
-    clocks = reference.severity_clocks(session)
+    clocks = severities.severity_clocks(session)
     cadences, targets = clocks.cadences, clocks.targets
     posted: dict[str, list[datetime]] = {}
     with_cadence = [i.id for i in incidents if i.severity in cadences]
@@ -193,7 +193,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
         every = cadences.get(i.severity)
         cadence_now = cadence.cadence_state(i.declared_at, i.last_update_at, every, now, frozenset(),
                                             resolved_at=i.resolved_at)
-        level_targets = targets.get(i.severity, reference.NO_TARGETS)
+        level_targets = targets.get(i.severity, severities.NO_TARGETS)
         clock = sla_clock(targets=level_targets, declared_at=i.declared_at,
                           acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at, now=now)
         out.append(IncidentOut(

@@ -28,6 +28,7 @@ from firebell.incidents.models import (
     TimelineEvent,
 )
 from firebell.org.models import Service, Team, User
+from firebell.severity import levels as severities
 from firebell.store.locks import group_lock
 
 MAX_TITLE = 500
@@ -84,7 +85,7 @@ class Declaration:
 
 def declare(session: Session, actor: Actor, d: Declaration, now: datetime, *, effects: IncidentEffects) -> Incident:
     title = _clean_text(d.title, "title", MAX_TITLE, required=True)
-    level = reference.require_severity(session, d.severity)
+    level = severities.require_severity(session, d.severity)
     services = _services(session, d.services)
     team_id: str | None = None
     if d.team:
@@ -210,7 +211,7 @@ def post_update(session: Session, actor: Actor, ref: str, message: str, now: dat
 def change_severity(session: Session, actor: Actor, ref: str, severity: str, reason: str,
                     now: datetime, *, effects: IncidentEffects) -> Incident:
     incident = _for_change(session, actor, ref)
-    level = reference.require_severity(session, severity)
+    level = severities.require_severity(session, severity)
     reason = _clean_text(reason, "reason", required=True)
     if level.key == incident.severity:
         raise Conflict(f"{incident.ref} is already {level.key}")

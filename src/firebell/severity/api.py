@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from firebell.api.deps import DB, CurrentActor
 from firebell.api.problems import problem_responses
 from firebell.core.severity import assess
-from firebell.incidents import reference
+from firebell.severity import levels as severities
 
 router = APIRouter(prefix="/api/v1/severity", tags=["severity"], responses=problem_responses(401, 422))
 
@@ -56,14 +56,14 @@ def levels(db: DB, actor: CurrentActor) -> list[LevelOut]:
             update_every_seconds=r.update_every_s, external_comms_required=r.external_comms_required,
             external_comms=r.external_comms, postmortem_required=r.postmortem_required,
             postmortem_due_seconds=r.postmortem_due_s,
-        ) for r in reference.severity_levels(session)]
+        ) for r in severities.severity_levels(session)]
 
 
 @router.post("/assess", response_model=AssessOut, summary="Suggest a severity from observed impact")
 def assess_route(body: AssessIn, db: DB, actor: CurrentActor) -> AssessOut:
     with db.unit_of_work(write=False) as session:
-        levels = [reference.to_core_level(r) for r in reference.severity_levels(session)]
-        rules = reference.criteria(session)
+        levels = [severities.to_core_level(r) for r in severities.severity_levels(session)]
+        rules = severities.criteria(session)
     result = assess(levels, rules, body.flags, body.metrics)
     return AssessOut(severity=result.level.key, name=result.level.name, reason=result.reason,
                      matched=[CriterionOut(name=c.name, description=c.description, severity=c.severity)

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
 from firebell.errors import DecisionError, Invalid
-from firebell.incidents import reference, service
+from firebell.incidents import service
 from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
 from firebell.oncall import service as oncall
 from firebell.oncall.models import Schedule
 from firebell.org.models import User
+from firebell.severity import levels as severities
 from firebell.slack.blocks import (
     ACTION_ACKNOWLEDGE,
     ACTION_ESCALATE,
@@ -84,7 +85,7 @@ def _open_in_channel(session: Session, channel: str) -> str:
 
 def _default_severity(session: Session) -> str:
     """The least severe level: a person declaring from chat raises it when they know more."""
-    levels = reference.severity_levels(session)  # most severe first
+    levels = severities.severity_levels(session)  # most severe first
     if not levels:
         raise Invalid("no severities are configured; run `firebell config apply` first")
     return levels[-1].key
