@@ -189,7 +189,6 @@ def test_no_import_cycles_not_even_through_deferred_imports() -> None:
 KNOWN_UPWARD = {
     "firebell.notify.settings -> firebell.slack.client": "the Slack channel is configured with notify's settings",
     "firebell.notify.settings -> firebell.slack.dm": "the Slack channel is configured with notify's settings",
-    "firebell.oncall.api -> firebell.notify.links": "calendar feed links are signed like action links",
 }
 
 

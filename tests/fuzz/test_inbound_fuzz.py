@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from firebell.core.action_links import make_token
 from firebell.incidents.models import Incident
-from firebell.notify.links import link_secret
 from firebell.org.models import User
+from firebell.store.secrets import link_secret
 from tests.api.conftest import Api
 from tests.fuzz.rules import assert_fair, fuzz
 from tests.fuzz.senders import ALICE_PHONE, slack_post, twilio_post, utf8

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from firebell.app import create_app
 from firebell.incidents.models import Incident
 from firebell.notify import act_api
-from firebell.notify.links import action_urls, link_secret
+from firebell.notify.links import action_urls
 from firebell.org.models import User
+from firebell.store.secrets import link_secret
 from tests.api.conftest import Api
 
 HARDENED = {

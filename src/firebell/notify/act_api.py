@@ -29,9 +29,9 @@ from firebell.core.action_links import ActionClaim, InvalidToken, read_token
 from firebell.errors import DecisionError
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
-from firebell.notify.links import link_secret
 from firebell.notify.models import ActionTokenUse
 from firebell.org.models import User
+from firebell.store.secrets import link_secret
 
 router = APIRouter(prefix="/act", tags=["action links"], include_in_schema=False)
 _VERB = {"acknowledge": "Acknowledge", "resolve": "Resolve"}

@@ -50,7 +50,6 @@ from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
 from firebell.notify import receipts
-from firebell.notify.links import link_secret
 from firebell.notify.models import ActionTokenUse, Notification
 from firebell.notify.phone_settings import TWILIO_PATH
 from firebell.notify.settings import Channels
@@ -58,6 +57,7 @@ from firebell.notify.twilio_signature import verify_twilio_signature
 from firebell.notify.twiml import gather_result_twiml, page_call_twiml
 from firebell.org.models import ContactMethod, User
 from firebell.store import replay
+from firebell.store.secrets import link_secret
 from firebell.store.uow import Database
 
 log = logging.getLogger(__name__)

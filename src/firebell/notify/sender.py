@@ -35,13 +35,14 @@ from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify import bundles, failover, receipts
 from firebell.notify.channels.base import Delivery, Links, Message
-from firebell.notify.links import action_urls, link_secret
+from firebell.notify.links import action_urls
 from firebell.notify.models import Notification
 from firebell.notify.outbox import describe as _describe
 from firebell.notify.outbox import needless
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.store.rawsql import Statement, raw
+from firebell.store.secrets import link_secret
 
 log = logging.getLogger(__name__)
 # Longer than any channel's own timeouts (webhooks: 5 s connect + 10 s read): past it, a row still

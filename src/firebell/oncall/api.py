@@ -17,10 +17,10 @@ from firebell.api.problems import problem, problem_responses
 from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
 from firebell.errors import Forbidden, NotFound
-from firebell.notify.links import link_secret
 from firebell.oncall import feeds, service
 from firebell.oncall.models import Schedule
 from firebell.org.models import User
+from firebell.store.secrets import link_secret
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"], responses=problem_responses(401, 403, 404, 422))
 feed_router = APIRouter(tags=["on-call"], include_in_schema=False)

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from firebell.core.errors import DecisionError
 from firebell.store.db import sqlite_file
@@ -98,3 +99,11 @@ def _make(path: Path) -> None:
             os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def link_secret(session: Session) -> bytes:
+    """The key that signs action links and calendar feed URLs: the server's secret itself, never in
+    the database, so reading the database is not enough to forge a link. It is used as it is, as
+    links and feeds were signed before; each signs its own kind of message (core/action_links,
+    oncall/feeds), and the audit chain derives a key of its own."""
+    return server_secret(session.get_bind().engine)
