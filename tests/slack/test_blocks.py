@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firebell.slack.blocks import IncidentCard, escape_mrkdwn, incident_message, text_reply
+from firebell.notify.channels.slack_blocks import IncidentCard, escape_mrkdwn, incident_message, text_reply
 from tests.slack.fake_slack import block_kit_problems
 
 OPENED = datetime(2024, 5, 1, 10, 2, tzinfo=UTC)

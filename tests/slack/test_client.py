@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from firebell.slack.blocks import IncidentCard, incident_message, text_reply
-from firebell.slack.client import (
+from firebell.notify.channels.slack_blocks import IncidentCard, incident_message, text_reply
+from firebell.notify.channels.slack_web import (
     IncomingWebhookClient,
     SlackResult,
     SlackWebClient,

@@ -21,12 +21,12 @@ from firebell.app import create_app
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.jobs import engine_loop
+from firebell.notify.channels.slack_dm import SlackDirectMessages
+from firebell.notify.channels.slack_web import SlackWebClient
 from firebell.notify.settings import Channels
 from firebell.oncall.models import ScheduleOverride
 from firebell.org.models import User
 from firebell.slack import api as slack_api
-from firebell.slack.client import SlackWebClient
-from firebell.slack.dm import SlackDirectMessages
 from firebell.slack.models import SlackChannelRoute
 from firebell.slack.signing import sign_slack_request
 from tests.api.conftest import Api

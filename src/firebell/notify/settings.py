@@ -32,10 +32,10 @@ from datetime import datetime
 
 from firebell.notify.channels.base import Channel, Delivery, Message
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
+from firebell.notify.channels.slack_dm import SlackDirectMessages
+from firebell.notify.channels.slack_web import SLACK_API_BASE_URL, SlackWebClient
 from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
 from firebell.notify.phone_settings import phone_from_env
-from firebell.slack.client import SLACK_API_BASE_URL, SlackWebClient
-from firebell.slack.dm import SlackDirectMessages
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 log = logging.getLogger("firebell.pages")

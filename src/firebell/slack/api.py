@@ -24,11 +24,11 @@ from firebell.core.formats.wire_json import storable_text
 from firebell.core.jsonsafe import loads_bounded
 from firebell.errors import DecisionError
 from firebell.incidents.effects import IncidentEffects
+from firebell.notify.channels.slack_blocks import text_reply
+from firebell.notify.channels.slack_web import post_to_response_url
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.slack import handlers
-from firebell.slack.blocks import text_reply
-from firebell.slack.client import post_to_response_url
 from firebell.slack.commands import SlashCommandError, parse_slash_command
 from firebell.slack.signing import SlackSignatureError, verify_slack_request
 from firebell.store.uow import Database

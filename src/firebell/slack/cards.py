@@ -29,10 +29,10 @@ from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.paging import SlackMessageFailed
 from firebell.incidents import timeline
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
+from firebell.notify.channels.slack_blocks import IncidentCard, incident_message, private_message
+from firebell.notify.channels.slack_web import IncomingWebhookClient, SlackResult
 from firebell.notify.settings import Channels
 from firebell.org.models import Service, User
-from firebell.slack.blocks import IncidentCard, incident_message, private_message
-from firebell.slack.client import IncomingWebhookClient, SlackResult
 from firebell.slack.models import SlackCard, SlackChannelRoute
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from firebell.slack.blocks import clip_mrkdwn
+from firebell.notify.channels.slack_blocks import clip_mrkdwn
 
 COMMAND = "/incident"
 SEVERITIES = ("P1", "P2", "P3", "P4")

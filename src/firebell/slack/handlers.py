@@ -22,11 +22,7 @@ from firebell.incidents import service
 from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
-from firebell.oncall import service as oncall
-from firebell.oncall.models import Schedule
-from firebell.org.models import User
-from firebell.severity import levels as severities
-from firebell.slack.blocks import (
+from firebell.notify.channels.slack_blocks import (
     ACTION_ACKNOWLEDGE,
     ACTION_ESCALATE,
     ACTION_RESOLVE,
@@ -34,6 +30,10 @@ from firebell.slack.blocks import (
     escape_mrkdwn,
     text_reply,
 )
+from firebell.oncall import service as oncall
+from firebell.oncall.models import Schedule
+from firebell.org.models import User
+from firebell.severity import levels as severities
 from firebell.slack.commands import HELP_TEXT, SlashCommand, mentioned_user_id
 from firebell.slack.models import SlackCard
 from firebell.store import replay

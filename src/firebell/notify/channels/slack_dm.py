@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from firebell.notify.channels.base import Delivery, Message
-from firebell.slack.blocks import (
+from firebell.notify.channels.slack_blocks import (
     ACTION_ACKNOWLEDGE,
     ACTION_RESOLVE,
     BUTTON_VALUE_MAX,
@@ -15,7 +15,7 @@ from firebell.slack.blocks import (
     clip_plain,
     escape_mrkdwn,
 )
-from firebell.slack.client import SlackWebClient, delivery_of
+from firebell.notify.channels.slack_web import SlackWebClient, delivery_of
 
 
 def page_message(message: Message) -> dict[str, Any]:
