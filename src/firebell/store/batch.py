@@ -28,16 +28,21 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from firebell.store.locks import lock_all
 
-if TYPE_CHECKING:
-    from firebell.store.uow import Database
+
+class UnitsOfWork(Protocol):
+    """What group commit needs of the database (store/uow.py's Database, which makes one of these):
+    a transaction that commits when its block ends."""
+
+    def unit_of_work(self, *, write: bool = True) -> AbstractContextManager[Session]: ...
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -49,7 +54,7 @@ RETRIES = 3
 SPARE_AFTER_S = 0.1  # a batch running this long lets the spare writer take the queue
 
 
-def run_alone(db: Database, work: Callable[[Session], T]) -> T:
+def run_alone(db: UnitsOfWork, work: Callable[[Session], T]) -> T:
     """One unit of work, retried when a concurrent writer won a race on a unique index or the
     database was briefly busy; the retry sees the winner's row."""
     for attempt in range(RETRIES):
@@ -106,7 +111,7 @@ class GroupCommit:
     wrong); such a late lock can deadlock, which PostgreSQL detects and the per-job fallback absorbs.
     """
 
-    def __init__(self, db: Database, max_batch: int = MAX_BATCH, *, inline: bool = False, spare: bool = True,
+    def __init__(self, db: UnitsOfWork, max_batch: int = MAX_BATCH, *, inline: bool = False, spare: bool = True,
                  spare_after_s: float = SPARE_AFTER_S) -> None:
         self._db = db
         self._max_batch = max_batch
