@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from firebell import __version__
 from firebell.alerts.api import router as alerts_router
-from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES
+from firebell.alerts.endpoints import MAX_WEBHOOK_BYTES, PAGERDUTY_PATHS, pagerduty_too_large
 from firebell.alerts.endpoints import router as ingest_router
 from firebell.alerts.hot_routes import HotRoutes
 from firebell.api import problems
@@ -74,6 +74,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.clock = clock
     app.state.channels = channels
     app.state.effects = EFFECTS
+    app.too_large_answers = dict.fromkeys(PAGERDUTY_PATHS, pagerduty_too_large)
     app.add_middleware(ActionLinkHeaders)
     app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.

@@ -29,3 +29,10 @@ def test_a_declared_oversized_body_to_a_route_that_reads_it_is_a_problem_too(api
     assert response.headers["content-type"] == "application/problem+json"
     assert f"{LIMIT}" in response.json()["detail"]
     assert api.get("/api/v1/incidents").json()["items"] == []
+
+
+def test_a_declared_oversized_pagerduty_event_is_answered_in_pagerduty_s_shape(api: Api) -> None:
+    """PagerDuty senders read `status` and `message`; a body past even the app's limit keeps that shape."""
+    response = api.client.post("/v2/enqueue", content=b" " * (LIMIT + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["status"] == "invalid event" and response.json()["message"] == "Event object is too large"

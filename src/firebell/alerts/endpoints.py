@@ -55,6 +55,14 @@ def _pd_error(status: int, message: str, errors: list[str]) -> JSONResponse:
     return JSONResponse({"status": "invalid event", "message": message, "errors": errors}, status_code=status)
 
 
+def pagerduty_too_large(detail: str) -> JSONResponse:
+    """A body over a limit, as PagerDuty's Events API says it (its senders read status and message)."""
+    return _pd_error(413, "Event object is too large", [detail])
+
+
+PAGERDUTY_PATHS = ("/v2/enqueue", "/v2/change/enqueue")
+
+
 def _not_found() -> JSONResponse:
     # Deliberately says nothing about which part was wrong.
     return JSONResponse({"status": "not found", "message": "Not Found"}, status_code=404)
