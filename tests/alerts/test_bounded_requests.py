@@ -58,7 +58,8 @@ def test_a_large_message_commits_in_chunks_that_let_other_requests_through(api: 
     group = [am_alert("QueueDepth", f"mq{i}", severity="critical") for i in range(250)]
     response = api.client.post(f"/integrations/alertmanager/{AM_API}", json=am_message("QueueDepth", group))
     assert response.status_code == 202 and response.json()["events"] == 250
-    assert api.db.group_commit.batches - batches_before == 3  # 100 + 100 + 50
+    # 100 + 100 + 50 on PostgreSQL; SQLite runs chunks on the event loop, 32 at a time (7 x 32 + 26)
+    assert api.db.group_commit.batches - batches_before == (8 if api.db.dialect == "sqlite" else 3)
     (incident,) = incidents(api)  # the chunks after the first joined the incident the first opened
     assert len(_alerts_of(api, incident["ref"])) == 250
 
