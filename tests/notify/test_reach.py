@@ -214,6 +214,20 @@ def test_failover_skips_a_method_the_rules_already_planned_and_admins_hear_nothi
     assert [row["channel"] for row in outbox(api)] == ["email", "slack"], "admins or a duplicate were paged"
 
 
+def test_when_every_method_fails_the_admins_are_paged_through_their_own_methods(api: Api) -> None:
+    loop, sent = setup(api, ("email", "alice@example.com"), refusing=("email",))
+    reach_by(api.db, "admin", ("slack", "U0ADMIN01"))
+    incident = api.declare(severity="P1")
+    loop.run_once()  # alice's only method fails for good: nothing left to fail over to
+    (told,) = events(api, incident["ref"], "page_undeliverable")
+    assert told["admins_told"] == ["admin"] and told["user"] == "alice"
+    api.clock.advance(seconds=1)
+    loop.run_once()
+    (message,) = sent["slack"].sent
+    assert message.recipient == "U0ADMIN01" and message.title.startswith("Page could not be delivered")
+    assert [row["channel"] for row in outbox(api)] == ["email", "slack"]
+
+
 def test_without_rules_a_low_urgency_page_still_waits_for_the_morning_to_phone(api: Api) -> None:
     loop, sent = setup(api, ("sms", "+46701740605"), zone="Europe/Stockholm")  # 04:00 there
     api.declare(severity="P4")

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from firebell.core.outbox_states import Event, allows, may_still_reach, next_state
 from firebell.core.timeline import paging as events
-from firebell.escalation.targets import Recipient
+from firebell.escalation.targets import Page, Recipient
 from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify.models import Notification
-from firebell.notify.outbox import base_step, enqueue, needless, step_key_of
+from firebell.notify.outbox import base_step, enqueue, insert_planned, needless, step_key_of
 from firebell.notify.outbox import describe as _describe
 from firebell.org.models import User
 
@@ -82,10 +82,9 @@ def _page_admins(session: Session, failed: Notification, reason: str, now: datet
     message = dict(failed.message) | {
         "title": f"Page could not be delivered: {incident.ref if incident else ''} {failed.message.get('title', '')}",
         "reason": f"{failed.channel} to {failed.target} failed: {reason}"}
-    for admin in admins:
-        enqueue(session, incident_id=failed.incident_id, recipient=Recipient(target="admins", user_id=admin.id,
-                                                                             user_name=admin.name),
-                step_key=f"A:{failed.id}", level=failed.level, loop=failed.loop, kind="admin", message=message,
-                now=now)
+    insert_planned(session, [Page(incident_id=failed.incident_id, step_key=f"A:{failed.id}", level=failed.level,
+                                  loop=failed.loop, kind="admin", message=message,
+                                  recipient=Recipient(target="admins", user_id=admin.id, user_name=admin.name))
+                             for admin in admins], now)
     timeline.append(session, failed.incident_id, events.PageUndeliverable(
         **_describe(session, failed), reason=reason, admins_told=[a.name for a in admins]), at=now)

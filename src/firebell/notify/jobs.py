@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due
-from firebell.escalation.targets import Recipient
+from firebell.escalation.targets import Page, Recipient
 from firebell.incidents import cadence
 from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
 from firebell.notify.escalation_pass import run_due
-from firebell.notify.outbox import enqueue
+from firebell.notify.outbox import insert_planned
 from firebell.notify.settings import Channels
 from firebell.store.jobs import PRUNE_EVERY, Job, Runner
 
@@ -45,7 +45,6 @@ def escalation_pass() -> Job:
     return Job("escalation", step_due, next_due=next_due)
 
 
-
 def remind_due(engine: Runner, now: datetime) -> int:
     """Page the commander and the communications lead when a stakeholder update falls due."""
     with engine.db.unit_of_work(write=False) as session:  # on SQLite the scan must not hold the write lock
@@ -54,11 +53,10 @@ def remind_due(engine: Runner, now: datetime) -> int:
         return 0
     with engine.db.unit_of_work() as session:
         recorded = cadence.record(session, reminders, now)
-        for page in recorded:
-            for role, user_id, name in page.holders:
-                enqueue(session, incident_id=page.incident_id, step_key=page.step_key, level=-1, loop=0,
-                        recipient=Recipient(target=f"role:{role}", user_id=user_id, user_name=name),
-                        kind="reminder", message=page.message, now=now)
+        insert_planned(session, [Page(incident_id=r.incident_id, step_key=r.step_key, level=-1, loop=0, kind="reminder",
+                                      message=r.message,
+                                      recipient=Recipient(target=f"role:{role}", user_id=user_id, user_name=name))
+                                 for r in recorded for role, user_id, name in r.holders], now)
     if recorded:
         engine.wake("sender")  # the reminders are pages
     return len(recorded)
@@ -66,6 +64,7 @@ def remind_due(engine: Runner, now: datetime) -> int:
 
 def cadence_reminders() -> Job:
     return Job("cadence reminders", remind_due, every=cadence.CHECK_EVERY)
+
 
 def send_due(engine: Runner, channels: Channels) -> int:
     """Send every due page: claim (commit), send with no transaction open, record the results.
