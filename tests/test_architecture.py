@@ -185,20 +185,24 @@ def test_no_import_cycles_not_even_through_deferred_imports() -> None:
     _check({" ".join(c) for c in _cycles()}, KNOWN_CYCLES)
 
 
+def _domain_imports() -> Iterator[tuple[Module, str, str]]:
+    """(a domain's module, a firebell module it imports, the part of the package that one is in)."""
+    for module in modules().values():
+        if module.top in DOMAIN_RANK:
+            for target in imports()[module.name]:
+                yield module, target, modules()[target].top
+
+
 KNOWN_UPWARD: dict[str, str] = {}
 
 
 def test_domains_import_only_themselves_and_the_domains_below() -> None:
     found = set()
-    for module in modules().values():
-        if module.top not in DOMAIN_RANK:
-            continue
-        for target in imports()[module.name]:
-            other = modules()[target].top
-            if other in DOMAIN_RANK and other != module.top and DOMAIN_RANK[other] >= DOMAIN_RANK[module.top]:
-                found.add(f"{module.name} -> {target}")
-            elif other not in DOMAIN_RANK and other not in FOUNDATION and other not in SHELL:
-                found.add(f"{module.name} -> {target} (unranked: give `{other}` a place)")
+    for module, target, other in _domain_imports():
+        if other in DOMAIN_RANK and other != module.top and DOMAIN_RANK[other] >= DOMAIN_RANK[module.top]:
+            found.add(f"{module.name} -> {target}")
+        elif other not in DOMAIN_RANK and other not in FOUNDATION and other not in SHELL:
+            found.add(f"{module.name} -> {target} (unranked: give `{other}` a place)")
     _check(found, KNOWN_UPWARD)
 
 
@@ -206,14 +210,8 @@ KNOWN_SHELL: dict[str, str] = {}
 
 
 def test_no_domain_imports_the_shell_and_only_routes_use_the_http_plumbing() -> None:
-    found = set()
-    for module in modules().values():
-        if module.top not in DOMAIN_RANK:
-            continue
-        for target in imports()[module.name]:
-            other = modules()[target].top
-            if other in SHELL and not (other == "api" and ROUTE_MODULE.search(module.leaf)):
-                found.add(f"{module.name} -> {target}")
+    found = {f"{module.name} -> {target}" for module, target, other in _domain_imports()
+             if other in SHELL and not (other == "api" and ROUTE_MODULE.search(module.leaf))}
     _check(found, KNOWN_SHELL)
 
 
