@@ -28,11 +28,12 @@ from firebell.store.rawsql import Statement, raw
 
 MAX_TITLE = 500
 
+# An incident's alerts follow it to the status it reached (by ingestion or by a person).
 _ALERTS_BY_INCIDENT = {
-    Action.ACKNOWLEDGE: Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
-                                 WHERE incident_id = :id AND status = 'triggered'"""),
-    Action.RESOLVE: Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
-                             WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
+    Status.ACKNOWLEDGED.value: Statement("""UPDATE alerts SET status = 'acknowledged', acknowledged_at = :now
+                                         WHERE incident_id = :id AND status = 'triggered'"""),
+    Status.RESOLVED.value: Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
+                                     WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
 }
 _STAMP = {Action.ACKNOWLEDGE: "acknowledged_at", Action.RESOLVE: "resolved_at"}
 
@@ -75,7 +76,7 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     rows.write_transition(session, incident.id, status=new_status.value, stamp=_STAMP[action], stage=next_stage,
                           now=now)
     db = raw(session)
-    db.defer(_ALERTS_BY_INCIDENT[action], {"id": incident.id, "now": db.ts(now)})
+    db.defer(_ALERTS_BY_INCIDENT[new_status.value], {"id": incident.id, "now": db.ts(now)})
     timeline.append(session, incident.id, change, at=now)
     if next_stage is not None:
         timeline.append(session, incident.id, StageChanged(from_=incident.stage, to=next_stage,
@@ -84,13 +85,9 @@ def transition(session: Session, incident: IncidentRow, action: Action, stages: 
     incident.status = new_status.value
 
 
-_ALERTS_FOLLOWING = {Status.ACKNOWLEDGED.value: _ALERTS_BY_INCIDENT[Action.ACKNOWLEDGE],
-                     Status.RESOLVED.value: _ALERTS_BY_INCIDENT[Action.RESOLVE]}
-
-
 def alerts_follow(session: Session, incident_id: str, status: str, now: datetime) -> None:
     """A person acknowledged or resolved the incident: so are its alerts (resolved ones stay closed,
     so the next trigger with the same key opens a fresh alert)."""
     forget_incident(session, incident_id)
     db = raw(session)
-    db.defer(_ALERTS_FOLLOWING[status], {"id": incident_id, "now": db.ts(now)})
+    db.defer(_ALERTS_BY_INCIDENT[status], {"id": incident_id, "now": db.ts(now)})
