@@ -45,8 +45,8 @@ class DomainEffects:
                          "reason": f"{actor.display_name} added you as a responder"})
         due_after_commit(session)
 
-    def alerts_follow(self, session: Session, incident: Incident, status: str, now: datetime) -> None:
-        incident_rows.alerts_follow(session, incident.id, status, now)
+    def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
+        incident_rows.alerts_follow(session, incident_id, status, now)
 
     def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:
         return escalation.escalate(session, actor, ref, level, now).level + 1

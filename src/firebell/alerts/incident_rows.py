@@ -1,10 +1,11 @@
 """Incident changes made by ingestion: when an alert opens, acknowledges or resolves its incident.
 
-These are the alert-driven counterparts of `incidents.service.declare` and its transitions: the same
-pure decisions (`core.lifecycle`), the same rows (written by incidents/rows.py, the incidents
-domain's driver-level statements) and timeline events, without the ORM's per-object cost, which
-dominated ingestion when an alert opened or closed an incident. Escalation state must not hang off
-either path: the engine fences on `incidents.version`, which both bump.
+Opening is the alert-driven counterpart of `incidents.service.declare`: the same rows (written by
+incidents/rows.py, the incidents domain's driver-level statements) and timeline events, without the
+ORM's per-object cost, which dominated ingestion when an alert opened an incident. Acknowledging and
+resolving go through incidents/transitions.py, the one writer a person's change uses too; this adds
+the group lock and the batch's caches. The engine fences escalations on `incidents.version`, which
+every change bumps.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from firebell.alerts.batch_reads import IncidentRow, forget_all, forget_group, forget_incident, remember_group
-from firebell.core import lifecycle
 from firebell.core.escalation import IncidentFacts
 from firebell.core.lifecycle import Action, Status
-from firebell.core.timeline.incident import Acknowledged, AlertRef, Declared, Resolved, StageChanged
+from firebell.core.timeline.incident import Acknowledged, AlertRef, Declared, Resolved
 from firebell.errors import Conflict
 from firebell.escalation.service import start as start_escalation
-from firebell.incidents import rows, timeline
+from firebell.incidents import rows, timeline, transitions
 from firebell.store.base import new_id
 from firebell.store.locks import group_lock
 from firebell.store.rawsql import Statement, raw
@@ -35,7 +35,6 @@ _ALERTS_BY_INCIDENT = {
     Status.RESOLVED.value: Statement("""UPDATE alerts SET status = 'resolved', resolved_at = :now
                                      WHERE incident_id = :id AND status IN ('triggered', 'acknowledged')"""),
 }
-_STAMP = {Action.ACKNOWLEDGE: "acknowledged_at", Action.RESOLVE: "resolved_at"}
 
 
 def open_incident(session: Session, *, service_id: str, team_id: str, title: str, severity: str, group_key: str,
@@ -64,30 +63,22 @@ def open_incident(session: Session, *, service_id: str, team_id: str, title: str
 def transition(session: Session, incident: IncidentRow, action: Action, stages: tuple[str, ...], now: datetime,
                change: Acknowledged | Resolved, *, service_id: str, group_key: str) -> None:
     """Acknowledge or resolve on Firebell's own account (Conflict when the state machine says no),
-    recording `change`, carrying it to the incident's alerts and moving the stage, as a person's would."""
-    new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
+    through the same writer as a person's change (incidents/transitions.py)."""
     # No alert may join between this and the commit. A lock taken only now may have waited, and
     # then the batch's other answers may be stale.
     if action is Action.RESOLVE and group_lock(session, service_id, group_key):
         forget_all(session)
-    next_stage = lifecycle.stage_after(action, list(stages), incident.stage)
-    forget_incident(session, incident.id)  # the incident's alerts change status with it
     forget_group(session, service_id, group_key)
-    rows.write_transition(session, incident.id, status=new_status.value, stamp=_STAMP[action], stage=next_stage,
-                          now=now)
-    db = raw(session)
-    db.defer(_ALERTS_BY_INCIDENT[new_status.value], {"id": incident.id, "now": db.ts(now)})
-    timeline.append(session, incident.id, change, at=now)
-    if next_stage is not None:
-        timeline.append(session, incident.id, StageChanged(from_=incident.stage, to=next_stage,
-                                                           reason=change.event_kind.value), at=now)
-        incident.stage = next_stage
-    incident.status = new_status.value
+    outcome = transitions.transition(session, incident, action, change, stages=stages, now=now,
+                                     alerts_follow=alerts_follow)
+    incident.status = outcome.status
+    if outcome.stage is not None:
+        incident.stage = outcome.stage
 
 
 def alerts_follow(session: Session, incident_id: str, status: str, now: datetime) -> None:
-    """A person acknowledged or resolved the incident: so are its alerts (resolved ones stay closed,
-    so the next trigger with the same key opens a fresh alert)."""
-    forget_incident(session, incident_id)
+    """The incident was acknowledged or resolved, by a person or by ingestion: so are its alerts
+    (resolved ones stay closed, so the next trigger with the same key opens a fresh alert)."""
+    forget_incident(session, incident_id)  # the incident's alerts change status with it
     db = raw(session)
     db.defer(_ALERTS_BY_INCIDENT[status], {"id": incident_id, "now": db.ts(now)})

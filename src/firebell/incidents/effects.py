@@ -37,7 +37,7 @@ class IncidentEffects(Protocol):
                         message: str, now: datetime) -> None:
         """Page the person who was added."""
 
-    def alerts_follow(self, session: Session, incident: Incident, status: str, now: datetime) -> None:
+    def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
         """The incident was acknowledged or resolved (`status`): so are its alerts."""
 
     def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:

@@ -1,6 +1,6 @@
 """The incidents domain's driver-level statements (store/rawsql.py): the writes of its tables on hot
-paths. Ingestion opens, joins and closes incidents through these (alerts/incident_rows.py decides
-when); a person's changes go through the ORM in incidents/service.py."""
+paths. Ingestion opens and joins incidents through these (alerts/incident_rows.py decides when); every
+status change, a person's or ingestion's, is written by `write_transition` (incidents/transitions.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from firebell.core.lifecycle import Action
 from firebell.store.rawsql import Statement, raw
 
 # One statement, no seed row to forget: the first incident inserts the row, every later one advances
@@ -36,7 +37,7 @@ _INSERT_SERVICE = Statement(
     "INSERT INTO incident_services (incident_id, service_id) VALUES (:incident_id, :service_id)")
 _RAISE_SEVERITY = Statement("""
     UPDATE incidents SET severity = :severity, updated_at = :now, version = version + 1 WHERE id = :id""")
-_transitions: dict[tuple[str, bool], Statement] = {}
+_transitions: dict[tuple[Action, bool], Statement] = {}
 
 
 def insert_opened_by_alert(session: Session, *, incident_id: str, number: int, title: str, severity: str,
@@ -51,24 +52,35 @@ def insert_opened_by_alert(session: Session, *, incident_id: str, number: int, t
     db.defer(_INSERT_SERVICE, {"incident_id": incident_id, "service_id": service_id})
 
 
-def write_transition(session: Session, incident_id: str, *, status: str, stamp: str, stage: str | None,
-                     now: datetime) -> None:
-    """The incident's new status, with `stamp` (acknowledged_at or resolved_at) and, if it moves, its
-    stage; its version goes up, which fences the escalation engine."""
-    key = (stamp, stage is not None)
+# What each action stamps on the row besides its status (reopening clears the earlier stamps).
+_STAMPS: dict[Action, tuple[tuple[str, bool], ...]] = {
+    Action.ACKNOWLEDGE: (("acknowledged_at", True),),
+    Action.RESOLVE: (("resolved_at", True),),
+    Action.REOPEN: (("reopened_at", True), ("resolved_at", False), ("acknowledged_at", False)),
+}
+
+
+def write_transition(session: Session, incident_id: str, *, status: str, action: Action, stage: str | None,
+                     now: datetime) -> dict[str, object]:
+    """The incident's new status, the stamps of `action` and, if it moves, its stage; its version
+    goes up, which fences the escalation engine. Returns the values set, by column (the version as
+    the increment it is)."""
+    key = (action, stage is not None)
     statement = _transitions.get(key)
     if statement is None:
-        if stamp not in ("acknowledged_at", "resolved_at"):
-            raise ValueError(f"no transition stamps {stamp!r}")
+        stamps = "".join(f", {column} = {':now' if stamped else 'NULL'}" for column, stamped in _STAMPS[action])
         stage_sql = ", stage = :stage" if stage is not None else ""
         statement = _transitions[key] = Statement(
-            f"UPDATE incidents SET status = :status, {stamp} = :now{stage_sql}, updated_at = :now, "
+            f"UPDATE incidents SET status = :status{stamps}{stage_sql}, updated_at = :now, "
             "version = version + 1 WHERE id = :id")
     db = raw(session)
     params = {"id": incident_id, "status": status, "now": db.ts(now)}
+    columns: dict[str, object] = {"status": status, "updated_at": now,
+                                  **{column: now if stamped else None for column, stamped in _STAMPS[action]}}
     if stage is not None:
-        params["stage"] = stage
+        params["stage"] = columns["stage"] = stage
     db.defer(statement, params)
+    return columns
 
 
 def raise_severity(session: Session, incident_id: str, severity: str, now: datetime) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from firebell.actor import Actor
 from firebell.core import lifecycle
@@ -17,7 +18,7 @@ from firebell.core.lifecycle import Action, Status
 from firebell.core.timeline import catalogue
 from firebell.core.timeline import incident as events
 from firebell.errors import Conflict, Forbidden, Invalid
-from firebell.incidents import queries, reference, rows
+from firebell.incidents import queries, reference, rows, transitions
 from firebell.incidents import timeline as timeline_events
 from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import (
@@ -146,29 +147,16 @@ def apply_transition(session: Session, incident: Incident, action: Action, actor
                      change: events.Acknowledged | events.Resolved | events.Reopened,
                      effects: IncidentEffects) -> None:
     """Change status (refused with Conflict when the state machine says no), record `change`, move
-    the stage, and carry the change to the incident's alerts."""
-    new_status = lifecycle.next_status(Status(incident.status), action, ref=incident.ref)
-    incident.status = new_status.value
-    if action is Action.ACKNOWLEDGE:
-        incident.acknowledged_at = now
-        effects.alerts_follow(session, incident, new_status.value, now)
-    elif action is Action.RESOLVE:
-        if incident.origin_service_id and incident.group_key:
-            # No alert may join this incident between our resolving it and committing.
-            group_lock(session, incident.origin_service_id, incident.group_key)
-        incident.resolved_at = now
-        effects.alerts_follow(session, incident, new_status.value, now)
-    elif action is Action.REOPEN:
-        incident.reopened_at = now
-        incident.resolved_at = None
-        incident.acknowledged_at = None
-    timeline_events.append(session, incident.id, change, at=now, actor=actor)
-    next_stage = lifecycle.stage_after(action, reference.vocabulary(session).stages, incident.stage)
-    if next_stage is not None:
-        timeline_events.append(session, incident.id, events.StageChanged(
-            from_=incident.stage, to=next_stage, reason=change.event_kind.value), at=now, actor=actor)
-        incident.stage = next_stage
-    _touch(incident, now)
+    the stage, and carry the change to the incident's alerts: incidents/transitions.py writes it all."""
+    if action is Action.RESOLVE and incident.origin_service_id and incident.group_key:
+        # No alert may join this incident between our resolving it and committing.
+        group_lock(session, incident.origin_service_id, incident.group_key)
+    outcome = transitions.transition(session, incident, action, change, stages=reference.vocabulary(session).stages,
+                                     now=now, alerts_follow=effects.alerts_follow, actor=actor)
+    # The loaded incident shows what the statement wrote, as committed values: the ORM writes nothing twice.
+    for column, value in outcome.columns.items():
+        set_committed_value(incident, column, value)
+    set_committed_value(incident, "version", incident.version + 1)
 
 
 def acknowledge(session: Session, actor: Actor, ref: str, now: datetime, *, effects: IncidentEffects) -> Incident:
