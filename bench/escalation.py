@@ -44,7 +44,8 @@ def setup(url: str, n: int, due: datetime, hook_url: str) -> Any:
 
     from firebell.config import apply, load
     from firebell.core.escalation import IncidentFacts
-    from firebell.escalation.service import load_spec, start
+    from firebell.escalation.engine import start
+    from firebell.escalation.service import load_spec
     from firebell.org.models import ContactMethod, Service, User
     from firebell.store.base import new_id
     from firebell.store.db import make_engine

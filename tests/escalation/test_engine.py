@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from firebell.alerts import snapshot
 from firebell.escalation.models import Escalation, EscalationPolicy
 from firebell.incidents.models import Incident, TimelineEvent
-from firebell.notify.escalation_pass import run_due
+from firebell.notify.jobs import run_due
 from firebell.notify.models import Notification
 from firebell.org.models import ContactMethod, Service, User
 from firebell.store.uow import Database

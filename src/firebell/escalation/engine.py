@@ -8,7 +8,7 @@ again, and the outbox's unique idempotency keys make sure nobody is paged twice 
 
 This module decides (`plan_due`) and writes what escalation owns (`EscalationPass.finish`: the
 escalations and their timeline events); the outbox rows are notify's, written in between by
-notify/escalation_pass.py, which drives the pass (escalation comes before notify and never imports it).
+notify/jobs.py:run_due, which drives the pass (escalation comes before notify and never imports it).
 
 A pass handles up to `CLAIM_BATCH` escalations with a fixed number of statements: one to claim,
 one to read the incidents, one per distinct target (cached for the pass: a schedule's on-call person
@@ -36,6 +36,7 @@ from firebell.core.timeline.paging import EscalationExhausted, EscalationStep, E
 from firebell.escalation.targets import Page, Recipient, resolve
 from firebell.incidents import timeline
 from firebell.store.rawsql import Raw, Statement, raw
+from firebell.store.uow import due_after_commit
 
 log = logging.getLogger(__name__)
 # Big enough to amortise the statements and the commit of a pass (measured: 100 -> 6,900 steps/s,
@@ -63,6 +64,24 @@ _UPDATE = Statement("""
     UPDATE escalations SET status = :status, level = :level, loop = :loop, next_due_at = :next_due_at,
         triggers_due_at = :triggers_due_at, fired_triggers = :fired, updated_at = :now, version = version + 1
     WHERE incident_id = :incident_id AND version = :version""")
+
+
+_START = Statement("""
+    INSERT INTO escalations (incident_id, policy_name, snapshot, status, level, loop, next_due_at, triggers_due_at,
+                             fired_triggers, version, started_at, updated_at)
+    VALUES (:incident_id, :policy_name, :snapshot, 'active', 0, 0, :now, :triggers_due_at, :fired, 1, :now, :now)""")
+
+
+def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.IncidentFacts,
+          now: datetime) -> None:
+    """Freeze `spec` into a new escalation whose first level is due now. Written with a
+    driver-level statement: alert ingestion opens incidents on its hot path."""
+    snapshot = core.snapshot_from_json(spec)
+    due_after_commit(session)
+    db = raw(session)
+    db.defer(_START, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
+                     "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
+                     "fired": db.json([])})
 
 
 class StaleEscalation(Exception):
@@ -263,7 +282,7 @@ def _triggers(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.
 
 def plan_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> EscalationPass | None:
     """Claim up to `limit` due escalations and step them, writing nothing yet; None when none was due.
-    The caller writes the pass's pages and then calls its `finish` (notify/escalation_pass.py)."""
+    The caller writes the pass's pages and then calls its `finish` (notify/jobs.py:run_due)."""
     p = EscalationPass(session, now)
     rows = _claim(p.db, now, limit)
     if not rows:

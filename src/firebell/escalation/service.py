@@ -20,17 +20,12 @@ from firebell.core import escalation_states as states
 from firebell.core.access import can_act
 from firebell.core.timeline import incident as events
 from firebell.errors import Conflict, Forbidden, Invalid
+from firebell.escalation import engine
 from firebell.escalation.models import Escalation, EscalationPolicy
 from firebell.incidents import queries, timeline
 from firebell.incidents.models import Incident
 from firebell.org.models import Service, User
-from firebell.store.rawsql import Statement, raw
 from firebell.store.uow import due_after_commit
-
-_INSERT = Statement("""
-    INSERT INTO escalations (incident_id, policy_name, snapshot, status, level, loop, next_due_at, triggers_due_at,
-                             fired_triggers, version, started_at, updated_at)
-    VALUES (:incident_id, :policy_name, :snapshot, 'active', 0, 0, :now, :triggers_due_at, :fired, 1, :now, :now)""")
 
 
 def policy_name_for(service_setting: Any, severity: str) -> str | None:
@@ -71,18 +66,6 @@ def facts_of(incident: Incident) -> core.IncidentFacts:
                               tags=frozenset(incident.tags or ()))
 
 
-def start(session: Session, incident_id: str, spec: dict[str, Any], facts: core.IncidentFacts,
-          now: datetime) -> None:
-    """Freeze `spec` into a new escalation whose first level is due now. Written with a
-    driver-level statement: alert ingestion opens incidents on its hot path."""
-    snapshot = core.snapshot_from_json(spec)
-    due_after_commit(session)
-    db = raw(session)
-    db.defer(_INSERT, {"incident_id": incident_id, "policy_name": snapshot.policy.name, "snapshot": db.json(spec),
-                     "now": db.ts(now), "triggers_due_at": db.ts(core.next_trigger_at(snapshot.triggers, facts, ())),
-                     "fired": db.json([])})
-
-
 def start_for_incident(session: Session, incident: Incident, service_id: str | None, now: datetime) -> bool:
     """Start the escalation of the incident's (first) service for its severity, if it has one."""
     service = session.get(Service, service_id) if service_id else None
@@ -92,7 +75,7 @@ def start_for_incident(session: Session, incident: Incident, service_id: str | N
     if spec is None:
         return False
     session.flush()
-    start(session, incident.id, spec, facts_of(incident), now)
+    engine.start(session, incident.id, spec, facts_of(incident), now)
     return True
 
 
@@ -178,7 +161,7 @@ def reassign(session: Session, actor: Actor, ref: str, *, user: str | None, poli
     # Its first level pages even someone the old ladder paged already.
     spec = spec | {"generation": _next_generation(row.snapshot if row is not None else None)}
     if row is None:
-        start(session, incident.id, spec, facts_of(incident), now)
+        engine.start(session, incident.id, spec, facts_of(incident), now)
         row = session.get(Escalation, incident.id)
         assert row is not None
     else:

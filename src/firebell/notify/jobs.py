@@ -6,17 +6,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due
+from sqlalchemy.orm import Session
+
+from firebell.escalation.engine import CLAIM_BATCH, StaleEscalation, next_due, plan_due
 from firebell.escalation.targets import Page, Recipient
 from firebell.incidents import cadence
 from firebell.notify import receipts, sender
 from firebell.notify.channels.base import Delivery
-from firebell.notify.escalation_pass import run_due
 from firebell.notify.outbox import insert_planned
 from firebell.notify.settings import Channels
 from firebell.store.jobs import PRUNE_EVERY, Job, Runner
 
 MAX_CLAIM_BATCH = 1_000  # escalation steps in one pass under a backlog (SQLite's write lock is held ~0.1 s)
+
+
+def run_due(session: Session, now: datetime, limit: int = CLAIM_BATCH) -> int:
+    """One escalation pass, end to end; how many escalations were stepped. Escalation decides what is
+    due and whom it pages, the outbox writes the pages (`notifications` has that one writer, and
+    escalation comes before notify and never imports it), then escalation records its steps: all in
+    the caller's transaction, so a step's position, its timeline event and its pages commit together
+    (or, after a crash, not at all)."""
+    decided = plan_due(session, now, limit)
+    if decided is None:
+        return 0
+    reached = insert_planned(session, decided.pages, now)
+    decided.finish([to.who if to is not None else None for to in reached])
+    return decided.stepped
 
 
 def step_due(engine: Runner, _now: datetime) -> int:

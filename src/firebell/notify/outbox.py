@@ -1,6 +1,6 @@
 """Writing pages into the outbox, in the transaction of the decision that caused them.
 
-The one writer of new `notifications` rows: the escalation pass (notify/escalation_pass.py), a
+The one writer of new `notifications` rows: the escalation pass (notify/jobs.py:run_due), a
 person paged by hand, failover, admins and cadence reminders all go through `insert_planned`."""
 
 from __future__ import annotations
