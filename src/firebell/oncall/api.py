@@ -15,7 +15,6 @@ from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem, problem_responses
-from firebell.audit.log import record
 from firebell.core.schedules import Shift
 from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.oncall import feeds, service
@@ -201,11 +200,6 @@ def swap(name: str, body: SwapIn, db: DB, actor: CurrentActor, now: Now) -> Swap
                                                                                                         strict=True)])
 
 
-def _feed_url(session: Session, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    token = feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)
-    return FeedOut(url=f"/ical/{token}.ics")
-
-
 def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
     if user != actor.user_name and not actor.is_admin:
         raise Forbidden(f"you can only {verb} your own calendar feed")
@@ -215,19 +209,12 @@ def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
     return person
 
 
-def _rotated(session: Session, actor: Actor, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    subject.feed_generation += 1
-    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
-           details={"generation": subject.feed_generation}, now=at)
-    return _feed_url(session, kind, subject, at)
-
-
 @router.get("/schedules/{name}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a schedule")
 def schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
         row = service.find(session, name)
         service.check_may_change(session, actor, row, feed_url=True)
-        return _feed_url(session, "schedule", row, now())
+        return FeedOut(url=service.feed_path(session, "schedule", row))
 
 
 @router.post("/schedules/{name}/feed/rotate", response_model=FeedOut,
@@ -236,20 +223,21 @@ def rotate_schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> Fe
     with db.unit_of_work() as session:
         row = service.find(session, name)
         service.check_may_change(session, actor, row)
-        return _rotated(session, actor, "schedule", row, now())
+        return FeedOut(url=service.rotate_feed(session, actor, "schedule", row, now()))
 
 
 @router.get("/users/{user}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a person's shifts")
 def user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        return _feed_url(session, "user", _feed_person(session, user, actor, "get"), now())
+        return FeedOut(url=service.feed_path(session, "user", _feed_person(session, user, actor, "get")))
 
 
 @router.post("/users/{user}/feed/rotate", response_model=FeedOut,
              summary="Revoke a person's iCalendar URL (a leaked one) and get a new one")
 def rotate_user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        return _rotated(session, actor, "user", _feed_person(session, user, actor, "rotate"), now())
+        person = _feed_person(session, user, actor, "rotate")
+        return FeedOut(url=service.rotate_feed(session, actor, "user", person, now()))
 
 
 def _no_feed() -> Response:

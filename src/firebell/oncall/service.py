@@ -17,13 +17,16 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.audit.log import record
 from firebell.core import access
 from firebell.core import schedules as core
 from firebell.core.access import AccessRole
 from firebell.core.instants import shifted
 from firebell.errors import Conflict, Forbidden, Invalid, NotFound
+from firebell.oncall import feeds
 from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import Team, User
+from firebell.store.secrets import link_secret
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOUR = 3600
@@ -175,6 +178,25 @@ def final_shifts(session: Session, row: Schedule, start: datetime, end: datetime
     return core.final_shifts(build(session, row, start, end), start, end)
 
 
+def coverage(session: Session, row: Schedule, start: datetime,
+             end: datetime) -> tuple[list[core.Shift], list[tuple[datetime, datetime]]]:
+    """The final shifts of [start, end) and its stretches with no one on call."""
+    schedule = build(session, row, start, end)
+    return core.final_shifts(schedule, start, end), core.gaps(schedule, start, end)
+
+
+def layer_shifts(session: Session, row: Schedule, start: datetime, end: datetime) -> list[tuple[str, list[core.Shift]]]:
+    """(layer name, the layer's own shifts in [start, end)) for each layer, lowest first."""
+    schedule = build(session, row, start, end)
+    return [(layer.name, core.layer_shifts(layer, schedule.zone, start, end)) for layer in schedule.layers]
+
+
+def people_who_can_be_on_call(session: Session) -> list[str]:
+    """Everyone an override may put on call, by name (never a viewer: they cannot acknowledge)."""
+    rows = session.execute(select(User.name, User.access).where(User.archived_at.is_(None)).order_by(User.name))
+    return [name for name, role in rows if access.can_be_on_call(AccessRole(role))]
+
+
 def user_names(session: Session, ids: set[str]) -> dict[str, str]:
     return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
 
@@ -244,3 +266,16 @@ def swap(session: Session, actor: Actor, *, schedule: str, first: core.Shift, se
     why = f"swap: {reason}" if reason else "swap"
     return [add_override(session, actor, schedule=schedule, user=o.user, start=o.start, end=o.end, reason=why,
                          created_by=created_by, now=now, swap_id=pair_id) for o in (one, two)]
+
+
+def feed_path(session: Session, kind: str, subject: Schedule | User) -> str:
+    """The secret path of a schedule's or a person's calendar feed (check who may see it first)."""
+    return f"/ical/{feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)}.ics"
+
+
+def rotate_feed(session: Session, actor: Actor, kind: str, subject: Schedule | User, now: datetime) -> str:
+    """Revoke a calendar feed's URL (a leaked one) and return the new path (check who may first)."""
+    subject.feed_generation += 1
+    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
+           details={"generation": subject.feed_generation}, now=now)
+    return feed_path(session, kind, subject)
