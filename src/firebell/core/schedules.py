@@ -73,11 +73,13 @@ __all__ = [
     "final_shifts",
     "gaps",
     "handoffs",
+    "holds",
     "layer_shifts",
     "local_instant",
     "next_change_after",
     "on_call_at",
     "swap",
+    "swap_refusal",
 ]
 
 OVERRIDE = "override"  # the source of shifts that come from overrides
@@ -137,6 +139,36 @@ class Change:
 def swap(first: Shift, second: Shift) -> tuple[Override, Override]:
     """Two people trade shifts: `second.user` covers `first`, and `first.user` covers `second`."""
     return Override(second.user, first.start, first.end), Override(first.user, second.start, second.end)
+
+
+def holds(schedule: Schedule, user: str, start: datetime, end: datetime) -> bool:
+    """Whether `user` is on call over all of [start, end), which is not empty."""
+    lo, hi = window(start, end)
+    cursor = lo
+    for shift in final_shifts(schedule, lo, hi):
+        if shift.user != user or shift.start > cursor:
+            return False
+        cursor = shift.end
+    return lo < hi and cursor == hi
+
+
+def swap_refusal(schedule: Schedule, first: Shift, second: Shift) -> str | None:
+    """Why `first` and `second` cannot be traded as `swap` would, or None when they can: two people,
+    each on call (as the schedule stands) over the whole of their own shift, the shifts apart. A trade
+    of anything else would put someone on call in a stretch nobody gave them."""
+    if first.user == second.user:
+        return f"both shifts are {first.user}'s: a swap trades shifts between two people"
+    if first.start < second.end and second.start < first.end:
+        return "the two shifts overlap: a swap trades two separate shifts"
+    for shift in (first, second):
+        if not holds(schedule, shift.user, shift.start, shift.end):
+            return (f"{shift.user} is not on call for all of {_local(schedule, shift.start)} to "
+                    f"{_local(schedule, shift.end)}, so that shift is not theirs to trade")
+    return None
+
+
+def _local(schedule: Schedule, instant: datetime) -> str:
+    return as_utc(instant, "instant").astimezone(schedule.zone).strftime("%a %d %b %H:%M %Z")
 
 
 def _override_pieces(overrides: tuple[Override, ...], lo: datetime, hi: datetime) -> list[Piece]:

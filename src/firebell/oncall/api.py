@@ -1,9 +1,10 @@
-"""REST routes for schedules: who is on call, shifts and gaps, overrides, calendar feeds."""
+"""REST routes for schedules: who is on call, shifts and gaps, overrides (add, list, cancel), swaps,
+calendar feeds."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
@@ -14,11 +15,10 @@ from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem, problem_responses
-from firebell.audit.log import record
-from firebell.core.schedules import Shift, final_shifts
-from firebell.errors import Forbidden, NotFound
+from firebell.core.schedules import Shift
+from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.oncall import feeds, service
-from firebell.oncall.models import Schedule
+from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import User
 from firebell.store.secrets import link_secret
 
@@ -37,6 +37,16 @@ class ShiftOut(BaseModel):
 class GapOut(BaseModel):
     start: datetime
     end: datetime
+
+
+class ScheduleSummary(BaseModel):
+    name: str
+    title: str
+    team: str | None
+    timezone: str
+    on_call: str | None
+    next_user: str | None = None
+    next_at: datetime | None = None
 
 
 class ScheduleOut(BaseModel):
@@ -65,6 +75,31 @@ class OverrideOut(BaseModel):
     start: datetime
     end: datetime
     reason: str
+    created_by: str = ""
+    created_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    swap_id: str | None = None
+
+
+class ShiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user: str
+    start: Instant
+    end: Instant
+
+
+class SwapIn(BaseModel):
+    """Two people's shifts to trade: `first.user` takes `second`'s shift and `second.user` takes `first`'s."""
+
+    model_config = ConfigDict(extra="forbid")
+    first: ShiftIn
+    second: ShiftIn
+    reason: str = ""
+
+
+class SwapOut(BaseModel):
+    swap_id: str
+    overrides: list[OverrideOut]
 
 
 class FeedOut(BaseModel):
@@ -75,20 +110,36 @@ def _shift(s: Shift) -> ShiftOut:
     return ShiftOut(user=s.user, start=s.start, end=s.end, source=s.source)
 
 
+class _Now(TypedDict):
+    on_call: str | None
+    next_user: str | None
+    next_at: datetime | None
+
+
+def _next(view: service.Overview) -> _Now:
+    return {"on_call": view.now, "next_user": view.next.user if view.next else None,
+            "next_at": view.next.at if view.next else None}
+
+
 @router.get("/oncall", response_model=list[ScheduleOut], summary="Who is on call now (or at `at`), and next")
 def oncall(db: DB, _actor: CurrentActor, now: Now, schedule: str | None = None,
            at: Instant | None = None) -> list[ScheduleOut]:
     instant = at or now()
     with db.unit_of_work(write=False) as session:
-        names = [schedule] if schedule else list(session.execute(
-            select(Schedule.name).where(Schedule.archived_at.is_(None)).order_by(Schedule.name)).scalars())
-        out = []
-        for name in names:
-            view = service.overview(session, name, instant, days=0)
-            out.append(ScheduleOut(name=name, title=view.schedule.title, timezone=view.schedule.timezone,
-                                   on_call=view.now, next_user=view.next.user if view.next else None,
-                                   next_at=view.next.at if view.next else None))
-        return out
+        views = [service.overview(session, schedule, instant, days=0)] if schedule else \
+            service.overviews(session, instant)
+        return [ScheduleOut(name=v.schedule.name, title=v.schedule.title, timezone=v.schedule.timezone, **_next(v))
+                for v in views]
+
+
+@router.get("/schedules", response_model=list[ScheduleSummary],
+            summary="Every schedule, its team, and who is on call now (or at `at`) and next")
+def list_schedules(db: DB, _actor: CurrentActor, now: Now, at: Instant | None = None) -> list[ScheduleSummary]:
+    with db.unit_of_work(write=False) as session:
+        teams = service.team_names(session)
+        return [ScheduleSummary(name=v.schedule.name, title=v.schedule.title, timezone=v.schedule.timezone,
+                                team=teams.get(v.schedule.team_id or ""), **_next(v))
+                for v in service.overviews(session, at or now())]
 
 
 @router.get("/schedules/{name}", response_model=ScheduleOut, summary="Final shifts and coverage gaps")
@@ -97,10 +148,14 @@ def show(name: str, db: DB, _actor: CurrentActor, now: Now,
     begin = start or now()
     with db.unit_of_work(write=False) as session:
         view = service.overview(session, name, begin, days)
-        return ScheduleOut(name=name, title=view.schedule.title, timezone=view.schedule.timezone, on_call=view.now,
-                           next_user=view.next.user if view.next else None,
-                           next_at=view.next.at if view.next else None,
+        return ScheduleOut(name=name, title=view.schedule.title, timezone=view.schedule.timezone, **_next(view),
                            shifts=[_shift(s) for s in view.shifts], gaps=[GapOut(start=a, end=b) for a, b in view.gaps])
+
+
+def _override(row: ScheduleOverride, schedule: str, user: str) -> OverrideOut:
+    return OverrideOut(id=row.id, schedule=schedule, user=user, start=row.starts_at, end=row.ends_at,
+                       reason=row.reason, created_by=row.created_by, created_at=row.created_at,
+                       cancelled_at=row.cancelled_at, swap_id=row.swap_id)
 
 
 @router.post("/schedules/{name}/overrides", response_model=OverrideOut, status_code=status.HTTP_201_CREATED,
@@ -109,13 +164,40 @@ def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: 
     with db.unit_of_work() as session:
         row = service.add_override(session, actor, schedule=name, user=body.user, start=body.start, end=body.end,
                                    reason=body.reason, created_by=actor.label, now=now())
-        return OverrideOut(id=row.id, schedule=name, user=body.user, start=row.starts_at, end=row.ends_at,
-                           reason=row.reason)
+        return _override(row, name, body.user)
 
 
-def _feed_url(session: Session, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    token = feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)
-    return FeedOut(url=f"/ical/{token}.ics")
+@router.get("/schedules/{name}/overrides", response_model=list[OverrideOut],
+            summary="The overrides in effect between `start` (default now) and `end` (default: no end)")
+def list_overrides(name: str, db: DB, _actor: CurrentActor, now: Now, start: Instant | None = None,
+                   end: Instant | None = None, include_cancelled: bool = False) -> list[OverrideOut]:
+    begin = start or now()
+    if end is not None and end <= begin:
+        raise Invalid("end must be after start")
+    with db.unit_of_work(write=False) as session:
+        return [_override(v.row, name, v.user)
+                for v in service.overrides(session, name, begin, end, include_cancelled=include_cancelled)]
+
+
+@router.post("/schedules/{name}/overrides/{override_id}/cancel", response_model=list[OverrideOut],
+             summary="Cancel an override from now on (both halves of a swap)", responses=problem_responses(409))
+def cancel_override(name: str, override_id: str, db: DB, actor: CurrentActor, now: Now) -> list[OverrideOut]:
+    with db.unit_of_work() as session:
+        rows = service.cancel_override(session, actor, schedule=name, override_id=override_id, now=now())
+        users = service.user_names(session, {r.user_id for r in rows})
+        return [_override(r, name, users[r.user_id]) for r in rows]
+
+
+@router.post("/schedules/{name}/swaps", response_model=SwapOut, status_code=status.HTTP_201_CREATED,
+             summary="Two people trade shifts: two overrides made together", responses=problem_responses(409))
+def swap(name: str, body: SwapIn, db: DB, actor: CurrentActor, now: Now) -> SwapOut:
+    with db.unit_of_work() as session:
+        rows = service.swap(session, actor, schedule=name, reason=body.reason, created_by=actor.label, now=now(),
+                            first=Shift(body.first.user, body.first.start, body.first.end, ""),
+                            second=Shift(body.second.user, body.second.start, body.second.end, ""))
+        users = (body.second.user, body.first.user)  # who covers the first shift, then the second
+        return SwapOut(swap_id=rows[0].swap_id or "", overrides=[_override(r, name, u) for r, u in zip(rows, users,
+                                                                                                        strict=True)])
 
 
 def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
@@ -127,19 +209,12 @@ def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
     return person
 
 
-def _rotated(session: Session, actor: Actor, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    subject.feed_generation += 1
-    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
-           details={"generation": subject.feed_generation}, now=at)
-    return _feed_url(session, kind, subject, at)
-
-
 @router.get("/schedules/{name}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a schedule")
 def schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
         row = service.find(session, name)
         service.check_may_change(session, actor, row, feed_url=True)
-        return _feed_url(session, "schedule", row, now())
+        return FeedOut(url=service.feed_path(session, "schedule", row))
 
 
 @router.post("/schedules/{name}/feed/rotate", response_model=FeedOut,
@@ -148,20 +223,21 @@ def rotate_schedule_feed(name: str, db: DB, actor: CurrentActor, now: Now) -> Fe
     with db.unit_of_work() as session:
         row = service.find(session, name)
         service.check_may_change(session, actor, row)
-        return _rotated(session, actor, "schedule", row, now())
+        return FeedOut(url=service.rotate_feed(session, actor, "schedule", row, now()))
 
 
 @router.get("/users/{user}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a person's shifts")
 def user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        return _feed_url(session, "user", _feed_person(session, user, actor, "get"), now())
+        return FeedOut(url=service.feed_path(session, "user", _feed_person(session, user, actor, "get")))
 
 
 @router.post("/users/{user}/feed/rotate", response_model=FeedOut,
              summary="Revoke a person's iCalendar URL (a leaked one) and get a new one")
 def rotate_user_feed(user: str, db: DB, actor: CurrentActor, now: Now) -> FeedOut:
     with db.unit_of_work() as session:
-        return _rotated(session, actor, "user", _feed_person(session, user, actor, "rotate"), now())
+        person = _feed_person(session, user, actor, "rotate")
+        return FeedOut(url=service.rotate_feed(session, actor, "user", person, now()))
 
 
 def _no_feed() -> Response:
@@ -181,24 +257,14 @@ def ical(token: str, db: DB, now: Now) -> Response:
         if claimed is None:
             return _no_feed()
         kind, subject = claimed
-        rows = list(session.execute(select(Schedule).where(Schedule.archived_at.is_(None))
-                                    .order_by(Schedule.name)).scalars())
-        only_user: str | None = None
-        owner: Schedule | User | None
-        if kind == "schedule":
-            rows = [r for r in rows if r.id == subject]
-            owner = rows[0] if rows else None
-        else:
-            owner = session.get(User, subject)
-            owner = owner if owner is not None and owner.archived_at is None else None
+        owner = session.get(Schedule, subject) if kind == "schedule" else session.get(User, subject)
         # Unknown, archived, forged or revoked (an older generation): all look the same from outside.
-        if owner is None or not feeds.genuine(link_secret(session), token, kind, subject, owner.feed_generation):
+        if owner is None or owner.archived_at is not None or not feeds.genuine(
+                link_secret(session), token, kind, subject, owner.feed_generation):
             return _no_feed()
         if isinstance(owner, Schedule):
             title = owner.title or owner.name
+            pairs = [(owner.name, s) for s in service.final_shifts(session, owner, begin, end)]
         else:
-            title, only_user = f"On call: {owner.name}", owner.name
-        pairs = [(row.name, s) for row in rows
-                 for s in final_shifts(service.build(session, row, begin, end), begin, end)
-                 if only_user is None or s.user == only_user]
+            title, pairs = f"On call: {owner.name}", service.shifts_of(session, owner.name, begin, end)
     return Response(feeds.calendar(title, pairs, at), media_type="text/calendar")

@@ -1,5 +1,9 @@
 """On-call use cases: build a schedule (its stored layers plus the overrides people made) and ask
-the pure core who is on call, what the shifts are, and where coverage has holes."""
+the pure core who is on call, what the shifts are, and where coverage has holes; add, list and
+cancel overrides, and trade shifts.
+
+A cancelled override keeps its row: it applied until it was cancelled (`cancelled_at`), so on-call
+history stays what it was, and one cancelled before it began never applied at all."""
 
 from __future__ import annotations
 
@@ -9,17 +13,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.audit.log import record
 from firebell.core import access
 from firebell.core import schedules as core
 from firebell.core.access import AccessRole
 from firebell.core.instants import shifted
-from firebell.errors import Forbidden, Invalid, NotFound
+from firebell.errors import Conflict, Forbidden, Invalid, NotFound
+from firebell.oncall import feeds
 from firebell.oncall.models import Schedule, ScheduleOverride
 from firebell.org.models import Team, User
+from firebell.store.secrets import link_secret
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOUR = 3600
@@ -61,17 +68,33 @@ def find(session: Session, name: str) -> Schedule:
     return row
 
 
+def _touching(schedule_id: str, start: datetime, end: datetime | None, *,
+              in_effect: bool = True) -> Select[ScheduleOverride, str]:
+    """The overrides (with their person's name) that touch [start, end), oldest first; `in_effect`:
+    only those that apply there (one cancelled mid-way counts up to its cancellation)."""
+    query = (select(ScheduleOverride, User.name).join(User, User.id == ScheduleOverride.user_id)
+             .where(ScheduleOverride.schedule_id == schedule_id, ScheduleOverride.ends_at > start)
+             .order_by(ScheduleOverride.created_at, ScheduleOverride.id))
+    if in_effect:
+        query = query.where(or_(ScheduleOverride.cancelled_at.is_(None),
+                                (ScheduleOverride.cancelled_at > start)
+                                & (ScheduleOverride.cancelled_at > ScheduleOverride.starts_at)))
+    return query.where(ScheduleOverride.starts_at < end) if end is not None else query
+
+
+def effective_end(override: ScheduleOverride) -> datetime:
+    """Until when `override` puts its person on call: its end, or its cancellation if that came first."""
+    cancelled = override.cancelled_at
+    return min(override.ends_at, cancelled) if cancelled is not None else override.ends_at
+
+
 def build(session: Session, row: Schedule, start: datetime, end: datetime) -> core.Schedule:
     """The schedule with the overrides that touch [start, end), oldest first (later ones win)."""
     zone = ZoneInfo(row.timezone)
-    overrides = session.execute(
-        select(ScheduleOverride, User.name).join(User, User.id == ScheduleOverride.user_id)
-        .where(ScheduleOverride.schedule_id == row.id, ScheduleOverride.cancelled_at.is_(None),
-               ScheduleOverride.ends_at > start, ScheduleOverride.starts_at < end)
-        .order_by(ScheduleOverride.created_at, ScheduleOverride.id)).all()
+    overrides = session.execute(_touching(row.id, start, end)).all()
     return core.Schedule(timezone=row.timezone,
                          layers=tuple(_layer(layer, zone) for layer in (row.spec or {}).get("layers", [])),
-                         overrides=tuple(core.Override(user=name, start=o.starts_at, end=o.ends_at)
+                         overrides=tuple(core.Override(user=name, start=o.starts_at, end=effective_end(o))
                                          for o, name in overrides))
 
 
@@ -136,10 +159,123 @@ def add_override(session: Session, actor: Actor, *, schedule: str, user: str, st
     return override
 
 
+def schedules(session: Session) -> list[Schedule]:
+    """Every schedule in use, by name."""
+    return list(session.execute(select(Schedule).where(Schedule.archived_at.is_(None))
+                                .order_by(Schedule.name)).scalars())
+
+
+def team_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Team.id, Team.name)).all())
+
+
+def overviews(session: Session, at: datetime) -> list[Overview]:
+    """Who is on call at `at` and who is next, for every schedule."""
+    return [overview(session, row.name, at, days=0) for row in schedules(session)]
+
+
+def final_shifts(session: Session, row: Schedule, start: datetime, end: datetime) -> list[core.Shift]:
+    return core.final_shifts(build(session, row, start, end), start, end)
+
+
+def coverage(session: Session, row: Schedule, start: datetime,
+             end: datetime) -> tuple[list[core.Shift], list[tuple[datetime, datetime]]]:
+    """The final shifts of [start, end) and its stretches with no one on call."""
+    schedule = build(session, row, start, end)
+    return core.final_shifts(schedule, start, end), core.gaps(schedule, start, end)
+
+
+def layer_shifts(session: Session, row: Schedule, start: datetime, end: datetime) -> list[tuple[str, list[core.Shift]]]:
+    """(layer name, the layer's own shifts in [start, end)) for each layer, lowest first."""
+    schedule = build(session, row, start, end)
+    return [(layer.name, core.layer_shifts(layer, schedule.zone, start, end)) for layer in schedule.layers]
+
+
+def people_who_can_be_on_call(session: Session) -> list[str]:
+    """Everyone an override may put on call, by name (never a viewer: they cannot acknowledge)."""
+    rows = session.execute(select(User.name, User.access).where(User.archived_at.is_(None)).order_by(User.name))
+    return [name for name, role in rows if access.can_be_on_call(AccessRole(role))]
+
+
+def user_names(session: Session, ids: set[str]) -> dict[str, str]:
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+
+
+def shifts_of(session: Session, user: str, start: datetime, end: datetime) -> list[tuple[str, core.Shift]]:
+    """(schedule name, shift) for each final shift of `user` in [start, end), on every schedule, by start."""
+    found = [(row.name, shift) for row in schedules(session)
+             for shift in final_shifts(session, row, start, end) if shift.user == user]
+    return sorted(found, key=lambda pair: (pair[1].start, pair[0]))
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    row: ScheduleOverride
+    user: str
+
+
+def overrides(session: Session, name: str, start: datetime, end: datetime | None, *,
+              include_cancelled: bool = False) -> list[OverrideView]:
+    """The overrides of schedule `name` in effect in [start, end) (no `end`: from `start` on), by start;
+    with `include_cancelled`, also those cancelled before they took effect there."""
+    row = find(session, name)
+    query = _touching(row.id, start, end, in_effect=not include_cancelled)
+    found = [OverrideView(o, user) for o, user in session.execute(query).all()]
+    return sorted(found, key=lambda v: (v.row.starts_at, v.row.created_at, v.row.id))
+
+
+def cancel_override(session: Session, actor: Actor, *, schedule: str, override_id: str,
+                    now: datetime) -> list[ScheduleOverride]:
+    """Cancel an override from `now` on (one under way ends now; what is past stays history). Both
+    halves of a swap go together, so nobody is left covering a shift that was not traded back."""
+    row = find(session, schedule)
+    check_may_change(session, actor, row)
+    override = session.get(ScheduleOverride, override_id)
+    if override is None or override.schedule_id != row.id:
+        raise NotFound(f"no override {override_id} on schedule {schedule!r}")
+    if override.cancelled_at is not None:
+        raise Conflict("that override is already cancelled")
+    if override.ends_at <= now:
+        raise Conflict("that override is already over; past on-call stays as it was")
+    pair = [override]
+    if override.swap_id is not None:
+        pair = list(session.execute(select(ScheduleOverride).where(
+            ScheduleOverride.swap_id == override.swap_id, ScheduleOverride.cancelled_at.is_(None),
+            ScheduleOverride.ends_at > now).order_by(ScheduleOverride.starts_at)).scalars())
+    for each in pair:
+        each.cancelled_at = now
+    session.flush()
+    return pair
+
+
 def swap(session: Session, actor: Actor, *, schedule: str, first: core.Shift, second: core.Shift, created_by: str,
-         now: datetime) -> list[ScheduleOverride]:
-    """Two people trade shifts: two overrides made together."""
+         now: datetime, reason: str = "") -> list[ScheduleOverride]:
+    """Two people trade shifts: two overrides made together, refused unless each shift is, as the
+    schedule stands, wholly its named person's."""
+    row = find(session, schedule)
+    check_may_change(session, actor, row)
+    try:
+        current = build(session, row, min(first.start, second.start), max(first.end, second.end))
+        refusal = core.swap_refusal(current, first, second)
+    except ValueError as exc:  # a naive time, or a shift that ends before it starts
+        raise Invalid(str(exc)) from None
+    if refusal is not None:
+        raise Conflict(refusal)
     pair_id = str(uuid.uuid4())
     one, two = core.swap(first, second)
-    return [add_override(session, actor, schedule=schedule, user=o.user, start=o.start, end=o.end, reason="swap",
+    why = f"swap: {reason}" if reason else "swap"
+    return [add_override(session, actor, schedule=schedule, user=o.user, start=o.start, end=o.end, reason=why,
                          created_by=created_by, now=now, swap_id=pair_id) for o in (one, two)]
+
+
+def feed_path(session: Session, kind: str, subject: Schedule | User) -> str:
+    """The secret path of a schedule's or a person's calendar feed (check who may see it first)."""
+    return f"/ical/{feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)}.ics"
+
+
+def rotate_feed(session: Session, actor: Actor, kind: str, subject: Schedule | User, now: datetime) -> str:
+    """Revoke a calendar feed's URL (a leaked one) and return the new path (check who may first)."""
+    subject.feed_generation += 1
+    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
+           details={"generation": subject.feed_generation}, now=now)
+    return feed_path(session, kind, subject)
