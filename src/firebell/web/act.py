@@ -116,16 +116,22 @@ def _claim(session: Session, token: str, now: datetime) -> ActionClaim | _Answer
 
 @router.get("/{token}", response_class=HTMLResponse)
 def confirm(request: Request, token: str, db: DB, now: Now) -> HTMLResponse:
-    with db.unit_of_work(write=False) as session:
-        claim = _claim(session, token, now())
-        if isinstance(claim, _Answer):
-            return claim.render(request)
-        incident = session.get(Incident, claim.incident_id)
-        if incident is None:
-            return _Answer("Link not usable", "That incident no longer exists.", 404).render(request)
-        shown = {"verb": _VERB[claim.action], "ref": incident.ref, "severity": incident.severity,
-                 "title": incident.title, "status": incident.status}
+    with db.unit_of_work(write=False) as session:  # pages are rendered after it: the layout reads the session
+        shown = _confirmation(session, token, now())
+    if isinstance(shown, _Answer):
+        return shown.render(request)
     return page(request, "act_confirm.html", {"incident": shown})
+
+
+def _confirmation(session: Session, token: str, now: datetime) -> dict[str, str] | _Answer:
+    claim = _claim(session, token, now)
+    if isinstance(claim, _Answer):
+        return claim
+    incident = session.get(Incident, claim.incident_id)
+    if incident is None:
+        return _Answer("Link not usable", "That incident no longer exists.", 404)
+    return {"verb": _VERB[claim.action], "ref": incident.ref, "severity": incident.severity,
+            "title": incident.title, "status": incident.status}
 
 
 @router.post("/{token}", response_class=HTMLResponse)
