@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote
 
 import httpx
 import oidc_provider_mock
+import pytest
 import werkzeug.serving
 
 CLIENT_ID = "firebell-test"
@@ -76,3 +77,10 @@ def running_provider() -> Iterator[Provider]:
         server.shutdown()
         thread.join(5)
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[Provider]:
+    """One provider for the session (each test signs its own people in); import it where it is used."""
+    with running_provider() as running:
+        yield running
