@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from firebell.auth.oidc import Refused, SignedIn, begin, finish, load_settings
+from firebell.auth.oidc import Refused, SignedIn, begin, finish
 from firebell.config import apply, load
 from firebell.store.uow import Database
 from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, Provider
@@ -56,9 +56,7 @@ def go_to_provider(database: Database, provider: Provider, subject: str, *, next
                    tamper: tuple[str, str] | None = None) -> Journey:
     """Start a sign-in and sign in at the provider as `subject`; `tamper` replaces one parameter of the
     authorization request on its way to the provider (what an attacker in the middle could try)."""
-    with database.unit_of_work() as session:
-        begun = begin(session, load_settings(session, ENV), redirect_uri=REDIRECT_URI, next_path=next_path,
-                      now=datetime.now(UTC))
+    begun = begin(database, redirect_uri=REDIRECT_URI, next_path=next_path, now=datetime.now(UTC), env=ENV)
     url = begun.authorization_url
     if tamper is not None:
         name, value = tamper
@@ -74,9 +72,5 @@ def go_to_provider(database: Database, provider: Provider, subject: str, *, next
 def come_back(database: Database, journey: Journey, *, params: dict[str, str] | None = None,
               browser_secret: str | None = "same") -> SignedIn | Refused:
     secret = journey.browser_secret if browser_secret == "same" else browser_secret
-    with database.unit_of_work() as session:
-        outcome = finish(session, load_settings(session, ENV), params=params or journey.callback_params,
-                         browser_secret=secret, now=datetime.now(UTC))
-        if isinstance(outcome, SignedIn):
-            session.expunge(outcome.user)
-    return outcome
+    return finish(database, params=params or journey.callback_params, browser_secret=secret, now=datetime.now(UTC),
+                  env=ENV)

@@ -8,8 +8,9 @@ signature with the provider's published keys (JWKS) and hands its claims to core
 (issuer, audience, expiry, nonce, verified email), then finds the user by that email, or makes one
 when the configuration allows. Starting the browser session is the caller's (web).
 
-Both return outcomes instead of raising, so that the caller's unit of work commits the used-up
-attempt and the audit entry of a refusal.
+Each opens its own units of work, none of them open while the provider is asked anything (on SQLite a
+write holds the database's one lock). `finish` returns an outcome rather than raising, so that the
+used-up attempt and the audit entry of a refusal are committed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from firebell.core.constant_time import constant_time_equals
 from firebell.core.oidc import TokenRefused, handle_for, match_user, verified_email
 from firebell.org.models import User
 from firebell.org.people import active_addresses, add_signed_in_user, taken_names
+from firebell.store.uow import Database
 
 log = logging.getLogger(__name__)
 
@@ -162,17 +164,21 @@ class Begun:
     browser_secret: str  # the caller puts it in a short-lived HttpOnly cookie
 
 
-def begin(session: Session, settings: OidcSettings, *, redirect_uri: str, next_path: str, now: datetime,
-          browser_secret: str | None = None) -> Begun:
+def begin(db: Database, *, redirect_uri: str, next_path: str, now: datetime, browser_secret: str | None = None,
+          env: Mapping[str, str] | None = None) -> Begun:
     """Record a sign-in and give the provider's URL to send the browser to. `next_path` must already be
-    a safe path of this site. A browser starting a second sign-in keeps its secret, so two tabs both work."""
+    a safe path of this site. A browser starting a second sign-in keeps its secret, so two tabs both work.
+    The provider is asked for its metadata outside any transaction (a write would hold SQLite's lock)."""
+    with db.unit_of_work(write=False) as session:
+        settings = load_settings(session, env)
     provider = _provider(settings.discovery_url)
-    session.execute(delete(OidcAttempt).where(OidcAttempt.expires_at <= now))  # old ones, abandoned
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     browser_secret = browser_secret or secrets.token_urlsafe(32)
-    session.add(OidcAttempt(state_hash=_hash(state), browser_hash=_hash(browser_secret), nonce=nonce,
-                            code_verifier=verifier, next_path=next_path, redirect_uri=redirect_uri,
-                            expires_at=now + ATTEMPT_LIFETIME))
+    with db.unit_of_work() as session:
+        session.execute(delete(OidcAttempt).where(OidcAttempt.expires_at <= now))  # old ones, abandoned
+        session.add(OidcAttempt(state_hash=_hash(state), browser_hash=_hash(browser_secret), nonce=nonce,
+                                code_verifier=verifier, next_path=next_path, redirect_uri=redirect_uri,
+                                expires_at=now + ATTEMPT_LIFETIME))
     url = prepare_grant_uri(provider.authorization_endpoint, client_id=settings.client_id, response_type="code",
                             redirect_uri=redirect_uri, scope=SCOPES, state=state, nonce=nonce,
                             code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256")
@@ -181,7 +187,8 @@ def begin(session: Session, settings: OidcSettings, *, redirect_uri: str, next_p
 
 @dataclass(frozen=True)
 class SignedIn:
-    user: User
+    user_id: str
+    user_name: str
     next_path: str
     created: bool  # the user was made by this sign-in
 
@@ -195,13 +202,45 @@ class Refused:
     status_code: int = 403
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """What the sign-in under way recorded, once it is used up."""
+
+    nonce: str
+    code_verifier: str
+    next_path: str
+    redirect_uri: str
+
+
 STALE = ("This sign-in link has expired or was already used, or was started in another browser. "
          "Start again from the sign-in page.")
+UNTRUSTED = ("The sign-in provider's answer could not be trusted, so nobody was signed in. Start again from the "
+             "sign-in page.")
 
 
-def finish(session: Session, settings: OidcSettings, *, params: Mapping[str, str], browser_secret: str | None,
-           now: datetime) -> SignedIn | Refused:
-    """The provider sent the browser back with `params` (the callback's query string)."""
+def finish(db: Database, *, params: Mapping[str, str], browser_secret: str | None, now: datetime,
+           env: Mapping[str, str] | None = None) -> SignedIn | Refused:
+    """The provider sent the browser back with `params` (the callback's query string). Three steps: use
+    up the attempt (committed whatever follows), talk to the provider outside any transaction, then find
+    or make the user."""
+    with db.unit_of_work(write=False) as session:
+        settings = load_settings(session, env)
+    with db.unit_of_work() as session:
+        taken = _take(session, params, browser_secret, now)
+    if isinstance(taken, Refused):
+        return taken
+    try:
+        claims = _exchange(settings, taken, params["code"])
+        email = verified_email(claims, issuer=_provider(settings.discovery_url).issuer,
+                               client_id=settings.client_id, nonce=taken.nonce, now=now)
+    except TokenRefused as exc:
+        with db.unit_of_work() as session:
+            return _refuse(session, now, Refused(UNTRUSTED, str(exc)))
+    with db.unit_of_work() as session:
+        return _person(session, settings, email, str(claims.get("name") or ""), taken.next_path, now)
+
+
+def _take(session: Session, params: Mapping[str, str], browser_secret: str | None, now: datetime) -> _Taken | Refused:
     state = params.get("state", "")
     attempt = session.get(OidcAttempt, _hash(state)) if state else None
     if attempt is None:  # logged, not audited: anyone can send a made-up state
@@ -215,17 +254,10 @@ def finish(session: Session, settings: OidcSettings, *, params: Mapping[str, str
         reason = f"the provider answered {params.get('error', 'without a code')}: {params.get('error_description', '')}"
         return _refuse(session, now, Refused("The sign-in provider did not sign you in. Start again from the "
                                              "sign-in page, or ask an admin.", reason.strip(": ")))
-    try:
-        claims = _exchange(settings, attempt, params["code"])
-        email = verified_email(claims, issuer=_provider(settings.discovery_url).issuer,
-                               client_id=settings.client_id, nonce=attempt.nonce, now=now)
-    except TokenRefused as exc:
-        return _refuse(session, now, Refused("The sign-in provider's answer could not be trusted, so nobody was "
-                                             "signed in. Start again from the sign-in page.", str(exc)))
-    return _person(session, settings, email, str(claims.get("name") or ""), attempt.next_path, now)
+    return _Taken(attempt.nonce, attempt.code_verifier, attempt.next_path, attempt.redirect_uri)
 
 
-def _exchange(settings: OidcSettings, attempt: OidcAttempt, code: str) -> dict[str, Any]:
+def _exchange(settings: OidcSettings, attempt: _Taken, code: str) -> dict[str, Any]:
     """The code for tokens (with the PKCE verifier), and the ID token's claims once its signature is good."""
     provider = _provider(settings.discovery_url)
     body = prepare_token_request("authorization_code", code=code, redirect_uri=attempt.redirect_uri,
@@ -261,7 +293,7 @@ def _person(session: Session, settings: OidcSettings, email: str, name: str, nex
         assert user is not None
         record(session, actor=user.name, action="sign_in.oidc", subject=user.name,
                details={"email": email}, now=now)
-        return SignedIn(user, next_path, created=False)
+        return SignedIn(user.id, user.name, next_path, created=False)
     if not settings.create_users:
         return _refuse(session, now, Refused(f"There is no Firebell account for {email}; ask an admin to add "
                                              "you.", f"no user has {email}"), email)
@@ -270,7 +302,7 @@ def _person(session: Session, settings: OidcSettings, email: str, name: str, nex
     record(session, actor=user.name, action="user.create", subject=user.name,
            details={"email": email, "access": user.access, "via": "sign_in.oidc"}, now=now)
     record(session, actor=user.name, action="sign_in.oidc", subject=user.name, details={"email": email}, now=now)
-    return SignedIn(user, next_path, created=True)
+    return SignedIn(user.id, user.name, next_path, created=True)
 
 
 def _refuse(session: Session, now: datetime, refused: Refused, email: str = "") -> Refused:

@@ -14,17 +14,10 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from firebell.auth.oidc import (
-    ATTEMPT_LIFETIME,
-    SignedIn,
-    SignInUnavailable,
-    begin,
-    finish,
-    load_settings,
-    provider_title,
-)
+from firebell.auth.oidc import ATTEMPT_LIFETIME, SignedIn, SignInUnavailable, begin, finish, provider_title
 from firebell.auth.web_sessions import start_session
 from firebell.core.sign_in import safe_next
+from firebell.org.models import User
 from firebell.store.uow import Database
 from firebell.web.render import page
 from firebell.web.sessions import client_address, session_secret, set_session_cookie, settings
@@ -59,10 +52,8 @@ def start(request: Request, next: str | None = None) -> Response:
     db: Database = request.app.state.db
     cookie = _browser_cookie(request)
     try:
-        with db.unit_of_work() as session:
-            begun = begin(session, load_settings(session), redirect_uri=settings(request).public_url + CALLBACK,
-                          next_path=safe_next(next), now=request.app.state.clock(),
-                          browser_secret=request.cookies.get(cookie))
+        begun = begin(db, redirect_uri=settings(request).public_url + CALLBACK, next_path=safe_next(next),
+                      now=request.app.state.clock(), browser_secret=request.cookies.get(cookie))
     except SignInUnavailable as exc:
         return _unavailable(request, exc)
     response = RedirectResponse(begun.authorization_url, status_code=303)
@@ -78,16 +69,17 @@ def callback(request: Request) -> Response:
     now = request.app.state.clock()
     cookie = _browser_cookie(request)
     try:
-        with db.unit_of_work() as session:
-            outcome = finish(session, load_settings(session), params=dict(request.query_params),
-                             browser_secret=request.cookies.get(cookie), now=now)
-            if isinstance(outcome, SignedIn):
-                started = start_session(session, outcome.user, now=now, lifetimes=settings(request).lifetimes,
-                                        via="oidc", client_address=client_address(request),
-                                        user_agent=request.headers.get("user-agent", ""),
-                                        replacing=session_secret(request))
+        outcome = finish(db, params=dict(request.query_params), browser_secret=request.cookies.get(cookie), now=now)
     except SignInUnavailable as exc:
         return _unavailable(request, exc)
+    if isinstance(outcome, SignedIn):
+        with db.unit_of_work() as session:
+            user = session.get(User, outcome.user_id)
+            assert user is not None  # signed in a moment ago
+            started = start_session(session, user, now=now, lifetimes=settings(request).lifetimes, via="oidc",
+                                    client_address=client_address(request),
+                                    user_agent=request.headers.get("user-agent", ""),
+                                    replacing=session_secret(request))
     if isinstance(outcome, SignedIn):
         response: Response = RedirectResponse(safe_next(outcome.next_path), status_code=303)
         set_session_cookie(request, response, started)
