@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 import firebell.app
 from firebell.api.log_redaction import RedactSecrets, redact
+from firebell.web.routes import ROUTERS
 
 SECRET = "s3cr3t-0123456789abcdefABCDEF_xyz"
 SECRET_PARAMETERS = {"key", "token", "secret"}
@@ -18,8 +19,9 @@ SECRET_PARAMETERS = {"key", "token", "secret"}
 
 def test_every_route_with_a_secret_path_parameter_is_redacted() -> None:
     # The routers create_app includes (FastAPI keeps included routers' routes behind private classes).
-    routes = [route for router in vars(firebell.app).values() if isinstance(router, APIRouter)
-              for route in router.routes if isinstance(route, APIRoute)]
+    # And the web console's pages (web/routes.py).
+    routers = [r for r in vars(firebell.app).values() if isinstance(r, APIRouter)] + ROUTERS
+    routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
     secret_routes = []
     for route in routes:
         parameters = set(re.findall(r"{(\w+)}", route.path))
@@ -30,7 +32,7 @@ def test_every_route_with_a_secret_path_parameter_is_redacted() -> None:
     # The routes the filter was written for are all among them.
     assert {"/integrations/alertmanager/{key}", "/integrations/grafana/{key}", "/integrations/webhook/{key}",
             "/integrations/heartbeat/{key}", "/act/{token}", "/ical/{token}.ics",
-            "/integrations/twilio/voice/{token}"} <= set(secret_routes)
+            "/integrations/twilio/voice/{token}", "/invite/{token}", "/reset/{token}"} <= set(secret_routes)
 
 
 def test_a_traceback_and_a_non_text_argument_are_redacted_and_numbers_stay_numbers() -> None:

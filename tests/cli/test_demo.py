@@ -50,6 +50,9 @@ def test_demo_starts_and_its_printed_commands_work(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # One set of integration keys, the one that works: none printed by the config apply before it.
+        assert "(shown once)" not in output.replace("Admin API token (shown once)", "")
+        _the_welcome_link_signs_the_admin_in(output, port)
         # The demo's folder, database and signing key file are readable by its user only.
         data = tmp_path / "demo"
         modes = [stat.S_IMODE(path.stat().st_mode) for path in (data, data / "firebell.db", data / "firebell.db.key")]
@@ -82,3 +85,17 @@ def test_demo_starts_and_its_printed_commands_work(tmp_path: Path) -> None:
     finally:
         demo.terminate()
         demo.wait(timeout=10)
+
+
+def _the_welcome_link_signs_the_admin_in(output: str, port: int) -> None:
+    (link,) = re.findall(rf"http://127\.0\.0\.1:{port}/invite/\S+", output)
+    with httpx.Client(follow_redirects=False) as browser:
+        form = browser.get(link)
+        assert form.status_code == 200 and "choose a password" in form.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        password = "demo password for the admin"
+        signed = browser.post(link, data={"csrf_token": csrf.group(1), "password": password, "again": password})
+        assert signed.status_code == 303 and signed.headers["location"] == "/incidents"
+        landed = browser.get(f"http://127.0.0.1:{port}/incidents")
+        assert landed.status_code == 200 and "Sign out" in landed.text

@@ -75,7 +75,9 @@ class Web:
             started = start_session(session, user, now=self.clock(),
                                     lifetimes=self.app.state.web_settings.lifetimes, via="test")
         browser = self.browser()
-        browser.client.cookies.set(self.app.state.web_settings.session_cookie, started.secret)
+        # The domain a TestClient's own cookies get, so that a sign-in later replaces this one.
+        browser.client.cookies.set(self.app.state.web_settings.session_cookie, started.secret,
+                                   domain="testserver.local")
         browser.csrf = started.csrf_secret
         return browser
 

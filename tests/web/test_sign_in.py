@@ -56,3 +56,72 @@ def test_every_page_answer_carries_the_security_headers(web: Web) -> None:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert "strict-transport-security" not in answer.headers  # the public URL is http here
     assert "content-security-policy" not in web.browser().client.get("/api/v1/incidents").headers
+
+
+def test_a_post_without_the_csrf_token_signs_nobody_in(web: Web) -> None:
+    web.set_password("alice", PASSWORD)
+    browser = web.browser()
+    browser.get("/sign-in")
+    for token in (None, "forged"):
+        refused = browser.post("/sign-in", {"username": "alice", "password": PASSWORD}, csrf=token)
+        assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    # Another browser's token is no good either: the token is bound to this browser's cookie.
+    other = web.browser()
+    other.get("/sign-in")
+    assert browser.post("/sign-in", {"username": "alice", "password": PASSWORD}, csrf=other.csrf).status_code == 403
+    assert browser.get("/incidents").status_code == 303
+
+
+def test_five_failures_in_fifteen_minutes_lock_the_account_then_nothing_else_is_checked(web: Web) -> None:
+    web.set_password("alice", PASSWORD)
+    browser = web.browser()
+    browser.get("/sign-in")
+    answers = [browser.post("/sign-in", {"username": "alice", "password": f"guess {n}"}) for n in range(5)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
+    # The clock stands at 03:00:00 and the first failure was then: sign-in opens again at 03:15.
+    locked = "Too many attempts; try again at 03:15 (UTC)."
+    assert locked in answers[-1].text
+    right = browser.post("/sign-in", {"username": "alice", "password": PASSWORD})
+    assert right.status_code == 429 and locked in right.text and "set-cookie" not in right.headers
+    assert "Wrong username" not in right.text
+
+    web.clock.advance(minutes=14, seconds=59)
+    assert browser.post("/sign-in", {"username": "alice", "password": PASSWORD}).status_code == 429
+    web.clock.advance(seconds=1)
+    assert browser.post("/sign-in", {"username": "alice", "password": PASSWORD}).status_code == 303
+
+
+def test_one_address_trying_many_names_is_locked_too_and_unknown_names_count_alike(web: Web) -> None:
+    web.set_password("alice", PASSWORD)
+    browser = web.browser()
+    browser.get("/sign-in")
+    names = ["mallory", "bob", "carol", "dave", "erin"]
+    assert [browser.post("/sign-in", {"username": n, "password": "x" * 12}).status_code for n in names] == [
+        401, 401, 401, 401, 429]
+    assert browser.post("/sign-in", {"username": "alice", "password": PASSWORD}).status_code == 429
+
+
+def test_next_only_ever_leads_to_a_path_of_firebell(web: Web) -> None:
+    web.set_password("alice", PASSWORD)
+    for target, landing in [("//evil.example/x", "/incidents"), ("https://evil.example", "/incidents"),
+                            ("/\\evil.example", "/incidents"), ("/oncall?mine=1", "/oncall?mine=1")]:
+        browser = web.browser()
+        browser.get("/sign-in", params={"next": target})
+        signed = browser.post("/sign-in", {"username": "alice", "password": PASSWORD, "next": target})
+        assert signed.headers["location"] == landing, target
+        # Already signed in, the sign-in page sends the browser on, as safely.
+        assert browser.get("/sign-in", params={"next": target}).headers["location"] == landing
+
+
+def test_signing_in_gives_a_new_session_id_and_ends_the_one_the_browser_had(web: Web) -> None:
+    web.set_password("alice", PASSWORD)
+    browser = web.signed_in("bob")
+    cookie = web.app.state.web_settings.session_cookie
+    before = browser.client.cookies[cookie]
+    browser.get("/sign-in")  # signed in: sent on; the form of another browser tab posts with bob's token
+    signed = browser.post("/sign-in", {"username": "alice", "password": PASSWORD})
+    assert signed.status_code == 303 and browser.client.cookies[cookie] != before
+    planted = web.browser()
+    planted.client.cookies.set(cookie, before, domain="testserver.local")
+    assert planted.get("/incidents").status_code == 303  # bob's old id signs nobody in any more
+    assert "Alice Andersson" in browser.get("/incidents").text

@@ -1,9 +1,10 @@
 """Keep the secrets that travel in request paths out of the server's log.
 
-Integration keys (`/integrations/alertmanager/<key>`), action-link tokens (`/act/<token>`), calendar
-feed tokens (`/ical/<token>.ics`) and page-call tokens (`/integrations/twilio/voice/<token>`) are
-credentials: whoever reads a log line holding one can send alerts, acknowledge or resolve an
-incident for a day, or read a schedule. `firebell serve` installs `RedactSecrets` on every handler
+Integration keys (`/integrations/alertmanager/<key>`), action-link tokens (`/act/<token>`), password
+links (`/invite/<token>`, `/reset/<token>`), calendar feed tokens (`/ical/<token>.ics`) and page-call
+tokens (`/integrations/twilio/voice/<token>`) are credentials: whoever reads a log line holding one
+can send alerts, acknowledge or resolve an incident for a day, set someone's password, or read a
+schedule. `firebell serve` installs `RedactSecrets` on every handler
 of its logging configuration, so the access log, the error log and their tracebacks show the route
 template (`/act/{token}`) instead, and the value of any query parameter named like a secret as `***`.
 
@@ -31,6 +32,8 @@ SECRET_SEGMENTS = {
     "/integrations/heartbeat/": "{key}",
     "/integrations/twilio/voice/": "{token}",
     "/act/": "{token}",
+    "/invite/": "{token}",
+    "/reset/": "{token}",
     "/ical/": "{token}",
 }
 SECRET_QUERY_WORDS = ("key", "token", "secret", "signature", "password", "auth")

@@ -55,3 +55,29 @@ class WebSession(Base):
     client_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SignInFailure(Base):
+    """A failed password sign-in, kept for the throttle's window (core/sign_in.locked_until): per the
+    name tried (whether or not such an account exists) and per client address."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[str] = id_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_name: Mapped[str] = mapped_column(String(100), index=True)
+    client_address: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class PasswordLink(Base):
+    """A one-time link to set a password: an invitation, or a reset. Only the SHA-256 of the link's
+    secret is stored; it works once, for a while."""
+
+    __tablename__ = "password_links"
+    id: Mapped[str] = id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite, reset
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    user: Mapped[User] = relationship(lazy="joined")

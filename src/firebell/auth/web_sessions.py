@@ -22,6 +22,7 @@ from firebell.auth.models import WebSession
 from firebell.auth.service import actor_for
 from firebell.core.access import AccessRole
 from firebell.core.sign_in import SessionLifetimes, SessionState, idle_deadline, session_state
+from firebell.errors import Invalid, NotFound
 from firebell.org.models import User
 
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)  # a page view writes at most once a minute
@@ -112,3 +113,52 @@ def _revoke_where(session: Session, condition: object, now: datetime) -> int:
         .values(revoked_at=now).execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    user_name: str
+    via: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime  # the earlier of its idle and absolute ends
+    client_address: str
+    user_agent: str
+
+
+def list_sessions(session: Session, *, now: datetime, user_name: str | None = None) -> list[SessionInfo]:
+    """Live sessions, most recently used first."""
+    query = (select(WebSession).join(User, User.id == WebSession.user_id)
+             .where(WebSession.revoked_at.is_(None), WebSession.expires_at > now, WebSession.idle_expires_at > now,
+                    User.archived_at.is_(None))
+             .order_by(WebSession.last_seen_at.desc()))
+    if user_name is not None:
+        query = query.where(User.name == user_name)
+    return [SessionInfo(id=row.id, user_name=row.user.name, via=row.via, created_at=row.created_at,
+                        last_seen_at=row.last_seen_at, expires_at=min(row.idle_expires_at, row.expires_at),
+                        client_address=row.client_address, user_agent=row.user_agent)
+            for row in session.execute(query).scalars()]
+
+
+def revoke_sessions(session: Session, *, now: datetime, actor: str, user_name: str | None = None,
+                    session_id: str | None = None) -> int:
+    """Ends one session (by id) or every session of a person; how many ended. NotFound for an unknown
+    person or session, so that a typo is not read as "nothing to revoke"."""
+    if (user_name is None) == (session_id is None):
+        raise Invalid("give a person or a session id")
+    if session_id is not None:
+        row = session.get(WebSession, session_id)
+        if row is None:
+            raise NotFound(f"no session with id {session_id}")
+        subject = row.user.name
+        ended = _revoke_where(session, WebSession.id == session_id, now)
+    else:
+        user = session.execute(select(User).where(User.name == user_name)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user named {user_name!r}")
+        subject = user.name
+        ended = end_sessions_of(session, user.id, now=now)
+    record(session, actor=actor, action="session.revoke", subject=subject,
+           details={"session_id": session_id, "ended": ended}, now=now)
+    return ended

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from firebell import __version__
-from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, render, server
+from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, people_cmd, render, server
 from firebell.cli.client import Client, fail, save_login
 from firebell.cli.config_cmd import app as config_app
 from firebell.cli.me_cmd import me_app
@@ -21,6 +21,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(admin.audit_app, name="audit")
+app.add_typer(people_cmd.user_app, name="user")
+app.add_typer(people_cmd.session_app, name="session")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(oncall_cmd.schedule_app, name="schedule")
 app.add_typer(oncall_cmd.override_app, name="override")

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 DEMO_ADMIN = "admin"
 
 
-def _apply_config(db: Database, path: Path) -> None:
+def _apply_config(db: Database, path: Path, *, show_keys: bool = True) -> None:
+    """Applies the config tree; `show_keys` prints the integration keys it generated (the demo does
+    not: it issues fresh ones right after, and a first set printed would already be dead)."""
     from firebell.config import ApplyError, apply, load
 
     result = load(path, os.environ)
@@ -34,7 +36,7 @@ def _apply_config(db: Database, path: Path) -> None:
         problems = "; ".join(exc.problems)
         fail(f"configuration in {path} cannot be applied: {problems}; nothing was applied")
     out.print(f"configuration {path}: {plan.summary()}")
-    for name, key in plan.generated_keys.items():
+    for name, key in plan.generated_keys.items() if show_keys else ():
         out.print(f"key for {name} (shown once): {key}", highlight=False)
 
 
@@ -163,19 +165,24 @@ def demo(
     upgrade(engine)
     db = Database(engine)
     _check_secret(db)
-    _apply_config(db, config or example_config())
+    _apply_config(db, config or example_config(), show_keys=False)
     from firebell.alerts.keys_admin import ENDPOINT, rotate_all_generated
+    from firebell.auth.password_links import issue_link
 
     with db.unit_of_work() as session:
         issued = create_token(session, user_name=DEMO_ADMIN, role="admin", name="demo", now=datetime.now(UTC),
                               actor="demo")
         # Integration keys are shown once, so the demo issues fresh ones at every start.
         keys = rotate_all_generated(session, now=datetime.now(UTC), actor="demo")
+        # One click from the terminal into the console: choose a password, and you are in.
+        welcome = issue_link(session, user_name=DEMO_ADMIN, purpose="invite", now=datetime.now(UTC), actor="demo")
     url = f"http://127.0.0.1:{port}"
     out.print("Integrations (point your monitoring at these; keys are fresh at every demo start):", style="bold")
     for service, name, kind, key in keys:
         print(f"  {service:16} {name:14} {url}{ENDPOINT[kind].format(key=key)}")
     out.print(f"\n[bold]Firebell demo[/] running at {url}  (API docs: {url}/docs, database: {data_dir}/firebell.db)")
+    out.print("Open the console, signed in as the admin (a one-time link: choose a password there):", style="bold")
+    print(f"  {welcome.url(url)}\n")
     out.print(f"Admin API token (shown once): [bold]{issued.token}[/]\n")
     out.print("Try, in another terminal:", style="bold")
     print(f"  export FIREBELL_URL={url} FIREBELL_TOKEN={issued.token}")

@@ -27,6 +27,7 @@ from firebell.alerts.keys import generate_key, hash_key, key_prefix
 from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, RoutingRule
 from firebell.audit.log import record
 from firebell.auth.oidc_models import OidcProvider
+from firebell.auth.web_sessions import end_sessions_of
 from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
 from firebell.config.errors import ApplyError
 from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
@@ -193,6 +194,8 @@ def _delete(session: Session, rows: Rows, change: Change, now: datetime) -> None
         # An archived user is no longer anyone in Slack: the member id may go to another user (the
         # same person under a new name, say). Restoring the user sets it again.
         row.slack_user_id = None
+        # Nor signed in anywhere: every browser session of theirs ends now, not at its expiry.
+        end_sessions_of(session, row.id, now=now)
 
 
 def _upsert(session: Session, rows: Rows, change: Change, values: Values, write: Writer) -> None:

@@ -4,7 +4,7 @@ session is still alive. Pure: every instant is an argument."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 DEFAULT_AFTER_SIGN_IN = "/incidents"
@@ -57,3 +57,29 @@ def session_state(now: datetime, *, idle_expires_at: datetime, expires_at: datet
 def idle_deadline(now: datetime, lifetimes: SessionLifetimes, expires_at: datetime) -> datetime:
     """When a session used at `now` falls idle: never after its absolute end."""
     return min(now + lifetimes.idle, expires_at)
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    """At most `failures` failed sign-ins within `window`, per account and per client address."""
+
+    failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+def locked_until(now: datetime, failures: list[datetime], rule: ThrottleRule = ThrottleRule()) -> datetime | None:
+    """When sign-in may be tried again, or None when it may be tried now. `failures` are the instants of
+    failed attempts (of one account, or from one address), any order. Locked while `rule.failures` of
+    them lie within the window before `now`; the lock lifts when the oldest of those leaves it."""
+    recent = sorted(at for at in failures if now - rule.window < at <= now)
+    if len(recent) < rule.failures:
+        return None
+    return recent[-rule.failures] + rule.window
+
+
+def retry_time_label(until: datetime) -> str:
+    """'HH:MM' in UTC, rounded up to the minute: trying at the time shown is never too early."""
+    rounded = until.astimezone(UTC)
+    if rounded.second or rounded.microsecond:
+        rounded = rounded.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return rounded.strftime("%H:%M")

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from firebell.auth.passwords import verify_password
+from firebell.auth.sign_in import sign_in_with_password
 from firebell.auth.web_sessions import end_session, start_session
-from firebell.core.sign_in import safe_next
+from firebell.core.sign_in import retry_time_label, safe_next
 from firebell.store.uow import Database
 from firebell.web.deps import CsrfChecked
 from firebell.web.render import page
@@ -46,16 +46,20 @@ def sign_in(request: Request, username: Annotated[str, Form(max_length=100)] = "
     now = request.app.state.clock()
     username = username.strip()
     with db.unit_of_work() as session:
-        user = verify_password(session, user_name=username, plain=password)
-        if user is not None:
-            started = start_session(session, user, now=now, lifetimes=settings(request).lifetimes,
+        outcome = sign_in_with_password(session, user_name=username, password=password,
+                                        client_address=client_address(request), now=now)
+        if outcome.user is not None:
+            started = start_session(session, outcome.user, now=now, lifetimes=settings(request).lifetimes,
                                     client_address=client_address(request),
                                     user_agent=request.headers.get("user-agent", ""),
                                     replacing=session_secret(request))
-    if user is None:
-        return page(request, "sign_in.html", {"next": safe_next(next), "username": username,
-                                              "error": "Wrong username or password.",
-                                              "provider": provider_button(request)}, status_code=401)
+    if outcome.user is None:
+        if outcome.locked_until is not None:
+            error, status = f"Too many attempts; try again at {retry_time_label(outcome.locked_until)} (UTC).", 429
+        else:
+            error, status = "Wrong username or password.", 401
+        return page(request, "sign_in.html", {"next": safe_next(next), "username": username, "error": error,
+                                              "provider": provider_button(request)}, status_code=status)
     response = see_other(safe_next(next))
     set_session_cookie(request, response, started)
     return response

@@ -24,7 +24,7 @@ from firebell.notify.channels.base import Delivery, Message, seconds_text
 
 Security = Literal["none", "starttls", "tls"]
 IDEMPOTENCY_HEADER = "X-Firebell-Idempotency-Key"
-_KIND_PREFIX = {"page": "", "update": "Update: ", "resolved": "Resolved: "}
+_KIND_PREFIX = {"page": "", "update": "Update: ", "resolved": "Resolved: ", "account": ""}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def subject_line(message: Message) -> str:
     """'[P1] INC-42 Database down', with 'Update: ' or 'Resolved: ' before the title for follow-ups."""
     prefix = _KIND_PREFIX.get(message.kind, f"{message.kind.capitalize()}: ")
     # Titles come from alert payloads; line breaks there would otherwise be refused as header injection.
-    return " ".join(f"[{message.severity}] {message.incident_ref} {prefix}{message.title}".split())
+    severity = f"[{message.severity}]" if message.severity else ""  # account mail has none: no "[]"
+    return " ".join(f"{severity} {message.incident_ref} {prefix}{message.title}".split())
 
 
 def message_id_for(idempotency_key: str, from_address: str) -> str:

@@ -1,8 +1,8 @@
 """single sign-on with OpenID Connect: the configured provider, the sign-ins under way, and users'
 origin (a user single sign-on created is not the tree's, so an apply does not archive it)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from firebell.store.base import UTCDateTime
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
