@@ -57,7 +57,8 @@ def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Liv
     port = free_port()
     env = child_env()
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-            "FIREBELL_URL": f"http://127.0.0.1:{port}", "COLUMNS": "200", "NO_COLOR": "1",
+            "FIREBELL_URL": f"http://127.0.0.1:{port}", "FIREBELL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "COLUMNS": "200", "NO_COLOR": "1",
             "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "server.log"
     with log.open("w") as sink:  # a file, not a pipe nobody reads: a pipe fills up and blocks the server

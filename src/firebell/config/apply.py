@@ -26,13 +26,16 @@ from sqlalchemy.orm import Session
 from firebell.alerts.keys import generate_key, hash_key, key_prefix
 from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, RoutingRule
 from firebell.audit.log import record
+from firebell.auth.oidc_models import OidcProvider
 from firebell.auth.web_sessions import end_sessions_of
 from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
 from firebell.config.errors import ApplyError
 from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, desired_with_kept, diff
 from firebell.config.schema import Config
+from firebell.config.sign_in import write_sign_in
 from firebell.config.state import (
+    CONFIG_ORIGIN,
     ORGANISATION_ID,
     CurrentState,
     Desired,
@@ -72,6 +75,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "incident_role": (IncidentRoleDef, "name"),
     "lifecycle_stage": (LifecycleStage, "name"),
     "slack_channel": (SlackChannelRoute, "channel_id"),
+    "sign_in": (OidcProvider, "name"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -281,6 +285,7 @@ class _PeopleWriter:
 
     def write(self, row: User, values: Values, rows: Rows) -> None:
         _set(row, values, "full_name", "email", "timezone", "access")
+        row.origin = CONFIG_ORIGIN
         quiet = values["quiet_hours"]
         row.quiet_start, row.quiet_end = quiet["start"], quiet["end"]
         row.phone_low_urgency_at_night = quiet["phone_low_urgency"]
@@ -367,6 +372,7 @@ WRITERS: dict[str, Writer] = {
     "incident_role": _write_positioned,
     "lifecycle_stage": _write_positioned,
     "slack_channel": _write_slack_channel,
+    "sign_in": write_sign_in,
 }
 
 

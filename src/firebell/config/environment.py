@@ -1,4 +1,5 @@
-"""What a tree needs from the environment it is applied in: the integration keys named by key_env.
+"""What a tree needs from the environment it is applied in: the integration keys named by key_env, and
+the single sign-on client's id and secret (sign_in.oidc's client_id_env and client_secret_env).
 
 `config validate`, `config apply` and `serve --config` check them while loading, so a missing or
 malformed variable is reported at the key_env line that names it, like any other mistake; `config
@@ -37,4 +38,12 @@ def check_environment(config: Config, tree: Located, env: Mapping[str, str]) -> 
             problem = key_env_problem(integration.key_env, env, f"{service.name}/{integration.name}")
             if problem is not None:
                 errors.append(tree.mark(("services", s, "integrations", i, "key_env")).error(problem))
+    oidc = config.sign_in.oidc
+    if oidc is not None:
+        for field, what in (("client_id_env", "client id"), ("client_secret_env", "client secret")):
+            variable = getattr(oidc, field)
+            if not env.get(variable, "").strip():
+                state = "is empty" if variable in env else "is not set"
+                errors.append(tree.mark(("sign_in", "oidc", field)).error(
+                    f"environment variable {variable} {state}; single sign-on reads its {what} from it ({field})"))
     return errors

@@ -16,7 +16,8 @@ from firebell.config import defaults
 from firebell.config.alerting import alerting_yaml, integration_yaml
 from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
 from firebell.config.schema import names_method
-from firebell.config.state import Current, CurrentState, Values, current_state
+from firebell.config.sign_in import sign_in_yaml
+from firebell.config.state import CONFIG_ORIGIN, Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
 SECTION_OF = {
@@ -51,7 +52,8 @@ def export(session: Session) -> str:
     org = next(iter(state["organisation"].values())).values
     tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}}
     for kind, (section, identity) in SECTION_OF.items():
-        rows = [(name, row) for name, row in state[kind].items() if not row.archived]
+        rows = [(name, row) for name, row in state[kind].items()
+                if not row.archived and row.origin == CONFIG_ORIGIN]  # not the users single sign-on made
         if kind == "routing_rule":  # list order is evaluation order
             rows.sort(key=lambda item: item[1].values["position"])
         if kind == "schedule":
@@ -66,6 +68,8 @@ def export(session: Session) -> str:
             tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
     tree["slack"] = {"channels": [_entry("channel", name, row) for name, row in state["slack_channel"].items()]}
+    if state["sign_in"]:
+        tree["sign_in"] = {name: sign_in_yaml(row.values) for name, row in state["sign_in"].items()}
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -15,6 +15,7 @@ from firebell.config.alerting import EnvKeys, keep_stored_secrets, read_env_keys
 from firebell.config.schema import Config
 from firebell.config.state import (
     ARCHIVED_KINDS,
+    CONFIG_ORIGIN,
     KEEP_WHEN_UNKNOWN,
     KINDS,
     Current,
@@ -123,7 +124,7 @@ def diff(desired: Desired, current: CurrentState) -> Plan:
         changes.extend(
             Change("delete", kind, name)
             for name, row in have.items()
-            if name not in want and not row.archived
+            if name not in want and not row.archived and row.origin == CONFIG_ORIGIN
         )
     return Plan(changes, desired)
 
@@ -140,6 +141,8 @@ def _diff_one(kind: str, name: str, values: dict[str, Any], row: Current | None)
     ]
     if row.archived:
         fields.insert(0, FieldChange("archived", True, False))
+    if row.origin != CONFIG_ORIGIN:
+        fields.insert(0, FieldChange("origin", row.origin, CONFIG_ORIGIN))
     return Change("change", kind, name, tuple(fields)) if fields else None
 
 

@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -153,6 +154,18 @@ def _integration_key(value: str) -> str:
                    else "it holds other characters")
         raise ValueError(f"key is not a valid integration key ({problem}); use 16 to 128 letters, "
                          "digits, '-' and '_'")
+    return value
+
+
+def _discovery_url(value: str) -> str:
+    # Over plain HTTP anyone on the path could swap the provider's keys and sign anybody in; a provider
+    # on this machine (a test, a development setup) is the one exception.
+    if not URL.match(value):
+        raise ValueError(f"{value!r} is not a URL; write the provider's discovery document, such as "
+                         "https://accounts.example.com/.well-known/openid-configuration")
+    if value.startswith("http://") and urlsplit(value).hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ValueError(f"{value!r} is plain HTTP; a provider must be reached over https:// "
+                         "(http:// is accepted for localhost only)")
     return value
 
 
@@ -296,6 +309,7 @@ TimeOfDay = Annotated[str, BeforeValidator(_clock)]
 LocalDate = Annotated[date, BeforeValidator(_local_date)]
 WebhookUrl = Annotated[str, Field(max_length=2000), _pattern(
     URL, "a webhook URL; it must start with https:// or http://")]
+OidcDiscoveryUrl = Annotated[str, Field(max_length=2000), AfterValidator(_discovery_url)]
 SlackWebhookEnv = Annotated[str, Field(max_length=100), AfterValidator(_webhook_url_env)]
 RuleDelay = Annotated[timedelta, BeforeValidator(_delay), AfterValidator(_rule_delay)]
 SlackMemberId = Annotated[str, Field(max_length=50), _pattern(
@@ -743,6 +757,23 @@ class SlackConfig(Model):
     channels: list[SlackChannelConfig] = Field(default_factory=list)
 
 
+class OidcConfig(Model):
+    """Single sign-on through an OpenID Connect provider (authorization code with PKCE). The client id
+    and secret are credentials, so the tree names the environment variables that hold them; the
+    server reads them when someone signs in. People are matched to users by their verified email."""
+
+    discovery_url: OidcDiscoveryUrl
+    title: Annotated[str, Field(max_length=60)] = ""  # the button says "Sign in with <title>"
+    client_id_env: EnvName
+    client_secret_env: EnvName
+    create_users: StrictBool = False  # an unknown verified email gets a user (default_access) instead of a refusal
+    default_access: AccessLevel = "viewer"
+
+
+class SignInConfig(Model):
+    oidc: OidcConfig | None = None
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -777,6 +808,7 @@ class Config(Model):
     routing_rules: list[RoutingRuleConfig] = Field(default_factory=list)
     maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    sign_in: SignInConfig = Field(default_factory=SignInConfig)
 
     @model_validator(mode="after")
     def _users_default_to_organisation_zone(self) -> Config:

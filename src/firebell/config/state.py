@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.config import alerting, oncall
+from firebell.config import alerting, oncall, sign_in
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import (
     URGENCIES,
@@ -44,14 +44,14 @@ from firebell.slack.models import SlackChannelRoute
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window", "slack_channel",
+    "maintenance_window", "slack_channel", "sign_in",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
 # alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window", "slack_channel"}
+                                     "maintenance_window", "slack_channel", "sign_in"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -64,10 +64,16 @@ Desired = dict[str, dict[str, Values]]
 ORGANISATION_ID = 1
 
 
+CONFIG_ORIGIN = "config"
+
+
 @dataclass
 class Current:
     values: Values
     archived: bool = False
+    # Who made the row: the tree ("config"), or single sign-on ("sign-in", users only). An apply never
+    # deletes a row the tree did not make; naming it in the tree makes it the tree's.
+    origin: str = CONFIG_ORIGIN
 
 
 CurrentState = dict[str, dict[str, Current]]
@@ -119,6 +125,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "routing_rule": alerting.desired_routing_rules(config),
         "maintenance_window": alerting.desired_maintenance_windows(config),
         "slack_channel": {c.channel: _desired_slack_channel(c) for c in config.slack.channels},
+        "sign_in": sign_in.desired_sign_in(config.sign_in),
     }
 
 
@@ -202,7 +209,7 @@ def current_state(session: Session) -> CurrentState:
         "role": {r.name: Current({"title": r.title, "description": r.description},
                                  r.archived_at is not None)
                  for r in session.scalars(select(OrgRole).order_by(OrgRole.name))},
-        "user": {u.name: Current(_current_user(u), u.archived_at is not None)
+        "user": {u.name: Current(_current_user(u), u.archived_at is not None, u.origin)
                  for u in session.scalars(select(User).order_by(User.name))},
         "schedule": _wrap(oncall.current_schedules(session)),
         "escalation_policy": _wrap(oncall.current_policies(session)),
@@ -225,6 +232,7 @@ def current_state(session: Session) -> CurrentState:
             row.channel_id: Current(_current_slack_channel(row)) for row in session.scalars(
                 select(SlackChannelRoute).order_by(SlackChannelRoute.channel_id))
         },
+        "sign_in": {name: Current(values) for name, values in sign_in.current_sign_in(session).items()},
     }
 
 

@@ -58,6 +58,9 @@ class User(Base):
     phone_low_urgency_at_night: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Bumped to revoke the person's calendar feed URL (oncall/feeds.py): old URLs stop working.
     feed_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "config" for users of the tree, "sign-in" for those single sign-on created (sign_in.oidc.create_users):
+    # an apply leaves the latter alone unless the tree names them, and then they become the tree's.
+    origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

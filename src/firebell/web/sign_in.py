@@ -21,6 +21,7 @@ from firebell.web.sessions import (
     settings,
     signed_in,
 )
+from firebell.web.sign_in_oidc import provider_button
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +34,8 @@ def see_other(path: str) -> RedirectResponse:
 def sign_in_form(request: Request, next: str | None = None) -> Response:
     if signed_in(request) is not None:
         return see_other(safe_next(next))
-    return page(request, "sign_in.html", {"next": safe_next(next), "username": "", "error": None})
+    return page(request, "sign_in.html", {"next": safe_next(next), "username": "", "error": None,
+                                          "provider": provider_button(request)})
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked], response_class=HTMLResponse)
@@ -56,8 +58,8 @@ def sign_in(request: Request, username: Annotated[str, Form(max_length=100)] = "
             error, status = f"Too many attempts; try again at {retry_time_label(outcome.locked_until)} (UTC).", 429
         else:
             error, status = "Wrong username or password.", 401
-        return page(request, "sign_in.html", {"next": safe_next(next), "username": username, "error": error},
-                    status_code=status)
+        return page(request, "sign_in.html", {"next": safe_next(next), "username": username, "error": error,
+                                              "provider": provider_button(request)}, status_code=status)
     response = see_other(safe_next(next))
     set_session_cookie(request, response, started)
     return response
