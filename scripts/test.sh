@@ -28,6 +28,17 @@ if ! have_alertmanager; then
   fi
 fi
 
+# The browser tests (tests/web/browser) drive Debian's chromium through Playwright, which never downloads one.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium from Debian packages..."
+    chromium_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+    chromium_install 2>/dev/null || { apt-get update -qq && chromium_install; }
+  else
+    echo "chromium is missing: install the chromium package" >&2
+  fi
+fi
+
 # The email tests make a throwaway TLS certificate with the openssl command.
 if ! command -v openssl >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

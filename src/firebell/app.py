@@ -36,6 +36,7 @@ from firebell.severity.api import router as severity_router
 from firebell.slack.api import router as slack_router
 from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
+from firebell.web.routes import install as install_web
 
 # Every request body is counted as it streams in and refused past this (FastAPI's max_body_size);
 # the ingestion routes read theirs with their own, documented limits (alerts/wire.py).
@@ -75,6 +76,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.channels = channels
     app.state.effects = EFFECTS
     app.too_large_answers = dict.fromkeys(PAGERDUTY_PATHS, pagerduty_too_large)
+    install_web(app, channels.public_url)  # the web console's pages, static files and headers
     app.add_middleware(ActionLinkHeaders)
     app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.

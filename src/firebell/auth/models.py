@@ -24,3 +24,34 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class Password(Base):
+    """A person's password for signing in to the web console, as an argon2id hash. A user without a
+    row cannot sign in by password (single sign-on, or not invited yet). Its own table, not a column
+    of `users`: the organisation's tables are written by configuration, this one only by auth."""
+
+    __tablename__ = "passwords"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random secret; only its SHA-256 is stored, so a copy of
+    the database signs nobody in. `id` is the session's public name (listing, revoking)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = id_column()
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idle_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # absolute: no use extends it
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    csrf_secret: Mapped[str] = mapped_column(String(64))  # every form of this session carries it
+    via: Mapped[str] = mapped_column(String(20), default="password")  # how the person signed in
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    user: Mapped[User] = relationship(lazy="joined")

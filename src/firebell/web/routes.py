@@ -1,0 +1,46 @@
+"""Every page module of the web console, and what the app needs to serve them (app.py calls
+`install`). A page module defines `router = APIRouter()` and is listed in ROUTERS, one line each."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from firebell.web import home, incidents_placeholder, sign_in
+from firebell.web.deps import CsrfRefused
+from firebell.web.headers import WebHeaders
+from firebell.web.render import STATIC, page
+from firebell.web.sessions import SignInRequired
+from firebell.web.settings import web_settings_from_env
+
+ROUTERS: list[APIRouter] = [
+    home.router,
+    sign_in.router,
+    incidents_placeholder.router,
+]
+
+
+def install(app: FastAPI, public_url: str) -> None:
+    app.state.web_settings = web_settings_from_env(public_url)
+    app.add_middleware(WebHeaders, https=app.state.web_settings.https)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _to_sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    target = "/sign-in" if exc.next_path is None else f"/sign-in?next={quote(exc.next_path, safe='/')}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _csrf_refused(request: Request, exc: Exception) -> HTMLResponse:
+    return page(request, "message.html", {
+        "title": "Form refused",
+        "message": "This form has expired or did not come from Firebell, so nothing was changed. "
+                   "Go back, reload the page and try again."}, status_code=403)
