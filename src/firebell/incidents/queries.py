@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CompoundSelect, Row, Select, false, func, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, false, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -221,7 +221,7 @@ def list_open(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[L
     return _with_links(session, rows), total
 
 
-def _with_links(session: Session, rows: Sequence[Row[Any]]) -> list[ListedIncident]:
+def _with_links(session: Session, rows: Sequence[Any]) -> list[ListedIncident]:
     page = {row.id: ListedIncident(*row) for row in rows}
     if page:
         # The page's services, roles and members in one statement: a round trip is most of a small

@@ -26,12 +26,33 @@ from firebell.store.uow import Database
 from firebell.web import incident_view as views
 from firebell.web.deps import CsrfChecked, WebActor
 from firebell.web.live import LIST, event_stream, hub_of, last_seen, now_ms
-from firebell.web.render import fragment, page
+from firebell.web.render import environment, page
+from firebell.web.sessions import csrf_token, viewer
+from firebell.web.timefmt import HELPERS
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 FRAGMENT_HEADER = "x-firebell-fragment"  # live.js asks for the page's live part alone with it
 
 Form_ = Annotated[str, Form()]
+
+
+def _page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """The whole page, or (asked by live.js) only the part of it that changes, without the layout."""
+    context = HELPERS | context
+    if not request.headers.get(FRAGMENT_HEADER):
+        return page(request, template, context, status_code=status_code)
+    live_part = template.replace(".html", "_live.html")
+    names = {"request": request, "viewer": viewer(request), "csrf_token": csrf_token(request)} | context
+    response = HTMLResponse(environment().get_template(live_part).render(names), status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _missing(request: Request, ref: str) -> HTMLResponse:
+    """The one answer for an incident that does not exist and for one private to others: the same page."""
+    return page(request, "message.html", {"title": "Incident not found",
+                                          "message": f"There is no incident {ref[:40]} you can see."},
+                status_code=404)
 
 
 def _params(status: str, severity: str, service_: str, team: str, mine: str, q: str,
@@ -40,14 +61,13 @@ def _params(status: str, severity: str, service_: str, team: str, mine: str, q: 
                             team=team.strip(), mine=mine in ("1", "on", "true"), q=q.strip()[:200], cursor=cursor)
 
 
-def _list_page(request: Request, db: Database, actor: Actor, now: datetime, params: views.ListParams,
+def _list_page(request: Request, db: Database, actor: Actor, now: Callable[[], datetime], params: views.ListParams,
                extra: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     with db.unit_of_work(write=False) as session:
         shown = views.incident_list(session, actor, params, now())
-    context = {"list": shown, "now": now(), "since": now_ms(), **(extra or {})}
-    if request.headers.get(FRAGMENT_HEADER):
-        return fragment(request, "incidents_live.html", context)
-    return page(request, "incidents.html", context, status_code=status_code)
+    context = {"list": shown, "now": now(), "since": now_ms(), "suggestion": None, "ticked": set(),
+               "draft": {}, "declare_error": "", **(extra or {})}
+    return _page(request, "incidents.html", context, status_code)
 
 
 @router.get("/incidents", response_class=HTMLResponse)
@@ -73,7 +93,8 @@ def _suggest(db: Database, ticked: list[str]) -> dict[str, str]:
 def suggest(request: Request, db: DB, actor: WebActor,
             flag: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
     """The suggested severity for the ticked criteria (live.js fills the declare form with it)."""
-    return fragment(request, "incident_suggestion.html", {"suggestion": _suggest(db, flag or [])})
+    html = environment().get_template("incident_suggestion.html").render(suggestion=_suggest(db, flag or []))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/incidents/live")
@@ -82,19 +103,20 @@ async def list_events(request: Request, db: DB, actor: WebActor, since: str | No
                         last_seen(request.headers.get("last-event-id"), since))
 
 
-@router.post("/incidents", response_class=HTMLResponse)
-def declare(request: Request, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def declare(request: Request, db: DB, actor: WebActor, now: Now, effects: Effects,
             title: Annotated[str, Form()] = "", severity: Annotated[str, Form()] = "",
             services: Annotated[list[str] | None, Form()] = None, summary: Annotated[str, Form()] = "",
-            private: Annotated[str, Form()] = "", flag: Annotated[list[str] | None, Form()] = None,
-            intent: Annotated[str, Form()] = "declare") -> Response:
+            private: Annotated[str, Form()] = "", command: Annotated[str, Form()] = "",
+            flag: Annotated[list[str] | None, Form()] = None, intent: Annotated[str, Form()] = "declare") -> Response:
     draft = {"title": title, "severity": severity, "services": services or [], "summary": summary,
-             "private": private}
+             "private": private, "command": command}
     if intent == "suggest":  # "Suggest a severity" without JavaScript: the form again, with the suggestion
         return _list_page(request, db, actor, now, views.ListParams(),
                           {"suggestion": _suggest(db, flag or []), "ticked": set(flag or []), "draft": draft})
     declaration = service.Declaration(title=title, severity=severity, services=[s for s in services or [] if s],
-                                      summary=summary, private=private in ("1", "on", "true"))
+                                      summary=summary, private=private in ("1", "on", "true"),
+                                      commander=actor.user_name if command else None)
     try:
         with db.unit_of_work() as session:
             incident = service.declare(session, actor, declaration, now(), effects=effects)
@@ -106,19 +128,24 @@ def declare(request: Request, db: DB, actor: WebActor, now: Now, effects: Effect
     return RedirectResponse(f"/incidents/{ref}", status_code=303)
 
 
+_STATUS: dict[type[Exception], int] = {Invalid: 422, Conflict: 409, Forbidden: 403, NotFound: 404}
+
+
 def _status(exc: Exception) -> int:
-    return {Invalid: 422, Conflict: 409, Forbidden: 403, NotFound: 404}.get(type(exc), 400)
+    return _STATUS.get(type(exc), 400)
 
 
 def _incident_page(request: Request, db: Database, actor: Actor, ref: str, now: datetime, *, view: str = "",
                    order: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
-    with db.unit_of_work(write=False) as session:
-        shown = views.incident_page(session, actor, ref, now, view=view_named(view), newest_first=order != "oldest")
+    try:
+        with db.unit_of_work(write=False) as session:
+            shown = views.incident_page(session, actor, ref, now, view=view_named(view),
+                                        newest_first=order != "oldest")
+    except NotFound:
+        return _missing(request, ref)
     context = {"p": shown, "i": shown.incident, "now": now, "since": now_ms(), "error": error,
                "done": request.query_params.get("done", "")}
-    if request.headers.get(FRAGMENT_HEADER):
-        return fragment(request, "incident_live.html", context)
-    return page(request, "incident.html", context, status_code=status_code)
+    return _page(request, "incident.html", context, status_code)
 
 
 @router.get("/incidents/{ref}", response_class=HTMLResponse)
@@ -129,8 +156,11 @@ def incident(request: Request, ref: str, db: DB, actor: WebActor, now: Now, view
 
 @router.get("/incidents/{ref}/live")
 async def incident_events(request: Request, ref: str, db: DB, actor: WebActor, since: str | None = None) -> Response:
-    with db.unit_of_work(write=False) as session:  # a private incident's stream is as missing as the incident
-        incident_id = queries.find(session, actor, ref).id
+    try:
+        with db.unit_of_work(write=False) as session:  # a private incident's stream is as missing as the incident
+            incident_id = queries.find(session, actor, ref).id
+    except NotFound:
+        return _missing(request, ref)
     return event_stream(hub_of(request.app.state, db), incident_id,
                         last_seen(request.headers.get("last-event-id"), since))
 
@@ -144,6 +174,8 @@ def _act(request: Request, db: Database, actor: Actor, ref: str, now: Callable[[
     try:
         with db.unit_of_work() as session:
             done = use_case(session, now())
+    except NotFound:
+        return _missing(request, ref)
     except (Invalid, Conflict, Forbidden) as exc:
         return _incident_page(request, db, actor, ref, now(), error=str(exc), status_code=_status(exc))
     return RedirectResponse(f"/incidents/{ref}?{urlencode({'done': done})}", status_code=303)
@@ -159,14 +191,13 @@ def _respond(actor: Actor, ref: str, action: str, effects: Effects) -> UseCase:
     return use_case
 
 
-@router.post("/incidents/{ref}/acknowledge")
-def acknowledge(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
-                _csrf: CsrfChecked) -> Response:
+@router.post("/incidents/{ref}/acknowledge", dependencies=[CsrfChecked])
+def acknowledge(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects) -> Response:
     return _act(request, db, actor, ref, now, _respond(actor, ref, "acknowledge", effects))
 
 
-@router.post("/incidents/{ref}/resolve")
-def resolve(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/resolve", dependencies=[CsrfChecked])
+def resolve(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
             resolution: Annotated[str, Form()] = "") -> Response:
     if not resolution.strip():
         return _act(request, db, actor, ref, now, _respond(actor, ref, "resolve", effects))
@@ -174,15 +205,15 @@ def resolve(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effec
         s, actor, ref, at, resolution, effects=effects).ref + " resolved")
 
 
-@router.post("/incidents/{ref}/reopen")
-def reopen(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/reopen", dependencies=[CsrfChecked])
+def reopen(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
            reason: Annotated[str, Form()] = "") -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: service.reopen(
         s, actor, ref, at, reason, effects=effects).ref + " reopened")
 
 
-@router.post("/incidents/{ref}/escalate")
-def escalate(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/escalate", dependencies=[CsrfChecked])
+def escalate(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
              level: Annotated[str, Form()] = "") -> Response:
     if not level.strip():
         return _act(request, db, actor, ref, now, _respond(actor, ref, "escalate", effects))
@@ -194,15 +225,15 @@ def escalate(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effe
     return _act(request, db, actor, ref, now, use_case)
 
 
-@router.post("/incidents/{ref}/responders")
+@router.post("/incidents/{ref}/responders", dependencies=[CsrfChecked])
 def add_responder(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
-                  _csrf: CsrfChecked, user: Form_, message: Annotated[str, Form()] = "") -> Response:
+                  user: Form_, message: Annotated[str, Form()] = "") -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: service.add_member(
         s, actor, ref, user, at, message, effects=effects).ref and f"{user} added and paged")
 
 
-@router.post("/incidents/{ref}/reassign")
-def reassign(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/reassign", dependencies=[CsrfChecked])
+def reassign(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
              user: Annotated[str, Form()] = "", policy: Annotated[str, Form()] = "") -> Response:
     def use_case(session: Session, at: datetime) -> str:
         effects.reassign(session, actor, ref, user=user.strip() or None, policy=policy.strip() or None, now=at)
@@ -210,30 +241,30 @@ def reassign(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effe
     return _act(request, db, actor, ref, now, use_case)
 
 
-@router.post("/incidents/{ref}/severity")
-def severity(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/severity", dependencies=[CsrfChecked])
+def severity(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
              severity: Form_, reason: Annotated[str, Form()] = "") -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: "severity " + service.change_severity(
         s, actor, ref, severity, reason, at, effects=effects).severity)
 
 
-@router.post("/incidents/{ref}/stage")
-def stage(request: Request, ref: str, db: DB, actor: WebActor, now: Now, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/stage", dependencies=[CsrfChecked])
+def stage(request: Request, ref: str, db: DB, actor: WebActor, now: Now,
           stage: Form_) -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: "stage " + service.change_stage(
         s, actor, ref, stage, at).stage)
 
 
-@router.post("/incidents/{ref}/role")
-def role(request: Request, ref: str, db: DB, actor: WebActor, now: Now, _csrf: CsrfChecked, role: Form_,
+@router.post("/incidents/{ref}/role", dependencies=[CsrfChecked])
+def role(request: Request, ref: str, db: DB, actor: WebActor, now: Now, role: Form_,
          user: Annotated[str, Form()] = "") -> Response:
     holder = user.strip() or None
     return _act(request, db, actor, ref, now, lambda s, at: service.assign_role(
         s, actor, ref, role, holder, at).ref and (f"{role}: {holder}" if holder else f"{role} cleared"))
 
 
-@router.post("/incidents/{ref}/details")
-def details(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/details", dependencies=[CsrfChecked])
+def details(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
             tags: Annotated[str | None, Form()] = None, private: Annotated[str | None, Form()] = None) -> Response:
     """Tags (comma-separated) or the private flag, whichever the form sent."""
     changes: dict[str, Any] = {}
@@ -245,14 +276,14 @@ def details(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effec
         s, actor, ref, changes, at, effects=effects).ref and "details changed")
 
 
-@router.post("/incidents/{ref}/notes")
-def note(request: Request, ref: str, db: DB, actor: WebActor, now: Now, _csrf: CsrfChecked, text: Form_) -> Response:
+@router.post("/incidents/{ref}/notes", dependencies=[CsrfChecked])
+def note(request: Request, ref: str, db: DB, actor: WebActor, now: Now, text: Form_) -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: service.add_note(s, actor, ref, text, at).ref
                 and "note added")
 
 
-@router.post("/incidents/{ref}/updates")
-def status_update(request: Request, ref: str, db: DB, actor: WebActor, now: Now, _csrf: CsrfChecked,
+@router.post("/incidents/{ref}/updates", dependencies=[CsrfChecked])
+def status_update(request: Request, ref: str, db: DB, actor: WebActor, now: Now,
                   message: Form_, status: Annotated[str, Form()] = "") -> Response:
     return _act(request, db, actor, ref, now, lambda s, at: service.post_update(
         s, actor, ref, message, at, status).ref and "update posted")

@@ -16,6 +16,7 @@ so nothing done while it reconnected is missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -58,8 +59,8 @@ class LiveHub:
             return sum(len(v) for v in self._by_topic.values())
 
     def changed_since(self, topic: str, since_ms: int) -> bool:
-        """Did `topic` change after `since_ms`? A time before this hub started is answered yes:
-        what changed then is unknown here."""
+        """Did `topic` change after `since_ms`? A time before this hub started listening is answered
+        yes: what changed then is unknown here."""
         with self._lock:
             if since_ms < self._started_at:
                 return True
@@ -70,6 +71,7 @@ class LiveHub:
         with self._lock:
             if self._unsubscribe is None:
                 self._unsubscribe = self._db.on_seen_change(self.heard)
+                self._started_at = now_ms()  # what changed before this is unknown here
             self._by_topic.setdefault(topic, set()).add(viewer)
         return viewer
 
@@ -103,10 +105,8 @@ class LiveHub:
                 for viewer in self._by_topic.get(topic, ()):
                     by_loop.setdefault(viewer.loop, []).append(viewer)
         for loop, viewers in by_loop.items():
-            try:
+            with contextlib.suppress(RuntimeError):  # that loop has closed (a test's client went away)
                 loop.call_soon_threadsafe(_set_all, viewers)
-            except RuntimeError:  # that loop has closed (a test's client went away)
-                pass
 
     def close(self) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import home, incidents_placeholder, sign_in
+from firebell.web import home, incident_pages, sign_in
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -19,7 +19,7 @@ from firebell.web.settings import web_settings_from_env
 ROUTERS: list[APIRouter] = [
     home.router,
     sign_in.router,
-    incidents_placeholder.router,
+    incident_pages.router,
 ]
 
 
