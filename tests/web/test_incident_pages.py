@@ -122,8 +122,8 @@ def test_the_incident_page_shows_state_timeline_and_its_services_on_call(web: We
     assert page.status_code == 200
     shown = texts(page.text)
     assert "Checkout down" in shown and "triggered" in shown and "Acknowledge" in shown
-    assert "Alice Andersson declared P2" in shown and "Commander alice" in shown
-    assert "On call for its services" in shown and "schedule:primary: alice" in shown
+    assert "Alice Andersson declared P2" in shown and "Commander Alice Andersson" in shown
+    assert "On call for its services" in shown and "schedule primary: Alice Andersson" in shown
 
 
 def test_every_action_through_its_form_changes_the_incident_and_reads_on_the_timeline(web: Web) -> None:

@@ -204,7 +204,9 @@ def _on_call(session: Session, service_ids: list[str], severity: str, now: datet
         levels: list[list[tuple[str, list[str]]]] = []
         if spec is not None:
             for level in snapshot_from_json(spec).policy.levels:
-                levels.append([(t.label(), _named(session, t.kind, t.name, now)) for t in level.targets])
+                # A person is named by themselves; a schedule, role or team by what it is, then who.
+                levels.append([("" if t.kind == "user" else f"{t.kind} {t.name}", _named(session, t.kind, t.name, now))
+                               for t in level.targets])
         found.append(OnCall(service.name, policy, levels))
     return found
 

@@ -19,6 +19,8 @@ def ago(then: datetime | None, now: datetime) -> str:
     if then is None:
         return ""
     seconds = (now - then).total_seconds()
+    if 0 <= seconds < 60:
+        return "just now"
     return f"in {span(seconds)}" if seconds < 0 else f"{span(seconds)} ago"
 
 
