@@ -212,7 +212,9 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
 def list_open(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[ListedIncident], int]:
     """Open incidents (not resolved) the actor may see, the most severe first and, within a severity,
     the oldest first: what needs someone now. At most `f.limit` of them, and how many there are."""
-    query = _filtered(select(*_LISTED_COLUMNS).where(visible_to(actor), Incident.status != "resolved"), f)
+    # The open statuses by name: an index finds them, where "not resolved" read every incident.
+    query = _filtered(select(*_LISTED_COLUMNS).where(visible_to(actor),
+                                                     Incident.status.in_(("triggered", "acknowledged"))), f)
     rank = select(SeverityLevelRow.rank).where(SeverityLevelRow.key == Incident.severity).scalar_subquery()
     rows = session.execute(query.order_by(rank.nulls_last(), Incident.declared_at, Incident.number)
                            .limit(f.limit)).all()

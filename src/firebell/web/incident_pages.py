@@ -136,11 +136,11 @@ def _status(exc: Exception) -> int:
 
 
 def _incident_page(request: Request, db: Database, actor: Actor, ref: str, now: datetime, *, view: str = "",
-                   order: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+                   order: str = "", show_all: bool = False, error: str = "", status_code: int = 200) -> HTMLResponse:
     try:
         with db.unit_of_work(write=False) as session:
             shown = views.incident_page(session, actor, ref, now, view=view_named(view),
-                                        newest_first=order != "oldest")
+                                        newest_first=order != "oldest", show_all=show_all)
     except NotFound:
         return _missing(request, ref)
     context = {"p": shown, "i": shown.incident, "now": now, "since": now_ms(), "error": error,
@@ -150,8 +150,8 @@ def _incident_page(request: Request, db: Database, actor: Actor, ref: str, now: 
 
 @router.get("/incidents/{ref}", response_class=HTMLResponse)
 def incident(request: Request, ref: str, db: DB, actor: WebActor, now: Now, view: str = "",
-             order: str = "") -> HTMLResponse:
-    return _incident_page(request, db, actor, ref, now(), view=view, order=order)
+             order: str = "", all: str = "") -> HTMLResponse:
+    return _incident_page(request, db, actor, ref, now(), view=view, order=order, show_all=all == "1")
 
 
 @router.get("/incidents/{ref}/live")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -17,7 +17,7 @@ from firebell.core.access import AccessRole, can_act
 from firebell.core.escalation import snapshot_from_json
 from firebell.core.severity import Criterion
 from firebell.core.timeline import catalogue
-from firebell.core.timeline.views import TimelineView, arrange
+from firebell.core.timeline.views import TimelineView, kinds_shown
 from firebell.errors import Invalid, NotFound
 from firebell.escalation.service import load_spec, policy_name_for
 from firebell.incidents import queries, reference
@@ -29,7 +29,8 @@ from firebell.org.models import Service, Team, User
 from firebell.severity import levels as severities
 
 STATUSES = ("triggered", "acknowledged", "resolved")
-OPEN_SHOWN = 200  # open incidents on the list before "and N more: narrow the filter"
+OPEN_SHOWN = 50  # open incidents on the list before "and N more: narrow the filter"
+TIMELINE_SHOWN = 200  # events on an incident's page before "show all": a storm's incident has thousands
 HISTORY_PAGE = 25
 
 
@@ -154,6 +155,7 @@ class IncidentPage:
     incident: IncidentOut
     may_act: bool
     events: list[ShownEvent]
+    in_view: int  # the events the view would show, all of them
     event_count: int  # all of the incident's events, whatever the view shows
     view: TimelineView
     newest_first: bool
@@ -164,23 +166,29 @@ class IncidentPage:
 
 
 def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
-                  view: TimelineView = TimelineView.EVERYTHING, newest_first: bool = True) -> IncidentPage:
-    """Everything the incident page shows; NotFound (missing or private to the actor) like the API."""
+                  view: TimelineView = TimelineView.EVERYTHING, newest_first: bool = True,
+                  show_all: bool = False) -> IncidentPage:
+    """Everything the incident page shows; NotFound (missing or private to the actor) like the API.
+    The timeline: the newest (or oldest) TIMELINE_SHOWN events of the view unless `show_all`."""
     incident = queries.find(session, actor, ref)
-    rows = session.execute(select(TimelineEvent.id, TimelineEvent.type, TimelineEvent.payload, TimelineEvent.actor,
-                                  TimelineEvent.occurred_at)
-                           .where(TimelineEvent.incident_id == incident.id).order_by(TimelineEvent.id)).all()
+    of_incident = TimelineEvent.incident_id == incident.id
+    kinds = kinds_shown(view)
+    in_view = of_incident if kinds is None else and_(of_incident, TimelineEvent.type.in_(sorted(kinds)))
+    counts = session.execute(select(func.count(), func.count().filter(in_view)).where(of_incident)).one()
+    query = (select(TimelineEvent.id, TimelineEvent.type, TimelineEvent.payload, TimelineEvent.actor,
+                    TimelineEvent.occurred_at).where(in_view)
+             .order_by(TimelineEvent.id.desc() if newest_first else TimelineEvent.id))
+    rows = session.execute(query if show_all else query.limit(TIMELINE_SHOWN)).all()
     names = catalogue.user_names([(r.type, r.payload) for r in rows])
     people = {n: full for n, full in session.execute(
         select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
-    shown = arrange(rows, view, newest_first=newest_first, kind_of=lambda r: r.type)
     events = [ShownEvent(r.id, r.occurred_at, catalogue.render(r.type, r.payload, r.actor, people).text, r.type,
-                         r.actor) for r in shown]
+                         r.actor) for r in rows]
     out = incident_out(session, [incident], now)[0]
     pages = pages_of(session, incident.id)
     return IncidentPage(
         incident=out, may_act=can_act(actor.principal, queries.facts(incident)), events=events,
-        event_count=len(rows), view=view, newest_first=newest_first, alerts=_alerts(session, incident.id),
+        in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first, alerts=_alerts(session, incident.id),
         pages=pages, on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
         choices=_choices(session, full=True))
 
@@ -205,8 +213,8 @@ def _on_call(session: Session, service_ids: list[str], severity: str, now: datet
         if spec is not None:
             for level in snapshot_from_json(spec).policy.levels:
                 # A person is named by themselves; a schedule, role or team by what it is, then who.
-                levels.append([("" if t.kind == "user" else f"{t.kind} {t.name}", _named(session, t.kind, t.name, now))
-                               for t in level.targets])
+                levels.append([("" if t.kind == "user" else f"{t.kind} {t.name}",
+                                _named(session, t.kind, t.name, now)) for t in level.targets])
         found.append(OnCall(service.name, policy, levels))
     return found
 

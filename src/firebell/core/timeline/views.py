@@ -37,6 +37,15 @@ def view_named(name: str | None) -> TimelineView:
         return TimelineView.EVERYTHING
 
 
+def kinds_shown(view: TimelineView) -> frozenset[str] | None:
+    """The kinds `view` shows; None for every kind (a query's filter)."""
+    if view is TimelineView.KEY:
+        return frozenset(k.value for k in KEY_KINDS)
+    if view is TimelineView.NOTES:
+        return frozenset(k.value for k in NOTE_KINDS)
+    return None
+
+
 def shows(view: TimelineView, kind: str) -> bool:
     if view is TimelineView.KEY:
         return kind in KEY_KINDS
