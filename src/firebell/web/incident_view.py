@@ -188,7 +188,8 @@ def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
     pages = pages_of(session, incident.id)
     return IncidentPage(
         incident=out, may_act=can_act(actor.principal, queries.facts(incident)), events=events,
-        in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first, alerts=_alerts(session, incident.id),
+        in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first,
+        alerts=_alerts(session, incident.id),
         pages=pages, on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
         choices=_choices(session, full=True))
 
