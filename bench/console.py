@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def main() -> None:
         ref = seed(make_engine(url), total=args.incidents, open_=args.open, big_events=args.events)
         print(f"seeded {args.incidents:,} incidents ({args.open:,} open) and {ref} with {args.events:,} events "
               f"in {time.monotonic() - started:.0f} s", flush=True)
+        os.environ["FIREBELL_SECRET_KEY"] = server.env["FIREBELL_SECRET_KEY"]  # the session's audit entry
         cookie = session_cookie(url, server.base)
         token = server.create_token()
         rows = []

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from firebell.actor import Actor
 from firebell.api.deps import DB, Effects, Now
@@ -156,9 +157,12 @@ def incident(request: Request, ref: str, db: DB, actor: WebActor, now: Now, view
 
 @router.get("/incidents/{ref}/live")
 async def incident_events(request: Request, ref: str, db: DB, actor: WebActor, since: str | None = None) -> Response:
+    def visible_id() -> str:  # a private incident's stream is as missing as the incident
+        with db.unit_of_work(write=False) as session:
+            return queries.find(session, actor, ref).id
+
     try:
-        with db.unit_of_work(write=False) as session:  # a private incident's stream is as missing as the incident
-            incident_id = queries.find(session, actor, ref).id
+        incident_id = await run_in_threadpool(visible_id)  # not on the event loop every stream shares
     except NotFound:
         return _missing(request, ref)
     return event_stream(hub_of(request.app.state, db), incident_id,
