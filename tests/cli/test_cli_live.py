@@ -53,9 +53,10 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
 
 
 @contextlib.contextmanager
-def serving(database_url: str, tmp_path: Path, *serve_args: str) -> Iterator[Live]:
+def serving(database_url: str, tmp_path: Path, *serve_args: str, extra_env: dict[str, str] | None = None
+            ) -> Iterator[Live]:
     port = free_port()
-    env = child_env()
+    env = child_env() | (extra_env or {})
     env |= {"FIREBELL_DATABASE_URL": database_url, "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
             "FIREBELL_URL": f"http://127.0.0.1:{port}", "FIREBELL_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "COLUMNS": "200", "NO_COLOR": "1",

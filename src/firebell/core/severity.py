@@ -9,6 +9,7 @@ more impact (another flag, a higher number) can never lower the suggestion, what
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -117,3 +118,20 @@ def _reported(reached: list[Criterion], metrics: Mapping[str, float], decisive: 
     if decisive not in shown:
         shown.append(decisive)
     return shown
+
+
+def signals_of(checked: Iterable[Criterion]) -> tuple[frozenset[str], dict[str, float]]:
+    """The impact a form's ticked criteria describe, as `assess` takes it: each flag criterion's
+    flag, and for a band on a metric the lowest value in it (several bands of one metric: the
+    highest of those). Ticking more criteria can only describe more impact."""
+    flags = frozenset(c.flag for c in checked if c.flag is not None)
+    metrics: dict[str, float] = {}
+    for c in checked:
+        if c.flag is None and c.metric is not None:
+            low = c.lower_bound()
+            if low == float("-inf"):
+                low = c.max if c.max is not None else 0.0
+            elif c.min is None:  # exclusive lower bound: the smallest value past it
+                low = math.nextafter(low, math.inf)
+            metrics[c.metric] = max(low, metrics.get(c.metric, low))
+    return flags, metrics

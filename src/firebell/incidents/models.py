@@ -42,6 +42,7 @@ class Incident(Base):
         Index("ix_incidents_team", "team_id"),
         Index("ix_incidents_group", "origin_service_id", "group_key", "status"),
         Index("ix_incidents_updated", "updated_at"),  # the Slack card sync: what changed since its last pass
+        Index("ix_incidents_status_number", "status", "number"),  # the console's history, newest first (0019)
     )
     id: Mapped[str] = id_column()
     number: Mapped[int] = mapped_column(Integer, unique=True)

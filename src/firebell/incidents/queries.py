@@ -6,11 +6,12 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, false, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, false, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -19,6 +20,7 @@ from firebell.core.access import IncidentFacts, can_view
 from firebell.errors import Invalid, NotFound
 from firebell.incidents.models import Incident, IncidentMember, IncidentService, RoleAssignment
 from firebell.org.models import Service, Team, User
+from firebell.severity.models import SeverityLevelRow
 
 _REF = re.compile(r"^(?:INC-)?([0-9]{1,10})$", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -89,6 +91,8 @@ class IncidentFilter:
     since: datetime | None = None
     cursor: str | None = None
     limit: int = 50
+    search: str = ""  # an incident number (INC-7, 7) or words of its title
+    mine: str | None = None  # a user id: only incidents they hold a role in or respond to
 
 
 def encode_cursor(number: int) -> str:
@@ -121,7 +125,23 @@ def _filtered(query: Select[Any], f: IncidentFilter) -> Select[Any]:
         query = query.where(Incident.team_id.in_(select(Team.id).where(Team.name.in_(f.teams))))
     if f.since is not None:
         query = query.where(Incident.declared_at >= f.since)
+    if f.search.strip():
+        query = query.where(_matching(f.search.strip()))
+    if f.mine is not None:
+        theirs = union_all(select(IncidentMember.incident_id).where(IncidentMember.user_id == f.mine),
+                           select(RoleAssignment.incident_id).where(RoleAssignment.user_id == f.mine))
+        query = query.where(Incident.id.in_(theirs))
     return query
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """By number when the text is one (INC-7 or 7; a number may also be in a title), else by title."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    in_title = Incident.title.ilike(f"%{escaped}%", escape="\\")
+    match = _REF.match(text)
+    if match and int(match.group(1)) <= _MAX_NUMBER:
+        return or_(Incident.number == int(match.group(1)), in_title)
+    return in_title
 
 
 class ServiceLink(NamedTuple):
@@ -186,7 +206,25 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
         query = query.where(Incident.number < decode_cursor(f.cursor))
     rows = session.execute(query.order_by(Incident.number.desc()).limit(f.limit + 1)).all()
     next_cursor = encode_cursor(rows[f.limit - 1].number) if len(rows) > f.limit else None
-    page = {row.id: ListedIncident(*row) for row in rows[: f.limit]}
+    return _with_links(session, rows[: f.limit]), next_cursor
+
+
+def list_open(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[ListedIncident], int]:
+    """Open incidents (not resolved) the actor may see, the most severe first and, within a severity,
+    the oldest first: what needs someone now. At most `f.limit` of them, and how many there are."""
+    # The open statuses by name: an index finds them, where "not resolved" read every incident.
+    query = _filtered(select(*_LISTED_COLUMNS).where(visible_to(actor),
+                                                     Incident.status.in_(("triggered", "acknowledged"))), f)
+    rank = select(SeverityLevelRow.rank).where(SeverityLevelRow.key == Incident.severity).scalar_subquery()
+    rows = session.execute(query.order_by(rank.nulls_last(), Incident.declared_at, Incident.number)
+                           .limit(f.limit)).all()
+    total = len(rows) if len(rows) < f.limit else session.execute(
+        select(func.count()).select_from(query.with_only_columns(Incident.id).subquery())).scalar_one()
+    return _with_links(session, rows), total
+
+
+def _with_links(session: Session, rows: Sequence[Any]) -> list[ListedIncident]:
+    page = {row.id: ListedIncident(*row) for row in rows}
     if page:
         # The page's services, roles and members in one statement: a round trip is most of a small
         # query's cost on PostgreSQL, and dashboards poll this list.
@@ -207,7 +245,7 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
                 listed.roles.append(RoleLink(role, linked_id))
             else:
                 listed.members.append(MemberLink(linked_id))
-    return list(page.values()), next_cursor
+    return list(page.values())
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from firebell.core.timeline.schema import Payload
 from firebell.store.hooks import before_commit
 from firebell.store.rawsql import Statement, raw
 from firebell.store.txcache import per_transaction
+from firebell.store.uow import seen_after_commit
 
 _WAITING = "timeline_waiting"
 _INSERT = Statement("""
@@ -36,6 +37,7 @@ def append(session: Session, incident_id: str, event_: Payload, *, at: datetime,
     waiting.append({"incident_id": incident_id, "type": event_.event_kind.value,
                     "actor_id": actor.user_id if actor is not None else None,
                     "actor": actor.label if actor is not None else FIREBELL, "payload": event_.to_json(), "at": at})
+    seen_after_commit(session, incident_id)  # the console's live views show it once committed
     if actor is not None:
         write_waiting(session)
 

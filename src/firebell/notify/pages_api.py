@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from firebell.api.deps import DB, CurrentActor
 from firebell.api.problems import problem_responses
@@ -39,13 +40,17 @@ class PageOut(BaseModel):
 @router.get("/{ref}/pages", response_model=list[PageOut], summary="Pages sent for an incident, and pending ones")
 def pages(ref: str, db: DB, actor: CurrentActor) -> list[PageOut]:
     with db.unit_of_work(write=False) as session:
-        incident = queries.find(session, actor, ref)
-        rows = session.execute(select(Notification, User.name).outerjoin(User, User.id == Notification.user_id)
-                               .where(Notification.incident_id == incident.id)
-                               .order_by(Notification.created_at, Notification.id)).all()
-        return [PageOut(user=name, target=n.target, channel=n.channel, address=n.address, kind=n.kind,
-                        level=n.level + 1 if n.level >= 0 else None, state=n.state,
-                        waiting_because=n.held_reason if n.state == "pending" else "",
-                        next_attempt_at=n.next_attempt_at if n.state == "pending" else None,
-                        attempts=n.attempts, last_error=n.last_error, delivery_status=n.delivery_status,
-                        bundle=n.bundle_id, created_at=n.created_at, sent_at=n.sent_at) for n, name in rows]
+        return pages_of(session, queries.find(session, actor, ref).id)
+
+
+def pages_of(session: Session, incident_id: str) -> list[PageOut]:
+    """Every page of the incident, oldest first (the API and the console's incident page)."""
+    rows = session.execute(select(Notification, User.name).outerjoin(User, User.id == Notification.user_id)
+                           .where(Notification.incident_id == incident_id)
+                           .order_by(Notification.created_at, Notification.id)).all()
+    return [PageOut(user=name, target=n.target, channel=n.channel, address=n.address, kind=n.kind,
+                    level=n.level + 1 if n.level >= 0 else None, state=n.state,
+                    waiting_because=n.held_reason if n.state == "pending" else "",
+                    next_attempt_at=n.next_attempt_at if n.state == "pending" else None,
+                    attempts=n.attempts, last_error=n.last_error, delivery_status=n.delivery_status,
+                    bundle=n.bundle_id, created_at=n.created_at, sent_at=n.sent_at) for n, name in rows]

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from firebell.store.batch import INLINE_MAX_BATCH, MAX_BATCH, GroupCommit
 from firebell.store.hooks import after_commit, run_before_commit, take_after_commit
-from firebell.store.wake import WakeChannel
+from firebell.store.txcache import per_transaction
+from firebell.store.wake import WakeChannel, Watcher
 
 _DATABASE = "firebell.database"  # a session's Database, in its info
+_SEEN = "firebell.seen_changed"  # the keys a transaction changed that people watch
 
 
 class Database:
@@ -78,6 +80,15 @@ class Database:
         """Something fell due: wake every engine now (store/wake.py)."""
         self._wake.changed()
 
+    def on_seen_change(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher(keys)` whenever a commit in any process changed what people watch (the
+        incidents whose ids are `keys`; None: anything may have); returns what unregisters it."""
+        return self._wake.watch(watcher)
+
+    def seen_changed(self, keys: frozenset[str]) -> None:
+        """What people watch changed under `keys`: tell every live view now (store/wake.py)."""
+        self._wake.seen_changed(keys)
+
     def dispose(self) -> None:
         self._wake.close()
         if self._group_commit is not None:
@@ -91,3 +102,17 @@ def due_after_commit(session: Session) -> None:
     database = session.info.get(_DATABASE)
     if isinstance(database, Database):
         after_commit(session, database.changed)
+
+
+def seen_after_commit(session: Session, key: str) -> None:
+    """What people watch under `key` (an incident's id) changes when this transaction commits: every
+    live view is told then, in every process (store/wake.py), and not at all on a rollback."""
+    database = session.info.get(_DATABASE)
+    if isinstance(database, Database):
+        per_transaction(session, _SEEN, lambda: _told_after_commit(session, database)).add(key)
+
+
+def _told_after_commit(session: Session, database: Database) -> set[str]:
+    keys: set[str] = set()
+    after_commit(session, lambda: database.seen_changed(frozenset(keys)))
+    return keys

@@ -11,6 +11,13 @@ never inside the committing transaction: PostgreSQL serializes the commits of ev
 that notifies (one lock for the whole cluster), which would serialize ingestion's writers with it,
 and the notifier folds a burst of changes into one NOTIFY. A lost wake-up (a connection dropped
 meanwhile) costs at most a tick: each engine still polls.
+
+A second kind of wake-up is for what people watch (the console's live views): "these keys changed"
+(incident ids), sent after any commit that appended to a timeline. It wakes the watchers only, never
+the engines (a note or a page's outcome gives an engine nothing to do), and its NOTIFY carries the
+keys after the token, so a live view tells only the viewers of those incidents. A burst is folded
+into as few NOTIFYs as fit; `None` instead of keys means "anything may have changed" (a listener
+that was away, or too many keys to say).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ CHANNEL = "firebell_wake"
 LISTEN_POLL_S = 0.25  # how often a listener with nothing to hear looks whether it should stop
 RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 5.0
+_MAX_PAYLOAD = 7000  # PostgreSQL refuses a NOTIFY payload of 8000 bytes or more
+Watcher = Callable[[frozenset[str] | None], None]
 
 
 def _own_connection(engine: Engine) -> Any:
@@ -86,22 +95,46 @@ class _Reconnecting(threading.Thread):
 
 
 class _Listener(_Reconnecting):
-    def __init__(self, engine: Engine, token: str, wake: Callable[[], None]) -> None:
+    def __init__(self, engine: Engine, token: str, wake: Callable[[], None], seen: Watcher) -> None:
         super().__init__(engine, "firebell-wake-listener")
-        self.token, self.wake = token, wake
+        self.token, self.wake, self.seen = token, wake, seen
         self.reconnecting = False
 
     def connected(self, connection: Any) -> None:
         connection.execute(f"LISTEN {CHANNEL}")
-        if self.reconnecting:
-            self.wake()  # whatever others changed while this listener was away
+        if self.reconnecting:  # whatever others changed while this listener was away
+            self.wake()
+            self.seen(None)
         self.reconnecting = True
 
     def serve(self, connection: Any) -> None:
         while not self.stopping.is_set():
             for notice in connection.notifies(timeout=LISTEN_POLL_S):
-                if notice.payload != self.token:  # this process's own changes woke it already
+                token, _, keys = notice.payload.partition(" ")
+                if token == self.token:  # this process's own changes woke it already
+                    continue
+                if keys:
+                    self.seen(None if keys == "*" else frozenset(keys.split(",")))
+                else:
                     self.wake()
+
+
+def _payloads(token: str, keys: set[str] | None) -> list[str]:
+    """`token key,key,...` in as few NOTIFYs as fit; `token *` for "anything"."""
+    if keys is None:
+        return [f"{token} *"]
+    payloads: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for key in sorted(keys):
+        if batch and size + len(key) + 1 > _MAX_PAYLOAD:
+            payloads.append(f"{token} {','.join(batch)}")
+            batch, size = [], 0
+        batch.append(key)
+        size += len(key) + 1
+    if batch:
+        payloads.append(f"{token} {','.join(batch)}")
+    return payloads
 
 
 class _Notifier(_Reconnecting):
@@ -109,13 +142,37 @@ class _Notifier(_Reconnecting):
         super().__init__(engine, "firebell-wake-notifier")
         self.token = token
         self.pending = threading.Event()
+        self.due = False
+        self.keys: set[str] | None = set()  # keys seen changed and not yet sent; None: anything
+        self.lock = threading.Lock()
+
+    def add(self, keys: frozenset[str] | None) -> None:
+        """Send these keys as seen changed (store/wake.py's second kind of wake-up); None: anything."""
+        with self.lock:
+            if keys is None or self.keys is None:
+                self.keys = None
+            else:
+                self.keys |= keys
+        self.pending.set()
+
+    def add_due(self) -> None:
+        with self.lock:
+            self.due = True
+        self.pending.set()
 
     def serve(self, connection: Any) -> None:
         while not self.stopping.is_set() or self.pending.is_set():
             if not self.pending.wait(LISTEN_POLL_S):
                 continue
-            self.pending.clear()  # before sending: a change during the send is sent again after it
-            connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.token))
+            # Taken before sending: a change during the send is sent again after it.
+            with self.lock:
+                self.pending.clear()
+                due, keys, self.due, self.keys = self.due, self.keys, False, set()
+            if due:
+                connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.token))
+            if keys is None or keys:
+                for payload in _payloads(self.token, keys):
+                    connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
 
 class WakeChannel:
@@ -126,23 +183,32 @@ class WakeChannel:
         self._across_processes = engine.dialect.name == "postgresql"
         self._token = uuid.uuid4().hex  # names this channel's own NOTIFYs, which its listener skips
         self._callbacks: list[Callable[[], None]] = []
+        self._watchers: list[Watcher] = []
         self._lock = threading.Lock()
         self._listener: _Listener | None = None
         self._notifier: _Notifier | None = None
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback` at every change, from any process; returns what unsubscribes it."""
+        return self._add(self._callbacks, callback)
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher(keys)` whenever a commit in any process says these keys changed (None:
+        anything may have); returns what unsubscribes it."""
+        return self._add(self._watchers, watcher)
+
+    def _add(self, into: list[Any], callback: Any) -> Callable[[], None]:
         with self._lock:
-            self._callbacks.append(callback)
+            into.append(callback)
             if self._across_processes and self._listener is None:
-                self._listener = _Listener(self._engine, self._token, self._wake_here)
+                self._listener = _Listener(self._engine, self._token, self._wake_here, self._seen_here)
                 self._listener.start()
 
         def unsubscribe() -> None:
             with self._lock:
-                if callback in self._callbacks:
-                    self._callbacks.remove(callback)
-                if not self._callbacks and self._listener is not None:
+                if callback in into:
+                    into.remove(callback)
+                if not self._callbacks and not self._watchers and self._listener is not None:
                     self._listener.stop()
                     self._listener = None
 
@@ -151,18 +217,29 @@ class WakeChannel:
     def changed(self) -> None:
         """Something fell due: wake every engine now."""
         self._wake_here()
-        if not self._across_processes:
-            return
+        if self._across_processes:
+            self._notifier_started().add_due()
+
+    def seen_changed(self, keys: frozenset[str]) -> None:
+        """What people watch changed (these keys): tell every watcher now, in every process."""
+        self._seen_here(keys)
+        if self._across_processes:
+            self._notifier_started().add(keys)
+
+    def _notifier_started(self) -> _Notifier:
         with self._lock:
             if self._notifier is None:
                 self._notifier = _Notifier(self._engine, self._token)
                 self._notifier.start()
-            notifier = self._notifier
-        notifier.pending.set()
+            return self._notifier
 
     def _wake_here(self) -> None:
         for callback in list(self._callbacks):
             callback()
+
+    def _seen_here(self, keys: frozenset[str] | None) -> None:
+        for watcher in list(self._watchers):
+            watcher(keys)
 
     def close(self) -> None:
         """Stop listening. A NOTIFY still pending gets a moment to go out (a short-lived command's

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import home, incidents_placeholder, oncall, password_pages, sign_in, sign_in_oidc
+from firebell.web import home, incident_pages, oncall, password_pages, sign_in, sign_in_oidc
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -21,7 +21,7 @@ ROUTERS: list[APIRouter] = [
     sign_in.router,
     sign_in_oidc.router,
     password_pages.router,
-    incidents_placeholder.router,
+    incident_pages.router,
     oncall.router,
 ]
 

@@ -1,0 +1,229 @@
+"""What the console's incident pages show, read in one unit of work: the list (open incidents the
+most severe and oldest first, then the paginated history) and one incident with everything around
+it (timeline sentences, alerts, pages, who is on call). The routes render these; they decide nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from firebell.actor import Actor
+from firebell.alerts.models import Alert
+from firebell.core.access import AccessRole, can_act
+from firebell.core.escalation import snapshot_from_json
+from firebell.core.severity import Criterion
+from firebell.core.timeline import catalogue
+from firebell.core.timeline.views import TimelineView, kinds_shown
+from firebell.errors import Invalid, NotFound
+from firebell.escalation.service import load_spec, policy_name_for
+from firebell.incidents import queries, reference
+from firebell.incidents.models import TimelineEvent
+from firebell.incidents.schemas import IncidentOut, incident_out
+from firebell.notify.pages_api import PageOut, pages_of
+from firebell.oncall.service import on_call_names
+from firebell.org.models import Service, Team, User
+from firebell.severity import levels as severities
+
+STATUSES = ("triggered", "acknowledged", "resolved")
+OPEN_SHOWN = 50  # open incidents on the list before "and N more: narrow the filter"
+TIMELINE_SHOWN = 200  # events on an incident's page before "show all": a storm's incident has thousands
+HISTORY_PAGE = 25
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The list's query string, as the filter form sends it."""
+
+    status: str = ""
+    severity: str = ""
+    service: str = ""
+    team: str = ""
+    mine: bool = False
+    q: str = ""
+    cursor: str | None = None
+
+    def as_query(self, **override: Any) -> dict[str, str]:
+        """The query string of this list (with `override`), without the empty fields."""
+        values = {"status": self.status, "severity": self.severity, "service": self.service, "team": self.team,
+                  "mine": "1" if self.mine else "", "q": self.q, "cursor": self.cursor or ""}
+        values.update({k: str(v) if v else "" for k, v in override.items()})
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the forms offer: severities (key, name), services, teams, stages and roles (name, title), people."""
+
+    severities: list[tuple[str, str]]
+    services: list[str]
+    teams: list[str]
+    stages: list[tuple[str, str]] = field(default_factory=list)
+    roles: list[tuple[str, str]] = field(default_factory=list)
+    people: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IncidentList:
+    params: ListParams
+    open: list[IncidentOut]
+    open_total: int
+    history: list[IncidentOut]
+    next_cursor: str | None
+    choices: Choices
+    criteria: list[Criterion]  # the declare form's checkboxes (the severity assessment)
+    may_declare: bool
+
+
+def _choices(session: Session, *, full: bool = False) -> Choices:
+    levels = [(r.key, r.name) for r in severities.severity_levels(session)]
+    services = list(session.execute(select(Service.name).where(Service.archived_at.is_(None))
+                                    .order_by(Service.name)).scalars())
+    teams = list(session.execute(select(Team.name).where(Team.archived_at.is_(None)).order_by(Team.name)).scalars())
+    if not full:
+        return Choices(levels, services, teams)
+    vocab = reference.vocabulary(session)
+    people = [(n, f or n) for n, f in session.execute(select(User.name, User.full_name)
+                                                      .where(User.archived_at.is_(None)).order_by(User.name))]
+    return Choices(levels, services, teams, [(s, vocab.stage_titles[s]) for s in vocab.stages],
+                   [(r, vocab.role_titles[r]) for r in vocab.roles], people)
+
+
+def incident_list(session: Session, actor: Actor, params: ListParams, now: datetime) -> IncidentList:
+    status = params.status if params.status in STATUSES else ""
+    f = queries.IncidentFilter(
+        statuses=[status] if status else [], severities=[params.severity] if params.severity else [],
+        services=[params.service] if params.service else [], teams=[params.team] if params.team else [],
+        search=params.q, mine=actor.user_id if params.mine else None)
+    open_rows: list[Any] = []
+    total = 0
+    if status != "resolved" and not params.cursor:  # later history pages show the history alone
+        f.limit = OPEN_SHOWN
+        open_rows, total = queries.list_open(session, actor, f)
+    history: list[Any] = []
+    next_cursor = None
+    if status in ("", "resolved"):
+        f.statuses, f.limit, f.cursor = ["resolved"], HISTORY_PAGE, params.cursor
+        try:
+            history, next_cursor = queries.list_incidents(session, actor, f)
+        except Invalid:  # a cursor from an edited URL: the first page rather than an error page
+            f.cursor = None
+            history, next_cursor = queries.list_incidents(session, actor, f)
+    shown = incident_out(session, open_rows + history, now)
+    may_declare = actor.principal.role is not AccessRole.VIEWER and (
+        actor.is_admin or bool(actor.principal.team_ids))
+    return IncidentList(params=params, open=shown[:len(open_rows)], open_total=total, history=shown[len(open_rows):],
+                        next_cursor=next_cursor, choices=_choices(session), criteria=severities.criteria(session),
+                        may_declare=may_declare)
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    id: int
+    at: datetime
+    text: str
+    kind: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class AlertShown:
+    id: str
+    summary: str
+    status: str
+    service: str
+    severity: str
+    event_count: int
+    last_seen_at: datetime
+    links: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Who a service's escalation policy pages now: per level, each target and the people it names."""
+
+    service: str
+    policy: str | None
+    levels: list[list[tuple[str, list[str]]]]
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    incident: IncidentOut
+    may_act: bool
+    events: list[ShownEvent]
+    in_view: int  # the events the view would show, all of them
+    event_count: int  # all of the incident's events, whatever the view shows
+    view: TimelineView
+    newest_first: bool
+    alerts: list[AlertShown]
+    pages: list[PageOut]
+    on_call: list[OnCall]
+    choices: Choices
+
+
+def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
+                  view: TimelineView = TimelineView.EVERYTHING, newest_first: bool = True,
+                  show_all: bool = False) -> IncidentPage:
+    """Everything the incident page shows; NotFound (missing or private to the actor) like the API.
+    The timeline: the newest (or oldest) TIMELINE_SHOWN events of the view unless `show_all`."""
+    incident = queries.find(session, actor, ref)
+    of_incident = TimelineEvent.incident_id == incident.id
+    kinds = kinds_shown(view)
+    in_view = of_incident if kinds is None else and_(of_incident, TimelineEvent.type.in_(sorted(kinds)))
+    counts = session.execute(select(func.count(), func.count().filter(in_view)).where(of_incident)).one()
+    query = (select(TimelineEvent.id, TimelineEvent.type, TimelineEvent.payload, TimelineEvent.actor,
+                    TimelineEvent.occurred_at).where(in_view)
+             .order_by(TimelineEvent.id.desc() if newest_first else TimelineEvent.id))
+    rows = session.execute(query if show_all else query.limit(TIMELINE_SHOWN)).all()
+    names = catalogue.user_names([(r.type, r.payload) for r in rows])
+    people = {n: full for n, full in session.execute(
+        select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
+    events = [ShownEvent(r.id, r.occurred_at, catalogue.render(r.type, r.payload, r.actor, people).text, r.type,
+                         r.actor) for r in rows]
+    out = incident_out(session, [incident], now)[0]
+    pages = pages_of(session, incident.id)
+    return IncidentPage(
+        incident=out, may_act=can_act(actor.principal, queries.facts(incident)), events=events,
+        in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first,
+        alerts=_alerts(session, incident.id),
+        pages=pages, on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
+        choices=_choices(session, full=True))
+
+
+def _alerts(session: Session, incident_id: str) -> list[AlertShown]:
+    rows = session.execute(select(Alert, Service.name).join(Service, Service.id == Alert.service_id)
+                           .where(Alert.incident_id == incident_id).order_by(Alert.first_seen_at)).all()
+    return [AlertShown(a.id, a.summary, a.status, name, a.severity, a.event_count, a.last_seen_at,
+                       [link for link in a.links or [] if str(link.get("href", "")).startswith(("https://", "http://"))])
+            for a, name in rows]
+
+
+def _on_call(session: Session, service_ids: list[str], severity: str, now: datetime) -> list[OnCall]:
+    if not service_ids:
+        return []
+    found = []
+    for service in session.execute(select(Service).where(Service.id.in_(service_ids))
+                                   .order_by(Service.name)).scalars():
+        policy = policy_name_for(service.escalation_policy, severity)
+        spec = load_spec(session, policy) if policy else None
+        levels: list[list[tuple[str, list[str]]]] = []
+        if spec is not None:
+            for level in snapshot_from_json(spec).policy.levels:
+                # A person is named by themselves; a schedule, role or team by what it is, then who.
+                levels.append([("" if t.kind == "user" else f"{t.kind} {t.name}",
+                                _named(session, t.kind, t.name, now)) for t in level.targets])
+        found.append(OnCall(service.name, policy, levels))
+    return found
+
+
+def _named(session: Session, kind: str, name: str, now: datetime) -> list[str]:
+    if kind == "schedule":
+        try:
+            return on_call_names(session, name, now)
+        except NotFound:  # a schedule renamed since the policy named it: show nobody, not an error page
+            return []
+    return [name] if kind == "user" else []
