@@ -58,6 +58,10 @@ class User(Base):
     phone_low_urgency_at_night: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Bumped to revoke the person's calendar feed URL (oncall/feeds.py): old URLs stop working.
     feed_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who keeps contact methods, notification rules and quiet hours: "managed" by the config tree
+    # (apply makes them match it; the person cannot edit them) or "personal" (the person edits them
+    # on /me and through the API; apply leaves them alone). docs/config-reaching-people.md.
+    notification_settings: Mapped[str] = mapped_column(String(10), default="managed", server_default="managed")
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
