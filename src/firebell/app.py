@@ -26,6 +26,7 @@ from firebell.jobs import engine_loop
 from firebell.notify.act_api import ActionLinkHeaders
 from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
+from firebell.notify.me_settings_api import router as me_settings_router
 from firebell.notify.pages_api import router as pages_router
 from firebell.notify.phone_api import router as phone_router
 from firebell.notify.settings import Channels, channels_from_env
@@ -90,6 +91,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(alerts_router)
     app.include_router(act_router)
     app.include_router(me_router)
+    app.include_router(me_settings_router)
     app.include_router(pages_router)
     app.include_router(phone_router)
     app.include_router(slack_router)
