@@ -14,10 +14,10 @@ from firebell.actor import Actor
 from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem, problem_responses
-from firebell.audit.log import record
 from firebell.core.schedules import Shift, final_shifts
 from firebell.errors import Forbidden, NotFound
 from firebell.oncall import feeds, service
+from firebell.oncall.feed_links import feed_path, rotate_feed
 from firebell.oncall.models import Schedule
 from firebell.org.models import User
 from firebell.store.secrets import link_secret
@@ -114,8 +114,7 @@ def add_override(name: str, body: OverrideIn, db: DB, actor: CurrentActor, now: 
 
 
 def _feed_url(session: Session, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    token = feeds.feed_token(link_secret(session), kind, subject.id, subject.feed_generation)
-    return FeedOut(url=f"/ical/{token}.ics")
+    return FeedOut(url=feed_path(session, kind, subject))
 
 
 def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
@@ -128,10 +127,7 @@ def _feed_person(session: Session, user: str, actor: Actor, verb: str) -> User:
 
 
 def _rotated(session: Session, actor: Actor, kind: str, subject: Schedule | User, at: datetime) -> FeedOut:
-    subject.feed_generation += 1
-    record(session, actor=actor.user_name, action="feed.rotate", subject=f"{kind}:{subject.name}",
-           details={"generation": subject.feed_generation}, now=at)
-    return _feed_url(session, kind, subject, at)
+    return FeedOut(url=rotate_feed(session, kind, subject, now=at, actor=actor.user_name))
 
 
 @router.get("/schedules/{name}/feed", response_model=FeedOut, summary="The secret iCalendar URL of a schedule")
