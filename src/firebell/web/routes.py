@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import home, incidents_placeholder, password_pages, sign_in
+from firebell.web import admin, home, incidents_placeholder, me, password_pages, sign_in
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -21,6 +21,8 @@ ROUTERS: list[APIRouter] = [
     sign_in.router,
     password_pages.router,
     incidents_placeholder.router,
+    me.router,
+    admin.router,
 ]
 
 
@@ -29,6 +31,7 @@ def install(app: FastAPI, public_url: str) -> None:
     app.add_middleware(WebHeaders, https=app.state.web_settings.https)
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(admin.AdminsOnly, admin.admins_only)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
