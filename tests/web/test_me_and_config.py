@@ -90,7 +90,7 @@ def test_a_tree_hands_a_persons_settings_over_to_them_keeping_what_it_had_set(
     applied = runner.invoke(config_cli, ["apply", str(personal), "--database-url", database_url])
     assert "notification_settings: 'managed' -> 'personal'" in applied.stdout, applied.stdout
     assert "keeps their contact methods" in applied.stdout
-    assert _settings(web, "alice") == ("personal",) + before[1:]
+    assert _settings(web, "alice") == ("personal", *before[1:])
     alice = web.signed_in("alice")
     assert alice.post("/me/contact-methods", {"type": "sms", "address": "+46709999999"}).status_code == 303
     # The tree still lists alice's email only: as a starting point, not the truth.

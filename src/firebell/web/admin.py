@@ -148,7 +148,8 @@ def sessions_page(request: Request, *, error: str | None = None, status_code: in
     with db.unit_of_work(write=False) as session:
         found = list_sessions(session, now=request.app.state.clock())
     mine = signed_in(request)
-    rows = [{"id": s.id, "current": mine is not None and s.id == mine.id, "user": s.user_name, "via": s.via, "signed_in": when(s.created_at),
+    rows = [{"id": s.id, "current": mine is not None and s.id == mine.id, "user": s.user_name, "via": s.via,
+             "signed_in": when(s.created_at),
              "last_seen": when(s.last_seen_at), "ends": when(s.expires_at), "address": s.client_address,
              "browser": s.user_agent[:60]} for s in found]
     return _admin_page(request, "admin_sessions.html", {"sessions": rows, "error": error}, status_code)

@@ -12,8 +12,9 @@ from tests.web.browser.conftest import PHONE, Site, shot
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 PASSWORD = "correct horse battery"
 # The elements that stick out on the right, to name in a failure.
-WIDER_THAN_SCREEN = """[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth)
-  .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
+WIDER_THAN_SCREEN = """[...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth).slice(0, 5)
+  .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def test_an_admin_sets_up_their_own_page_and_looks_after_people(site: Site, desktop: Page,
