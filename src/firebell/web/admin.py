@@ -151,7 +151,7 @@ def sessions_page(request: Request, *, error: str | None = None, status_code: in
     rows = [{"id": s.id, "current": mine is not None and s.id == mine.id, "user": s.user_name, "via": s.via,
              "signed_in": when(s.created_at),
              "last_seen": when(s.last_seen_at), "ends": when(s.expires_at), "address": s.client_address,
-             "browser": s.user_agent[:60]} for s in found]
+             "browser": s.user_agent if len(s.user_agent) <= 60 else s.user_agent[:59] + "…"} for s in found]
     return _admin_page(request, "admin_sessions.html", {"sessions": rows, "error": error}, status_code)
 
 
