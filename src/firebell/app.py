@@ -24,6 +24,7 @@ from firebell.effects import EFFECTS
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
 from firebell.notify.me_api import router as me_router
+from firebell.notify.me_settings_api import router as me_settings_router
 from firebell.notify.pages_api import router as pages_router
 from firebell.notify.phone_api import router as phone_router
 from firebell.notify.settings import Channels, channels_from_env
@@ -90,6 +91,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(alerts_router)
     app.include_router(act_router)
     app.include_router(me_router)
+    app.include_router(me_settings_router)
     app.include_router(pages_router)
     app.include_router(phone_router)
     app.include_router(slack_router)

@@ -56,3 +56,11 @@ def verify(session: Session) -> Break | None:
     return first_break((StoredEntry(id=r.id, entry=Entry(occurred_at=r.occurred_at, actor=r.actor, action=r.action,
                                                          subject=r.subject, details=r.details),
                                     prev_hash=r.prev_hash, hash=r.hash) for r in rows), key, checkpoint)
+
+
+def newest_entries(session: Session, *, before_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
+    """A page of the log, newest first: the `limit` entries before `before_id` (or the newest)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.execute(query).scalars())

@@ -213,6 +213,18 @@ def _print_plan(console: Console, result: Plan) -> None:
             elif field.field != "archived":
                 console.print(f"    {escape(field.field)}: {escape(_show(field.before))} -> "
                               f"{escape(_show(field.after))}")
+        if change.kind == "user" and "notification_settings" in change.field_names:
+            console.print(f"    [bold]{escape(_SETTINGS_NOTE[change.fields_by_name['notification_settings'].after])}"
+                          "[/bold]")
+
+
+# What a change of who keeps a person's settings means for them, said in the plan itself.
+_SETTINGS_NOTE = {
+    "managed": "the tree takes over this person's contact methods, notification rules and quiet hours: "
+               "what they set themselves is replaced by the tree's, as shown above",
+    "personal": "this person keeps their contact methods, notification rules and quiet hours as they are, "
+                "and edits them themselves from now on",
+}
 
 
 def _headline(change: Change) -> str:

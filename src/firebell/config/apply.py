@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from firebell.alerts.keys import generate_key, hash_key, key_prefix
@@ -37,6 +37,7 @@ from firebell.config.sign_in import write_sign_in
 from firebell.config.state import (
     CONFIG_ORIGIN,
     ORGANISATION_ID,
+    PERSONAL_SEED,
     CurrentState,
     Desired,
     Values,
@@ -281,30 +282,36 @@ class _PeopleWriter:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.pending: list[tuple[User, Values, list[ContactMethod]]] = []
+        self.pending: list[tuple[User, Values, Values | None, list[ContactMethod]]] = []
 
     def write(self, row: User, values: Values, rows: Rows) -> None:
-        _set(row, values, "full_name", "email", "timezone", "access")
+        _set(row, values, "full_name", "email", "timezone", "access", "notification_settings")
         row.origin = CONFIG_ORIGIN
-        quiet = values["quiet_hours"]
-        row.quiet_start, row.quiet_end = quiet["start"], quiet["end"]
-        row.phone_low_urgency_at_night = quiet["phone_low_urgency"]
+        # A person's own settings are written while the tree manages them, and for a person who keeps
+        # their own only when the user is new (config/state.py, PERSONAL_SEED).
+        settings = values.get(PERSONAL_SEED) if inspect(row).pending else None
+        settings = values if values["notification_settings"] == "managed" else settings
         if row.slack_user_id != values["slack_user"]:
             row.slack_user_id = None  # set in finish
         _sync_teams(row, values["teams"], rows["team"])
         _sync_roles(row, values["roles"], rows["role"])
-        gone = _sync_contact_methods(row, values["contact_methods"], self.now)
-        if current_rules(row) != values["notification_rules"]:
-            row.notification_rules.clear()  # delete-orphan removes the rows
-        self.pending.append((row, values, gone))
+        gone: list[ContactMethod] = []
+        if settings is not None:
+            quiet = settings["quiet_hours"]
+            row.quiet_start, row.quiet_end = quiet["start"], quiet["end"]
+            row.phone_low_urgency_at_night = quiet["phone_low_urgency"]
+            gone = _sync_contact_methods(row, settings["contact_methods"], self.now)
+            if current_rules(row) != settings["notification_rules"]:
+                row.notification_rules.clear()  # delete-orphan removes the rows
+        self.pending.append((row, values, settings, gone))
 
     def finish(self) -> bool:
         """The second step; whether it changed anything."""
-        for row, values, gone in self.pending:
+        for row, values, settings, gone in self.pending:
             for method in gone:
                 row.contact_methods.remove(method)
-            if not row.notification_rules:
-                _add_rules(row, values["notification_rules"])
+            if settings is not None and not row.notification_rules:
+                _add_rules(row, settings["notification_rules"])
             row.slack_user_id = values["slack_user"]
         return bool(self.pending)
 

@@ -17,7 +17,7 @@ from firebell.config.alerting import alerting_yaml, integration_yaml
 from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
 from firebell.config.schema import names_method
 from firebell.config.sign_in import sign_in_yaml
-from firebell.config.state import CONFIG_ORIGIN, Current, CurrentState, Values, current_state
+from firebell.config.state import CONFIG_ORIGIN, PERSONAL_SETTINGS, Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
 SECTION_OF = {
@@ -89,8 +89,13 @@ def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:
 def _user_entry(name: str, row: Current) -> dict[str, Any]:
     """Quiet hours are written when they differ from the defaults, and `verified: true` for a method that
     is verified (applying it again changes nothing). A rule's `use` names its method by type where the
-    user has one method of that type, else by label, else by address."""
+    user has one method of that type, else by label, else by address. A person who keeps their own
+    settings is written without them (they are theirs, not the tree's), which also says "personal"."""
     entry = _entry("name", name, row)
+    if entry.pop("notification_settings", "managed") == "personal":
+        for key in PERSONAL_SETTINGS:
+            entry.pop(key, None)
+        return entry
     if entry.get("quiet_hours") == defaults.QUIET_HOURS:
         del entry["quiet_hours"]
     methods: list[Values] = entry.get("contact_methods", [])
@@ -101,6 +106,8 @@ def _user_entry(name: str, row: Current) -> dict[str, Any]:
         entry["notification_rules"] = rules
     if not entry["contact_methods"]:
         del entry["contact_methods"]
+    if not any(key in entry for key in PERSONAL_SETTINGS):  # nothing listed would read as personal
+        entry["notification_settings"] = "managed"
     return entry
 
 

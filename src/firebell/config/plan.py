@@ -48,6 +48,10 @@ class Change:
         return [f.field for f in self.fields]
 
     @property
+    def fields_by_name(self) -> dict[str, FieldChange]:
+        return {f.field: f for f in self.fields}
+
+    @property
     def archives(self) -> bool:
         """A delete of a kind that other rows point at only archives the row."""
         return self.action == "delete" and self.kind in ARCHIVED_KINDS

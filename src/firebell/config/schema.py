@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -36,13 +35,12 @@ from firebell.config import defaults
 from firebell.core.durations import format_duration, parse_duration
 from firebell.core.escalation import parse_delay
 from firebell.core.matchers import parse_matcher
+from firebell.org.addresses import URL, check_address, check_email
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-_]*$")
 SEVERITY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_]*$")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 ABBREVIATION = re.compile(r"^[A-Z]{3,5}$")
-URL = re.compile(r"^https?://[^\s/]+\S*$")
 INTEGRATION_KEY = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -56,6 +54,7 @@ SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 AccessLevel = Literal["admin", "responder", "viewer"]
 ContactType = Literal["email", "sms", "voice", "slack", "webhook"]
+SettingsOwner = Literal["managed", "personal"]
 IntegrationType = Literal["alertmanager", "pagerduty", "grafana", "webhook", "heartbeat"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
@@ -110,16 +109,6 @@ def _timezone(value: str) -> str:
         else:
             hint = "; use an IANA name such as Europe/Stockholm"
         raise ValueError(f"unknown time zone {value!r}{hint}") from None
-    return value
-
-
-def _email(value: str) -> str:
-    # Only the syntax is checked: config must validate offline, without DNS lookups. The
-    # address is kept as written so that plan and export compare exactly what the author wrote.
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
     return value
 
 
@@ -283,7 +272,7 @@ Slug = Annotated[str, Field(max_length=100), AfterValidator(_slug)]
 SeverityKey = Annotated[str, Field(max_length=20), AfterValidator(_severity_key)]
 Identifier = Annotated[str, Field(max_length=100), AfterValidator(_identifier)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=320), AfterValidator(check_email)]
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 Title = Annotated[str, Field(max_length=200)]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
@@ -359,14 +348,7 @@ class ContactMethodConfig(Model):
     @classmethod
     def _address_fits_type(cls, value: str, info: ValidationInfo) -> str:
         kind = info.data.get("type")  # absent when the type itself was invalid
-        if kind == "email":
-            return _email(value)
-        if kind in ("sms", "voice") and not PHONE.match(value):
-            raise ValueError(f"{value!r} is not a phone number; write it in E.164 form, such as "
-                             "+46701234567")
-        if kind == "webhook" and not URL.match(value):
-            raise ValueError(f"{value!r} is not a webhook URL; it must start with https:// or http://")
-        return value
+        return check_address(kind, value) if kind is not None else value
 
 
 def names_method(use: str, kind: Any, address: Any, label: Any) -> bool:
@@ -422,6 +404,16 @@ class UserConfig(Model):
     quiet_hours: QuietHoursConfig = Field(default_factory=QuietHoursConfig)
     contact_methods: list[ContactMethodConfig] = Field(default_factory=list)
     notification_rules: NotificationRulesConfig = Field(default_factory=NotificationRulesConfig)
+    # Who keeps the three settings above (docs/config-reaching-people.md, "Who keeps a person's
+    # settings"): left out, the tree manages them when the entry lists any of them, else the person.
+    notification_settings: SettingsOwner | None = None
+
+    @property
+    def settings_owner(self) -> SettingsOwner:
+        if self.notification_settings is not None:
+            return self.notification_settings
+        listed = self.model_fields_set & {"quiet_hours", "contact_methods", "notification_rules"}
+        return "managed" if listed else "personal"
 
 
 # --- on-call: outbound webhooks, escalation policies, schedules ---------------------------------

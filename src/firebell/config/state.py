@@ -129,8 +129,25 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
     }
 
 
+# A person's own settings: the tree's values for them are compared and written only while the tree
+# manages them (`notification_settings: managed`). For a person who keeps their own, the tree's values
+# are a starting point, written once when the user is created, under PERSONAL_SEED (a "_" key: never
+# compared, so a plan never shows, and apply never makes, a change to what the person set).
+PERSONAL_SETTINGS = ("quiet_hours", "contact_methods", "notification_rules")
+PERSONAL_SEED = "_personal_seed"
+
+
 def _desired_user(user: UserConfig, default_zone: str) -> Values:
     quiet = user.quiet_hours
+    settings: Values = {
+        "quiet_hours": {"start": quiet.start, "end": quiet.end, "phone_low_urgency": quiet.phone_low_urgency},
+        "contact_methods": [
+            {"type": c.type, "address": c.address, "label": c.label, "verified": True if c.verified else None}
+            for c in user.contact_methods
+        ],
+        "notification_rules": _desired_rules(user),
+    }
+    owner = user.settings_owner
     return {
         "full_name": user.full_name,
         "email": user.email,
@@ -139,12 +156,8 @@ def _desired_user(user: UserConfig, default_zone: str) -> Values:
         "access": user.access,
         "roles": sorted(user.roles),
         "teams": sorted(user.teams),
-        "quiet_hours": {"start": quiet.start, "end": quiet.end, "phone_low_urgency": quiet.phone_low_urgency},
-        "contact_methods": [
-            {"type": c.type, "address": c.address, "label": c.label, "verified": True if c.verified else None}
-            for c in user.contact_methods
-        ],
-        "notification_rules": _desired_rules(user),
+        "notification_settings": owner,
+        **(settings if owner == "managed" else {PERSONAL_SEED: settings}),
     }
 
 
@@ -257,6 +270,7 @@ def _current_user(user: User) -> Values:
         "access": user.access,
         "roles": sorted(link.role.name for link in user.role_links),
         "teams": sorted(m.team.name for m in user.memberships),
+        "notification_settings": user.notification_settings,
         "quiet_hours": {"start": user.quiet_start, "end": user.quiet_end,
                         "phone_low_urgency": user.phone_low_urgency_at_night},
         "contact_methods": [

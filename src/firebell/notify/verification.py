@@ -20,6 +20,7 @@ from firebell.notify.channels.base import Delivery, Message
 from firebell.notify.models import ContactVerification
 from firebell.notify.settings import Channels
 from firebell.org.models import ContactMethod, User
+from firebell.store.uow import Database
 
 CODE_TTL = timedelta(minutes=10)
 MAX_GUESSES = 5
@@ -110,3 +111,45 @@ def send_code(channels: Channels, to_send: CodeToSend, user_name: str) -> Delive
         return channel.send(message)
     except Exception as exc:  # a channel bug must come back as an answer, not a 500
         return Delivery.failed(f"channel error: {type(exc).__name__}")
+
+
+@dataclass(frozen=True)
+class SentCode:
+    address: str
+    expires_at: datetime
+    delivery: Delivery
+
+
+def send_new_code(db: Database, user_id: str, selector: str, channels: Channels, now: datetime) -> SentCode:
+    """Make a code (committed), send it, and forget it again when it could not be sent (asking again
+    must not have to wait). Blocking: the API and the web call it from a worker thread."""
+    with db.unit_of_work() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("this user no longer exists")
+        to_send = start(session, user, selector, now)
+        user_name = user.name
+    delivery = send_code(channels, to_send, user_name)
+    if not delivery.ok:
+        with db.unit_of_work() as session:
+            pending = session.get(ContactVerification, to_send.method.id)
+            if pending is not None:
+                session.delete(pending)
+    return SentCode(address=to_send.method.address, expires_at=now + CODE_TTL, delivery=delivery)
+
+
+def confirm_code(db: Database, user_id: str, selector: str, code: str, now: datetime) -> str:
+    """`confirm` in its own unit of work, which is committed even for a wrong code (the guess counts)
+    before WrongCode is raised; the verified method's id."""
+    wrong: WrongCode | None = None
+    with db.unit_of_work() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("this user no longer exists")
+        try:
+            method_id = confirm(session, user, selector, code, now).id
+        except WrongCode as exc:
+            wrong = exc
+    if wrong is not None:
+        raise wrong
+    return method_id

@@ -61,6 +61,10 @@ class User(Base):
     # "config" for users of the tree, "sign-in" for those single sign-on created (sign_in.oidc.create_users):
     # an apply leaves the latter alone unless the tree names them, and then they become the tree's.
     origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")
+    # Who keeps contact methods, notification rules and quiet hours: "managed" by the config tree
+    # (apply makes them match it; the person cannot edit them) or "personal" (the person edits them
+    # on /me and through the API; apply leaves them alone). docs/config-reaching-people.md.
+    notification_settings: Mapped[str] = mapped_column(String(10), default="managed", server_default="managed")
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

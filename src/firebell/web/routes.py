@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import home, incident_pages, oncall, password_pages, sign_in, sign_in_oidc
+from firebell.web import admin, home, incident_pages, me, oncall, password_pages, sign_in, sign_in_oidc
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -23,6 +23,8 @@ ROUTERS: list[APIRouter] = [
     password_pages.router,
     incident_pages.router,
     oncall.router,
+    me.router,
+    admin.router,
 ]
 
 
@@ -31,6 +33,7 @@ def install(app: FastAPI, public_url: str) -> None:
     app.add_middleware(WebHeaders, https=app.state.web_settings.https)
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(admin.AdminsOnly, admin.admins_only)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

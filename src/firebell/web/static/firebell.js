@@ -8,3 +8,21 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Copy buttons (data-copy = the id of the field to copy): shown only where this script runs; without
+// it the field is still there to select by hand.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Press Ctrl+C";  // no clipboard permission: the text is selected
+    }
+    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  });
+}
