@@ -21,12 +21,13 @@ def is_active(window: MaintenanceWindow, now: datetime) -> bool:
     return window.starts_at <= now < window.ends_at and window.ended_at is None
 
 
-def may_manage(actor: Actor, service: Service) -> bool:
-    return can_declare(actor.principal, service.team_id)
+def may_manage(actor: Actor, team_id: str | None) -> bool:
+    """Whether `actor` may start and end windows of a service of this team: its team or an admin."""
+    return can_declare(actor.principal, team_id)
 
 
 def _check_may_manage(actor: Actor, service: Service) -> None:
-    if not may_manage(actor, service):
+    if not may_manage(actor, service.team_id):
         raise Forbidden(f"only {service.name}'s team or an admin can put it in maintenance")
 
 

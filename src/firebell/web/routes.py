@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import home, incidents_placeholder, password_pages, sign_in
+from firebell.web import alerts_pages, home, incidents_placeholder, password_pages, services_pages, sign_in
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -21,6 +21,8 @@ ROUTERS: list[APIRouter] = [
     sign_in.router,
     password_pages.router,
     incidents_placeholder.router,
+    alerts_pages.router,
+    services_pages.router,
 ]
 
 
