@@ -74,6 +74,8 @@ def test_the_list_is_newest_first_and_filters_by_status_service_severity_and_tex
     resolved = alice.get("/alerts", params={"status": "resolved"})
     assert summaries(resolved.text) == ["Disk 91% full on db-1"]
     assert '<option value="resolved" selected>' in resolved.text
+    assert summaries(alice.get("/alerts", params={"status": "open"}).text) == ["p95 latency 2x normal",
+                                                                               "API 5xx above 5%"]
     nothing = alice.get("/alerts", params={"status": "resolved", "service": "api"})
     assert summaries(nothing.text) == [] and "No alert matches these filters." in nothing.text
 
@@ -150,7 +152,8 @@ def test_explain_says_what_would_happen_and_writes_nothing(web: Web) -> None:
     answer = vera.post("/alerts/explain", {"payload": json.dumps(message), "service": "api", "format": ""})
     assert answer.status_code == 200, answer.text
     assert "Read as <strong>alertmanager</strong>" in answer.text and "api/alertmanager" in answer.text
-    assert "<dt>Incident</dt><dd>open" in answer.text and '<span class="sev">P1</span>' in answer.text
+    assert "<dt>Incident</dt><dd>a new incident is opened" in answer.text
+    assert '<span class="sev sev-1">P1</span>' in answer.text
     assert _counts(web) == before
     # The same decision as the API's dry run.
     api = web.browser().client.post("/api/v1/alerts/explain", json={"payload": message, "service": "api"},

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from firebell.alerts import queries
 from firebell.alerts.explain import FORMATS, explain
 from firebell.alerts.models import Alert
+from firebell.core.link_templates import Link
 from firebell.errors import DecisionError, Invalid, NotFound
 from firebell.incidents.models import Incident
 from firebell.org.models import Service
@@ -38,10 +39,17 @@ def not_found(request: Request, what: str) -> HTMLResponse:
                                           "is not yours to see."}, status_code=404)
 
 
-def _choices(session: Session) -> dict[str, list[str]]:
+# "Open" is what a responder means at 3 a.m.: triggered or acknowledged, not yet resolved.
+STATUS_CHOICES = {"open": ("triggered", "acknowledged")} | {s: (s,) for s in queries.ALERT_STATUSES}
+
+
+def _choices(session: Session) -> dict[str, Any]:
+    severities = [level.key for level in severity_levels(session)]
     return {"services": list(session.execute(select(Service.name).where(Service.archived_at.is_(None))
                                              .order_by(Service.name)).scalars()),
-            "severities": [level.key for level in severity_levels(session)], "statuses": list(queries.ALERT_STATUSES)}
+            "severities": severities, "statuses": list(STATUS_CHOICES),
+            # The most severe level first: its badge is the loudest (sev-1 red ... sev-4 and after grey).
+            "ranks": {key: min(rank + 1, 4) for rank, key in enumerate(severities)}}
 
 
 def _row(alert: Alert, services: dict[str, str], refs: dict[str, str], now: datetime) -> dict[str, Any]:
@@ -58,7 +66,7 @@ def alerts(request: Request, actor: WebActor, status: str = "", service: str = "
            number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1) -> HTMLResponse:
     db: Database = request.app.state.db
     now = request.app.state.clock()
-    where = queries.AlertFilter(statuses=[status] if status else [], service=service or None,
+    where = queries.AlertFilter(statuses=STATUS_CHOICES.get(status, ()), service=service or None,
                                 severity=severity or None, search=q or None)
     with db.unit_of_work(write=False) as session:
         found = queries.list_alerts(session, actor, where, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE)
@@ -127,6 +135,11 @@ def _history(session: Session, alert: Alert, now: datetime) -> list[dict[str, An
              if e.payload is not None else None} for e in reversed(events)]
 
 
+def _link(link: Link) -> dict[str, str]:
+    """A link with the host it leads to, so a person knows where a click goes."""
+    return {"text": link.text, "href": link.href, "host": urlsplit(link.href).hostname or ""}
+
+
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(request: Request, actor: WebActor, alert_id: str) -> HTMLResponse:
     db: Database = request.app.state.db
@@ -144,8 +157,8 @@ def alert_page(request: Request, actor: WebActor, alert_id: str) -> HTMLResponse
             "acknowledged": shown(alert.acknowledged_at, now), "resolved": shown(alert.resolved_at, now),
             "details": json.dumps(alert.details, indent=2, sort_keys=True, ensure_ascii=False)
             if alert.details not in (None, {}, []) else None},
-            "incident": _incident(session, alert), "links": queries.links_of(session, alert),
-            "history": _history(session, alert, now)}
+            "incident": _incident(session, alert), "links": [_link(link) for link in queries.links_of(session, alert)],
+            "history": _history(session, alert, now), "ranks": _choices(session)["ranks"]}
     return page(request, "alert.html", context)
 
 

@@ -4,7 +4,7 @@ alerts/maintenance.py, the API's and the CLI's) and its heartbeats with when eac
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +14,7 @@ from firebell.actor import Actor
 from firebell.alerts import maintenance, services_view
 from firebell.alerts.keys_admin import rotate_as
 from firebell.alerts.services_view import ServiceView
+from firebell.core.durations import format_duration
 from firebell.errors import DecisionError
 from firebell.store.uow import Database
 from firebell.web.alerts_pages import not_found, refused
@@ -38,7 +39,8 @@ def _view(service: ServiceView, actor: Actor, now: datetime, base_url: str) -> d
                      "active": maintenance.is_active(w, now), "reason": w.reason or w.name or "",
                      "origin": w.origin, "by": w.created_by} for w in service.windows],
         "heartbeats": [{"name": h.name, "status": h.status, "overdue": h.overdue,
-                        "every": h.interval_s, "grace": h.grace_s, "last": shown(h.last_beat_at, now),
+                        "every": format_duration(timedelta(seconds=h.interval_s)),
+                        "grace": format_duration(timedelta(seconds=h.grace_s)), "last": shown(h.last_beat_at, now),
                         "due": shown(h.overdue_at, now)} for h in service.heartbeats],
     }
 
