@@ -23,8 +23,6 @@ from firebell.api.json_depth import JsonDepthLimit
 from firebell.effects import EFFECTS
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
-from firebell.notify.act_api import ActionLinkHeaders
-from firebell.notify.act_api import router as act_router
 from firebell.notify.me_api import router as me_router
 from firebell.notify.pages_api import router as pages_router
 from firebell.notify.phone_api import router as phone_router
@@ -36,6 +34,8 @@ from firebell.severity.api import router as severity_router
 from firebell.slack.api import router as slack_router
 from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
+from firebell.web.act import ActionLinkHeaders
+from firebell.web.act import router as act_router
 from firebell.web.routes import install as install_web
 
 # Every request body is counted as it streams in and refused past this (FastAPI's max_body_size);

@@ -13,6 +13,7 @@ from firebell.auth.models import PasswordLink
 from firebell.auth.password_links import issue_link
 from firebell.cli.main import app as cli
 from firebell.notify.channels.base import Delivery, Message
+from tests.notify.test_email import MailSink, smtp_server
 from tests.web.conftest import Browser, Web
 
 NEW = "a brand new passphrase"
@@ -118,3 +119,18 @@ def test_the_admin_cli_prints_an_invitation_that_works(web: Web, database_url: s
         assert session.execute(select(func.count()).select_from(PasswordLink)).scalar_one() == 1
     missing = CliRunner().invoke(cli, ["user", "reset-password", "nobody", "--database-url", database_url])
     assert missing.exit_code == 1
+
+
+def test_an_invitation_is_mailed_through_the_servers_smtp_settings(web: Web, database_url: str) -> None:
+    web.clock.now = datetime.now(UTC)
+    sink = MailSink()
+    with smtp_server(sink) as port:
+        env = {"FIREBELL_SMTP_HOST": "127.0.0.1", "FIREBELL_SMTP_PORT": str(port), "FIREBELL_SMTP_SECURITY": "none",
+               "FIREBELL_SMTP_FROM": "firebell@example.com", "FIREBELL_PUBLIC_URL": "https://firebell.example"}
+        result = CliRunner(env=env).invoke(cli, ["user", "invite", "alice", "--database-url", database_url])
+    assert result.exit_code == 0 and "mailed to alice@example.com" in result.stdout, result.stdout
+    (mail,) = sink.received
+    assert mail["Subject"] == "You are invited to Firebell" and mail["To"] == "alice@example.com"
+    printed = result.stdout.strip().splitlines()[-1]
+    body = mail.get_body(("plain",))
+    assert body is not None and printed in body.get_content()  # the same link, mailed and printed

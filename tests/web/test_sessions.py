@@ -15,7 +15,7 @@ from firebell.core.sign_in import SessionLifetimes
 from tests.api.conftest import ORG
 from tests.web.conftest import Web
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})  # ids whole on one line
 
 
 def test_a_session_ends_after_twelve_idle_hours_and_use_keeps_it_alive(web: Web) -> None:
@@ -53,6 +53,10 @@ def test_an_admin_revokes_one_session_or_all_of_a_persons(web: Web, database_url
     revoked = runner.invoke(cli, ["session", "revoke", "--user", "alice", "--database-url", database_url])
     assert revoked.exit_code == 0 and "1 session ended" in revoked.stdout, revoked.stdout
     assert laptop.get("/incidents").status_code == 303 and bob.get("/incidents").status_code == 200
+    by_id = runner.invoke(cli, ["session", "list", "--database-url", database_url])
+    (bob_id,) = [line.split()[1] for line in by_id.stdout.splitlines() if " bob " in line]
+    assert runner.invoke(cli, ["session", "revoke", bob_id, "--database-url", database_url]).exit_code == 0
+    assert bob.get("/incidents").status_code == 303
     unknown = runner.invoke(cli, ["session", "revoke", "--user", "nobody", "--database-url", database_url])
     assert unknown.exit_code == 1
 

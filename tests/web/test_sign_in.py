@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import Web
+from tests.web.conftest import Browser, Web
 
 PASSWORD = "correct horse battery"
 
@@ -125,3 +125,22 @@ def test_signing_in_gives_a_new_session_id_and_ends_the_one_the_browser_had(web:
     planted.client.cookies.set(cookie, before, domain="testserver.local")
     assert planted.get("/incidents").status_code == 303  # bob's old id signs nobody in any more
     assert "Alice Andersson" in browser.get("/incidents").text
+
+
+def test_behind_https_the_cookies_are_secure_host_only_and_hsts_is_on(web: Web) -> None:
+    from fastapi.testclient import TestClient
+
+    from firebell.app import create_app
+    from firebell.notify.settings import Channels
+
+    app = create_app(web.db, web.clock, channels=Channels(public_url="https://firebell.example"))
+    web.set_password("alice", PASSWORD)
+    browser = Browser(TestClient(app, base_url="https://testserver", follow_redirects=False))
+    form = browser.get("/sign-in")
+    assert form.headers["strict-transport-security"].startswith("max-age=")
+    assert "__Host-firebell_csrf=" in form.headers["set-cookie"] and "Secure" in form.headers["set-cookie"]
+    signed = browser.post("/sign-in", {"username": "alice", "password": PASSWORD})
+    cookie = signed.headers["set-cookie"]
+    assert cookie.startswith("__Host-firebell_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie and "HttpOnly" in cookie
+    assert browser.get("/incidents").status_code == 200

@@ -71,6 +71,38 @@ def revoke_token(session: Session, *, token_id: str, now: datetime, actor: str =
 
 
 @dataclass(frozen=True)
+class TokenInfo:
+    """A token as its owner sees it listed: never enough of it to use."""
+
+    id: str
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def list_tokens(session: Session, *, user_id: str, now: datetime) -> list[TokenInfo]:
+    """A person's tokens that still work, newest first (their page, "my tokens")."""
+    rows = session.execute(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).scalars()
+    return [TokenInfo(id=t.id, name=t.name, role=t.role, prefix=t.prefix, created_at=t.created_at,
+                      expires_at=t.expires_at, last_used_at=t.last_used_at)
+            for t in rows if t.expires_at is None or t.expires_at > now]
+
+
+def revoke_own_token(session: Session, *, user_id: str, token_id: str, now: datetime, actor: str) -> None:
+    """Revokes one of the person's own tokens; another person's is NotFound, like a missing one."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(f"no token with id {token_id}")
+    revoke_token(session, token_id=token_id, now=now, actor=actor)
+
+
+@dataclass(frozen=True)
 class Authenticated:
     actor: Actor
     token_id: str

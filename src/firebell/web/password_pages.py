@@ -36,10 +36,10 @@ def _form(request: Request, purpose: str, token: str, error: str | None = None, 
     db: Database = request.app.state.db
     with db.unit_of_work(write=False) as session:
         link = open_link(session, token, purpose=purpose, now=request.app.state.clock())
-        if link is None:
-            return _private(page(request, "message.html", {"title": "Link not usable", "message": _DEAD_LINK},
-                                 status_code=404))
-        person = {"name": link.user.full_name or link.user.name, "user_name": link.user.name}
+        person = None if link is None else {"name": link.user.full_name or link.user.name, "user_name": link.user.name}
+    if person is None:
+        return _private(page(request, "message.html", {"title": "Link not usable", "message": _DEAD_LINK},
+                             status_code=404))
     return _private(page(request, "set_password.html", {
         "heading": _HEADING[purpose], "person": person, "action": f"{request.url.path}", "error": error,
         "purpose": purpose}, status_code=status_code))

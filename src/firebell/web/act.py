@@ -2,22 +2,21 @@
 
 Mail scanners and chat previews fetch links, so a GET never acts: it shows a small page with one
 button, and the button's POST acts. Each link works once (its nonce is recorded when used), for the
-person it was sent to, until it expires.
+person it was sent to, until it expires. The link is the person's credential here, not a session:
+the pages work in a browser that never signed in (a phone at 3 a.m.), in the console's layout.
 
 Every answer under /act/ (the page, the result, errors of any kind) carries headers that keep the page
 out of other sites' frames (the one button could be clickjacked), keep its secret URL out of Referer
-headers and out of caches, and let it load nothing but its own inline style.
+headers and out of caches, and let it load nothing but the console's own stylesheet and script.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,22 +26,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from firebell.api.deps import DB, Effects, Now
 from firebell.core.action_links import ActionClaim, InvalidToken, read_token
 from firebell.errors import DecisionError
+from firebell.incidents.effects import IncidentEffects
 from firebell.incidents.models import Incident
 from firebell.incidents.respond import respond
 from firebell.notify.models import ActionTokenUse
 from firebell.org.models import User
 from firebell.store.secrets import link_secret
+from firebell.store.uow import Database
+from firebell.web.render import environment, page
 
 router = APIRouter(prefix="/act", tags=["action links"], include_in_schema=False)
 _VERB = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 _WHY = {"malformed": "This link is not a Firebell action link.", "bad signature": "This link is not valid.",
         "expired": "This link has expired. Open the incident in Firebell instead."}
-_STYLE = ("body{font:18px system-ui;margin:2em auto;max-width:32em;padding:0 1em}"
-          "button{font-size:1.2em;padding:.6em 1.4em}")
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 SECURITY_HEADERS = {
-    "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -82,64 +81,83 @@ class ActionLinkHeaders:
                 raise
             logging.getLogger("firebell").exception("unhandled error on %s", scope["path"])
             # The unit of work rolled back: nothing the link asked for was done.
-            failed = _page("Something went wrong", "<p>The incident was not acknowledged or resolved. Try the "
-                           "link again, or open the incident in Firebell.</p>", 500)
+            # Rendered without the request's session: the database may be what failed.
+            failed = HTMLResponse(environment().get_template("message.html").render(
+                viewer=None, csrf_token="", path=scope["path"], title="Something went wrong",
+                message="The incident was not acknowledged or resolved. Try the link again, or open the "
+                        "incident in Firebell."), status_code=500)
             await failed(scope, receive, send_hardened)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>", status_code=status)
+@dataclass(frozen=True)
+class _Answer:
+    """What a page says; rendered after the unit of work is over (the layout reads the session)."""
+
+    title: str
+    message: str
+    status: int = 200
+    incident_ref: str | None = None
+    done: bool = False
+
+    def render(self, request: Request) -> HTMLResponse:
+        return page(request, "act_result.html", {"title": self.title, "message": self.message, "done": self.done,
+                                                 "incident_ref": self.incident_ref}, status_code=self.status)
 
 
-def _claim(session: Session, token: str, now: datetime) -> ActionClaim | HTMLResponse:
+def _claim(session: Session, token: str, now: datetime) -> ActionClaim | _Answer:
     try:
         claim = read_token(link_secret(session), token, now)
     except InvalidToken as exc:
-        return _page("Link not usable", f"<p>{html.escape(_WHY.get(exc.reason, 'This link is not valid.'))}</p>", 400)
+        return _Answer("Link not usable", _WHY.get(exc.reason, "This link is not valid."), 400)
     if claim.action not in _VERB:
-        return _page("Link not usable", "<p>This link asks for an action Firebell does not take from links.</p>", 400)
+        return _Answer("Link not usable", "This link asks for an action Firebell does not take from links.", 400)
     return claim
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def confirm(token: str, db: DB, now: Now) -> HTMLResponse:
-    with db.unit_of_work(write=False) as session:
-        claim = _claim(session, token, now())
-        if isinstance(claim, HTMLResponse):
-            return claim
-        incident = session.get(Incident, claim.incident_id)
-        if incident is None:
-            return _page("Link not usable", "<p>That incident no longer exists.</p>", 404)
-        verb = _VERB[claim.action]
-        return _page(f"{verb} {incident.ref}?", (
-            f"<p><strong>{html.escape(incident.ref)}</strong> [{html.escape(incident.severity)}] "
-            f"{html.escape(incident.title)}</p><p>Status: {html.escape(incident.status)}</p>"
-            f"<form method=post><button type=submit>{verb} {html.escape(incident.ref)}</button></form>"))
+def confirm(request: Request, token: str, db: DB, now: Now) -> HTMLResponse:
+    with db.unit_of_work(write=False) as session:  # pages are rendered after it: the layout reads the session
+        shown = _confirmation(session, token, now())
+    if isinstance(shown, _Answer):
+        return shown.render(request)
+    return page(request, "act_confirm.html", {"incident": shown})
+
+
+def _confirmation(session: Session, token: str, now: datetime) -> dict[str, str] | _Answer:
+    claim = _claim(session, token, now)
+    if isinstance(claim, _Answer):
+        return claim
+    incident = session.get(Incident, claim.incident_id)
+    if incident is None:
+        return _Answer("Link not usable", "That incident no longer exists.", 404)
+    return {"verb": _VERB[claim.action], "ref": incident.ref, "severity": incident.severity,
+            "title": incident.title, "status": incident.status}
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-def act(token: str, db: DB, now: Now, effects: Effects) -> HTMLResponse:
-    at = now()
+def act(request: Request, token: str, db: DB, now: Now, effects: Effects) -> HTMLResponse:
+    return _act(token, db, now(), effects).render(request)
+
+
+def _act(token: str, db: Database, at: datetime, effects: IncidentEffects) -> _Answer:
+    used = _Answer("Link already used", "This link has been used. Open the incident in Firebell.", 409)
     try:
         with db.unit_of_work() as session:
             claim = _claim(session, token, at)
-            if isinstance(claim, HTMLResponse):
+            if isinstance(claim, _Answer):
                 return claim
             user = session.get(User, claim.user_id)
             if user is None or user.archived_at is not None:
-                return _page("Link not usable", "<p>The person this link was sent to no longer has access.</p>", 403)
+                return _Answer("Link not usable", "The person this link was sent to no longer has access.", 403)
             if session.get(ActionTokenUse, claim.nonce) is not None:
-                return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>",
-                             409)
+                return used
             session.add(ActionTokenUse(nonce=claim.nonce, action=claim.action, incident_id=claim.incident_id,
                                        user_id=user.id, used_at=at))
             session.flush()  # a used nonce fails here, before anything else is written
             done = respond(session, user, claim.incident_id, claim.action, "link", at, effects=effects)
-            return _page(done, f"<p>Done: {html.escape(done)}.</p>")
+            ref = session.get(Incident, claim.incident_id)
+            return _Answer("Done", f"{done}.", incident_ref=ref.ref if ref is not None else None, done=True)
     except IntegrityError:  # the same link used twice at the same moment: the other use won
-        return _page("Link already used", "<p>This link has been used. Open the incident in Firebell.</p>", 409)
+        return used
     except DecisionError as exc:
-        return _page("Nothing to do", f"<p>{html.escape(exc.message)}</p>", 409)
+        return _Answer("Nothing to do", exc.message, 409)
