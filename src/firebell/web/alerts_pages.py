@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.actor import Actor
 from firebell.alerts import queries
 from firebell.alerts.explain import FORMATS, explain
 from firebell.alerts.models import Alert
@@ -140,25 +141,28 @@ def _link(link: Link) -> dict[str, str]:
     return {"text": link.text, "href": link.href, "host": urlsplit(link.href).hostname or ""}
 
 
+def _alert_context(session: Session, actor: Actor, alert_id: str, now: datetime) -> dict[str, Any]:
+    alert = queries.find_alert(session, actor, alert_id)
+    about = {"source": alert.source, "source_severity": alert.source_severity, "format": alert.format,
+             "group_key": alert.group_key, "labels": dict(sorted((alert.labels or {}).items())),
+             "annotations": dict(sorted((alert.annotations or {}).items())), "tags": alert.tags or [],
+             "acknowledged": shown(alert.acknowledged_at, now), "resolved": shown(alert.resolved_at, now),
+             "details": json.dumps(alert.details, indent=2, sort_keys=True, ensure_ascii=False)
+             if alert.details not in (None, {}, []) else None}
+    return {"alert": _row(alert, queries.service_names(session), {}, now) | about,
+            "incident": _incident(session, alert),
+            "links": [_link(link) for link in queries.links_of(session, alert)],
+            "history": _history(session, alert, now), "ranks": _choices(session)["ranks"]}
+
+
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(request: Request, actor: WebActor, alert_id: str) -> HTMLResponse:
     db: Database = request.app.state.db
-    now = request.app.state.clock()
-    with db.unit_of_work(write=False) as session:
-        try:
-            alert = queries.find_alert(session, actor, alert_id)
-        except NotFound:
-            return not_found(request, "such alert")
-        services = queries.service_names(session)
-        context = {"alert": _row(alert, services, {}, now) | {
-            "source": alert.source, "source_severity": alert.source_severity, "format": alert.format,
-            "group_key": alert.group_key, "labels": dict(sorted((alert.labels or {}).items())),
-            "annotations": dict(sorted((alert.annotations or {}).items())), "tags": alert.tags or [],
-            "acknowledged": shown(alert.acknowledged_at, now), "resolved": shown(alert.resolved_at, now),
-            "details": json.dumps(alert.details, indent=2, sort_keys=True, ensure_ascii=False)
-            if alert.details not in (None, {}, []) else None},
-            "incident": _incident(session, alert), "links": [_link(link) for link in queries.links_of(session, alert)],
-            "history": _history(session, alert, now), "ranks": _choices(session)["ranks"]}
+    try:
+        with db.unit_of_work(write=False) as session:
+            context = _alert_context(session, actor, alert_id, request.app.state.clock())
+    except NotFound:  # the same page for a missing alert and for one this person may not see
+        return not_found(request, "such alert")
     return page(request, "alert.html", context)
 
 
