@@ -79,7 +79,7 @@ def test_only_an_admin_rotates_a_generated_key_and_sees_it_once(web: Web) -> Non
 
     rotated = admin.post(path)
     assert rotated.status_code == 200 and "shown this once" in rotated.text
-    [key] = re.findall(r'routing_key=([a-z0-9]{32})\)', rotated.text)
+    [key] = re.findall(r'id="new-key" class="mono" readonly value="([a-z0-9]{32})"', rotated.text)
     assert _key_hash(web) == hash_key(key) != old
     assert key not in admin.get("/services/api").text  # once
     # A key written in the config tree is changed there, not here.

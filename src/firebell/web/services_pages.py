@@ -59,7 +59,9 @@ def _render(request: Request, actor: WebActor, name: str | None, *, status_code:
         new_key = extra.pop("new_key", None)
         if new_key is not None:  # its URL, whole this once
             [integration] = [i for i in found[0].integrations if i.name == new_key["integration"]]
-            new_key["url"] = integration.endpoint(base_url, new_key["key"])
+            # PagerDuty's senders take a routing key, sent to one URL for all; the others, a URL with the key in it.
+            new_key["url"] = None if integration.type == "pagerduty" else integration.endpoint(base_url, new_key["key"])
+            new_key["pagerduty_url"] = f"{base_url}/v2/enqueue"
         return page(request, "service.html", {"service": views[0], "durations": DURATIONS, "error": None,
                                               "new_key": new_key} | extra, status_code=status_code)
     return page(request, "services.html", {"services": views}, status_code=status_code)

@@ -89,6 +89,19 @@ def test_a_responder_reads_alerts_and_services_on_a_desktop_and_a_phone(site: Si
     desktop.get_by_role("button", name="End now").click()
     expect(desktop.get_by_text("No maintenance window now or planned.")).to_be_visible()
 
+    # An admin rotates a generated key and sees the new one once.
+    with site.db.unit_of_work() as session:
+        for integration in session.execute(select(Integration).where(Integration.name == "pagerduty")).scalars():
+            integration.key_source = "generated"
+    desktop.get_by_role("button", name="Sign out").click()
+    site.set_password("admin", PASSWORD)
+    site.sign_in(desktop, "admin", PASSWORD)
+    desktop.goto(f"{site.url}/services/api")
+    desktop.once("dialog", lambda dialog: dialog.accept())
+    desktop.get_by_role("row", name=re.compile("pagerduty")).get_by_role("button", name="Rotate key").click()
+    expect(desktop.get_by_label("Routing key")).to_have_value(re.compile(r"^[a-z0-9]{32}$"))
+    shot(desktop, "service-key-rotated")
+
     site.sign_in(phone, "alice", PASSWORD)
     phone.goto(alert_url)
     expect(phone.get_by_role("link", name="Trace")).to_be_visible()
