@@ -397,3 +397,14 @@ def test_a_rotated_key_works_at_once_and_the_old_one_stops_on_a_running_server(a
     assert fresh.status_code == 202, fresh.text
     keys = {a["dedup_key"] for a in api.get("/api/v1/alerts").json()}
     assert "after-rotation" in keys and "before-rotation" in keys
+
+
+def test_alerts_are_listed_by_severity_and_text_a_page_at_a_time(api: Api) -> None:
+    for key, severity, summary in (("db1/disk", "critical", "Disk full on db1"), ("web/5xx", "warning", "5xx on web"),
+                                   ("web/latency", "warning", "Latency on web")):
+        sent = api.client.post("/v2/enqueue", json=pd_event(key=key, severity=severity, summary=summary))
+        assert sent.status_code == 202
+        api.clock.advance(seconds=1)
+    assert [a["summary"] for a in api.get("/api/v1/alerts", severity="P3").json()] == ["Latency on web", "5xx on web"]
+    assert [a["dedup_key"] for a in api.get("/api/v1/alerts", q="DB1").json()] == ["db1/disk"]
+    assert [a["summary"] for a in api.get("/api/v1/alerts", limit=1, offset=1).json()] == ["5xx on web"]

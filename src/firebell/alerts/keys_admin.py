@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.actor import Actor
 from firebell.alerts import snapshot
 from firebell.alerts.keys import generate_key, hash_key, key_prefix
 from firebell.alerts.models import Integration
 from firebell.audit.log import record
-from firebell.errors import Conflict, NotFound
+from firebell.errors import Conflict, Forbidden, NotFound
 from firebell.org.models import Service
 
 ENDPOINT = {"alertmanager": "/integrations/alertmanager/{key}", "pagerduty": "/v2/enqueue (routing_key={key})",
@@ -40,6 +41,13 @@ def rotate(session: Session, service: str, name: str, *, now: datetime, actor: s
     record(session, actor=actor, action="integration.rotate_key", subject=f"{service}/{name}",
            details={"prefix": integration.key_prefix}, now=now)
     return key
+
+
+def rotate_as(session: Session, actor: Actor, service: str, name: str, *, now: datetime) -> str:
+    """A person's rotation (the console's): admins only, like the CLI's, which needs the database."""
+    if not actor.is_admin:
+        raise Forbidden("only an admin can rotate an integration key")
+    return rotate(session, service, name, now=now, actor=actor.label)
 
 
 def rotate_all_generated(session: Session, *, now: datetime, actor: str) -> list[tuple[str, str, str, str]]:

@@ -30,10 +30,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tab
 def alerts_list(status: Annotated[list[str] | None, typer.Option()] = None,
                 service: Annotated[str | None, typer.Option()] = None,
                 incident: Annotated[str | None, typer.Option()] = None,
+                severity: Annotated[str | None, typer.Option()] = None,
+                search: Annotated[str | None, typer.Option(help="Part of the summary or dedup key")] = None,
                 limit: Annotated[int, typer.Option()] = 50, as_json: JsonOpt = False) -> None:
     """Alerts, most recently seen first."""
     alerts = Client.from_env().get("/api/v1/alerts", status=status or [], service=service, incident=incident,
-                                   limit=limit)
+                                   severity=severity, q=search, limit=limit)
     if as_json:
         render.print_json(alerts)
         return

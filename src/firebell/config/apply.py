@@ -183,6 +183,7 @@ def _write_organisation(session: Session, values: Values) -> None:
         session.add(org)
     org.name = values["name"]
     org.timezone = values["timezone"]
+    org.links = dict(values["links"])
 
 
 def _delete(session: Session, rows: Rows, change: Change, now: datetime) -> None:
@@ -238,7 +239,7 @@ def _write_policy(row: EscalationPolicy, values: Values, rows: Rows) -> None:
 
 
 def _write_service(row: Service, values: Values, rows: Rows) -> None:
-    _set(row, values, "title", "description", "escalation_policy", "status_page_component", "alerting")
+    _set(row, values, "title", "description", "escalation_policy", "status_page_component", "alerting", "links")
     row.team = rows["team"][values["team"]]
 
 

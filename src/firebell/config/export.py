@@ -50,7 +50,8 @@ def export(session: Session) -> str:
     if not state["organisation"]:
         raise NothingToExport("the database has no organisation yet; apply a configuration first")
     org = next(iter(state["organisation"].values())).values
-    tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}}
+    tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}
+                            | ({"links": dict(org["links"])} if org["links"] else {})}
     for kind, (section, identity) in SECTION_OF.items():
         rows = [(name, row) for name, row in state[kind].items()
                 if not row.archived and row.origin == CONFIG_ORIGIN]  # not the users single sign-on made

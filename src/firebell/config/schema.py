@@ -34,6 +34,7 @@ from pydantic import (
 from firebell.config import defaults
 from firebell.core.durations import format_duration, parse_duration
 from firebell.core.escalation import parse_delay
+from firebell.core.link_templates import LINK_NAME, template_problem
 from firebell.core.matchers import parse_matcher
 from firebell.org.addresses import URL, check_address, check_email
 
@@ -134,6 +135,13 @@ def _pattern(pattern: re.Pattern[str], what: str) -> Any:
             raise ValueError(f"{value!r} is not {what}")
         return value
     return AfterValidator(check)
+
+
+def _link_template(value: str) -> str:
+    problem = template_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 def _integration_key(value: str) -> str:
@@ -279,6 +287,11 @@ Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 MatcherText = Annotated[str, Field(max_length=1000), AfterValidator(_matcher)]
 Matchers = Annotated[list[MatcherText], Field(min_length=1)]
 IntegrationKey = Annotated[str, AfterValidator(_integration_key)]
+LinkName = Annotated[str, _pattern(
+    LINK_NAME, "a link name; use lowercase letters, digits, '-' and '_', such as trace or logs")]
+LinkTemplate = Annotated[str, Field(max_length=2000), AfterValidator(_link_template)]
+# Links built from an alert's labels, by name: {trace: "https://tempo.example/trace/{traceID}"}.
+LinkTemplates = dict[LinkName, LinkTemplate]
 Sha256 = Annotated[str, _pattern(
     SHA256, "a SHA-256 digest; write 64 lowercase hexadecimal digits (sha256sum prints one)")]
 EnvName = Annotated[str, Field(max_length=200), _pattern(
@@ -316,6 +329,7 @@ class Model(BaseModel):
 class OrganisationConfig(Model):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     timezone: TimeZone = "UTC"
+    links: LinkTemplates = Field(default_factory=dict)  # every service's, unless it sets its own
 
 
 class TeamConfig(Model):
@@ -664,6 +678,7 @@ class ServiceConfig(Model):
     status_page_component: Title | None = None
     alerting: AlertingConfig | None = None
     integrations: list[IntegrationConfig] = Field(default_factory=list)
+    links: LinkTemplates = Field(default_factory=dict)  # replace the organisation's of the same name
 
 
 class SeverityConfig(Model):

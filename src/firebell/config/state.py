@@ -98,7 +98,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
     keys are not compared)."""
     org = config.organisation
     return {
-        "organisation": {org.name: {"name": org.name, "timezone": org.timezone}},
+        "organisation": {org.name: {"name": org.name, "timezone": org.timezone, "links": dict(org.links)}},
         "team": {t.name: {"description": t.description} for t in config.teams},
         "role": {r.name: {"title": r.title, "description": r.description} for r in config.roles},
         "user": {u.name: _desired_user(u, org.timezone) for u in config.users},
@@ -109,6 +109,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
             "escalation_policy": s.escalation_policy,
             "status_page_component": s.status_page_component,
             "alerting": alerting.stored_alerting(s.alerting),
+            "links": dict(s.links),
         } for s in config.services},
         "severity": {
             s.key: _desired_severity(s, rank) for rank, s in enumerate(config.severities)
@@ -257,7 +258,7 @@ def _current_organisation(session: Session) -> dict[str, Current]:
     org = session.get(Organisation, ORGANISATION_ID)
     if org is None:
         return {}
-    return {org.name: Current({"name": org.name, "timezone": org.timezone})}
+    return {org.name: Current({"name": org.name, "timezone": org.timezone, "links": dict(org.links or {})})}
 
 
 def _current_user(user: User) -> Values:
@@ -310,6 +311,7 @@ def _current_service(service: Service) -> Values:
         "escalation_policy": service.escalation_policy,
         "status_page_component": service.status_page_component,
         "alerting": dict(service.alerting or {}),
+        "links": dict(service.links or {}),
     }
 
 

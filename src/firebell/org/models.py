@@ -21,6 +21,8 @@ class Organisation(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Bumped by every config apply; processes cache the ingestion configuration against it.
     config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Link templates built from alert labels, by name ({"trace": "https://tempo.example/trace/{traceID}"}).
+    links: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict, server_default="{}")
 
 
 class Team(Base):
@@ -137,5 +139,7 @@ class Service(Base):
     # How alerts become incidents: paging threshold, severity mapping, grouping labels,
     # auto-resolve, flapping limits (see alerts/settings.py for the shape and defaults).
     alerting: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
+    # The service's own link templates; each replaces the organisation's of the same name.
+    links: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict, server_default="{}")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     team: Mapped[Team] = relationship(lazy="joined")

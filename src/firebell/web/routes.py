@@ -9,7 +9,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from firebell.web import admin, home, incident_pages, me, oncall, password_pages, sign_in, sign_in_oidc
+from firebell.web import (
+    admin,
+    alerts_pages,
+    home,
+    incident_pages,
+    me,
+    oncall,
+    password_pages,
+    services_pages,
+    sign_in,
+    sign_in_oidc,
+)
 from firebell.web.deps import CsrfRefused
 from firebell.web.headers import WebHeaders
 from firebell.web.render import STATIC, page
@@ -23,6 +34,8 @@ ROUTERS: list[APIRouter] = [
     password_pages.router,
     incident_pages.router,
     oncall.router,
+    alerts_pages.router,
+    services_pages.router,
     me.router,
     admin.router,
 ]
