@@ -20,6 +20,11 @@ from firebell.store.migrate import upgrade
 from firebell.store.uow import Database
 from tests.pgcluster import Cluster, find_bindir, start_cluster
 
+# pytest-xdist's workers start with COLUMNS=80, and a Rich console made while it is set keeps that
+# width for good (the CLI's is made at import). Without it, the console reads COLUMNS when it prints,
+# so a test that runs the CLI with COLUMNS=200 gets whole table cells under xdist as without it.
+os.environ.pop("COLUMNS", None)
+
 BACKENDS = ["sqlite", "postgresql"]
 SERVER_SECRET_ENV = "FIREBELL_SECRET_KEY"
 PG_SERVER_SECRET = "tests-postgresql-server-secret-0123456789abcdef"

@@ -9,10 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from firebell.cli import render
 from firebell.cli.main import app
 from tests.api.conftest import Api
 
@@ -28,9 +26,6 @@ def firebell(api: Api, monkeypatch: pytest.MonkeyPatch) -> Run:
         return api.client.request(method, url, **kwargs)
 
     monkeypatch.setattr(httpx, "request", answer)
-    # The CLI's console is made at import, and takes its width from COLUMNS then if it is set (as a
-    # test worker's environment may have it): these tables need a wide one, whatever ran first.
-    monkeypatch.setattr(render, "out", Console(width=200))
     runner = CliRunner()
 
     def run(*args: str, who: str = "alice", ok: bool = True) -> Result:

@@ -53,7 +53,8 @@ def test_a_person_signs_in_at_the_provider_and_lands_on_the_incidents(sso_site: 
     expect(desktop).to_have_url(re.compile(f"^{re.escape(provider.url)}/oauth2/authorize"))
     _at_provider(desktop, "alice@example.com")
     expect(desktop).to_have_url(f"{sso_site.url}/incidents")
-    expect(desktop.get_by_role("main")).to_contain_text("Alice Andersson")
+    expect(desktop.get_by_role("heading", name="Incidents", exact=True)).to_be_visible()
+    expect(desktop.locator("header .who")).to_contain_text("Alice Andersson")
     shot(desktop, "incidents-signed-in-with-sso")
 
     # Someone the provider knows and Firebell does not is told why, and what to do.
