@@ -29,14 +29,24 @@ def test_every_kind_has_exactly_one_schema() -> None:
 
 
 @pytest.mark.parametrize("cls", KINDS, ids=lambda cls: cls.event_kind.value)
-@given(data=st.data(), actor=ACTORS, people=st.dictionaries(st.text(max_size=10), st.text(max_size=20)))
+@given(data=st.data(), actor=ACTORS, people=st.dictionaries(st.text(max_size=10), st.text(max_size=20)),
+       stages=st.dictionaries(st.text(max_size=10), st.text(max_size=20)))
 def test_every_sentence_is_one_non_empty_line_for_any_valid_payload(
-        cls: type[Payload], data: st.DataObject, actor: str, people: dict[str, str]) -> None:
+        cls: type[Payload], data: st.DataObject, actor: str, people: dict[str, str], stages: dict[str, str]) -> None:
     payload = data.draw(st.from_type(cls))
-    shown = render(cls.event_kind.value, payload.to_json(), actor, people)
+    shown = render(cls.event_kind.value, payload.to_json(), actor, people, stages)
     assert shown.data == payload, "a valid payload is read as itself, not by the fallback"
     assert shown.text.strip() and shown.text == shown.text.strip()
     assert len(shown.text.splitlines()) == 1
+
+
+def test_a_stage_change_reads_with_the_stages_titles_and_keeps_its_keys() -> None:
+    titles = {"detect": "Detect", "contain": "Contain the damage"}
+    moved = render("stage_changed", {"from": "detect", "to": "contain"}, "Alice Andersson via web", None, titles)
+    assert moved.text == "Alice Andersson moved the stage from Detect to Contain the damage"
+    assert moved.data is not None and moved.data.to_json() == {"from": "detect", "to": "contain"}
+    automatic = render("stage_changed", {"from": "detect", "to": "acknowledge", "reason": "acknowledged"}, "firebell")
+    assert automatic.text == "Stage moved from detect to acknowledge as the incident was acknowledged"
 
 
 @pytest.mark.parametrize("cls", KINDS, ids=lambda cls: cls.event_kind.value)

@@ -13,7 +13,7 @@ from firebell.api.deps import DB, CurrentActor, Effects, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem_responses
 from firebell.errors import Invalid
-from firebell.incidents import queries, service
+from firebell.incidents import queries, reference, service
 from firebell.incidents.models import Incident
 from firebell.incidents.schemas import (
     DeclareIn,
@@ -93,7 +93,8 @@ def show(ref: str, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
 def timeline(ref: str, db: DB, actor: CurrentActor) -> TimelineOut:
     with db.unit_of_work(write=False) as session:
         incident, events, people = service.timeline(session, actor, ref)
-        return TimelineOut(incident=incident.ref, events=[event_out(e, people) for e in events])
+        stages = reference.vocabulary(session).stage_titles
+        return TimelineOut(incident=incident.ref, events=[event_out(e, people, stages) for e in events])
 
 
 @_changes.post("/{ref}/acknowledge", response_model=IncidentOut, summary="Acknowledge (stops paging)")

@@ -218,9 +218,10 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     return out
 
 
-def event_out(e: TimelineEvent, people: Mapping[str, str]) -> EventOut:
-    """`people`: full names by user name, for the sentence (see `service.timeline`)."""
-    shown = catalogue.render(e.type, e.payload, e.actor, people)
+def event_out(e: TimelineEvent, people: Mapping[str, str], stages: Mapping[str, str] | None = None) -> EventOut:
+    """`people`: full names by user name, `stages`: stage titles by key, for the sentence (see
+    `service.timeline`)."""
+    shown = catalogue.render(e.type, e.payload, e.actor, people, stages)
     return EventOut(id=e.id, type=e.type, kind=shown.data.event_kind if shown.data else None, text=shown.text,
                     data=shown.data.to_json() if shown.data else None, actor=e.actor, occurred_at=e.occurred_at,
                     recorded_at=e.recorded_at, payload=e.payload)

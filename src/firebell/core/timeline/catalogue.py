@@ -45,14 +45,16 @@ def read(type_: str, payload: object) -> Payload | None:
         return None
 
 
-def render(type_: str, payload: object, actor: str, people: Mapping[str, str] | None = None) -> Rendered:
+def render(type_: str, payload: object, actor: str, people: Mapping[str, str] | None = None,
+           stages: Mapping[str, str] | None = None) -> Rendered:
     """The sentence for a stored event. `actor` is its actor label; `people` maps the user names
-    its payload holds to full names (see `user_names`), where the reader looked them up."""
+    its payload holds to full names (see `user_names`), where the reader looked them up; `stages`
+    maps lifecycle stage keys to their titles ("contain" -> "Contain")."""
     data = read(type_, payload)
     who = Who.from_label(actor)
     if data is None:
         return Rendered(generic(type_, who), None)
-    return Rendered(data.sentence(who, people or {}), data)
+    return Rendered(data.titled(stages or {}).sentence(who, people or {}), data)
 
 
 def generic(type_: str, who: Who) -> str:

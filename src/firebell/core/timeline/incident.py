@@ -4,7 +4,7 @@ escalation/), and its stakeholder-update reminders."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.schema import OPTIONAL, Payload, Record, Who, stored_as
@@ -100,10 +100,13 @@ class StageChanged(Payload):
     reason: str | None = field(default=None, metadata=OPTIONAL)
 
     def sentence(self, who: Who, people: Mapping[str, str]) -> str:
-        move = f"{words(self.from_)} -> {words(self.to)}"
+        move = f"from {words(self.from_)} to {words(self.to)}"
         if self.reason is not None:
             return f"Stage moved {move} as the incident was {line(self.reason) or 'changed'}"
         return f"{subject(who)} moved the stage {move}"
+
+    def titled(self, stages: Mapping[str, str]) -> StageChanged:
+        return replace(self, from_=stages.get(self.from_) or self.from_, to=stages.get(self.to) or self.to)
 
 
 @dataclass(frozen=True)

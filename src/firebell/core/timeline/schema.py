@@ -175,3 +175,8 @@ class Payload(Record):
     def user_names(self) -> tuple[str, ...]:
         """The user names (logins) this payload refers to, for the reader to look up full names."""
         return ()
+
+    def titled(self, stages: Mapping[str, str]) -> Payload:
+        """This payload with the lifecycle stage keys it holds replaced by their configured titles
+        (`stages`: key -> title), for its sentence; the stored payload keeps the keys."""
+        return self
