@@ -17,7 +17,6 @@ from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.fields import Instant
 from firebell.api.problems import problem_responses
 from firebell.core.durations import parse_duration
-from firebell.core.instants import shifted
 from firebell.errors import Invalid
 from firebell.incidents.queries import find
 from firebell.org.models import Service
@@ -212,14 +211,11 @@ class ChangeOut(BaseModel):
     details: Any
 
 
-def changes_for(session: Session, service_ids: list[str], since: datetime, until: datetime | None) -> list[ChangeOut]:
-    query = select(ChangeEvent).where(ChangeEvent.service_id.in_(service_ids), ChangeEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(ChangeEvent.occurred_at <= until)
+def changes_out(session: Session, changes: list[ChangeEvent]) -> list[ChangeOut]:
     names = queries.service_names(session)
     return [ChangeOut(service=names.get(c.service_id, "?"), summary=c.summary, source=c.source,
                       occurred_at=c.occurred_at, received_at=c.received_at, links=c.links, details=c.details)
-            for c in session.execute(query.order_by(ChangeEvent.occurred_at.desc()).limit(200)).scalars()]
+            for c in changes]
 
 
 @router.get("/changes", response_model=list[ChangeOut], summary="Change events (deploys, config changes)")
@@ -228,7 +224,7 @@ def list_changes(db: DB, actor: CurrentActor, now: Now, service: str | None = No
     with db.unit_of_work(write=False) as session:
         ids = list(session.execute(select(Service.id).where(Service.name == service) if service
                                    else select(Service.id)).scalars())
-        return changes_for(session, ids, since or now() - timedelta(days=1), None)
+        return changes_out(session, queries.changes_of(session, ids, since or now() - timedelta(days=1)))
 
 
 @router.get("/incidents/{ref}/changes", response_model=list[ChangeOut], tags=["incidents"],
@@ -240,8 +236,7 @@ def incident_changes(
     with db.unit_of_work(write=False) as session:
         incident = find(session, actor, ref)
         try:
-            since = shifted(incident.declared_at, -parse_duration(before))
-        except ValueError as exc:
+            changes = queries.changes_around(session, incident, parse_duration(before))
+        except ValueError as exc:  # a duration that does not parse, or reaches out of range
             raise Invalid(f"before: {exc}") from None
-        ids = [s.service_id for s in incident.services]
-        return changes_for(session, ids, since, incident.resolved_at)
+        return changes_out(session, changes)

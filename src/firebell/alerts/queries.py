@@ -8,13 +8,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
-from firebell.alerts.models import Alert, AlertEvent
+from firebell.alerts.models import Alert, AlertEvent, ChangeEvent
+from firebell.core.instants import shifted
 from firebell.core.link_templates import Link, alert_links, is_safe_href, merged_templates
 from firebell.errors import NotFound
 from firebell.incidents.models import Incident
@@ -22,6 +24,8 @@ from firebell.incidents.queries import visible_to
 from firebell.org.models import Organisation, Service
 
 ALERT_STATUSES = ("triggered", "acknowledged", "resolved")
+CHANGES_SHOWN = 200
+CHANGES_BEFORE = timedelta(hours=2)  # what `incident show` and the incident page look back over by default
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,37 @@ def links_of(session: Session, alert: Alert) -> list[Link]:
     """What a person can click from the alert: the links it came with (source, runbook, dashboard,
     panel ...; http(s) only), then those the organisation's and its service's templates build from
     its labels (trace, logs)."""
-    sent = [Link(text=link.get("text") or link["href"], href=link["href"]) for link in alert.links or []
-            if isinstance(link.get("href"), str) and is_safe_href(link["href"])]
+    return links_by_alert(session, [alert])[alert.id]
+
+
+def links_by_alert(session: Session, alerts: Sequence[Alert]) -> dict[str, list[Link]]:
+    """`links_of` for many alerts at once (an incident's): the organisation and each service read once."""
     org = session.execute(select(Organisation).limit(1)).scalar_one_or_none()  # one per database
-    service = session.get(Service, alert.service_id)
-    templates = merged_templates(org.links if org else {}, service.links if service else {})
-    return sent + alert_links(templates, alert.labels or {}, alert.annotations or {})
+    service_ids = {a.service_id for a in alerts}
+    services = {s.id: s for s in session.execute(select(Service).where(Service.id.in_(service_ids))).scalars()} \
+        if service_ids else {}
+    found = {}
+    for alert in alerts:
+        sent = [Link(text=link.get("text") or link["href"], href=link["href"]) for link in alert.links or []
+                if isinstance(link.get("href"), str) and is_safe_href(link["href"])]
+        service = services.get(alert.service_id)
+        templates = merged_templates(org.links if org else {}, service.links if service else {})
+        found[alert.id] = sent + alert_links(templates, alert.labels or {}, alert.annotations or {})
+    return found
+
+
+def changes_of(session: Session, service_ids: Sequence[str], since: datetime,
+               until: datetime | None = None) -> list[ChangeEvent]:
+    """The change events (deploys, config changes) of the services from `since` (to `until`),
+    newest first."""
+    query = select(ChangeEvent).where(ChangeEvent.service_id.in_(list(service_ids)), ChangeEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(ChangeEvent.occurred_at <= until)
+    return list(session.execute(query.order_by(ChangeEvent.occurred_at.desc()).limit(CHANGES_SHOWN)).scalars())
+
+
+def changes_around(session: Session, incident: Incident, before: timedelta = CHANGES_BEFORE) -> list[ChangeEvent]:
+    """The changes to the incident's services in the `before` ahead of its detection and while it
+    was open: the first suspects. ValueError when `before` reaches out of the accepted range."""
+    since = shifted(incident.declared_at, -before)
+    return changes_of(session, [s.service_id for s in incident.services], since, incident.resolved_at)
