@@ -7,21 +7,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.alerts import queries as alert_queries
 from firebell.alerts.models import Alert
 from firebell.core.access import AccessRole, can_act
 from firebell.core.escalation import snapshot_from_json
+from firebell.core.link_templates import Link, is_safe_href
+from firebell.core.page_waits import Wait, page_wait, plain_error
 from firebell.core.severity import Criterion
 from firebell.core.timeline import catalogue
 from firebell.core.timeline.views import TimelineView, kinds_shown
 from firebell.errors import Invalid, NotFound
+from firebell.escalation.models import EscalationPolicy
 from firebell.escalation.service import load_spec, policy_name_for
 from firebell.incidents import queries, reference
-from firebell.incidents.models import TimelineEvent
+from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.schemas import IncidentOut, incident_out
 from firebell.notify.pages_api import PageOut, pages_of
 from firebell.oncall.service import on_call_names
@@ -32,6 +37,7 @@ STATUSES = ("triggered", "acknowledged", "resolved")
 OPEN_SHOWN = 50  # open incidents on the list before "and N more: narrow the filter"
 TIMELINE_SHOWN = 200  # events on an incident's page before "show all": a storm's incident has thousands
 HISTORY_PAGE = 25
+ALERTS_SHOWN = 50  # an alert storm's incident holds thousands; the page shows the first ones
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ class ListParams:
 
 @dataclass(frozen=True)
 class Choices:
-    """What the forms offer: severities (key, name), services, teams, stages and roles (name, title), people."""
+    """What the forms offer: severities (key, name), services, teams, stages and roles (name, title), people
+    and escalation policies (name, description)."""
 
     severities: list[tuple[str, str]]
     services: list[str]
@@ -64,6 +71,7 @@ class Choices:
     stages: list[tuple[str, str]] = field(default_factory=list)
     roles: list[tuple[str, str]] = field(default_factory=list)
     people: list[tuple[str, str]] = field(default_factory=list)
+    policies: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,8 +96,11 @@ def _choices(session: Session, *, full: bool = False) -> Choices:
     vocab = reference.vocabulary(session)
     people = [(n, f or n) for n, f in session.execute(select(User.name, User.full_name)
                                                       .where(User.archived_at.is_(None)).order_by(User.name))]
+    policies = [(n, d) for n, d in session.execute(select(EscalationPolicy.name, EscalationPolicy.description)
+                                                   .where(EscalationPolicy.archived_at.is_(None))
+                                                   .order_by(EscalationPolicy.name))]
     return Choices(levels, services, teams, [(s, vocab.stage_titles[s]) for s in vocab.stages],
-                   [(r, vocab.role_titles[r]) for r in vocab.roles], people)
+                   [(r, vocab.role_titles[r]) for r in vocab.roles], people, policies)
 
 
 def incident_list(session: Session, actor: Actor, params: ListParams, now: datetime) -> IncidentList:
@@ -130,6 +141,19 @@ class ShownEvent:
 
 
 @dataclass(frozen=True)
+class LinkShown:
+    """A link out, with the host it leads to, so a person knows where a click goes."""
+
+    text: str
+    href: str
+    host: str
+
+
+def _shown(link: Link) -> LinkShown:
+    return LinkShown(link.text, link.href, urlsplit(link.href).hostname or "")
+
+
+@dataclass(frozen=True)
 class AlertShown:
     id: str
     summary: str
@@ -138,7 +162,28 @@ class AlertShown:
     severity: str
     event_count: int
     last_seen_at: datetime
-    links: list[dict[str, str]]
+    links: list[LinkShown]  # as the alerts page shows them (alerts/queries.links_of)
+
+
+@dataclass(frozen=True)
+class ChangeShown:
+    """A change to one of its services (a deploy, a config change) near the incident."""
+
+    service: str
+    summary: str
+    source: str
+    occurred_at: datetime
+    before_detection: bool
+    links: list[LinkShown]
+
+
+@dataclass(frozen=True)
+class PageShown:
+    """A page as the API lists it, with why it waits (pending) or why it failed, in words."""
+
+    page: PageOut
+    wait: Wait | None
+    error: str
 
 
 @dataclass(frozen=True)
@@ -160,7 +205,9 @@ class IncidentPage:
     view: TimelineView
     newest_first: bool
     alerts: list[AlertShown]
-    pages: list[PageOut]
+    alert_count: int
+    changes: list[ChangeShown]
+    pages: list[PageShown]
     on_call: list[OnCall]
     choices: Choices
 
@@ -182,24 +229,47 @@ def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
     names = catalogue.user_names([(r.type, r.payload) for r in rows])
     people = {n: full for n, full in session.execute(
         select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
-    events = [ShownEvent(r.id, r.occurred_at, catalogue.render(r.type, r.payload, r.actor, people).text, r.type,
-                         r.actor) for r in rows]
+    stages = reference.vocabulary(session).stage_titles
+    events = [ShownEvent(r.id, r.occurred_at, catalogue.render(r.type, r.payload, r.actor, people, stages).text,
+                         r.type, r.actor) for r in rows]
     out = incident_out(session, [incident], now)[0]
-    pages = pages_of(session, incident.id)
+    alerts, alert_count = _alerts(session, incident.id)
     return IncidentPage(
         incident=out, may_act=can_act(actor.principal, queries.facts(incident)), events=events,
         in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first,
-        alerts=_alerts(session, incident.id),
-        pages=pages, on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
+        alerts=alerts, alert_count=alert_count, changes=_changes(session, incident),
+        pages=_pages(session, incident.id, now),
+        on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
         choices=_choices(session, full=True))
 
 
-def _alerts(session: Session, incident_id: str) -> list[AlertShown]:
+def _alerts(session: Session, incident_id: str) -> tuple[list[AlertShown], int]:
+    """The first ALERTS_SHOWN alerts of the incident with their links, and how many it has."""
+    of_incident = Alert.incident_id == incident_id
+    total = int(session.execute(select(func.count()).select_from(Alert).where(of_incident)).scalar_one())
     rows = session.execute(select(Alert, Service.name).join(Service, Service.id == Alert.service_id)
-                           .where(Alert.incident_id == incident_id).order_by(Alert.first_seen_at)).all()
-    return [AlertShown(a.id, a.summary, a.status, name, a.severity, a.event_count, a.last_seen_at,
-                       [link for link in a.links or [] if str(link.get("href", "")).startswith(("https://", "http://"))])
-            for a, name in rows]
+                           .where(of_incident).order_by(Alert.first_seen_at, Alert.id).limit(ALERTS_SHOWN)).all()
+    links = alert_queries.links_by_alert(session, [a for a, _ in rows])
+    return [AlertShown(a.id, a.summary or a.dedup_key, a.status, name, a.severity, a.event_count, a.last_seen_at,
+                       [_shown(link) for link in links[a.id]]) for a, name in rows], total
+
+
+def _changes(session: Session, incident: Incident) -> list[ChangeShown]:
+    """What changed on its services in the hours before detection and while it was open (`incident
+    show` prints the same): the first suspects."""
+    names = alert_queries.service_names(session)
+    return [ChangeShown(names.get(c.service_id, "?"), c.summary, c.source, c.occurred_at,
+                        c.occurred_at < incident.declared_at,
+                        [_shown(Link(str(link.get("text") or link["href"]), link["href"])) for link in c.links or []
+                         if isinstance(link, dict) and isinstance(link.get("href"), str)
+                         and is_safe_href(link["href"])])
+            for c in alert_queries.changes_around(session, incident)]
+
+
+def _pages(session: Session, incident_id: str, now: datetime) -> list[PageShown]:
+    return [PageShown(p, page_wait(p.state, p.waiting_because, p.next_attempt_at, p.attempts, p.last_error, now),
+                      plain_error(p.last_error) if p.state in ("failed", "cancelled") else "")
+            for p in pages_of(session, incident_id)]
 
 
 def _on_call(session: Session, service_ids: list[str], severity: str, now: datetime) -> list[OnCall]:

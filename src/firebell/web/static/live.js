@@ -44,6 +44,15 @@
   }
   window.setInterval(tick, 1000);
 
+  // The role form's person follows the chosen role: its current holder (nobody: the "clear" option).
+  var roleForm = document.querySelector("form.role-form");
+  if (roleForm) {
+    var holders = JSON.parse(roleForm.dataset.holders || "{}");
+    roleForm.querySelector("select[name=role]").addEventListener("change", function (ev) {
+      roleForm.querySelector("select[name=user]").value = holders[ev.target.value] || "";
+    });
+  }
+
   // The declare form's suggestion follows the ticked criteria.
   var form = document.querySelector(".inc-declare form");
   if (form) {
