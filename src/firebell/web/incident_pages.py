@@ -263,8 +263,9 @@ def stage(request: Request, ref: str, db: DB, actor: WebActor, now: Now,
 def role(request: Request, ref: str, db: DB, actor: WebActor, now: Now, role: Form_,
          user: Annotated[str, Form()] = "") -> Response:
     holder = user.strip() or None
+    named = role.replace("_", " ")
     return _act(request, db, actor, ref, now, lambda s, at: service.assign_role(
-        s, actor, ref, role, holder, at).ref and (f"{role}: {holder}" if holder else f"{role} cleared"))
+        s, actor, ref, role, holder, at).ref and (f"{holder} is {named} now" if holder else f"{named}: nobody now"))
 
 
 @router.post("/incidents/{ref}/details", dependencies=[CsrfChecked])
