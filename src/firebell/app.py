@@ -77,12 +77,12 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.channels = channels
     app.state.effects = EFFECTS
     app.too_large_answers = dict.fromkeys(PAGERDUTY_PATHS, pagerduty_too_large)
+    problems.install(app)  # before the web's: its error pages wrap these handlers for the machine paths
     install_web(app, channels.public_url)  # the web console's pages, static files and headers
     app.add_middleware(ActionLinkHeaders)
     app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.
     app.add_middleware(HotRoutes, benchmark=benchmark_routes)
-    problems.install(app)
     # First: routes are matched in order, and these take the load. Their bodies may be larger.
     app.include_router(ingest_router, max_body_size=MAX_WEBHOOK_BYTES)
     app.include_router(incidents_router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated
 
@@ -69,7 +69,12 @@ def no_nul_in_parameters(request: Request) -> None:
     The REST API's routes only: a calendar feed answers every malformed token with the same 404."""
     if not request.url.path.startswith("/api/v1/"):
         return
-    for where, values in (("query", request.query_params.multi_items()), ("path", request.path_params.items())):
-        for name, value in values:
-            if isinstance(value, str) and "\x00" in value:
-                raise Invalid(f"{where} parameter {name!r} contains a NUL character")
+    refuse_nul("query", request.query_params.multi_items())
+    refuse_nul("path", request.path_params.items())
+
+
+def refuse_nul(where: str, values: Iterable[tuple[str, object]]) -> None:
+    """Invalid if any text value holds NUL (the console's pages check their forms with it too)."""
+    for name, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid(f"{where} parameter {name!r} contains a NUL character")

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from firebell.actor import Actor
 from firebell.core import lifecycle
-from firebell.core.access import can_act, can_declare
+from firebell.core.access import AccessRole, can_act, can_declare
 from firebell.core.lifecycle import Action, Status
 from firebell.core.timeline import catalogue
 from firebell.core.timeline import incident as events
@@ -126,7 +126,8 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime, *, ef
 def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
     incident = queries.find(session, actor, ref, for_update=True)
     if not can_act(actor.principal, queries.facts(incident)):
-        raise Forbidden(f"you can view {incident.ref} but not change it: it belongs to another team")
+        why = "your access is view-only" if actor.principal.role is AccessRole.VIEWER else "it belongs to another team"
+        raise Forbidden(f"you can view {incident.ref} but not change it: {why}")
     return incident
 
 

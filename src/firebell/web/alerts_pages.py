@@ -26,6 +26,7 @@ from firebell.org.models import Service
 from firebell.severity.levels import severity_levels
 from firebell.store.uow import Database
 from firebell.web.deps import CsrfChecked, WebActor
+from firebell.web.errors import not_found_page
 from firebell.web.render import page
 from firebell.web.view_times import shown
 
@@ -36,8 +37,7 @@ MAX_PAYLOAD_CHARS = 1_000_000
 
 def not_found(request: Request, what: str) -> HTMLResponse:
     """The same answer for what does not exist and for what this person may not see."""
-    return page(request, "message.html", {"title": "Not found", "message": f"There is no {what} here, or it "
-                                          "is not yours to see."}, status_code=404)
+    return not_found_page(request, "Not found", f"There is no {what} here, or it is not yours to see.")
 
 
 # "Open" is what a responder means at 3 a.m.: triggered or acknowledged, not yet resolved.

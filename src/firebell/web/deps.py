@@ -15,11 +15,13 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from firebell.actor import Actor
+from firebell.api.deps import refuse_nul
 from firebell.core.constant_time import constant_time_equals
 from firebell.web.sessions import SignInRequired, csrf_token, settings, signed_in
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"  # for the page's own script (fetch), which sends no form
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class CsrfRefused(Exception):
@@ -39,14 +41,22 @@ def web_actor(request: Request) -> Actor:
 async def check_csrf(request: Request) -> None:
     """403, before the route runs, unless the request carries this browser's CSRF token."""
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+    if sent is None and request.headers.get("content-type", "").startswith(_FORMS):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     live = await run_in_threadpool(signed_in, request)
     expected = live.csrf_secret if live is not None else request.cookies.get(settings(request).csrf_cookie)
     if not sent or not expected or not constant_time_equals(sent, expected):
         raise CsrfRefused
+
+
+async def no_nul(request: Request) -> None:
+    """A page's query, path and form values never hold NUL: PostgreSQL refuses it in text, so a page
+    looked up by one (/services/%00) was a server error there. Refused as not understood instead."""
+    refuse_nul("query", request.query_params.multi_items())
+    refuse_nul("path", request.path_params.items())
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(_FORMS):
+        refuse_nul("form", (await request.form()).multi_items())
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]

@@ -26,6 +26,7 @@ from firebell.severity import levels as severities
 from firebell.store.uow import Database
 from firebell.web import incident_view as views
 from firebell.web.deps import CsrfChecked, WebActor
+from firebell.web.errors import not_found_page
 from firebell.web.live import LIST, event_stream, hub_of, last_seen, now_ms
 from firebell.web.render import environment, page
 from firebell.web.sessions import csrf_token, viewer
@@ -51,9 +52,7 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
 
 def _missing(request: Request, ref: str) -> HTMLResponse:
     """The one answer for an incident that does not exist and for one private to others: the same page."""
-    return page(request, "message.html", {"title": "Incident not found",
-                                          "message": f"There is no incident {ref[:40]} you can see."},
-                status_code=404)
+    return not_found_page(request, "Incident not found", f"There is no incident {ref[:40]} you can see.")
 
 
 def _params(status: str, severity: str, service_: str, team: str, mine: str, q: str,

@@ -22,6 +22,7 @@ from firebell.core.schedules import Shift
 from firebell.errors import DecisionError, Invalid, NotFound
 from firebell.oncall import service
 from firebell.web.deps import CsrfChecked, WebActor
+from firebell.web.errors import not_found_page
 from firebell.web.oncall_timeline import (
     from_local_input,
     local,
@@ -110,8 +111,7 @@ def _schedule_page(request: Request, actor: Actor, db: Any, name: str, now: date
         try:
             context = _schedule_context(session, request, actor, name, now)
         except NotFound as exc:
-            return page(request, "message.html", {"title": "No such schedule", "message": exc.message},
-                        status_code=404)
+            return not_found_page(request, "No such schedule", exc.message)
     if form:
         context["form"] |= form
     notice = DONE.get(request.query_params.get("done", "")) if error is None else None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from firebell.web import (
     admin,
     alerts_pages,
+    errors,
     home,
     incident_pages,
     me,
@@ -21,9 +22,10 @@ from firebell.web import (
     sign_in,
     sign_in_oidc,
 )
-from firebell.web.deps import CsrfRefused
+from firebell.web.deps import CsrfRefused, no_nul
+from firebell.web.errors import error_page
 from firebell.web.headers import WebHeaders
-from firebell.web.render import STATIC, page
+from firebell.web.render import STATIC
 from firebell.web.sessions import SignInRequired
 from firebell.web.settings import web_settings_from_env
 
@@ -48,8 +50,9 @@ def install(app: FastAPI, public_url: str) -> None:
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(admin.AdminsOnly, admin.admins_only)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(no_nul)])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.install(app)  # after api/problems.py's handlers (app.py), which it keeps for the machine paths
 
 
 def _to_sign_in(request: Request, exc: Exception) -> Response:
@@ -59,7 +62,5 @@ def _to_sign_in(request: Request, exc: Exception) -> Response:
 
 
 def _csrf_refused(request: Request, exc: Exception) -> HTMLResponse:
-    return page(request, "message.html", {
-        "title": "Form refused",
-        "message": "This form has expired or did not come from Firebell, so nothing was changed. "
-                   "Go back, reload the page and try again."}, status_code=403)
+    return error_page(request, 403, "Form refused", "This form has expired or did not come from Firebell, so "
+                      "nothing was changed. Go back, reload the page and try again.")
