@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -25,7 +26,8 @@ def message_of(response: Any) -> str:
     the heading and text of an HTML page; empty if it says nothing."""
     kind = response.headers.get("content-type", "")
     if "html" in kind:
-        return str(response.text) if "<h1>" in response.text and "<p>" in response.text else ""
+        said = re.search(r"<h1[^>]*>\s*\S", response.text) and re.search(r"<p[^>]*>\s*\S", response.text)
+        return str(response.text) if said else ""
     if kind.startswith("text/plain"):  # Starlette's own 413 for a declared length over the limit
         return str(response.text)
     try:
