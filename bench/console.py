@@ -163,10 +163,12 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--server-src", type=Path, help="run the server from another checkout's src/ (a before/after "
+                        "pair on the same seed)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="firebell-console-"))
     url, cluster = open_database(args.db, workdir)
-    server = Server(url, CONFIG, workdir, "auto", None)
+    server = Server(url, CONFIG, workdir, "auto", None, server_src=args.server_src)
     try:
         server.upgrade()
         server.start()

@@ -82,7 +82,11 @@ def seed(engine: Engine, *, total: int = 100_000, open_: int = 1_000, big_events
                      "severity": severity, "status": status, "stage": stages[-1] if resolved else stages[0],
                      "private": number % 50 == 0, "source": "manual", "tags": [], "team_id": team_id,
                      "declared_by_id": admin_id, "declared_at": declared, "acknowledged_at": acked,
-                     "resolved_at": resolved, "reopened_at": None, "last_update_at": None,
+                     "resolved_at": resolved, "reopened_at": None,
+                     # An open one had its stakeholder update just now: otherwise every one of the 1,000 is
+                     # overdue at once and the server's engine spends the run paging (and failing to
+                     # email) their commander, which is a reminder storm, not the console's speed.
+                     "last_update_at": now if is_open else None,
                      "updated_at": resolved or acked or declared, "version": 3 if resolved else 1,
                      "origin_service_id": None, "group_key": None})
         links.append({"incident_id": incident_id, "service_id": sid})

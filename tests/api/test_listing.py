@@ -97,25 +97,16 @@ def test_readyz_reports_unmigrated_database(tmp_path) -> None:  # type: ignore[n
 def test_a_page_of_incidents_costs_the_same_statements_whatever_its_length(api: Api) -> None:
     """The incident list is what dashboards poll during a storm: its queries must not grow with the
     page (each incident's SLA targets were a query of their own)."""
-    from sqlalchemy import event
+    from tests.statements import statements_sent
 
     for severity in ("P1", "P2", "P3") * 10:
         api.declare(severity=severity)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement != "BEGIN":  # SQLite's explicit transaction start is no round trip
-            statements.append(statement)
-
-    event.listen(api.db.engine, "before_cursor_execute", count)
-    try:
-        counts = []
+    counts = []
+    with statements_sent(api.db.engine) as statements:
         for limit in (3, 30):
             statements.clear()
             assert len(api.get("/api/v1/incidents", limit=limit).json()["items"]) == limit
             counts.append(len(statements))
-    finally:
-        event.remove(api.db.engine, "before_cursor_execute", count)
     assert counts[0] == counts[1], counts
     # Under load every round trip hands the GIL over: authentication (2), the page, its links, the
     # names, the severities' clocks and the status updates: seven, not eleven as before.

@@ -226,12 +226,13 @@ def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
                     TimelineEvent.occurred_at).where(in_view)
              .order_by(TimelineEvent.id.desc() if newest_first else TimelineEvent.id))
     rows = session.execute(query if show_all else query.limit(TIMELINE_SHOWN)).all()
-    names = catalogue.user_names([(r.type, r.payload) for r in rows])
+    payloads = [catalogue.read(r.type, r.payload) for r in rows]  # parsed once: for the names, then the sentences
+    names = catalogue.names_in(payloads)
     people = {n: full for n, full in session.execute(
         select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
     stages = reference.vocabulary(session).stage_titles
-    events = [ShownEvent(r.id, r.occurred_at, catalogue.render(r.type, r.payload, r.actor, people, stages).text,
-                         r.type, r.actor) for r in rows]
+    events = [ShownEvent(r.id, r.occurred_at, catalogue.render_read(r.type, data, r.actor, people, stages).text,
+                         r.type, r.actor) for r, data in zip(rows, payloads, strict=True)]
     out = incident_out(session, [incident], now)[0]
     alerts, alert_count = _alerts(session, incident.id)
     return IncidentPage(

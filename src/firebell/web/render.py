@@ -29,8 +29,10 @@ def static_url(name: str) -> str:
 
 @cache
 def environment() -> Environment:
+    # auto_reload off: the templates ship with the package, and checking each one's mtime on every
+    # render (and every include) was a stat call per row of the incident list.
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals |= {"static_url": static_url, "version": __version__}
     return env
 

@@ -50,7 +50,13 @@ def render(type_: str, payload: object, actor: str, people: Mapping[str, str] | 
     """The sentence for a stored event. `actor` is its actor label; `people` maps the user names
     its payload holds to full names (see `user_names`), where the reader looked them up; `stages`
     maps lifecycle stage keys to their titles ("contain" -> "Contain")."""
-    data = read(type_, payload)
+    return render_read(type_, read(type_, payload), actor, people, stages)
+
+
+def render_read(type_: str, data: Payload | None, actor: str, people: Mapping[str, str] | None = None,
+                stages: Mapping[str, str] | None = None) -> Rendered:
+    """`render` of an event whose payload was already `read`: a page that first collects the names
+    its events hold (`names_in`) then renders them parses each payload once, not twice."""
     who = Who.from_label(actor)
     if data is None:
         return Rendered(generic(type_, who), None)
@@ -65,9 +71,13 @@ def generic(type_: str, who: Who) -> str:
 
 def user_names(events: list[tuple[str, object]]) -> set[str]:
     """The user names the (type, payload) events refer to, for looking up their full names."""
+    return names_in([read(type_, payload) for type_, payload in events])
+
+
+def names_in(read_payloads: list[Payload | None]) -> set[str]:
+    """`user_names` of payloads already `read`."""
     found: set[str] = set()
-    for type_, payload in events:
-        data = read(type_, payload)
+    for data in read_payloads:
         if data is not None:
             found.update(data.user_names())
     return found
