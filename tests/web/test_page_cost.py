@@ -32,4 +32,6 @@ def test_an_incident_page_costs_the_same_statements_whatever_its_timeline(web: W
     for n in range(12):
         assert alice.post(f"/incidents/{ref}/notes", {"text": f"note {n}"}).status_code == 303
         assert alice.post(f"/incidents/{ref}/updates", {"message": f"update {n}"}).status_code == 303
-    assert cost(web, alice, f"/incidents/{ref}") == few <= 24
+    # 31 since the page shows its alerts' links, its services' recent changes, why each page waits and
+    # the policies to reassign to: a bound to lower, not to raise without a reason.
+    assert cost(web, alice, f"/incidents/{ref}") == few <= 31
