@@ -16,6 +16,7 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
+from math import lcm
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,9 @@ __all__ = [
 OVERRIDE = "override"  # the source of shifts that come from overrides
 
 _FIRST_LOOK = timedelta(days=2)
+_LONGEST_LOOK = timedelta(days=366)
+_HOUR = timedelta(hours=1)
+_WEEK_HOURS = 168
 _WEEK = timedelta(days=7)
 
 
@@ -272,14 +276,21 @@ def on_call_at(schedule: Schedule, instant: datetime) -> str | None:
 
 def _look_ahead(schedule: Schedule, instant: datetime) -> timedelta:
     """How far ahead a change can first happen: past the last override and the last layer start,
-    one full cycle of the longest layer (every participant's turn) and a week of restrictions."""
+    once the whole stack has come round (and a week more, for hand-offs that DST moves).
+
+    The stack repeats when every layer's turn (each participant's, with its on/off pattern) and the
+    week its restrictions follow come round together: their least common multiple, not the longest
+    of them (a daily on/off pattern restricted to Mondays covers someone every other week). Capped
+    at a year, past which "no change" is as good an answer as any."""
     settled = max([instant] + [o.end for o in schedule.overrides] + [r.anchor for r in schedule.rotations])
-    cycle = timedelta(0)
+    period_hours = 1
     for rot in schedule.rotations:
-        # A calendar day is at most 25 hours long in any zone that has DST.
-        unit = rot.step if not rot.step_days else timedelta(hours=25 * rot.step_days)
-        cycle = max(cycle, unit * rot.units_per_turn * len(rot.layer.participants))
-    return settled - instant + cycle + _WEEK
+        unit_hours = rot.step_days * 24 if rot.step_days else round(rot.step / _HOUR)
+        turn = unit_hours * rot.units_per_turn * len(rot.layer.participants)
+        period_hours = lcm(period_hours, turn, _WEEK_HOURS if rot.layer.restrictions else 1)
+    # A calendar day is at most 25 hours long in any zone that has DST.
+    period = min(timedelta(hours=period_hours * 25 / 24), _LONGEST_LOOK)
+    return settled - instant + period + _WEEK
 
 
 def next_change_after(schedule: Schedule, instant: datetime) -> Change | None:
