@@ -6,7 +6,10 @@ after a change it missed is told at once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -23,6 +26,13 @@ from tests.api.conftest import setup_org
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
+
+
+def run_apart(coroutine: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run on a thread of its own: a browser test's Playwright (sync API) may have left this
+    worker's main thread with a running event loop, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 def _declare(db: Database, title: str) -> str:
     with db.unit_of_work() as session:
@@ -70,7 +80,7 @@ def test_a_commit_tells_the_viewers_of_its_incident_and_the_list_and_no_one_else
         assert not elsewhere.changed.is_set()
 
     try:
-        asyncio.run(scenario())
+        run_apart(scenario())
     finally:
         hub.close()
     # The note's own unit of work and nothing for the 202 viewers: the fan-out reads no database.
@@ -90,7 +100,7 @@ def test_a_rolled_back_change_tells_nobody(org: Database) -> None:
         assert not viewer.changed.is_set()
 
     try:
-        asyncio.run(scenario())
+        run_apart(scenario())
     finally:
         hub.close()
 
@@ -111,7 +121,7 @@ def test_a_change_committed_by_another_process_arrives_on_postgresql(org: Databa
         assert asyncio.get_running_loop().time() - started < 2
 
     try:
-        asyncio.run(scenario())
+        run_apart(scenario())
     finally:
         hub.close()
         elsewhere.dispose()
@@ -141,6 +151,6 @@ def test_a_stream_says_changed_at_once_to_a_viewer_that_missed_a_change_then_on_
         assert hub.viewers == 0
 
     try:
-        asyncio.run(scenario())
+        run_apart(scenario())
     finally:
         hub.close()

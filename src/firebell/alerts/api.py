@@ -21,6 +21,8 @@ from firebell.errors import Invalid
 from firebell.incidents.queries import find
 from firebell.org.models import Service
 
+MAX_OFFSET = 1_000_000  # a page further than this is a cursor's job; beyond a bigint it was a 500 on PostgreSQL
+
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problem_responses(401, 404, 422))
 
 
@@ -78,7 +80,7 @@ def list_alerts(db: DB, actor: CurrentActor, status: Annotated[list[str] | None,
                 severity: str | None = None,
                 q: Annotated[str | None, Query(description="part of the summary or dedup key")] = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[AlertOut]:
+                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> list[AlertOut]:
     with db.unit_of_work(write=False) as session:
         where = queries.AlertFilter(statuses=[s for raw in status or [] for s in raw.split(",") if s],
                                     service=service, severity=severity, search=q,
