@@ -8,6 +8,7 @@ from datetime import datetime
 
 from firebell.alerts import jobs as alerts
 from firebell.engine.loop import TICK_SECONDS, EngineLoop
+from firebell.messages import pages
 from firebell.notify import jobs as notify
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import jobs as slack
@@ -18,6 +19,8 @@ from firebell.store.uow import Database
 
 def registered(channels: Channels) -> list[Job]:
     """New instances each call: a job may keep state of its own engine's (the WAL's last size)."""
+    if channels.render_page is None:
+        channels.render_page = pages.render_page  # pages in the words of the templates (messages/)
     return [
         # timers: escalation steps first, so a timer is never late behind housekeeping
         notify.escalation_pass(),

@@ -36,8 +36,8 @@ def test_example_validates_with_zero_errors() -> None:
     result = load(EXAMPLE)
     assert result.errors == []
     assert [f.name for f in result.files] == [
-        "alerting.yaml", "incident.yaml", "oncall.yaml", "organisation.yaml", "people.yaml", "services.yaml",
-        "severity.yaml"]
+        "alerting.yaml", "incident.yaml", "messages.yaml", "oncall.yaml", "organisation.yaml", "people.yaml",
+        "services.yaml", "severity.yaml"]
 
 
 def test_example_has_one_admin_named_admin(pria: Config) -> None:

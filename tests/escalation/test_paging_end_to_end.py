@@ -83,8 +83,8 @@ def test_an_alert_pages_by_email_level_by_level_until_the_email_link_acknowledge
     assert next(e for e in timeline if e["type"] == "acknowledged")["actor"].endswith("via link")
 
 
-def first_email_link(api: Api) -> str:
-    """Trigger an alert and return the acknowledge link of the first page, sent by email."""
+def first_page_by_email(api: Api) -> MailSink:
+    """Trigger an alert and run the engine once: the first level's page arrives by email."""
     use_policy(api, EMAIL_LADDER)
     sink = MailSink()
     with smtp_server(sink) as port:
@@ -92,7 +92,12 @@ def first_email_link(api: Api) -> str:
             SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
         trigger(api)
         engine(api, channels).run_once()
-    return ack_link(sink.received[0])
+    return sink
+
+
+def first_email_link(api: Api) -> str:
+    """Trigger an alert and return the acknowledge link of the first page, sent by email."""
+    return ack_link(first_page_by_email(api).received[0])
 
 
 def test_a_forged_or_expired_link_does_nothing(api: Api) -> None:

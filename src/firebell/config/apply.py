@@ -47,6 +47,7 @@ from firebell.config.state import (
 from firebell.core.durations import parse_duration
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.messages.models import MessageTemplate
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
@@ -77,6 +78,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "lifecycle_stage": (LifecycleStage, "name"),
     "slack_channel": (SlackChannelRoute, "channel_id"),
     "sign_in": (OidcProvider, "name"),
+    "template": (MessageTemplate, "name"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -184,6 +186,7 @@ def _write_organisation(session: Session, values: Values) -> None:
     org.name = values["name"]
     org.timezone = values["timezone"]
     org.links = dict(values["links"])
+    org.support_contact = values["support_contact"]
 
 
 def _delete(session: Session, rows: Rows, change: Change, now: datetime) -> None:
@@ -264,6 +267,11 @@ def _write_criterion(row: SeverityCriterionRow, values: Values, rows: Rows) -> N
 
 def _write_positioned(row: IncidentRoleDef | LifecycleStage, values: Values, rows: Rows) -> None:
     _set(row, values, "title", "description", "position")
+
+
+def _write_template(row: MessageTemplate, values: Values, rows: Rows) -> None:
+    _set(row, values, "purpose", "channel", "service")
+    row.parts = dict(values["parts"])
 
 
 def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> None:
@@ -381,6 +389,7 @@ WRITERS: dict[str, Writer] = {
     "lifecycle_stage": _write_positioned,
     "slack_channel": _write_slack_channel,
     "sign_in": write_sign_in,
+    "template": _write_template,
 }
 
 

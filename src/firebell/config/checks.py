@@ -34,6 +34,7 @@ from firebell.config.schema import (
     TriggerConfig,
     names_method,
 )
+from firebell.config.template_checks import check_templates
 from firebell.core.durations import format_duration
 from firebell.core.escalation import parse_delay
 
@@ -92,6 +93,7 @@ def check(tree: Located) -> list[ConfigError]:
         _check_reference(tree, ("maintenance_windows", index, "service"), window.get("service"),
                          "services", defined, errors)
     _check_slack_channels(tree, defined, errors)
+    errors.extend(check_templates(tree, defined.get("services", set())))
     return errors
 
 

@@ -51,7 +51,8 @@ def export(session: Session) -> str:
         raise NothingToExport("the database has no organisation yet; apply a configuration first")
     org = next(iter(state["organisation"].values())).values
     tree: dict[str, Any] = {"organisation": {"name": org["name"], "timezone": org["timezone"]}
-                            | ({"links": dict(org["links"])} if org["links"] else {})}
+                            | ({"links": dict(org["links"])} if org["links"] else {})
+                            | ({"support_contact": org["support_contact"]} if org.get("support_contact") else {})}
     for kind, (section, identity) in SECTION_OF.items():
         rows = [(name, row) for name, row in state[kind].items()
                 if not row.archived and row.origin == CONFIG_ORIGIN]  # not the users single sign-on made
@@ -69,6 +70,10 @@ def export(session: Session) -> str:
             tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
     tree["slack"] = {"channels": [_entry("channel", name, row) for name, row in state["slack_channel"].items()]}
+    if state["template"]:
+        tree["templates"] = [{"purpose": row.values["purpose"], "channel": row.values["channel"]}
+                             | ({"service": row.values["service"]} if row.values["service"] else {})
+                             | dict(row.values["parts"]) for row in state["template"].values()]
     if state["sign_in"]:
         tree["sign_in"] = {name: sign_in_yaml(row.values) for name, row in state["sign_in"].items()}
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

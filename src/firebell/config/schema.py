@@ -329,6 +329,7 @@ class Model(BaseModel):
 class OrganisationConfig(Model):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     timezone: TimeZone = "UTC"
+    support_contact: Annotated[str, Field(max_length=200)] = ""  # named in customer emails
     links: LinkTemplates = Field(default_factory=dict)  # every service's, unless it sets its own
 
 
@@ -781,6 +782,32 @@ class SignInConfig(Model):
     oidc: OidcConfig | None = None
 
 
+TemplateText = Annotated[str, Field(max_length=20_000)]
+
+
+class TemplateConfig(Model):
+    """Overrides the built-in words of one purpose on one channel (messages/catalogue.py), for the
+    organisation or, with `service`, for incidents of that service. Parts left out keep the built-in."""
+
+    purpose: Annotated[str, Field(max_length=50)]
+    channel: Annotated[str, Field(max_length=20)]
+    service: Slug | None = None
+    subject: TemplateText | None = None
+    text: TemplateText | None = None
+    html: TemplateText | None = None
+    title: TemplateText | None = None
+    body: TemplateText | None = None
+
+    def parts(self) -> dict[str, str]:
+        return {part: value for part in TEMPLATE_PARTS if (value := getattr(self, part)) is not None}
+
+    def name(self) -> str:
+        return "/".join(p for p in (self.purpose, self.channel, self.service) if p)
+
+
+TEMPLATE_PARTS = ("subject", "text", "html", "title", "body")
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -815,6 +842,7 @@ class Config(Model):
     routing_rules: list[RoutingRuleConfig] = Field(default_factory=list)
     maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    templates: list[TemplateConfig] = Field(default_factory=list)
     sign_in: SignInConfig = Field(default_factory=SignInConfig)
 
     @model_validator(mode="after")

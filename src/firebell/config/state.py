@@ -36,6 +36,7 @@ from firebell.config.schema import (
 )
 from firebell.core.durations import format_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.messages.models import MessageTemplate
 from firebell.org.models import Organisation, OrgRole, Service, Team, User
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
 from firebell.slack.models import SlackChannelRoute
@@ -44,14 +45,14 @@ from firebell.slack.models import SlackChannelRoute
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window", "slack_channel", "sign_in",
+    "maintenance_window", "slack_channel", "sign_in", "template",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
 # alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window", "slack_channel", "sign_in"}
+                                     "maintenance_window", "slack_channel", "sign_in", "template"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -98,7 +99,8 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
     keys are not compared)."""
     org = config.organisation
     return {
-        "organisation": {org.name: {"name": org.name, "timezone": org.timezone, "links": dict(org.links)}},
+        "organisation": {org.name: {"name": org.name, "timezone": org.timezone, "links": dict(org.links),
+                                    "support_contact": org.support_contact}},
         "team": {t.name: {"description": t.description} for t in config.teams},
         "role": {r.name: {"title": r.title, "description": r.description} for r in config.roles},
         "user": {u.name: _desired_user(u, org.timezone) for u in config.users},
@@ -127,6 +129,8 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "maintenance_window": alerting.desired_maintenance_windows(config),
         "slack_channel": {c.channel: _desired_slack_channel(c) for c in config.slack.channels},
         "sign_in": sign_in.desired_sign_in(config.sign_in),
+        "template": {t.name(): {"purpose": t.purpose, "channel": t.channel, "service": t.service or "",
+                                "parts": t.parts()} for t in config.templates},
     }
 
 
@@ -247,6 +251,9 @@ def current_state(session: Session) -> CurrentState:
                 select(SlackChannelRoute).order_by(SlackChannelRoute.channel_id))
         },
         "sign_in": {name: Current(values) for name, values in sign_in.current_sign_in(session).items()},
+        "template": {row.name: Current({"purpose": row.purpose, "channel": row.channel, "service": row.service,
+                                        "parts": dict(row.parts or {})})
+                     for row in session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))},
     }
 
 
@@ -258,7 +265,8 @@ def _current_organisation(session: Session) -> dict[str, Current]:
     org = session.get(Organisation, ORGANISATION_ID)
     if org is None:
         return {}
-    return {org.name: Current({"name": org.name, "timezone": org.timezone, "links": dict(org.links or {})})}
+    return {org.name: Current({"name": org.name, "timezone": org.timezone, "links": dict(org.links or {}),
+                               "support_contact": org.support_contact or ""})}
 
 
 def _current_user(user: User) -> Values:

@@ -66,7 +66,8 @@ def call_twiml(message: Message, public_url: str) -> str:
     token = action_token(message.links.acknowledge)
     if token is not None and message.kind != "resolved":
         return page_call_twiml(message.incident_ref, message.title, message.severity,
-                               voice_gather_url(public_url, token))
+                               voice_gather_url(public_url, token),
+                               message.rendered.text if message.rendered is not None else "")
     numbered = _NUMBERED_REF.fullmatch(message.incident_ref.strip())
     spoken_ref = f"Incident {numbered.group(1)}" if numbered else f"Incident {message.incident_ref}"
     state = " is resolved" if message.kind == "resolved" else f", severity {message.severity}"

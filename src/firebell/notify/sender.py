@@ -55,6 +55,10 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=5)
 KEYED_CHANNELS = frozenset({"email", "webhook"})  # receivers get the idempotency key
+# Pages whose words come from the "page" template (messages/); reminders and admin notices keep their own,
+# and webhooks carry a machine payload.
+TEMPLATED_KINDS = frozenset({"page", "manual", "trigger"})
+TEMPLATED_CHANNELS = frozenset({"email", "sms", "voice", "slack"})
 
 
 @dataclass(frozen=True)
@@ -201,10 +205,15 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     reason = str(m.get("reason") or "")
     note = str(m.get("note") or "")
     body = "\n".join(part for part in (summary, f"Why you: {reason}" if reason else "", note) if part)
+    rendered = None
+    if channels.render_page is not None and row.kind in TEMPLATED_KINDS and row.channel in TEMPLATED_CHANNELS:
+        page = {"kind": row.kind, "reason": reason, "note": note}
+        urls = {"acknowledge": links.acknowledge or "", "resolve": links.resolve or ""}
+        rendered = channels.render_page(session, row.incident_id, row.channel, page, urls, now, channels.public_url)
     return Message(idempotency_key=row.idempotency_key, kind=row.kind if row.kind != "trigger" else "page",
                    incident_ref=str(m.get("ref", "")), title=str(m.get("title", "")),
                    severity=str(m.get("severity", "")), summary=body, recipient=row.address, links=links,
-                   details={k: v for k, v in m.items() if k != "secret_env"})
+                   details={k: v for k, v in m.items() if k != "secret_env"}, rendered=rendered)
 
 
 def send(channels: Channels, claimed: Claimed) -> Delivery:

@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from firebell.notify.channels.base import Channel, Delivery, Message
+from sqlalchemy.orm import Session
+
+from firebell.notify.channels.base import Channel, Delivery, Message, Rendered
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.channels.slack_dm import SlackDirectMessages
 from firebell.notify.channels.slack_web import SLACK_API_BASE_URL, SlackWebClient
@@ -38,6 +40,8 @@ from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
 from firebell.notify.phone_settings import phone_from_env
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+# (session, incident id, channel, page {kind, reason, note}, links, now, public URL) -> the words, or None
+PageRenderer = Callable[[Session, str, str, Mapping[str, str], Mapping[str, str], datetime, str], Rendered | None]
 log = logging.getLogger("firebell.pages")
 
 
@@ -57,6 +61,9 @@ class Channels:
     slack: SlackWebClient | None = None  # the bot: channel messages, direct-message pages, user lookups
     slack_signing_secret: str = ""
     twilio_auth_token: str = ""  # verifies Twilio's requests (notify/phone_api.py); empty: Twilio not configured
+    # The words of a page from the templates (messages/pages.py), set where the engine is assembled
+    # (firebell/jobs.py: notify sits below messages and cannot import it); None: each channel's own words.
+    render_page: PageRenderer | None = None
     _webhooks: dict[str, WebhookChannel] = field(default_factory=dict)
 
     @property

@@ -24,14 +24,16 @@ _NUMBERED_REF = re.compile(r"INC-(\d+)", re.IGNORECASE)
 _KEYS = "Press 4 to acknowledge, 6 to resolve, or 9 to hear this again."
 
 
-def page_call_twiml(incident_ref: str, title: str, severity: str, gather_url: str) -> str:
-    """The document for an outgoing page call. Raises ValueError for an empty or unusable `gather_url`."""
+def page_call_twiml(incident_ref: str, title: str, severity: str, gather_url: str, spoken: str = "") -> str:
+    """The document for an outgoing page call. `spoken`: the words from a template (messages/), said
+    before the keys; else Firebell's own. Raises ValueError for an empty or unusable `gather_url`."""
     if not gather_url or _NOT_XML_CHAR.search(gather_url):
         raise ValueError("a page call needs a gather URL that can travel in XML")
-    announcement = (
+    said = _speakable(spoken, 1000, "") or (
         f"This is Firebell. {_spoken_ref(incident_ref)}, severity {_speakable(severity, 40, 'unknown')}: "
-        f"{_speakable(title, _LONGEST_SPOKEN_TITLE, 'untitled')}. {_KEYS}"
+        f"{_speakable(title, _LONGEST_SPOKEN_TITLE, 'untitled')}."
     )
+    announcement = f"{said} {_KEYS}"
     response = ET.Element("Response")
     for text in (announcement, "Once more. " + announcement):
         gather = ET.SubElement(

@@ -23,6 +23,8 @@ class Organisation(Base):
     config_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Link templates built from alert labels, by name ({"trace": "https://tempo.example/trace/{traceID}"}).
     links: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict, server_default="{}")
+    # Where customers ask questions, named in customer emails ("support@example.com").
+    support_contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Team(Base):

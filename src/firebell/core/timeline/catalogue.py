@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from firebell.core.timeline import incident, paging
+from firebell.core.timeline import incident, messages, paging
 from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.schema import Payload, Unfit, Who
 from firebell.core.timeline.words import line, subject, through, words
@@ -24,7 +24,7 @@ CATALOGUE: dict[EventKind, type[Payload]] = {cls.event_kind: cls for cls in (
     paging.EscalationTrigger, paging.EscalationExhausted, paging.NotificationSent, paging.NotificationFailed,
     paging.NotificationFailover, paging.NotificationCancelled, paging.NotificationUncertain,
     paging.NotificationHeld, paging.NotificationBundled, paging.NotificationUndelivered,
-    paging.PageUndeliverable, paging.SlackMessageFailed)}
+    paging.PageUndeliverable, paging.SlackMessageFailed, messages.MessageSent, messages.TemplateFellBack)}
 
 
 @dataclass(frozen=True)

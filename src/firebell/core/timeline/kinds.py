@@ -44,3 +44,6 @@ class EventKind(StrEnum):
     NOTIFICATION_UNDELIVERED = "notification_undelivered"
     PAGE_UNDELIVERABLE = "page_undeliverable"
     SLACK_MESSAGE_FAILED = "slack_message_failed"
+    # What was said about it (messages/)
+    MESSAGE_SENT = "message_sent"
+    TEMPLATE_FELL_BACK = "template_fell_back"

@@ -46,6 +46,18 @@ class Links:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A message's words for one channel, made from a template (messages/): the channel sends them as
+    they are, adding only what its transport needs (headers, buttons, the keys of a call). Parts a
+    channel does not use are empty."""
+
+    subject: str = ""  # email
+    text: str = ""  # email plain text, SMS, the spoken part of a call, Slack mrkdwn, chat cards
+    html: str = ""  # email: the HTML body's content (the channel wraps it in a document)
+    title: str = ""  # chat cards, status page
+
+
+@dataclass(frozen=True)
 class Message:
     """One notification for one recipient over one channel.
 
@@ -67,6 +79,7 @@ class Message:
     links: Links = field(default_factory=Links)
     html_body: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    rendered: Rendered | None = None  # the words from a template; None: the channel's own wording
 
     def __post_init__(self) -> None:
         if not self.idempotency_key:

@@ -81,6 +81,8 @@ def _link_lines(message: Message) -> list[tuple[str, str]]:
 
 
 def plain_text_body(message: Message) -> str:
+    if message.rendered is not None:  # from a template (messages/): its links are in the text
+        return message.rendered.text.rstrip() + "\n"
     lines = [f"{message.incident_ref} [{message.severity}] {message.title}", "", message.summary.strip(), ""]
     lines += [f"{label}: {url}" for label, url in _link_lines(message)]
     return "\n".join(lines).rstrip() + "\n"
@@ -89,6 +91,11 @@ def plain_text_body(message: Message) -> str:
 def html_body(message: Message) -> str:
     """Everything from the message is escaped except `message.html_body`, which the caller rendered."""
     esc = html.escape
+    if message.rendered is not None and message.rendered.html:  # rendered with autoescape (messages/)
+        return f"<!DOCTYPE html>\n<html><body>\n{message.rendered.html}\n</body></html>\n"
+    if message.rendered is not None:
+        return ("<!DOCTYPE html>\n<html><body>\n<p>" + esc(message.rendered.text.strip()).replace("\n", "<br>\n")
+                + "</p>\n</body></html>\n")
     content = message.html_body if message.html_body is not None else (
         "<p>" + esc(message.summary.strip()).replace("\n", "<br>\n") + "</p>"
     )
@@ -110,7 +117,8 @@ def build_email(message: Message, from_address: str, now: datetime) -> EmailMess
     email = EmailMessage()
     email["From"] = from_address
     email["To"] = Address(addr_spec=recipient)
-    email["Subject"] = subject_line(message)
+    email["Subject"] = (" ".join(message.rendered.subject.split()) if message.rendered is not None
+                        and message.rendered.subject else subject_line(message))
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id_for(message.idempotency_key, from_address)
     email[IDEMPOTENCY_HEADER] = message.idempotency_key

@@ -315,6 +315,18 @@ def _fit(text: str, budget: int, cost: Callable[[str], int]) -> str:
     return text[:end].rstrip() + "..."
 
 
+def gsm7_friendly(text: str) -> str:
+    """`text` on one line, with look-alike punctuation and accents GSM-7 lacks replaced (see `_gsm7_friendly`)."""
+    return _gsm7_friendly(text)
+
+
+def fits_one_sms(text: str) -> bool:
+    """Whether `text` is one SMS segment: 160 GSM-7 septets, or 70 UTF-16 units when GSM-7 cannot carry it."""
+    if all(_gsm7_cost(c) is not None for c in text):
+        return sum(map(_septets, text)) <= _GSM7_SEGMENT
+    return sum(map(_utf16_units, text)) <= _UCS2_SEGMENT
+
+
 def sms_text(message: Message) -> str:
     """The SMS for a page, update or resolution: one 160-character GSM-7 segment where the text allows.
 
@@ -322,6 +334,8 @@ def sms_text(message: Message) -> str:
     GSM-7 cannot carry (most non-Latin scripts, emoji) makes the SMS UCS-2; it then fits one 70-character
     segment. Pages name the incident in the reply codes so that answering an older SMS acts on the right one.
     """
+    if message.rendered is not None:  # from a template (messages/), already fitted
+        return message.rendered.text
     if message.details.get("bundle_refs"):  # several incidents: the summary lists them; replies name one
         text = _gsm7_friendly(f"Firebell: {message.title} - Reply ack N / resolve N (N = incident number)")
         return _fit(text, SMS_MAX_CHARS, _utf16_units)

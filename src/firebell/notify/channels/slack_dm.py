@@ -26,6 +26,8 @@ def page_message(message: Message) -> dict[str, Any]:
     if message.links.incident:
         body += f"\n<{message.links.incident}|Open in Firebell>"
     text = clip_mrkdwn(f"{heading}\n{body}".strip(), SECTION_TEXT_MAX)
+    if message.rendered is not None:  # from a template: escaped and cut by messages/
+        text = message.rendered.text
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     refs = [str(r) for r in message.details.get("bundle_refs", [])] or [message.incident_ref]
     if message.kind in ("page", "admin") and len(refs) == 1 and refs[0]:

@@ -1,0 +1,1 @@
+"""What Firebell says: one template per purpose, rendered per channel (../shared/DESIGN.md, "Messages")."""

@@ -1,0 +1,173 @@
+"""The values a template sees (messages/variables.py names them): read from an incident as it is now,
+or made up for a preview when no incident is named."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from firebell.core.message_text import clock_text, duration_words, elapsed_text, utc_text
+from firebell.core.timeline.catalogue import render
+from firebell.core.timeline.kinds import EventKind
+from firebell.core.timeline.views import KEY_KINDS
+from firebell.incidents.models import (
+    Incident,
+    IncidentRoleDef,
+    IncidentService,
+    LifecycleStage,
+    RoleAssignment,
+    TimelineEvent,
+)
+from firebell.messages import variables
+from firebell.messages.catalogue import PURPOSES, REPORT
+from firebell.messages.sandbox import SlackSafe
+from firebell.org.models import Organisation, Service, User
+from firebell.severity.models import SeverityLevelRow
+
+Context = dict[str, Any]
+
+
+def _cadence_words(seconds: int | None) -> str:
+    return duration_words(timedelta(seconds=seconds)) if seconds else ""
+
+
+def _mention(user: User) -> str:
+    return SlackSafe(f"<@{user.slack_user_id}>") if user.slack_user_id else user.name
+
+
+def incident_context(session: Session, incident: Incident, now: datetime, public_url: str = "") -> Context:
+    """Every incident variable, read in a handful of statements."""
+    severity = session.get(SeverityLevelRow, incident.severity)
+    stage = session.get(LifecycleStage, incident.stage)
+    services = list(session.execute(select(Service.name).join(IncidentService, IncidentService.service_id == Service.id)
+                                    .where(IncidentService.incident_id == incident.id).order_by(Service.name))
+                    .scalars())
+    role_rows = session.execute(select(RoleAssignment.role, User, IncidentRoleDef.title)
+                                .join(User, User.id == RoleAssignment.user_id)
+                                .outerjoin(IncidentRoleDef, IncidentRoleDef.name == RoleAssignment.role)
+                                .where(RoleAssignment.incident_id == incident.id)
+                                .order_by(RoleAssignment.assigned_at)).all()
+    roles = [{"role": role, "title": title or role, "name": user.name, "mention": _mention(user)}
+             for role, user, title in role_rows]
+    commander = next((r for r in roles if r["role"] == "commander"), None)
+    latest = session.execute(select(TimelineEvent.payload, TimelineEvent.occurred_at)
+                             .where(TimelineEvent.incident_id == incident.id,
+                                    TimelineEvent.type == EventKind.STATUS_UPDATE.value)
+                             .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc()).limit(1)).first()
+    latest_update = {"status": "", "text": "", "at": ""}
+    if latest is not None and isinstance(latest[0], dict):
+        latest_update = {"status": str(latest[0].get("status") or ""), "text": str(latest[0].get("message") or ""),
+                         "at": utc_text(latest[1])}
+    every = severity.update_every_s if severity else None
+    next_due = None
+    if every and incident.resolved_at is None:
+        next_due = max(incident.declared_at, incident.last_update_at or incident.declared_at) + timedelta(seconds=every)
+    end = incident.resolved_at or now
+    return {
+        "ref": incident.ref, "number": incident.number, "title": incident.title,
+        "summary": incident.summary or incident.title, "impact": incident.impact or "",
+        "severity": incident.severity, "severity_name": severity.name if severity else "",
+        "status": incident.status, "stage": (stage.title or stage.name) if stage else incident.stage,
+        "private": incident.private, "url": f"{public_url}/incidents/{incident.ref}",
+        "services": services, "service": services[0] if services else "", "tags": list(incident.tags or []),
+        "commander": commander["name"] if commander else "",
+        "commander_mention": commander["mention"] if commander else "",
+        "roles": roles,
+        "declared_at": utc_text(incident.declared_at), "declared_date": f"{incident.declared_at:%Y-%m-%d}",
+        "declared_time": clock_text(incident.declared_at),
+        "acknowledged_at": utc_text(incident.acknowledged_at), "resolved_at": utc_text(incident.resolved_at),
+        "resolved_time": clock_text(incident.resolved_at),
+        "elapsed": elapsed_text(end - incident.declared_at), "duration": duration_words(end - incident.declared_at),
+        "update_every": _cadence_words(every), "next_update": f"{clock_text(next_due)} UTC" if next_due else "",
+        "latest_update": latest_update,
+    }
+
+
+def organisation_context(session: Session) -> Context:
+    org = session.execute(select(Organisation).limit(1)).scalar()
+    return {"name": org.name if org else "Firebell", "support_contact": (org.support_contact or "") if org else ""}
+
+
+def key_event_lines(session: Session, incident_id: str) -> list[str]:
+    """The incident's key events as '10:31 UTC <sentence>' lines, oldest first (a report's timeline)."""
+    rows = session.execute(select(TimelineEvent.type, TimelineEvent.payload, TimelineEvent.actor,
+                                  TimelineEvent.occurred_at)
+                           .where(TimelineEvent.incident_id == incident_id,
+                                  TimelineEvent.type.in_([k.value for k in KEY_KINDS]))
+                           .order_by(TimelineEvent.occurred_at, TimelineEvent.id)).all()
+    return [f"{clock_text(at)} UTC {render(type_, payload, actor).text}" for type_, payload, actor, at in rows]
+
+
+def empty_groups(purpose: str) -> Context:
+    """Each of the purpose's variable groups with every field empty (the caller fills what it knows)."""
+    out: Context = {}
+    for group in PURPOSES[purpose].groups:
+        out[group] = {name: ([] if name == "timeline" else "") for name in variables.GROUPS[group]}
+    return out
+
+
+def build(session: Session, purpose: str, incident: Incident, now: datetime, *, public_url: str = "",
+          extra: Mapping[str, Mapping[str, Any]] | None = None, links: Mapping[str, str] | None = None) -> Context:
+    """The whole context for one rendering: incident, organisation, links, now, and the purpose's groups
+    (from `extra`, missing fields empty)."""
+    context = empty_groups(purpose)
+    for group, values in (extra or {}).items():
+        if group in context:
+            context[group].update({k: v for k, v in values.items() if k in context[group]})
+    if REPORT in context and not context[REPORT]["timeline"]:
+        context[REPORT]["timeline"] = key_event_lines(session, incident.id)
+    incident_url = f"{public_url}/incidents/{incident.ref}"
+    context.update({
+        "now": utc_text(now), "incident": incident_context(session, incident, now, public_url),
+        "org": organisation_context(session),
+        "links": {"incident": SlackSafe(incident_url), "acknowledge": "", "resolve": ""}
+        | {k: SlackSafe(v) for k, v in (links or {}).items()},
+    })
+    return context
+
+
+def sample(purpose: str, now: datetime, org_name: str = "Example") -> Context:
+    """A made-up P1 for previews when no incident is named: every variable has a plausible value."""
+    declared = now - timedelta(hours=1, minutes=5)
+    context = empty_groups(purpose)
+    filler = {
+        "update": {"status": "Investigating" if purpose == "declared" else "Identified",
+                   "known": "a bad deploy of the API gateway",
+                   "doing": "rolling back the deploy", "next_update": f"{clock_text(now + timedelta(minutes=15))} UTC",
+                   "text": ""},
+        "report": {"summary": "The API returned errors for a third of requests.",
+                   "impact": "About 30 % of API requests failed.", "root_cause": "A bad deploy of the API gateway.",
+                   "resolution": "Rolled back the deploy.", "remediation": "Rolled back the deploy.",
+                   "prevention": "Canary deploys for the gateway.", "postmortem_at": "",
+                   "timeline": [f"{clock_text(declared)} UTC Alice Example declared the incident"]},
+        "recipient": {"name": "Customer Name", "email": "customer@example.com"},
+        "page": {"kind": "page", "reason": "level 1 of the sample ladder", "note": ""},
+        "escalation": {"actions": "rolled back the last deploy", "help": "a database expert", "to": "L3"},
+    }
+    for group in context:
+        context[group].update(filler.get(group, {}))
+    context.update({
+        "now": utc_text(now), "org": {"name": org_name, "support_contact": "support@example.com"},
+        "links": {"incident": SlackSafe("https://firebell.example/incidents/INC-42"),
+                  "acknowledge": SlackSafe("https://firebell.example/act/ack"),
+                  "resolve": SlackSafe("https://firebell.example/act/resolve")},
+        "incident": {
+            "ref": "INC-42", "number": 42, "title": "API error rate above 5 %", "summary": "API error rate above 5 %",
+            "impact": "elevated error rates", "severity": "P1", "severity_name": "Critical",
+            "status": "acknowledged", "stage": "Investigate", "private": False,
+            "url": "https://firebell.example/incidents/INC-42", "services": ["the API"], "service": "the API",
+            "tags": ["api"], "commander": "Alice Example", "commander_mention": SlackSafe("<@U0ALICE>"),
+            "roles": [{"role": "commander", "title": "Incident Commander", "name": "Alice Example",
+                       "mention": SlackSafe("<@U0ALICE>")}],
+            "declared_at": utc_text(declared), "declared_date": f"{declared:%Y-%m-%d}",
+            "declared_time": clock_text(declared), "acknowledged_at": utc_text(declared + timedelta(minutes=3)),
+            "resolved_at": "", "resolved_time": "", "elapsed": "01:05", "duration": "1 hour 5 minutes",
+            "update_every": "15 minutes", "next_update": f"{clock_text(now + timedelta(minutes=15))} UTC",
+            "latest_update": {"status": "Identified", "text": "Rolling back the deploy.", "at": utc_text(now)},
+        },
+    })
+    return context
