@@ -62,7 +62,7 @@ def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: da
     groups: list[Group] = []
     by_address: dict[tuple[str, str], list[Notification]] = {}
     for row in live:
-        if row.channel in LIMITED:
+        if row.channel in LIMITED and row.kind != "message":  # an audience's messages are not a person's pages
             by_address.setdefault((row.channel, row.address), []).append(row)
         else:
             groups.append(Group([row]))

@@ -48,6 +48,8 @@ def fail(session: Session, row: Notification, reason: str, now: datetime, event:
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
+    if row.kind == "message":  # words for an audience: the failure on the timeline is the news
+        return
     if row.user_id:
         # The other notifications of this step to this person (a rule may have planned several
         # methods): failover skips methods already planned, and while one of them may still reach

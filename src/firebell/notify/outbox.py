@@ -6,7 +6,7 @@ person paged by hand, failover, admins and cadence reminders all go through `ins
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from firebell.core import outbox_states
 from firebell.escalation.targets import Page, Recipient
+from firebell.notify.channels.base import Rendered
 from firebell.notify.models import Notification
 from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 from firebell.org.models import User
@@ -22,6 +23,7 @@ from firebell.store.base import new_id
 from firebell.store.rawsql import Statement, raw
 
 _RULE_STEP = "+r"
+MESSAGE = "message"  # the kind of a row that carries words to an audience, not a page to a person
 
 
 def step_with_ordinal(step_key: str, ordinal: int) -> str:
@@ -48,7 +50,10 @@ def step_key_of(row: Notification) -> str:
 
 
 def needless(row: Notification, status: str | None) -> bool:
-    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`)."""
+    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`). A
+    message (`insert_messages`) is always still wanted: "incident resolved" goes after the resolution."""
+    if row.kind == MESSAGE:
+        return False
     step = step_key_of(row) if row.user_id else ""
     return outbox_states.needless(row.kind, base_step(step) != step, status)
 
@@ -132,6 +137,39 @@ def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
                          "created_at": db.ts_after(now, len(rows))})
     db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)
     return first
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message (not a page) for one address: a stakeholder update to a Slack channel, an email to
+    one member of a list, a customer email, a webhook. `key` is unique per message and address (a
+    retry or a second request for the same message reuses it, and the row is written once)."""
+
+    channel: str  # email, slack (a channel id as address), webhook, chat channels
+    address: str
+    audience: str  # how the timeline names who it reached: "#incident-comms", "executives: ceo@..."
+    purpose: str  # messages/catalogue.py
+    key: str
+    rendered: Rendered
+    secret_env: str = ""  # webhooks: the environment variable of their secret
+
+
+def insert_messages(session: Session, incident_id: str, ref: str, title: str, severity: str,
+                    said: Sequence[Said], now: datetime) -> None:
+    """Outbox rows for `said`, in the caller's transaction: the sender delivers them with the pages'
+    retries, ordering per address and crash rule; each delivery is a "message sent" event."""
+    db = raw(session)
+    rows = [{"id": new_id(), "idempotency_key": item.key, "incident_id": incident_id, "user_id": None,
+             "target": item.audience[:200], "channel": item.channel, "address": item.address, "contact_position": 0,
+             "level": -1, "loop": 0, "kind": MESSAGE,
+             "message": db.json({"ref": ref, "title": title, "severity": severity, "purpose": item.purpose,
+                                 "audience": item.audience, "secret_env": item.secret_env,
+                                 "rendered": asdict(item.rendered)}),
+             "state": outbox_states.State.PENDING.value, "attempts": 0, "next_attempt_at": db.ts(now),
+             "uncertain": 0, "last_error": "", "held_reason": "", "created_at": db.ts_after(now, position)}
+            for position, item in enumerate(said)]
+    if rows:
+        db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)
 
 
 def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,

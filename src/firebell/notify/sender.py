@@ -31,14 +31,15 @@ from sqlalchemy.orm import Session
 
 from firebell.core.outbox_states import Event, State, after_attempt, after_interruption, next_state
 from firebell.core.timeline import paging as events
+from firebell.core.timeline.messages import MessageSent
 from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.notify import bundles, failover, receipts
-from firebell.notify.channels.base import Delivery, Links, Message
+from firebell.notify.channels.base import Delivery, Links, Message, Rendered
 from firebell.notify.links import action_urls
 from firebell.notify.models import Notification
+from firebell.notify.outbox import MESSAGE, needless
 from firebell.notify.outbox import describe as _describe
-from firebell.notify.outbox import needless
 from firebell.notify.settings import Channels
 from firebell.org.models import User
 from firebell.store.rawsql import Statement, raw
@@ -197,6 +198,15 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
                        details={"bundle_refs": refs, "bundle": group.bundle_id})
     incident_url = f"{channels.public_url}/incidents/{m.get('ref', '')}"
     links = Links(incident=incident_url)
+    if row.kind == MESSAGE:  # words for an audience, rendered when the message was made (notify/outbox.py)
+        words = m.get("rendered")
+        words = words if isinstance(words, dict) else {}
+        said = Rendered(**{k: str(v) for k, v in words.items() if k in ("subject", "text", "html", "title")})
+        return Message(idempotency_key=row.idempotency_key, kind=str(m.get("purpose") or MESSAGE),
+                       incident_ref=str(m.get("ref", "")), title=str(m.get("title", "")),
+                       severity=str(m.get("severity", "")), summary=said.text, recipient=row.address,
+                       links=links, details={"purpose": m.get("purpose"), "audience": m.get("audience")},
+                       rendered=said)
     if row.user_id:
         urls = action_urls(link_secret(session), channels.public_url, incident_id=row.incident_id,
                            user_id=row.user_id, notification_id=row.id, now=now)
@@ -261,8 +271,14 @@ def _record_one(session: Session, claimed: Claimed, delivery: Delivery, now: dat
         if db.run(_SENT, {"now": db.ts(now), "provider_id": delivery.provider_id, "id": claimed.id,
                           "attempt": claimed.attempt}):
             # The detail names the provider that took it ("twilio: HTTP 500; backup-sms: accepted").
-            timeline.append(session, claimed.incident_id, events.NotificationSent(
-                **claimed.described, detail=delivery.detail), at=now)
+            if claimed.described["kind"] == MESSAGE:
+                timeline.append(session, claimed.incident_id, MessageSent(
+                    purpose=claimed.message.kind, channel=claimed.channel,
+                    audience=str(claimed.message.details.get("audience") or claimed.address),
+                    detail=delivery.detail), at=now)
+            else:
+                timeline.append(session, claimed.incident_id, events.NotificationSent(
+                    **claimed.described, detail=delivery.detail), at=now)
         return
     if event is Event.RETRY:
         db.run(_RETRY, {"error": delivery.detail[:1000], "next_attempt_at": db.ts(now + backoff(claimed.attempt, rng)),
