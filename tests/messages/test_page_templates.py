@@ -3,6 +3,7 @@ at run time still delivers the page, in the built-in words, with the failure on 
 
 from __future__ import annotations
 
+from firebell.alerts.snapshot import bump_version
 from firebell.messages.models import MessageTemplate
 from tests.api.conftest import Api
 from tests.escalation.test_paging_end_to_end import first_page_by_email
@@ -11,6 +12,7 @@ from tests.escalation.test_paging_end_to_end import first_page_by_email
 def use_template(api: Api, **parts: str) -> None:
     with api.db.unit_of_work() as session:
         session.add(MessageTemplate(name="page/email", purpose="page", channel="email", service="", parts=parts))
+        bump_version(session)  # as `config apply` does: templates are cached per configuration version
 
 
 def test_a_configured_page_template_is_what_arrives(api: Api) -> None:

@@ -18,15 +18,14 @@ from firebell.incidents.models import (
     Incident,
     IncidentRoleDef,
     IncidentService,
-    LifecycleStage,
     RoleAssignment,
     TimelineEvent,
 )
 from firebell.messages import variables
 from firebell.messages.catalogue import PURPOSES, REPORT
+from firebell.messages.reference import Reference, reference
 from firebell.messages.sandbox import SlackSafe
-from firebell.org.models import Organisation, Service, User
-from firebell.severity.models import SeverityLevelRow
+from firebell.org.models import Service, User
 
 Context = dict[str, Any]
 
@@ -35,24 +34,25 @@ def _cadence_words(seconds: int | None) -> str:
     return duration_words(timedelta(seconds=seconds)) if seconds else ""
 
 
-def _mention(user: User) -> str:
-    return SlackSafe(f"<@{user.slack_user_id}>") if user.slack_user_id else user.name
-
-
-def incident_context(session: Session, incident: Incident, now: datetime, public_url: str = "") -> Context:
-    """Every incident variable, read in a handful of statements."""
-    severity = session.get(SeverityLevelRow, incident.severity)
-    stage = session.get(LifecycleStage, incident.stage)
+def incident_context(session: Session, incident: Incident, now: datetime, public_url: str = "",
+                     known: Reference | None = None) -> Context:
+    """Every incident variable: three statements (services, roles, the latest update) beside the
+    reference data (messages/reference.py)."""
+    known = known or reference(session)
+    severity_name, every = known.severities.get(incident.severity, ("", None))
     services = list(session.execute(select(Service.name).join(IncidentService, IncidentService.service_id == Service.id)
                                     .where(IncidentService.incident_id == incident.id).order_by(Service.name))
                     .scalars())
-    role_rows = session.execute(select(RoleAssignment.role, User, IncidentRoleDef.title)
+    # Columns, not User rows: a User drags its memberships, roles and contact methods along.
+    role_rows = session.execute(select(RoleAssignment.role, IncidentRoleDef.title, User.name, User.full_name,
+                                       User.slack_user_id)
                                 .join(User, User.id == RoleAssignment.user_id)
                                 .outerjoin(IncidentRoleDef, IncidentRoleDef.name == RoleAssignment.role)
                                 .where(RoleAssignment.incident_id == incident.id)
                                 .order_by(RoleAssignment.assigned_at)).all()
-    roles = [{"role": role, "title": title or role, "name": user.name, "mention": _mention(user)}
-             for role, user, title in role_rows]
+    roles = [{"role": role, "title": title or role, "name": full_name or name,
+              "mention": SlackSafe(f"<@{slack_id}>") if slack_id else (full_name or name)}
+             for role, title, name, full_name, slack_id in role_rows]
     commander = next((r for r in roles if r["role"] == "commander"), None)
     latest = session.execute(select(TimelineEvent.payload, TimelineEvent.occurred_at)
                              .where(TimelineEvent.incident_id == incident.id,
@@ -62,7 +62,6 @@ def incident_context(session: Session, incident: Incident, now: datetime, public
     if latest is not None and isinstance(latest[0], dict):
         latest_update = {"status": str(latest[0].get("status") or ""), "text": str(latest[0].get("message") or ""),
                          "at": utc_text(latest[1])}
-    every = severity.update_every_s if severity else None
     next_due = None
     if every and incident.resolved_at is None:
         next_due = max(incident.declared_at, incident.last_update_at or incident.declared_at) + timedelta(seconds=every)
@@ -70,8 +69,8 @@ def incident_context(session: Session, incident: Incident, now: datetime, public
     return {
         "ref": incident.ref, "number": incident.number, "title": incident.title,
         "summary": incident.summary or incident.title, "impact": incident.impact or "",
-        "severity": incident.severity, "severity_name": severity.name if severity else "",
-        "status": incident.status, "stage": (stage.title or stage.name) if stage else incident.stage,
+        "severity": incident.severity, "severity_name": severity_name,
+        "status": incident.status, "stage": known.stages.get(incident.stage, incident.stage),
         "private": incident.private, "url": f"{public_url}/incidents/{incident.ref}",
         "services": services, "service": services[0] if services else "", "tags": list(incident.tags or []),
         "commander": commander["name"] if commander else "",
@@ -87,9 +86,8 @@ def incident_context(session: Session, incident: Incident, now: datetime, public
     }
 
 
-def organisation_context(session: Session) -> Context:
-    org = session.execute(select(Organisation).limit(1)).scalar()
-    return {"name": org.name if org else "Firebell", "support_contact": (org.support_contact or "") if org else ""}
+def organisation_context(known: Reference) -> Context:
+    return {"name": known.org_name, "support_contact": known.support_contact}
 
 
 def key_event_lines(session: Session, incident_id: str) -> list[str]:
@@ -121,9 +119,10 @@ def build(session: Session, purpose: str, incident: Incident, now: datetime, *, 
     if REPORT in context and not context[REPORT]["timeline"]:
         context[REPORT]["timeline"] = key_event_lines(session, incident.id)
     incident_url = f"{public_url}/incidents/{incident.ref}"
+    known = reference(session)
     context.update({
-        "now": utc_text(now), "incident": incident_context(session, incident, now, public_url),
-        "org": organisation_context(session),
+        "now": utc_text(now), "incident": incident_context(session, incident, now, public_url, known),
+        "org": organisation_context(known),
         "links": {"incident": SlackSafe(incident_url), "acknowledge": "", "resolve": ""}
         | {k: SlackSafe(v) for k, v in (links or {}).items()},
     })

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.core.message_text import clip
@@ -31,7 +30,7 @@ from firebell.core.timeline.messages import TemplateFellBack
 from firebell.incidents import timeline
 from firebell.incidents.models import Incident
 from firebell.messages import catalogue, context
-from firebell.messages.models import MessageTemplate
+from firebell.messages.reference import reference
 from firebell.messages.sandbox import compiled
 from firebell.notify.channels.base import Rendered
 from firebell.notify.channels.phone import fits_one_sms
@@ -64,9 +63,9 @@ class Outcome:
 
 
 def overrides(session: Session, purpose: str, channel: str) -> list[Override]:
-    rows = session.execute(select(MessageTemplate).where(MessageTemplate.purpose == purpose,
-                                                         MessageTemplate.channel == channel)).scalars()
-    return [Override(row.service, dict(row.parts or {}), row.origin) for row in rows]
+    """The config tree's templates for (purpose, channel), from the reference cache."""
+    return [Override(service, parts, origin)
+            for service, parts, origin in reference(session).templates.get((purpose, channel), [])]
 
 
 def _choose(part: str, services: Sequence[str], found: Iterable[Override]) -> Override | None:
