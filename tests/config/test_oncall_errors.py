@@ -126,7 +126,7 @@ escalation_policies:
   - name: ep-prod
     levels:
       - {targets: [{note: pager}]}
-""", 12, 20, ['a target needs one of user, schedule, role, team, ticket or webhook']),
+""", 12, 20, ['a target needs one of user, schedule, role, team, ticket, webhook or slack_mention']),
     ('misspelt-target-kind', """\
 escalation_policies:
   - name: ep-prod

@@ -155,7 +155,7 @@ slack:
     ("slack-not-a-mapping", """\
 slack:
   - {channel: C0INCIDENT, severities: [P1]}
-""", 6, 3, ["'slack' must be a mapping of its fields (allowed: channels), not a list"]),
+""", 6, 3, ["'slack' must be a mapping of its fields (allowed: channels, fallback), not a list"]),
     ("slack-channels-not-a-list", """\
 slack:
   channels: {channel: C0INCIDENT, severities: [P1]}
