@@ -170,7 +170,7 @@ def _discovery_url(value: str) -> str:
 def _webhook_url_env(value: str) -> str:
     # A pasted webhook URL is a credential: the message does not repeat it (errors end up in CI logs).
     if URL.match(value) or "://" in value:
-        raise ValueError("webhook_url_env names the environment variable that holds the incoming webhook's URL, "
+        raise ValueError("this field names the environment variable that holds the incoming webhook's URL, "
                          "such as SLACK_WEBHOOK_EXEC; the URL itself is a credential, so put it in that variable "
                          "and keep it out of the tree")
     if not ENV_NAME.match(value):
