@@ -21,10 +21,11 @@ PACKAGE = SRC / "firebell"
 
 # Domains from the bottom up: a domain imports its own modules and those of lower ranks only.
 # (DESIGN.md: org < oncall < incidents < escalation < notify < messages < channels < alerts < the
-# learning domains; audit, auth and severity are reference domains the others build on.)
+# learning domains; audit, auth and severity are reference domains the others build on. chat sits
+# above slack: it reads Slack's health to post for Slack channels while Slack is out.)
 DOMAIN_RANK = {
     "org": 1, "audit": 1, "auth": 2, "severity": 2, "oncall": 3, "incidents": 4, "escalation": 5,
-    "notify": 6, "messages": 7, "channels": 8, "slack": 8, "alerts": 9, "config": 10,
+    "notify": 6, "messages": 7, "channels": 8, "slack": 8, "chat": 9, "alerts": 9, "config": 10,
 }
 FOUNDATION = {"core", "store", "errors", "actor"}  # below every domain
 # Above every domain, and imported by none: the engine, HTTP, pages, the CLI, and the modules at the

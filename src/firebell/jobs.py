@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from firebell.alerts import jobs as alerts
+from firebell.chat import jobs as chat
 from firebell.engine.loop import TICK_SECONDS, EngineLoop
 from firebell.messages import pages
 from firebell.notify import jobs as notify
@@ -30,7 +31,8 @@ def registered(channels: Channels) -> list[Job]:
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),
-        # sender: pages first, then the Slack incident messages once the outbox is drained
+        # sender: chat messages planned into the outbox, pages sent, then the Slack incident messages
+        chat.post_planning(),
         notify.page_sender(channels),
         slack.card_sync(channels),
     ]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from firebell.alerts.keys import hash_key
 from firebell.alerts.models import Integration
+from firebell.chat.models import ChatRoute
 from firebell.config import apply, export, load, plan
 from firebell.config.oncall import snapshot_of
 from firebell.config.schema import Config, EscalationPolicyConfig
@@ -189,12 +190,14 @@ def test_example_ladders_are_ops1s(pria: Config) -> None:
         ([("role", "cto", "CTO pager group")], 5 * MINUTE),
         ([("role", "ceo", "SMS")], None),
     ]
-    # P2 -> Primary (10 min) -> Secondary (10 min) -> CTO Slack mention.
+    # P2 -> Primary (10 min) -> Secondary (10 min) -> CTO Slack mention (the CTO, in #incident-active).
     assert _ladder(policies["ep-prod-p2"]) == [
         ([("schedule", "primary", "")], 10 * MINUTE),
         ([("role", "devops-lead", "secondary on-call")], 10 * MINUTE),
-        ([("webhook", "slack-cto", "CTO Slack mention")], None),
+        ([("slack_mention", "U07CARL10", "CTO Slack mention")], None),
     ]
+    assert policies["ep-prod-p2"].levels[2].targets[0].channel == "C07INCACTV"
+    assert [u.name for u in pria.users if u.slack_user == "U07CARL10"] == ["carl-strom"]
     # P3+ -> Primary (60 min) -> Jira ticket; handled next business day.
     assert _ladder(policies["ep-prod-p3"]) == [
         ([("schedule", "primary", "")], 60 * MINUTE),
@@ -303,6 +306,8 @@ def test_example_applies_idempotently_and_exports_round_trip(
         specs = {p.name: p.spec for p in session.scalars(select(EscalationPolicy))}
         routes = {r.name: (r.channel_id, r.severities, r.webhook_url_env)
                   for r in session.scalars(select(SlackChannelRoute))}
+        chat_routes = {r.name: (r.kind, r.url_env, r.slack_fallback_after_s)
+                       for r in session.scalars(select(ChatRoute))}
         engineer = session.scalars(select(User).where(User.name == "engineer-a")).one()
         methods = {m.id: m.type for m in engineer.contact_methods}
         stored_rules = sorted((r.urgency, r.position, methods[r.contact_method_id], r.delay_minutes)
@@ -313,6 +318,8 @@ def test_example_applies_idempotently_and_exports_round_trip(
         rules = session.scalars(select(NotificationRule)).all()
     assert routes == {"#incident-active": ("C07INCACTV", ["P1", "P2"], ""),
                       "#exec-incidents": ("C07EXECINC", ["P1"], "SLACK_WEBHOOK_EXEC")}
+    # OPS1 6: "Google Chat fallback", after 5 minutes of Slack failing.
+    assert chat_routes == {"gchat-incidents": ("google_chat", "PRIA_GCHAT_INCIDENTS", 300)}
     assert stored_rules == [("high", 0, "sms", 0), ("high", 1, "email", 0), ("high", 2, "voice", 5),
                             ("low", 0, "email", 0), ("low", 1, "sms", 30)]
     assert verified == {u.name for u in pria.users if any(c.verified for c in u.contact_methods)}

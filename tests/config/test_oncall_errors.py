@@ -121,12 +121,30 @@ escalation_policies:
     levels:
       - {targets: [{user: alice, role: cto}]}
 """, 12, 34, ['has both user and role; make them two targets']),
+    ('mention-without-channel', """\
+escalation_policies:
+  - name: ep-prod
+    levels:
+      - {targets: [{slack_mention: U07CARL10}]}
+""", 12, 20, ['a slack_mention target needs the channel to post the mention in']),
+    ('channel-without-mention', """\
+escalation_policies:
+  - name: ep-prod
+    levels:
+      - {targets: [{role: cto, channel: C07INCACTV}]}
+""", 12, 32, ["channel belongs to slack_mention targets only"]),
+    ('mention-of-a-channel', """\
+escalation_policies:
+  - name: ep-prod
+    levels:
+      - {targets: [{slack_mention: C07INCACTV, channel: C07INCACTV}]}
+""", 12, 36, ['a Slack member id (U or W', 'or a user group id (S']),
     ('target-without-kind', """\
 escalation_policies:
   - name: ep-prod
     levels:
       - {targets: [{note: pager}]}
-""", 12, 20, ['a target needs one of user, schedule, role, team, ticket or webhook']),
+""", 12, 20, ['a target needs one of user, schedule, role, team, ticket, webhook or slack_mention']),
     ('misspelt-target-kind', """\
 escalation_policies:
   - name: ep-prod

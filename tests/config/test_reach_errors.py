@@ -145,17 +145,34 @@ slack:
 slack:
   channels:
     - {channel: C0EXEC01, severities: [P1], webhook_url_env: "https://hooks.slack.com/services/T0/B0/x"}
-""", 7, 62, ["webhook_url_env names the environment variable that holds the incoming webhook's URL",
+""", 7, 62, ["this field names the environment variable that holds the incoming webhook's URL",
              "SLACK_WEBHOOK_EXEC", "the URL itself is a credential"]),
     ("slack-webhook-env-bad-name", """\
 slack:
   channels:
     - {channel: C0EXEC01, severities: [P1], webhook_url_env: SLACK-WEBHOOK}
 """, 7, 62, ["'SLACK-WEBHOOK' is not an environment variable name", "SLACK_WEBHOOK_EXEC"]),
+    ("slack-fallback-unknown-route", """\
+slack:
+  fallback: {after: 5m, route: gchat-incidnets}
+chat:
+  routes:
+    - {name: gchat-incidents, kind: google_chat, url_env: PRIA_GCHAT}
+""", 6, 32, ["unknown chat route 'gchat-incidnets'; did you mean 'gchat-incidents'?"]),
+    ("chat-route-url-pasted", """\
+chat:
+  routes:
+    - {name: ops, kind: teams, url_env: "https://x.webhook.office.com/abc"}
+""", 7, 41, ["names the environment variable that holds", "the URL itself is a credential"]),
+    ("chat-route-unknown-kind", """\
+chat:
+  routes:
+    - {name: ops, kind: discord, url_env: OPS_HOOK}
+""", 7, 25, ["google_chat, teams"]),
     ("slack-not-a-mapping", """\
 slack:
   - {channel: C0INCIDENT, severities: [P1]}
-""", 6, 3, ["'slack' must be a mapping of its fields (allowed: channels), not a list"]),
+""", 6, 3, ["'slack' must be a mapping of its fields (allowed: channels, fallback), not a list"]),
     ("slack-channels-not-a-list", """\
 slack:
   channels: {channel: C0INCIDENT, severities: [P1]}

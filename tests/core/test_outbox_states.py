@@ -95,3 +95,6 @@ def test_a_page_is_needless_once_the_incident_no_longer_waits_for_it() -> None:
     assert not needless("trigger", False, "acknowledged") and not needless("manual", False, "acknowledged")
     assert all(needless(kind, False, "resolved") for kind in ("page", "trigger", "manual", "admin"))
     assert not any(needless(kind, True, "triggered") for kind in ("page", "trigger", "manual", "admin"))
+    # A chat message tells about the incident: "resolved" is sent to a resolved incident by definition.
+    assert not any(needless("chat", follow_up, status) for follow_up in (False, True)
+                   for status in ("triggered", "acknowledged", "resolved"))

@@ -28,7 +28,9 @@ from firebell.alerts.models import Heartbeat, Integration, MaintenanceWindow, Ro
 from firebell.audit.log import record
 from firebell.auth.oidc_models import OidcProvider
 from firebell.auth.web_sessions import end_sessions_of
+from firebell.chat.models import ChatRoute
 from firebell.config.alerting import KEY_PREFIX, read_env_keys, stored_actions, stored_settings
+from firebell.config.chat import write_chat_route
 from firebell.config.errors import ApplyError
 from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, desired_with_kept, diff
@@ -77,6 +79,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "incident_role": (IncidentRoleDef, "name"),
     "lifecycle_stage": (LifecycleStage, "name"),
     "slack_channel": (SlackChannelRoute, "channel_id"),
+    "chat_route": (ChatRoute, "name"),
     "sign_in": (OidcProvider, "name"),
     "template": (MessageTemplate, "name"),
 }
@@ -388,6 +391,7 @@ WRITERS: dict[str, Writer] = {
     "incident_role": _write_positioned,
     "lifecycle_stage": _write_positioned,
     "slack_channel": _write_slack_channel,
+    "chat_route": write_chat_route,
     "sign_in": write_sign_in,
     "template": _write_template,
 }

@@ -21,6 +21,7 @@ from firebell.config.errors import ConfigError
 from firebell.config.located import Located, Path
 from firebell.config.schema import (
     DEFAULT_HEARTBEAT_SEVERITY,
+    TARGET_KINDS,
     TARGET_SECTIONS,
     TRIGGER_CONDITIONS,
     TYPE_FIELDS,
@@ -93,6 +94,7 @@ def check(tree: Located) -> list[ConfigError]:
         _check_reference(tree, ("maintenance_windows", index, "service"), window.get("service"),
                          "services", defined, errors)
     _check_slack_channels(tree, defined, errors)
+    _check_chat_routes(tree, defined, errors)
     errors.extend(check_templates(tree, defined.get("services", set())))
     return errors
 
@@ -442,18 +444,49 @@ def _check_slack_channels(tree: Located, defined: Defined, errors: list[ConfigEr
                 errors.append(here.error(f"duplicate Slack channel {ident}; it is already listed at {earlier}"))
             else:
                 first[ident] = (*path, "channel")
-        severities = channel.get("severities")
-        if isinstance(severities, list):
-            for position, key in enumerate(severities):
-                _check_reference(tree, (*path, "severities", position), key, "severities", defined, errors)
-            _check_listed_once(tree, (*path, "severities"), severities, "severity", errors)
-        _check_listed_once(tree, (*path, "tags"), channel.get("tags"), "tag", errors)
+        _check_route_filters(tree, path, channel, defined, errors)
         if _has_unknown_field(channel, SlackChannelConfig):
             continue
         if not channel.get("severities") and not channel.get("tags"):
             errors.append(tree.mark(path).error(
                 f"{label} has no severities and no tags, so this channel would get no incidents; list the "
                 "severities it is for (such as [P1, P2]), the tags (such as [data-breach]), or both"))
+
+
+def _check_route_filters(tree: Located, path: Path, route: dict[str, Any], defined: Defined,
+                         errors: list[ConfigError]) -> None:
+    """A Slack channel's or chat route's severities exist, and neither they nor its tags repeat."""
+    severities = route.get("severities")
+    if isinstance(severities, list):
+        for position, key in enumerate(severities):
+            _check_reference(tree, (*path, "severities", position), key, "severities", defined, errors)
+        _check_listed_once(tree, (*path, "severities"), severities, "severity", errors)
+    _check_listed_once(tree, (*path, "tags"), route.get("tags"), "tag", errors)
+
+
+def _check_chat_routes(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
+    """Route names are unique; severities exist; slack.fallback names a route."""
+    first: dict[str, Path] = {}
+    for index, route in items(tree.data.get("chat"), "routes"):
+        path: Path = ("chat", "routes", index)
+        name = route.get("name")
+        if isinstance(name, str):
+            if name in first:
+                here = tree.mark((*path, "name"))
+                earlier = tree.mark(first[name]).where(relative_to=here.file)
+                errors.append(here.error(f"duplicate chat route name '{name}'; it is already defined at {earlier}"))
+            else:
+                first[name] = (*path, "name")
+        _check_route_filters(tree, path, route, defined, errors)
+    slack = tree.data.get("slack")
+    fallback = slack.get("fallback") if isinstance(slack, dict) else None
+    target = fallback.get("route") if isinstance(fallback, dict) else None
+    if isinstance(target, str) and target not in first:
+        close = difflib.get_close_matches(target, sorted(first), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known = f" (defined chat routes: {', '.join(sorted(first))})" if first else "; no chat routes are defined"
+        errors.append(tree.mark(("slack", "fallback", "route")).error(
+            f"unknown chat route '{target}'{hint}{known}: the Slack fallback posts to a route of chat.routes"))
 
 
 def _check_routing_rules(tree: Located, defined: Defined, errors: list[ConfigError]) -> None:
@@ -621,22 +654,40 @@ def _check_targets(tree: Located, owner_path: Path, owner: dict[str, Any], defin
         path: Path = (*owner_path, "targets", position)
         if _has_unknown_field(target, TargetConfig):
             continue
-        kinds = [field for field in target if field in TARGET_SECTIONS and _present(target, field)]
+        kinds = [field for field in target if field in TARGET_KINDS and _present(target, field)]
         if not kinds:
             errors.append(tree.mark(path).error(
-                "a target needs one of user, schedule, role, team, ticket or webhook, such as "
+                "a target needs one of user, schedule, role, team, ticket, webhook or slack_mention, such as "
                 "{schedule: primary}"))
+        _check_mention_channel(tree, path, target, kinds, errors)
         for extra in kinds[1:]:
             errors.append(tree.key_mark((*path, extra)).error(
                 f"a target names one thing, but this one has both {kinds[0]} and {extra}; make them two "
                 "targets in the same list"))
         for kind in kinds:
-            _check_reference(tree, (*path, kind), target[kind], TARGET_SECTIONS[kind], defined, errors)
+            if kind in TARGET_SECTIONS:
+                _check_reference(tree, (*path, kind), target[kind], TARGET_SECTIONS[kind], defined, errors)
         if len(kinds) == 1:
-            key = (kinds[0], target[kinds[0]])
+            named = target[kinds[0]]
+            if kinds[0] == "slack_mention":  # the same person mentioned in two channels is two targets
+                named = f"{named}, channel: {target.get('channel')}"
+            key = (kinds[0], named)
             if key in seen:
                 errors.append(tree.mark(path).error(f"target {{{kinds[0]}: {key[1]}}} is listed twice"))
             seen.add(key)
+
+
+def _check_mention_channel(tree: Located, path: Path, target: dict[str, Any], kinds: list[str],
+                           errors: list[ConfigError]) -> None:
+    """A Slack mention is posted in a channel, and only a Slack mention has one."""
+    has_channel = _present(target, "channel")
+    if "slack_mention" in kinds and not has_channel:
+        errors.append(tree.mark(path).error(
+            "a slack_mention target needs the channel to post the mention in, such as "
+            "{slack_mention: U0123ABCD, channel: C0123ABCD}"))
+    elif has_channel and kinds and "slack_mention" not in kinds:
+        errors.append(tree.key_mark((*path, "channel")).error(
+            f"channel belongs to slack_mention targets only; a {kinds[0]} target is not posted in a Slack channel"))
 
 
 def _check_trigger(tree: Located, path: Path, label: str, trigger: dict[str, Any], defined: Defined,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from firebell.config import defaults
 from firebell.config.alerting import alerting_yaml, integration_yaml
+from firebell.config.chat import chat_yaml
 from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
 from firebell.config.schema import names_method
 from firebell.config.sign_in import sign_in_yaml
@@ -70,6 +71,11 @@ def export(session: Session) -> str:
             tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
     tree["slack"] = {"channels": [_entry("channel", name, row) for name, row in state["slack_channel"].items()]}
+    routes, fallback = chat_yaml({name: row.values for name, row in state["chat_route"].items()})
+    if fallback is not None:
+        tree["slack"]["fallback"] = fallback
+    if routes:
+        tree["chat"] = {"routes": routes}
     if state["template"]:
         tree["templates"] = [{"purpose": row.values["purpose"], "channel": row.values["channel"]}
                              | ({"service": row.values["service"]} if row.values["service"] else {})

@@ -79,7 +79,8 @@ WEEK = 7 * DAY
 # --- escalation policies -----------------------------------------------------------------------
 
 def _targets(targets: list[TargetConfig]) -> tuple[Target, ...]:
-    return tuple(Target(kind=cast(TargetKind, t.kind), name=t.name, note=t.note) for t in targets)
+    return tuple(Target(kind=cast(TargetKind, t.kind), name=t.name, note=t.note, channel=t.channel or "")
+                 for t in targets)
 
 
 def snapshot_of(policy: EscalationPolicyConfig) -> Snapshot:
@@ -144,6 +145,8 @@ def _delay_text(seconds: Any) -> str:
 
 def _target_yaml(target: Values) -> Values:
     entry: Values = {str(target.get("kind")): target.get("name")}
+    if target.get("channel"):
+        entry["channel"] = target["channel"]
     if target.get("note"):
         entry["note"] = target["note"]
     return entry

@@ -52,6 +52,7 @@ TAG = re.compile(r"^\S+$")
 TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})$")
 SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+SLACK_MENTION = re.compile(r"^[UWS][A-Z0-9]{2,}$")  # a member, or a user group (S...)
 
 AccessLevel = Literal["admin", "responder", "viewer"]
 ContactType = Literal["email", "sms", "voice", "slack", "webhook"]
@@ -169,7 +170,7 @@ def _discovery_url(value: str) -> str:
 def _webhook_url_env(value: str) -> str:
     # A pasted webhook URL is a credential: the message does not repeat it (errors end up in CI logs).
     if URL.match(value) or "://" in value:
-        raise ValueError("webhook_url_env names the environment variable that holds the incoming webhook's URL, "
+        raise ValueError("this field names the environment variable that holds the incoming webhook's URL, "
                          "such as SLACK_WEBHOOK_EXEC; the URL itself is a credential, so put it in that variable "
                          "and keep it out of the tree")
     if not ENV_NAME.match(value):
@@ -317,6 +318,9 @@ RuleDelay = Annotated[timedelta, BeforeValidator(_delay), AfterValidator(_rule_d
 SlackMemberId = Annotated[str, Field(max_length=50), _pattern(
     SLACK_MEMBER, "a Slack member id; write U or W followed by capital letters and digits, such as U0123ABCD "
                   "(in Slack: their profile, More, Copy member ID)")]
+SlackMention = Annotated[str, Field(max_length=50), _pattern(
+    SLACK_MENTION, "a Slack member id (U or W followed by capital letters and digits, such as U0123ABCD) or a user "
+                   "group id (S followed by capital letters and digits, such as S0123ABCD)")]
 SlackChannelId = Annotated[str, Field(max_length=50), _pattern(
     SLACK_CHANNEL, "a Slack channel id; write C or G followed by capital letters and digits, such as C0123ABCD "
                    "(in Slack: the channel's details, at the bottom); the #name goes in name")]
@@ -439,6 +443,8 @@ TARGET_SECTIONS: dict[str, str] = {
     "user": "users", "schedule": "schedules", "role": "roles", "team": "teams",
     "ticket": "outbound_webhooks", "webhook": "outbound_webhooks",
 }
+# Every kind of target: those naming an entry of a section, and a Slack mention (named by its id).
+TARGET_KINDS: tuple[str, ...] = (*TARGET_SECTIONS, "slack_mention")
 # Trigger condition keys (core.escalation.TRIGGER_CONDITIONS); all but `tag` are durations.
 TRIGGER_CONDITIONS: tuple[str, ...] = ("unacknowledged_for", "no_update_for", "open_for", "tag")
 
@@ -457,7 +463,7 @@ class OutboundWebhookConfig(Model):
 def _target_shape(value: Any) -> Any:
     if isinstance(value, dict):
         return value
-    raise ValueError("a target is a mapping with one of user, schedule, role, team, ticket or webhook, "
+    raise ValueError("a target is a mapping with one of user, schedule, role, team, ticket, webhook or slack_mention, "
                      "such as {schedule: primary} or {role: cto, note: pager}")
 
 
@@ -470,11 +476,14 @@ class TargetConfig(Model):
     team: Slug | None = None
     ticket: Slug | None = None
     webhook: Slug | None = None
+    # The bot posts in `channel`, mentioning this member or user group (checks.py: both or neither).
+    slack_mention: SlackMention | None = None
+    channel: SlackChannelId | None = None
     note: Annotated[str, Field(max_length=500)] = ""  # carried to the message, e.g. "handled next business day"
 
     @property
     def kind(self) -> str:
-        return next(kind for kind in TARGET_SECTIONS if getattr(self, kind) is not None)
+        return next(kind for kind in TARGET_KINDS if getattr(self, kind) is not None)
 
     @property
     def name(self) -> str:
@@ -761,8 +770,39 @@ class SlackChannelConfig(Model):
     webhook_url_env: SlackWebhookEnv | None = None
 
 
+class SlackFallbackConfig(Model):
+    """Where messages for Slack channels go while Slack fails: once calls to a channel have failed
+    for `after` without a success between, its incident messages are posted to the chat route
+    `route` instead, until Slack answers again."""
+
+    after: Delay
+    route: Slug
+
+
 class SlackConfig(Model):
     channels: list[SlackChannelConfig] = Field(default_factory=list)
+    fallback: SlackFallbackConfig | None = None
+
+
+ChatKind = Literal["google_chat", "teams"]
+
+
+class ChatRouteConfig(Model):
+    """A Google Chat space or Microsoft Teams channel, reached through its incoming webhook whose URL
+    is in the environment variable `url_env` (a credential, never written here). It gets one message
+    per change worth telling (declared, updated, resolved) of incidents of one of `severities` or
+    carrying one of `tags`; with neither, only what `slack.fallback` sends it."""
+
+    name: Slug
+    kind: ChatKind
+    url_env: SlackWebhookEnv
+    description: str = ""
+    severities: list[SeverityKey] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+
+
+class ChatConfig(Model):
+    routes: list[ChatRouteConfig] = Field(default_factory=list)
 
 
 class OidcConfig(Model):
@@ -842,6 +882,7 @@ class Config(Model):
     routing_rules: list[RoutingRuleConfig] = Field(default_factory=list)
     maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)
     sign_in: SignInConfig = Field(default_factory=SignInConfig)
 

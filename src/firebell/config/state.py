@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.config import alerting, oncall, sign_in
+from firebell.config import alerting, chat, oncall, sign_in
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import (
     URGENCIES,
@@ -45,14 +45,14 @@ from firebell.slack.models import SlackChannelRoute
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window", "slack_channel", "sign_in", "template",
+    "maintenance_window", "slack_channel", "chat_route", "sign_in", "template",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
 # alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window", "slack_channel", "sign_in", "template"}
+                                     "maintenance_window", "slack_channel", "chat_route", "sign_in", "template"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -128,6 +128,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "routing_rule": alerting.desired_routing_rules(config),
         "maintenance_window": alerting.desired_maintenance_windows(config),
         "slack_channel": {c.channel: _desired_slack_channel(c) for c in config.slack.channels},
+        "chat_route": chat.desired_chat_routes(config),
         "sign_in": sign_in.desired_sign_in(config.sign_in),
         "template": {t.name(): {"purpose": t.purpose, "channel": t.channel, "service": t.service or "",
                                 "parts": t.parts()} for t in config.templates},
@@ -250,6 +251,7 @@ def current_state(session: Session) -> CurrentState:
             row.channel_id: Current(_current_slack_channel(row)) for row in session.scalars(
                 select(SlackChannelRoute).order_by(SlackChannelRoute.channel_id))
         },
+        "chat_route": {name: Current(values) for name, values in chat.current_chat_routes(session).items()},
         "sign_in": {name: Current(values) for name, values in sign_in.current_sign_in(session).items()},
         "template": {row.name: Current({"purpose": row.purpose, "channel": row.channel, "service": row.service,
                                         "parts": dict(row.parts or {})})

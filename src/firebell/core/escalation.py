@@ -17,8 +17,8 @@ from typing import Any, Literal
 from firebell.core.durations import parse_duration
 from firebell.core.errors import Invalid
 
-TargetKind = Literal["user", "schedule", "role", "team", "ticket", "webhook"]
-TARGET_KINDS: tuple[TargetKind, ...] = ("user", "schedule", "role", "team", "ticket", "webhook")
+TargetKind = Literal["user", "schedule", "role", "team", "ticket", "webhook", "slack_mention"]
+TARGET_KINDS: tuple[TargetKind, ...] = ("user", "schedule", "role", "team", "ticket", "webhook", "slack_mention")
 TriggerCondition = Literal["unacknowledged_for", "no_update_for", "open_for", "tag"]
 TRIGGER_CONDITIONS: tuple[TriggerCondition, ...] = ("unacknowledged_for", "no_update_for", "open_for", "tag")
 
@@ -27,11 +27,14 @@ TRIGGER_CONDITIONS: tuple[TriggerCondition, ...] = ("unacknowledged_for", "no_up
 class Target:
     """Who or what a level pages. `user`: a person; `schedule`: whoever is on call in it then;
     `role`: the people holding an organisational role (e.g. security-lead); `team`: every member;
-    `ticket`/`webhook`: a named outbound webhook (a follow-up ticket in a tracker, a chat mention)."""
+    `ticket`/`webhook`: a named outbound webhook (a follow-up ticket in a tracker);
+    `slack_mention`: a Slack member (U...) or user group (S...) mentioned in Slack channel `channel`
+    by the bot."""
 
     kind: TargetKind
     name: str
     note: str = ""  # carried to the message, e.g. "handled next business day"
+    channel: str = ""  # slack_mention only: the Slack channel id the mention is posted in
 
     def label(self) -> str:
         return f"{self.kind}:{self.name}"
@@ -175,7 +178,8 @@ class Snapshot:
 
 
 def _targets_to_json(targets: tuple[Target, ...]) -> list[dict[str, str]]:
-    return [{"kind": t.kind, "name": t.name, **({"note": t.note} if t.note else {})} for t in targets]
+    return [{"kind": t.kind, "name": t.name, **({"note": t.note} if t.note else {}),
+             **({"channel": t.channel} if t.channel else {})} for t in targets]
 
 
 def _targets_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Target, ...]:
@@ -184,7 +188,8 @@ def _targets_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Target, ...]
         kind = str(item.get("kind", ""))
         if kind not in TARGET_KINDS:
             raise Invalid(f"unknown escalation target kind {kind!r}")
-        out.append(Target(kind=kind, name=str(item["name"]), note=str(item.get("note", ""))))
+        out.append(Target(kind=kind, name=str(item["name"]), note=str(item.get("note", "")),
+                          channel=str(item.get("channel", ""))))
     return tuple(out)
 
 

@@ -87,8 +87,17 @@ def after_interruption(keyed: bool, uncertain: bool) -> Event:
     return Event.RESEND_UNCERTAIN if keyed and not uncertain else Event.FAIL_UNCERTAIN
 
 
+# Messages that tell an audience about the incident (a chat space's "declared", "updated", "resolved";
+# messages/send.py's stakeholder updates and customer emails): news, not pages, so neither
+# acknowledging nor resolving makes them needless (the "resolved" post is sent to a resolved incident
+# by definition), and a failed one pages nobody.
+TELLING_KINDS = frozenset({"chat", "message"})
+
+
 def needless(kind: str, follow_up: bool, incident_status: str | None) -> bool:
     """Whether the incident (in `incident_status`) no longer needs a page: ladder pages (`kind`
     "page") and the later steps of a person's rules (`follow_up`) once it is acknowledged, every
-    page once it is resolved."""
+    page once it is resolved. Telling messages (`TELLING_KINDS`) are never needless."""
+    if kind in TELLING_KINDS:
+        return False
     return incident_status == "resolved" or (incident_status == "acknowledged" and (kind == "page" or follow_up))

@@ -1,5 +1,6 @@
 """Who a policy's targets mean at one instant: users by name, whoever is on call in a schedule,
-the holders of an organisational role, the members of a team, or a named outbound webhook."""
+the holders of an organisational role, the members of a team, a named outbound webhook, or a
+mention posted in a Slack channel."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ class Recipient:
     webhook: str = ""  # name of an outbound webhook (ticket/webhook targets)
     webhook_url: str = ""
     webhook_secret_env: str = ""
+    # Reached at an address rather than through a person's contact methods (a Slack mention; chat
+    # routes use it too): the channel, the address on it, the key's recipient part, and what the
+    # message needs besides (the mention, the variable holding a URL).
+    channel: str = ""
+    address: str = ""
+    who: str = ""
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ def resolve(session: Session, target: Target, now: datetime, webhooks: dict[str,
             return []
         return [Recipient(target=label, webhook=target.name, webhook_url=str(hook["url"]),
                           webhook_secret_env=str(hook.get("secret_env") or ""))]
+    if target.kind == "slack_mention":
+        return [slack_mention(label, target.name, target.channel)]
     if target.kind == "user":
         users = _users(session, select(User.id, User.name).where(User.name == target.name))
     elif target.kind == "role":
@@ -67,3 +77,9 @@ def resolve(session: Session, target: Target, now: datetime, webhooks: dict[str,
         names = on_call_names(session, target.name, now)
         users = _users(session, select(User.id, User.name).where(User.name.in_(names))) if names else []
     return [Recipient(target=label, user_id=user_id, user_name=name) for user_id, name in users]
+
+
+def slack_mention(label: str, mention: str, channel: str) -> Recipient:
+    """A Slack member (U.../W...) or user group (S...) mentioned by the bot in `channel`."""
+    return Recipient(target=label, channel="slack_mention", address=channel, who=f"slack_mention:{mention}@{channel}",
+                     details=(("mention", mention),))

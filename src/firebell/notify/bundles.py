@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from firebell.core import bundling
 from firebell.core.notification_rules import Channel
+from firebell.core.outbox_states import TELLING_KINDS
 from firebell.core.timeline.paging import NotificationBundled, NotificationHeld
 from firebell.incidents import timeline
 from firebell.notify.models import Notification
@@ -62,7 +63,7 @@ def plan(session: Session, live: Sequence[Notification], held_rows: Any, now: da
     groups: list[Group] = []
     by_address: dict[tuple[str, str], list[Notification]] = {}
     for row in live:
-        if row.channel in LIMITED and row.kind != "message":  # an audience's messages are not a person's pages
+        if row.channel in LIMITED and row.kind not in TELLING_KINDS:  # news for an audience, not a person's page
             by_address.setdefault((row.channel, row.address), []).append(row)
         else:
             groups.append(Group([row]))

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.core.outbox_states import Event, allows, may_still_reach, next_state
+from firebell.core.outbox_states import TELLING_KINDS, Event, allows, may_still_reach, next_state
 from firebell.core.timeline import paging as events
 from firebell.escalation.targets import Page, Recipient
 from firebell.incidents import timeline
@@ -48,7 +48,7 @@ def fail(session: Session, row: Notification, reason: str, now: datetime, event:
     if row.kind == "admin":
         log.error("could not tell admins that a page failed: %s", reason)
         return
-    if row.kind == "message":  # words for an audience: the failure on the timeline is the news
+    if row.kind in TELLING_KINDS:  # news for a chat space, not a page: the timeline says it failed
         return
     if row.user_id:
         # The other notifications of this step to this person (a rule may have planned several

@@ -50,10 +50,7 @@ def step_key_of(row: Notification) -> str:
 
 
 def needless(row: Notification, status: str | None) -> bool:
-    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`). A
-    message (`insert_messages`) is always still wanted: "incident resolved" goes after the resolution."""
-    if row.kind == MESSAGE:
-        return False
+    """Whether the incident (in `status`) no longer needs this page (`outbox_states.needless`)."""
     step = step_key_of(row) if row.user_id else ""
     return outbox_states.needless(row.kind, base_step(step) != step, status)
 
@@ -76,8 +73,10 @@ class Destination:
 
 
 def webhook_destination(recipient: Recipient, message: dict[str, Any]) -> Destination | None:
-    """Where a page to a named outbound webhook goes; None for any other recipient (people are
-    reached through `reach`)."""
+    """Where a page to a named outbound webhook, or to an address (a Slack mention, a chat route),
+    goes; None for a person (people are reached through `reach`)."""
+    if recipient.channel:
+        return Destination(recipient.channel, recipient.address, recipient.who, message | dict(recipient.details))
     if not recipient.webhook:
         return None
     return Destination("webhook", recipient.webhook_url, f"webhook:{recipient.webhook}",
@@ -99,18 +98,20 @@ def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
 
     For a person, `position` None means a new page: their rules for its urgency decide which methods
     and when (else their first verified method, now); a number means that one method (failover to
-    the next). A webhook is paged once, now: it has no failover. The idempotency key names the
+    the next). A webhook or an address (a Slack mention, a chat route) is paged once, now: it has no
+    failover. The idempotency key names the
     incident, the step, the person or webhook and the method, so a step never pages a method twice:
     a key written before is left as it is. Returns where each page's first notification goes, None
     when it has nowhere to go (a person without a usable method)."""
     db = raw(session)
-    reaches = reach_of(session, (p.recipient.user_id for p in pages if p.recipient.user_id and not p.recipient.webhook))
+    reaches = reach_of(session, (p.recipient.user_id for p in pages if p.recipient.user_id and not p.recipient.webhook
+                                 and not p.recipient.channel))
     table = urgencies(session) if reaches else {}
     rows: list[dict[str, Any]] = []
     first: list[Destination | None] = []
     for page in pages:
         r = page.recipient
-        if r.webhook or not r.user_id:
+        if r.webhook or r.channel or not r.user_id:
             to = webhook_destination(r, page.message) if not position else None
             planned = [Planned(0, to.channel, to.address, now, 0, "")] if to else []
             who, message = (to.who, to.message) if to else ("", page.message)

@@ -17,7 +17,9 @@ sign acknowledge links and webhooks.
     FIREBELL_SMS_HTTP_URL / _SECRET  a generic SMS/voice gateway (whsec_... secret), tried when Twilio fails
                                  (see notify/phone_settings.py)
     FIREBELL_LOG_CHANNELS        channels to write to the server log instead of sending (the demo
-                                 sets email,sms,voice,slack,webhook: pages show up, nobody is messaged)
+                                 sets email,sms,voice,slack,webhook: pages show up, nobody is messaged);
+                                 slack covers Slack mentions, chat covers Google Chat and Teams
+    Google Chat and Teams routes name their own variables for their webhook URLs (config: chat.routes).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from firebell.notify.channels.base import Channel, Delivery, Message, Rendered
+from firebell.notify.channels.chat_webhooks import GoogleChatWebhook, TeamsWebhook
 from firebell.notify.channels.email import EmailChannel, SmtpSettings
 from firebell.notify.channels.slack_dm import SlackDirectMessages
+from firebell.notify.channels.slack_mention import SlackMentions
 from firebell.notify.channels.slack_web import SLACK_API_BASE_URL, SlackWebClient
 from firebell.notify.channels.webhook import WebhookChannel, WebhookSettings
 from firebell.notify.phone_settings import phone_from_env
@@ -101,6 +105,10 @@ class LogChannel:
         return Delivery.delivered(f"written to the log instead of sent by {self.name}", provider_id=None)
 
 
+# A name in FIREBELL_LOG_CHANNELS that stands for several channels.
+_LOGGED_TOGETHER = {"slack": ("slack", "slack_mention"), "chat": ("google_chat", "teams")}
+
+
 def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], datetime] | None = None) -> Channels:
     env = os.environ if env is None else env
     channels = Channels(public_url=(env.get("FIREBELL_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
@@ -121,10 +129,14 @@ def channels_from_env(env: Mapping[str, str] | None = None, clock: Callable[[], 
         channels.slack = SlackWebClient(env["FIREBELL_SLACK_BOT_TOKEN"],
                                         base_url=env.get("FIREBELL_SLACK_API_URL") or SLACK_API_BASE_URL)
         channels.by_name["slack"] = SlackDirectMessages(channels.slack)
+        channels.by_name["slack_mention"] = SlackMentions(channels.slack)
     for name in filter(None, (part.strip() for part in env.get("FIREBELL_LOG_CHANNELS", "").split(","))):
-        channels.by_name.setdefault(name, LogChannel(name))
+        for each in _LOGGED_TOGETHER.get(name, (name,)):
+            channels.by_name.setdefault(each, LogChannel(each))
         if name == "webhook":
             channels.log_webhooks = True
+    channels.by_name.setdefault("google_chat", GoogleChatWebhook(env))
+    channels.by_name.setdefault("teams", TeamsWebhook(env))
     phone = phone_from_env(env, channels.public_url)
     channels.twilio_auth_token = phone.twilio_auth_token
     for phone_channel in (phone.sms, phone.voice):

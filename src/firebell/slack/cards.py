@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.core.chat_fallback import failing_since_after
 from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.paging import SlackMessageFailed
 from firebell.incidents import timeline
@@ -33,7 +34,7 @@ from firebell.notify.channels.slack_blocks import IncidentCard, incident_message
 from firebell.notify.channels.slack_web import IncomingWebhookClient, SlackResult
 from firebell.notify.settings import Channels
 from firebell.org.models import Service, User
-from firebell.slack.models import SlackCard, SlackChannelRoute
+from firebell.slack.models import SlackCard, SlackChannelRoute, SlackRouteHealth
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)  # on start: incidents changed this recently get their messages checked
@@ -60,7 +61,7 @@ def routes(session: Session) -> list[SlackChannelRoute]:
     return list(session.execute(select(SlackChannelRoute)).scalars())
 
 
-def _wanted(route: SlackChannelRoute, incident: Incident) -> bool:
+def wanted(route: SlackChannelRoute, incident: Incident) -> bool:
     return incident.severity in route.severities or bool(set(route.tags) & set(incident.tags or []))
 
 
@@ -104,7 +105,7 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
         for route in configured:
             card = cards.get((incident.id, route.channel_id))
             if card is None:
-                if not _wanted(route, incident) or incident.status == "resolved":
+                if not wanted(route, incident) or incident.status == "resolved":
                     continue  # an incident resolved before it was ever posted needs no message
                 card = SlackCard(incident_id=incident.id, channel_id=route.channel_id, synced_version=0,
                                  attempts=0, last_error="")
@@ -199,7 +200,20 @@ def _send(channels: Channels, job: CardJob) -> SlackResult:
     return channels.slack.post_message(job.channel, job.message)
 
 
+def _note_health(session: Session, channel: str, result: SlackResult, now: datetime) -> None:
+    """Since when calls to the channel have failed (chat/ falls back on it: core/chat_fallback.py)."""
+    health = session.get(SlackRouteHealth, channel, with_for_update=True, populate_existing=True)
+    if health is None:
+        if result.ok:
+            return  # healthy and never failed: no row needed
+        health = SlackRouteHealth(channel_id=channel, failing_since=None, last_error="")
+        session.add(health)
+    health.failing_since = failing_since_after(health.failing_since, result.ok, now)
+    health.last_error = "" if result.ok else (result.error or "failed")[:1000]
+
+
 def record(session: Session, job: CardJob, result: SlackResult, now: datetime) -> None:
+    _note_health(session, job.channel, result, now)
     card = session.get(SlackCard, job.card_id, with_for_update=True, populate_existing=True)
     if card is None:
         return

@@ -35,3 +35,14 @@ class SlackCard(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SlackRouteHealth(Base):
+    """Whether Slack has been answering for one channel: when calls to it began failing (None while
+    they succeed) and the latest error. Written by the card sync; chat/ reads it to decide the
+    fallback (core/chat_fallback.py)."""
+
+    __tablename__ = "slack_route_health"
+    channel_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -13,7 +13,7 @@ from firebell.core.timeline.schema import OPTIONAL, Payload, Who
 from firebell.core.timeline.words import channel, clock, colon, line, listing, name, person, plural, quoted, target
 
 # A page's kind (notifications.kind) as the verb of its "sent" sentence.
-_SENT_VERB = {"reminder": "Reminded", "admin": "Told admin"}
+_SENT_VERB = {"reminder": "Reminded", "admin": "Told admin", "chat": "Posted to"}
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class NotificationSent(_Page):
 
     def sentence(self, who: Who, people: Mapping[str, str]) -> str:
         why = [f"level {self.level}"] if self.level is not None else []
-        if self.user is None or not self.target.startswith("user:"):
+        if self.kind != "chat" and (self.user is None or not self.target.startswith("user:")):
             why.append(target(self.target))
         verb = _SENT_VERB.get(self.kind, "Paged")
         return f"{verb} {self._to(people)} by {channel(self.channel)}" + (f" ({', '.join(why)})" if why else "")

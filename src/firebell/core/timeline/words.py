@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from firebell.core.timeline.schema import Who
 
 _CHANNELS = {"sms": "SMS", "voice": "voice call", "email": "email", "slack": "Slack", "webhook": "webhook",
-             "chat": "chat", "api": "the API", "cli": "the CLI", "web": "the web console",
+             "chat": "chat", "slack_mention": "Slack mention", "google_chat": "Google Chat",
+             "teams": "Microsoft Teams", "api": "the API", "cli": "the CLI", "web": "the web console",
              "link": "a link in the page"}
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 

@@ -1,0 +1,1 @@
+"""Incident messages in Google Chat spaces and Microsoft Teams channels, and the Slack fallback."""
