@@ -3,7 +3,6 @@ cached per process against `organisations.config_version`, so the hot path does 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from firebell.org.models import Organisation, Service
 from firebell.severity.levels import severity_levels
 from firebell.store.locks import read_with_locks
 from firebell.store.rawsql import Statement, raw
-from firebell.store.txcache import per_transaction
+from firebell.store.txcache import PerVersion, per_transaction
 
 
 @dataclass(frozen=True)
@@ -100,11 +99,10 @@ def _build(session: Session, version: int) -> IngestConfig:
     )
 
 
-_lock = threading.Lock()
 _SESSION_KEY = "ingest_config"
 _VERSION_SEEN = "ingest_config_version_seen"
 _VERSION = Statement("SELECT config_version FROM organisations WHERE id = 1")
-_cache: dict[str, IngestConfig] = {}
+_cache: PerVersion[IngestConfig] = PerVersion()
 
 
 def current(session: Session) -> IngestConfig:
@@ -118,7 +116,7 @@ def assumed(session: Session) -> IngestConfig:
     whose version is then read in the locks' own round trip (`current` uses what it read, and
     rebuilds if it moved; ingestion takes any lock the stale names missed). Nothing cached yet:
     `current`."""
-    cached = _cache.get(str(session.get_bind().engine.url))
+    cached = _cache.latest(str(session.get_bind().engine.url))
     if cached is None:
         return current(session)
     raw(session)  # begins the transaction the answer belongs to
@@ -137,13 +135,7 @@ def _for_version(session: Session) -> IngestConfig:
     else:
         row = raw(session).one(_VERSION, {})
         version = int(row[0] or 0) if row else 0
-    key = str(session.get_bind().engine.url)
-    cached = _cache.get(key)
-    if cached is None or cached.version != version:
-        cached = _build(session, version)
-        with _lock:
-            _cache[key] = cached
-    return cached
+    return _cache.get(str(session.get_bind().engine.url), version, lambda: _build(session, version))
 
 
 def bump_version(session: Session) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, false, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from firebell.actor import Actor
@@ -48,7 +48,12 @@ def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) 
     reported exactly like missing ones, after exactly the same work: visibility is part of the one
     query, so neither loads people or services (loading them for a private incident before refusing
     it made its 404 measurably slower than a missing one's)."""
-    query = select(Incident).options(*with_people_and_services()).where(visible_to(actor))
+    # Read only: services and roles (a few rows each) joined into the incident's own statement, two
+    # round trips fewer on every page and API read. Locked: separate loads, since PostgreSQL locks no
+    # row of an outer join's nullable side.
+    eager = with_people_and_services() if for_update else (
+        joinedload(Incident.services), joinedload(Incident.roles), selectinload(Incident.members))
+    query = select(Incident).options(*eager).where(visible_to(actor))
     match = _REF.match(ref.strip())
     if match and int(match.group(1)) <= _MAX_NUMBER:
         query = query.where(Incident.number == int(match.group(1)))
@@ -60,7 +65,7 @@ def find(session: Session, actor: Actor, ref: str, *, for_update: bool = False) 
         # populate_existing: if this session already loaded the incident, the locked read must
         # replace what it holds, not be ignored in favour of a stale copy.
         query = query.with_for_update().execution_options(populate_existing=True)
-    incident = session.execute(query).scalar_one_or_none()
+    incident = session.execute(query).unique().scalar_one_or_none()
     # can_view is the rule (core/access.py) and visible_to its SQL form; checking both keeps a
     # divergence between the two from ever showing a private incident.
     if incident is None or not can_view(actor.principal, facts(incident)):
@@ -196,9 +201,11 @@ _LISTED_COLUMNS = [getattr(Incident, name) for name in ListedIncident.__dataclas
                    if name not in ("services", "roles", "members")]
 
 
-def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[ListedIncident], str | None]:
+def list_incidents(session: Session, actor: Actor, f: IncidentFilter, *,
+                   links: bool = True) -> tuple[list[ListedIncident], str | None]:
     """Newest first. The cursor is the last number seen, so pages stay stable while new incidents
-    arrive."""
+    arrive. `links=False`: without their people and services (`with_links` adds them later, for
+    several lists in one statement)."""
     if not 1 <= f.limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}")
     query = _filtered(select(*_LISTED_COLUMNS).where(visible_to(actor)), f)
@@ -206,28 +213,33 @@ def list_incidents(session: Session, actor: Actor, f: IncidentFilter) -> tuple[l
         query = query.where(Incident.number < decode_cursor(f.cursor))
     rows = session.execute(query.order_by(Incident.number.desc()).limit(f.limit + 1)).all()
     next_cursor = encode_cursor(rows[f.limit - 1].number) if len(rows) > f.limit else None
-    return _with_links(session, rows[: f.limit]), next_cursor
+    listed = [ListedIncident(*row) for row in rows[: f.limit]]
+    return (with_links(session, listed) if links else listed), next_cursor
 
 
-def list_open(session: Session, actor: Actor, f: IncidentFilter) -> tuple[list[ListedIncident], int]:
+def list_open(session: Session, actor: Actor, f: IncidentFilter, *,
+              links: bool = True) -> tuple[list[ListedIncident], int]:
     """Open incidents (not resolved) the actor may see, the most severe first and, within a severity,
-    the oldest first: what needs someone now. At most `f.limit` of them, and how many there are."""
+    the oldest first: what needs someone now. At most `f.limit` of them, and how many there are
+    (counted in the same statement). `links` as `list_incidents`."""
     # The open statuses by name: an index finds them, where "not resolved" read every incident.
     query = _filtered(select(*_LISTED_COLUMNS).where(visible_to(actor),
                                                      Incident.status.in_(("triggered", "acknowledged"))), f)
+    # How many match, as a column (an uncorrelated subquery, evaluated once) rather than a second
+    # round trip; a window count made SQLite copy every match aside first (4x the time).
+    matching = select(func.count()).select_from(query.with_only_columns(Incident.id).subquery()).scalar_subquery()
     rank = select(SeverityLevelRow.rank).where(SeverityLevelRow.key == Incident.severity).scalar_subquery()
-    rows = session.execute(query.order_by(rank.nulls_last(), Incident.declared_at, Incident.number)
-                           .limit(f.limit)).all()
-    total = len(rows) if len(rows) < f.limit else session.execute(
-        select(func.count()).select_from(query.with_only_columns(Incident.id).subquery())).scalar_one()
-    return _with_links(session, rows), total
+    rows = session.execute(query.add_columns(matching.label("matching"))
+                           .order_by(rank.nulls_last(), Incident.declared_at, Incident.number).limit(f.limit)).all()
+    listed = [ListedIncident(*row[:-1]) for row in rows]
+    return (with_links(session, listed) if links else listed), int(rows[0].matching) if rows else 0
 
 
-def _with_links(session: Session, rows: Sequence[Any]) -> list[ListedIncident]:
-    page = {row.id: ListedIncident(*row) for row in rows}
+def with_links(session: Session, listed: Sequence[ListedIncident]) -> list[ListedIncident]:
+    """`listed` with their services, roles and members filled in, in one statement: a round trip is
+    most of a small query's cost on PostgreSQL, and dashboards poll these lists."""
+    page = {i.id: i for i in listed}
     if page:
-        # The page's services, roles and members in one statement: a round trip is most of a small
-        # query's cost on PostgreSQL, and dashboards poll this list.
         ids = list(page)
         links: CompoundSelect[Any] = union_all(
             select(literal("service"), IncidentService.incident_id, IncidentService.service_id, null())
@@ -238,14 +250,14 @@ def _with_links(session: Session, rows: Sequence[Any]) -> list[ListedIncident]:
             .where(IncidentMember.incident_id.in_(ids)),
         )
         for kind, incident_id, linked_id, role in session.execute(links):
-            listed = page[incident_id]
+            found = page[incident_id]
             if kind == "service":
-                listed.services.append(ServiceLink(linked_id))
+                found.services.append(ServiceLink(linked_id))
             elif kind == "role":
-                listed.roles.append(RoleLink(role, linked_id))
+                found.roles.append(RoleLink(role, linked_id))
             else:
-                listed.members.append(MemberLink(linked_id))
-    return list(page.values())
+                found.members.append(MemberLink(linked_id))
+    return list(listed)
 
 
 @dataclass(frozen=True)

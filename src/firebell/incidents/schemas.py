@@ -173,17 +173,21 @@ def _deadline(d: Deadline | None) -> DeadlineOut | None:
                        breached=d.breached)
 
 
-def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident], now: datetime) -> list[IncidentOut]:
-    """Render incidents with names resolved in a few batched queries rather than one per row."""
+def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident], now: datetime, *,
+                 clocks: severities.SeverityClocks | None = None, count_missed: bool = True) -> list[IncidentOut]:
+    """Render incidents with names resolved in a few batched queries rather than one per row.
+    `clocks`: the severities' clocks, if the caller holds them already. `count_missed=False` (the
+    console's list, which does not show it): `updates.missed` is 0, without reading every status
+    update of every incident."""
     user_ids = {i.declared_by_id for i in incidents if i.declared_by_id}
     user_ids |= {r.user_id for i in incidents for r in i.roles} | {m.user_id for i in incidents for m in i.members}
     names = display_names(session, users=user_ids, teams={i.team_id for i in incidents if i.team_id},
                           services={s.service_id for i in incidents for s in i.services})
     users, teams, services = names.users, names.teams, names.services
-    clocks = severities.severity_clocks(session)
+    clocks = clocks or severities.severity_clocks(session)
     cadences, targets = clocks.cadences, clocks.targets
     posted: dict[str, list[datetime]] = {}
-    with_cadence = [i.id for i in incidents if i.severity in cadences]
+    with_cadence = [i.id for i in incidents if i.severity in cadences] if count_missed else []
     if with_cadence:
         for incident_id, at in session.execute(select(TimelineEvent.incident_id, TimelineEvent.occurred_at).where(
                 TimelineEvent.incident_id.in_(with_cadence), TimelineEvent.type == EventKind.STATUS_UPDATE)):
@@ -212,7 +216,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
             updates=UpdatesOut(every_seconds=int(every.total_seconds()) if every else None,
                                next_due=cadence_now.next_due,
                                missed=cadence.missed_updates(i.declared_at, posted.get(i.id, []), i.resolved_at,
-                                                             every, now)),
+                                                             every, now) if count_missed else 0),
             allowed_actions=[a.value for a in allowed_actions(Status(i.status))],
         ))
     return out

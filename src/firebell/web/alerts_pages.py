@@ -12,7 +12,6 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -22,9 +21,8 @@ from firebell.alerts.models import Alert
 from firebell.core.link_templates import Link
 from firebell.errors import DecisionError, Invalid, NotFound
 from firebell.incidents.models import Incident
-from firebell.org.models import Service
-from firebell.severity.levels import severity_levels
 from firebell.store.uow import Database
+from firebell.web import reference_data
 from firebell.web.deps import CsrfChecked, WebActor
 from firebell.web.errors import not_found_page
 from firebell.web.render import page
@@ -45,9 +43,9 @@ STATUS_CHOICES = {"open": ("triggered", "acknowledged")} | {s: (s,) for s in que
 
 
 def _choices(session: Session) -> dict[str, Any]:
-    severities = [level.key for level in severity_levels(session)]
-    return {"services": list(session.execute(select(Service.name).where(Service.archived_at.is_(None))
-                                             .order_by(Service.name)).scalars()),
+    known = reference_data.current(session)  # configuration: read once per version (the incident pages' too)
+    severities = [key for key, _ in known.severities]
+    return {"services": known.services,
             "severities": severities, "statuses": list(STATUS_CHOICES),
             # The most severe level first: its badge is the loudest (sev-1 red ... sev-4 and after grey).
             "ranks": {key: min(rank + 1, 4) for rank, key in enumerate(severities)}}
@@ -71,7 +69,7 @@ def alerts(request: Request, actor: WebActor, status: str = "", service: str = "
                                 severity=severity or None, search=q or None)
     with db.unit_of_work(write=False) as session:
         found = queries.list_alerts(session, actor, where, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE)
-        services = queries.service_names(session)
+        services = reference_data.current(session).service_names
         refs = queries.incident_refs(session, {a.incident_id for a in found if a.incident_id})
         rows = [_row(a, services, refs, now) for a in found[:PAGE_SIZE]]
         choices = _choices(session)
@@ -149,7 +147,7 @@ def _alert_context(session: Session, actor: Actor, alert_id: str, now: datetime)
              "acknowledged": shown(alert.acknowledged_at, now), "resolved": shown(alert.resolved_at, now),
              "details": json.dumps(alert.details, indent=2, sort_keys=True, ensure_ascii=False)
              if alert.details not in (None, {}, []) else None}
-    return {"alert": _row(alert, queries.service_names(session), {}, now) | about,
+    return {"alert": _row(alert, reference_data.current(session).service_names, {}, now) | about,
             "incident": _incident(session, alert),
             "links": [_link(link) for link in queries.links_of(session, alert)],
             "history": _history(session, alert, now), "ranks": _choices(session)["ranks"]}

@@ -23,15 +23,15 @@ from firebell.core.severity import Criterion
 from firebell.core.timeline import catalogue
 from firebell.core.timeline.views import TimelineView, kinds_shown
 from firebell.errors import Invalid, NotFound
-from firebell.escalation.models import EscalationPolicy
-from firebell.escalation.service import load_spec, policy_name_for
-from firebell.incidents import queries, reference
+from firebell.escalation.service import policy_name_for
+from firebell.incidents import queries
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.schemas import IncidentOut, incident_out
 from firebell.notify.pages_api import PageOut, pages_of
 from firebell.oncall.service import on_call_names
-from firebell.org.models import Service, Team, User
-from firebell.severity import levels as severities
+from firebell.org.models import Service, User
+from firebell.web import reference_data
+from firebell.web.reference_data import ReferenceData
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 OPEN_SHOWN = 50  # open incidents on the list before "and N more: narrow the filter"
@@ -86,21 +86,11 @@ class IncidentList:
     may_declare: bool
 
 
-def _choices(session: Session, *, full: bool = False) -> Choices:
-    levels = [(r.key, r.name) for r in severities.severity_levels(session)]
-    services = list(session.execute(select(Service.name).where(Service.archived_at.is_(None))
-                                    .order_by(Service.name)).scalars())
-    teams = list(session.execute(select(Team.name).where(Team.archived_at.is_(None)).order_by(Team.name)).scalars())
-    if not full:
-        return Choices(levels, services, teams)
-    vocab = reference.vocabulary(session)
-    people = [(n, f or n) for n, f in session.execute(select(User.name, User.full_name)
-                                                      .where(User.archived_at.is_(None)).order_by(User.name))]
-    policies = [(n, d) for n, d in session.execute(select(EscalationPolicy.name, EscalationPolicy.description)
-                                                   .where(EscalationPolicy.archived_at.is_(None))
-                                                   .order_by(EscalationPolicy.name))]
-    return Choices(levels, services, teams, [(s, vocab.stage_titles[s]) for s in vocab.stages],
-                   [(r, vocab.role_titles[r]) for r in vocab.roles], people, policies)
+def _choices(known: ReferenceData, people: list[tuple[str, str]] | None = None) -> Choices:
+    """The list's filters and declare form (`people` None), or every form of an incident's page."""
+    if people is None:
+        return Choices(known.severities, known.services, known.teams)
+    return Choices(known.severities, known.services, known.teams, known.stages, known.roles, people, known.policies)
 
 
 def incident_list(session: Session, actor: Actor, params: ListParams, now: datetime) -> IncidentList:
@@ -109,25 +99,28 @@ def incident_list(session: Session, actor: Actor, params: ListParams, now: datet
         statuses=[status] if status else [], severities=[params.severity] if params.severity else [],
         services=[params.service] if params.service else [], teams=[params.team] if params.team else [],
         search=params.q, mine=actor.user_id if params.mine else None)
+    known = reference_data.current(session)
     open_rows: list[Any] = []
     total = 0
     if status != "resolved" and not params.cursor:  # later history pages show the history alone
         f.limit = OPEN_SHOWN
-        open_rows, total = queries.list_open(session, actor, f)
+        open_rows, total = queries.list_open(session, actor, f, links=False)
     history: list[Any] = []
     next_cursor = None
     if status in ("", "resolved"):
         f.statuses, f.limit, f.cursor = ["resolved"], HISTORY_PAGE, params.cursor
         try:
-            history, next_cursor = queries.list_incidents(session, actor, f)
+            history, next_cursor = queries.list_incidents(session, actor, f, links=False)
         except Invalid:  # a cursor from an edited URL: the first page rather than an error page
             f.cursor = None
-            history, next_cursor = queries.list_incidents(session, actor, f)
-    shown = incident_out(session, open_rows + history, now)
+            history, next_cursor = queries.list_incidents(session, actor, f, links=False)
+    # Both lists' people and services in one statement; the rows do not show missed updates.
+    shown = incident_out(session, queries.with_links(session, open_rows + history), now, clocks=known.clocks,
+                         count_missed=False)
     may_declare = actor.principal.role is not AccessRole.VIEWER and (
         actor.is_admin or bool(actor.principal.team_ids))
     return IncidentList(params=params, open=shown[:len(open_rows)], open_total=total, history=shown[len(open_rows):],
-                        next_cursor=next_cursor, choices=_choices(session), criteria=severities.criteria(session),
+                        next_cursor=next_cursor, choices=_choices(known), criteria=known.criteria,
                         may_declare=may_declare)
 
 
@@ -218,47 +211,52 @@ def incident_page(session: Session, actor: Actor, ref: str, now: datetime, *,
     """Everything the incident page shows; NotFound (missing or private to the actor) like the API.
     The timeline: the newest (or oldest) TIMELINE_SHOWN events of the view unless `show_all`."""
     incident = queries.find(session, actor, ref)
+    known = reference_data.current(session)
     of_incident = TimelineEvent.incident_id == incident.id
     kinds = kinds_shown(view)
     in_view = of_incident if kinds is None else and_(of_incident, TimelineEvent.type.in_(sorted(kinds)))
-    counts = session.execute(select(func.count(), func.count().filter(in_view)).where(of_incident)).one()
+    # The counts ride on the events' statement (uncorrelated subqueries, evaluated once).
+    every = select(func.count()).select_from(TimelineEvent).where(of_incident).scalar_subquery()
+    shown = select(func.count()).select_from(TimelineEvent).where(in_view).scalar_subquery()
     query = (select(TimelineEvent.id, TimelineEvent.type, TimelineEvent.payload, TimelineEvent.actor,
-                    TimelineEvent.occurred_at).where(in_view)
+                    TimelineEvent.occurred_at, every.label("every"), shown.label("shown")).where(in_view)
              .order_by(TimelineEvent.id.desc() if newest_first else TimelineEvent.id))
     rows = session.execute(query if show_all else query.limit(TIMELINE_SHOWN)).all()
+    counts = (rows[0].every, rows[0].shown) if rows else session.execute(select(every, shown)).one()
     payloads = [catalogue.read(r.type, r.payload) for r in rows]  # parsed once: for the names, then the sentences
-    names = catalogue.names_in(payloads)
-    people = {n: full for n, full in session.execute(
-        select(User.name, User.full_name).where(User.name.in_(sorted(names)))) if full} if names else {}
-    stages = reference.vocabulary(session).stage_titles
-    events = [ShownEvent(r.id, r.occurred_at, catalogue.render_read(r.type, data, r.actor, people, stages).text,
-                         r.type, r.actor) for r, data in zip(rows, payloads, strict=True)]
-    out = incident_out(session, [incident], now)[0]
+    # Everyone once: the full names the sentences use (former colleagues too) and the forms' people.
+    users = session.execute(select(User.name, User.full_name, User.archived_at).order_by(User.name)).all()
+    people = {u.name: u.full_name for u in users if u.full_name}
+    events = [ShownEvent(r.id, r.occurred_at, catalogue.render_read(r.type, data, r.actor, people,
+                                                                    known.stage_titles).text, r.type, r.actor)
+              for r, data in zip(rows, payloads, strict=True)]
+    out = incident_out(session, [incident], now, clocks=known.clocks)[0]
     alerts, alert_count = _alerts(session, incident.id)
     return IncidentPage(
         incident=out, may_act=can_act(actor.principal, queries.facts(incident)), events=events,
         in_view=int(counts[1]), event_count=int(counts[0]), view=view, newest_first=newest_first,
-        alerts=alerts, alert_count=alert_count, changes=_changes(session, incident),
+        alerts=alerts, alert_count=alert_count, changes=_changes(session, incident, known.service_names),
         pages=_pages(session, incident.id, now),
-        on_call=_on_call(session, [s.service_id for s in incident.services], incident.severity, now),
-        choices=_choices(session, full=True))
+        on_call=_on_call(session, known, [s.service_id for s in incident.services], incident.severity, now),
+        choices=_choices(known, [(u.name, u.full_name or u.name) for u in users if u.archived_at is None]))
 
 
 def _alerts(session: Session, incident_id: str) -> tuple[list[AlertShown], int]:
     """The first ALERTS_SHOWN alerts of the incident with their links, and how many it has."""
     of_incident = Alert.incident_id == incident_id
-    total = int(session.execute(select(func.count()).select_from(Alert).where(of_incident)).scalar_one())
-    rows = session.execute(select(Alert, Service.name).join(Service, Service.id == Alert.service_id)
+    total = select(func.count()).select_from(Alert).where(of_incident).scalar_subquery()  # evaluated once
+    rows = session.execute(select(Alert, Service.name, total).join(Service, Service.id == Alert.service_id)
                            .where(of_incident).order_by(Alert.first_seen_at, Alert.id).limit(ALERTS_SHOWN)).all()
-    links = alert_queries.links_by_alert(session, [a for a, _ in rows])
+    if not rows:  # no alerts: no links to build either
+        return [], 0
+    links = alert_queries.links_by_alert(session, [a for a, _, _ in rows])
     return [AlertShown(a.id, a.summary or a.dedup_key, a.status, name, a.severity, a.event_count, a.last_seen_at,
-                       [_shown(link) for link in links[a.id]]) for a, name in rows], total
+                       [_shown(link) for link in links[a.id]]) for a, name, _ in rows], int(rows[0][2])
 
 
-def _changes(session: Session, incident: Incident) -> list[ChangeShown]:
+def _changes(session: Session, incident: Incident, names: dict[str, str]) -> list[ChangeShown]:
     """What changed on its services in the hours before detection and while it was open (`incident
-    show` prints the same): the first suspects."""
-    names = alert_queries.service_names(session)
+    show` prints the same): the first suspects. `names`: every service's by id."""
     return [ChangeShown(names.get(c.service_id, "?"), c.summary, c.source, c.occurred_at,
                         c.occurred_at < incident.declared_at,
                         [_shown(Link(str(link.get("text") or link["href"]), link["href"])) for link in c.links or []
@@ -273,21 +271,21 @@ def _pages(session: Session, incident_id: str, now: datetime) -> list[PageShown]
             for p in pages_of(session, incident_id)]
 
 
-def _on_call(session: Session, service_ids: list[str], severity: str, now: datetime) -> list[OnCall]:
-    if not service_ids:
-        return []
+def _on_call(session: Session, known: ReferenceData, service_ids: list[str], severity: str,
+             now: datetime) -> list[OnCall]:
+    """Per service (by name), its policy for the severity and who each level pages now. The services'
+    settings and the policies are configuration (`known`); only the schedules are read."""
     found = []
-    for service in session.execute(select(Service).where(Service.id.in_(service_ids))
-                                   .order_by(Service.name)).scalars():
-        policy = policy_name_for(service.escalation_policy, severity)
-        spec = load_spec(session, policy) if policy else None
+    for service_id in sorted(service_ids, key=lambda i: known.service_names.get(i, "")):
+        policy = policy_name_for(known.service_policies.get(service_id), severity)
+        spec = known.specs.get(policy) if policy else None
         levels: list[list[tuple[str, list[str]]]] = []
-        if spec is not None:
+        if spec and spec.get("levels"):  # as escalation.service.load_spec: no ladder, nothing to page
             for level in snapshot_from_json(spec).policy.levels:
                 # A person is named by themselves; a schedule, role or team by what it is, then who.
                 levels.append([("" if t.kind == "user" else f"{t.kind} {t.name}",
                                 _named(session, t.kind, t.name, now)) for t in level.targets])
-        found.append(OnCall(service.name, policy, levels))
+        found.append(OnCall(known.service_names.get(service_id, "?"), policy, levels))
     return found
 
 
