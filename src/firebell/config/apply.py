@@ -47,6 +47,7 @@ from firebell.config.state import (
 from firebell.core.durations import parse_duration
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
 from firebell.messages.models import MessageTemplate
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
@@ -79,6 +80,8 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "slack_channel": (SlackChannelRoute, "channel_id"),
     "sign_in": (OidcProvider, "name"),
     "template": (MessageTemplate, "name"),
+    "customer_recipient": (CustomerRecipient, "name"),
+    "customer_email_policy": (CustomerEmailPolicy, "severity"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -274,6 +277,14 @@ def _write_template(row: MessageTemplate, values: Values, rows: Rows) -> None:
     row.parts = dict(values["parts"])
 
 
+def _write_customer(row: CustomerRecipient, values: Values, rows: Rows) -> None:
+    _set(row, values, "service", "customer", "email")
+
+
+def _write_customer_policy(row: CustomerEmailPolicy, values: Values, rows: Rows) -> None:
+    _set(row, values, "approval")
+
+
 def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> None:
     row.name = values["name"]
     row.severities = list(values["severities"])
@@ -390,6 +401,8 @@ WRITERS: dict[str, Writer] = {
     "slack_channel": _write_slack_channel,
     "sign_in": write_sign_in,
     "template": _write_template,
+    "customer_recipient": _write_customer,
+    "customer_email_policy": _write_customer_policy,
 }
 
 
