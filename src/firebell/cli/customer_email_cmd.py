@@ -22,23 +22,27 @@ def _path(ref: str, action: str = "") -> str:
     return f"/api/v1/incidents/{ref}/customer-email" + (f"/{action}" if action else "")
 
 
+def _say(text: str, *, markup: bool = True) -> None:
+    """One line as written: no wrapping at the terminal's width, no highlighting of addresses."""
+    render.out.print(text, highlight=False, soft_wrap=True, markup=markup)
+
+
 def _print(draft: dict[str, Any], as_json: bool) -> None:
     if as_json:
         render.print_json(draft)
         return
-    out = render.out
     approval = {"second_person": "a second person approves it", "single_person": "its writer may send it alone",
                 None: "this severity does not email customers"}[draft["approval"]]
-    out.print(f"{draft['incident']} customer email: {draft['state']} (written by {draft['written_by']}; "
-              f"{approval})", highlight=False, soft_wrap=True)
+    _say(f"{draft['incident']} customer email: {draft['state']} (written by {draft['written_by']}; "
+              f"{approval})")
     for name in ("summary", "impact", "root_cause", "remediation", "prevention"):
-        out.print(f"  {name.replace('_', ' ').upper()}: {draft[name] or '-'}", highlight=False, soft_wrap=True)
+        _say(f"  {name.replace('_', ' ').upper()}: {draft[name] or '-'}")
     people = ", ".join(f"{r['name']} <{r['email']}>" for r in draft["recipients"]) or "nobody"
     verb = "Sent to" if draft["state"] == "sent" else "Would go to"
-    out.print(f"  {verb}: {people}", highlight=False, soft_wrap=True)
+    _say(f"  {verb}: {people}")
     if draft["approved_by"]:
         override = " (private incident: override)" if draft["override_private"] else ""
-        out.print(f"  Approved by {draft['approved_by']}{override}", highlight=False, soft_wrap=True)
+        _say(f"  Approved by {draft['approved_by']}{override}")
 
 
 @app.command()
@@ -65,12 +69,12 @@ def preview(ref: Ref, as_json: JsonOpt = False) -> None:
         render.print_json(shown)
         return
     if not shown["previews"]:
-        render.out.print(f"{shown['incident']}'s services have no customers (config: customers.recipients)")
+        _say(f"{shown['incident']}'s services have no customers (config: customers.recipients)")
     for item in shown["previews"]:
         render.out.rule(f"To: {item['name']} <{item['email']}>")
-        render.out.print(f"Subject: {item['subject']}\n\n{item['text']}", highlight=False, markup=False, soft_wrap=True)
+        _say(f"Subject: {item['subject']}\n\n{item['text']}", markup=False)
         for problem in item["fell_back"]:
-            render.out.print(f"[yellow]configured template failed, built-in used:[/] {problem}", highlight=False, soft_wrap=True)
+            _say(f"[yellow]configured template failed, built-in used:[/] {problem}")
 
 
 @app.command()

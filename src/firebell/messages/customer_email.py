@@ -179,8 +179,12 @@ def preview(session: Session, actor: Actor, ref: str, now: datetime, *, public_u
         raise NotFound(f"{incident.ref} has no customer email; draft one first")
     found = render.overrides(session, PURPOSE, "email")
     shown = []
-    for customer in customers_of(session, incident):
-        values = context.build(session, PURPOSE, incident, now, public_url=public_url, extra=_extra(draft, customer))
+    customers = customers_of(session, incident)
+    # One context for all (its incident's statements run once); only the recipient differs.
+    common = context.build(session, PURPOSE, incident, now, public_url=public_url,
+                           extra=_extra(draft, customers[0])) if customers else {}
+    for customer in customers:
+        values = common | {"recipient": _extra(draft, customer)["recipient"]}
         outcome = render.render(PURPOSE, "email", values, found, services=list(values["incident"]["services"]))
         shown.append(Preview(customer, outcome.rendered.subject, outcome.rendered.text,
                              [f"{part} ({source}): {error}" for part, source, error in outcome.fell_back]))
