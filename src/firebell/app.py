@@ -23,6 +23,7 @@ from firebell.api.json_depth import JsonDepthLimit
 from firebell.effects import EFFECTS
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
+from firebell.messages.customer_api import router as customer_email_router
 from firebell.notify.me_api import router as me_router
 from firebell.notify.me_settings_api import router as me_settings_router
 from firebell.notify.pages_api import router as pages_router
@@ -86,6 +87,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     # First: routes are matched in order, and these take the load. Their bodies may be larger.
     app.include_router(ingest_router, max_body_size=MAX_WEBHOOK_BYTES)
     app.include_router(incidents_router)
+    app.include_router(customer_email_router)
     app.include_router(severity_router)
     app.include_router(org_router)
     app.include_router(alerts_router)

@@ -9,6 +9,7 @@ from firebell.chat import models as chat_models
 from firebell.engine import models as engine_models
 from firebell.escalation import models as escalation_models
 from firebell.incidents import models as incident_models
+from firebell.messages import customer_models
 from firebell.messages import models as message_models
 from firebell.notify import models as notify_models
 from firebell.oncall import models as oncall_models
@@ -18,6 +19,6 @@ from firebell.slack import models as slack_models
 from firebell.store import replay as replay_models
 from firebell.store.base import Base
 
-__all__ = ["Base", "alert_models", "audit_models", "auth_models", "chat_models", "engine_models",
-           "escalation_models", "incident_models", "message_models", "notify_models", "oidc_models", "oncall_models",
-           "org_models", "replay_models", "severity_models", "slack_models"]
+__all__ = ["Base", "alert_models", "audit_models", "auth_models", "chat_models", "customer_models",
+           "engine_models", "escalation_models", "incident_models", "message_models", "notify_models", "oidc_models",
+           "oncall_models", "org_models", "replay_models", "severity_models", "slack_models"]

@@ -37,8 +37,13 @@ def test_example_validates_with_zero_errors() -> None:
     result = load(EXAMPLE)
     assert result.errors == []
     assert [f.name for f in result.files] == [
-        "alerting.yaml", "incident.yaml", "messages.yaml", "oncall.yaml", "organisation.yaml", "people.yaml",
-        "services.yaml", "severity.yaml"]
+        "alerting.yaml", "customers.yaml", "incident.yaml", "messages.yaml", "oncall.yaml", "organisation.yaml",
+        "people.yaml", "services.yaml", "severity.yaml"]
+
+
+def test_example_emails_customers_for_p1_only_with_a_second_person(pria: Config) -> None:
+    assert [(p.severity, p.approval) for p in pria.customers.severities] == [("P1", "second_person")]
+    assert {r.service for r in pria.customers.recipients} <= {s.name for s in pria.services}
 
 
 def test_example_has_one_admin_named_admin(pria: Config) -> None:

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from firebell.cli import render
+from firebell.cli import customer_email_cmd, render
 from firebell.cli.client import Client
 
 app = typer.Typer(help="Declare and work incidents.", no_args_is_help=True)
+app.add_typer(customer_email_cmd.app, name="customer-email")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of tables.")]
 Ref = Annotated[str, typer.Argument(help="Incident reference, e.g. INC-7")]

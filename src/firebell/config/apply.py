@@ -49,6 +49,7 @@ from firebell.config.state import (
 from firebell.core.durations import parse_duration
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
 from firebell.messages.models import MessageTemplate
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
@@ -82,6 +83,8 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "chat_route": (ChatRoute, "name"),
     "sign_in": (OidcProvider, "name"),
     "template": (MessageTemplate, "name"),
+    "customer_recipient": (CustomerRecipient, "name"),
+    "customer_email_policy": (CustomerEmailPolicy, "severity"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -277,6 +280,14 @@ def _write_template(row: MessageTemplate, values: Values, rows: Rows) -> None:
     row.parts = dict(values["parts"])
 
 
+def _write_customer(row: CustomerRecipient, values: Values, rows: Rows) -> None:
+    _set(row, values, "service", "customer", "email")
+
+
+def _write_customer_policy(row: CustomerEmailPolicy, values: Values, rows: Rows) -> None:
+    _set(row, values, "approval")
+
+
 def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> None:
     row.name = values["name"]
     row.severities = list(values["severities"])
@@ -394,6 +405,8 @@ WRITERS: dict[str, Writer] = {
     "chat_route": write_chat_route,
     "sign_in": write_sign_in,
     "template": _write_template,
+    "customer_recipient": _write_customer,
+    "customer_email_policy": _write_customer_policy,
 }
 
 

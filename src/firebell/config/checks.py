@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from firebell.alerts.keys import hash_key
 from firebell.config import defaults
+from firebell.config.customer_checks import check_customers
 from firebell.config.errors import ConfigError
 from firebell.config.located import Located, Path
 from firebell.config.schema import (
@@ -96,6 +97,7 @@ def check(tree: Located) -> list[ConfigError]:
     _check_slack_channels(tree, defined, errors)
     _check_chat_routes(tree, defined, errors)
     errors.extend(check_templates(tree, defined.get("services", set())))
+    errors.extend(check_customers(tree, defined.get("services", set()), defined.get("severities", set())))
     return errors
 
 

@@ -80,6 +80,12 @@ def export(session: Session) -> str:
         tree["templates"] = [{"purpose": row.values["purpose"], "channel": row.values["channel"]}
                              | ({"service": row.values["service"]} if row.values["service"] else {})
                              | dict(row.values["parts"]) for row in state["template"].values()]
+    if state["customer_recipient"] or state["customer_email_policy"]:
+        tree["customers"] = {
+            "severities": [{"severity": key, "approval": row.values["approval"]}
+                           for key, row in state["customer_email_policy"].items()],
+            "recipients": [{"service": row.values["service"], "name": row.values["customer"],
+                            "email": row.values["email"]} for row in state["customer_recipient"].values()]}
     if state["sign_in"]:
         tree["sign_in"] = {name: sign_in_yaml(row.values) for name, row in state["sign_in"].items()}
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

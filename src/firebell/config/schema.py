@@ -848,6 +848,30 @@ class TemplateConfig(Model):
 TEMPLATE_PARTS = ("subject", "text", "html", "title", "body")
 
 
+class CustomerConfig(Model):
+    """A customer of a service, written to by the customer email ("Dear <name>,")."""
+
+    service: Slug
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: Email
+
+    def identity(self) -> str:
+        return f"{self.service}/{self.email.lower()}"
+
+
+class CustomerSeverityConfig(Model):
+    """A severity whose incidents may email customers (TenSafe: P1 only), and who approves: a second
+    person (the default) or the writer alone."""
+
+    severity: SeverityKey
+    approval: Literal["second_person", "single_person"] = "second_person"
+
+
+class CustomersConfig(Model):
+    severities: list[CustomerSeverityConfig] = Field(default_factory=list)
+    recipients: list[CustomerConfig] = Field(default_factory=list)
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -884,6 +908,7 @@ class Config(Model):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     chat: ChatConfig = Field(default_factory=ChatConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)
+    customers: CustomersConfig = Field(default_factory=CustomersConfig)
     sign_in: SignInConfig = Field(default_factory=SignInConfig)
 
     @model_validator(mode="after")

@@ -36,6 +36,7 @@ from firebell.config.schema import (
 )
 from firebell.core.durations import format_duration
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
+from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
 from firebell.messages.models import MessageTemplate
 from firebell.org.models import Organisation, OrgRole, Service, Team, User
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
@@ -45,14 +46,16 @@ from firebell.slack.models import SlackChannelRoute
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window", "slack_channel", "chat_route", "sign_in", "template",
+    "maintenance_window", "slack_channel", "chat_route", "sign_in", "template", "customer_recipient",
+    "customer_email_policy",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
 # alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window", "slack_channel", "chat_route", "sign_in", "template"}
+                                     "maintenance_window", "slack_channel", "chat_route", "sign_in", "template",
+                                     "customer_recipient", "customer_email_policy"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -132,6 +135,9 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "sign_in": sign_in.desired_sign_in(config.sign_in),
         "template": {t.name(): {"purpose": t.purpose, "channel": t.channel, "service": t.service or "",
                                 "parts": t.parts()} for t in config.templates},
+        "customer_recipient": {c.identity(): {"service": c.service, "customer": c.name, "email": c.email}
+                               for c in config.customers.recipients},
+        "customer_email_policy": {p.severity: {"approval": p.approval} for p in config.customers.severities},
     }
 
 
@@ -256,6 +262,10 @@ def current_state(session: Session) -> CurrentState:
         "template": {row.name: Current({"purpose": row.purpose, "channel": row.channel, "service": row.service,
                                         "parts": dict(row.parts or {})})
                      for row in session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))},
+        "customer_recipient": {row.name: Current({"service": row.service, "customer": row.customer, "email": row.email})
+                               for row in session.scalars(select(CustomerRecipient).order_by(CustomerRecipient.name))},
+        "customer_email_policy": {row.severity: Current({"approval": row.approval}) for row in session.scalars(
+            select(CustomerEmailPolicy).order_by(CustomerEmailPolicy.severity))},
     }
 
 

@@ -123,12 +123,17 @@ def declare(session: Session, actor: Actor, d: Declaration, now: datetime, *, ef
     return incident
 
 
-def _for_change(session: Session, actor: Actor, ref: str) -> Incident:
+def for_change(session: Session, actor: Actor, ref: str) -> Incident:
+    """The incident locked for a change, Forbidden unless `actor` may change it (other domains' changes
+    to an incident, such as its customer email, take it here too)."""
     incident = queries.find(session, actor, ref, for_update=True)
     if not can_act(actor.principal, queries.facts(incident)):
         why = "your access is view-only" if actor.principal.role is AccessRole.VIEWER else "it belongs to another team"
         raise Forbidden(f"you can view {incident.ref} but not change it: {why}")
     return incident
+
+
+_for_change = for_change
 
 
 def _transition(session: Session, actor: Actor, ref: str, action: Action, now: datetime,

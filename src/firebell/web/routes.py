@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from firebell.web import (
     admin,
     alerts_pages,
+    customer_email_pages,
     errors,
     home,
     incident_pages,
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
     sign_in_oidc.router,
     password_pages.router,
     incident_pages.router,
+    customer_email_pages.router,
     oncall.router,
     alerts_pages.router,
     services_pages.router,

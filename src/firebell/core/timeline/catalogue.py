@@ -24,7 +24,9 @@ CATALOGUE: dict[EventKind, type[Payload]] = {cls.event_kind: cls for cls in (
     paging.EscalationTrigger, paging.EscalationExhausted, paging.NotificationSent, paging.NotificationFailed,
     paging.NotificationFailover, paging.NotificationCancelled, paging.NotificationUncertain,
     paging.NotificationHeld, paging.NotificationBundled, paging.NotificationUndelivered,
-    paging.PageUndeliverable, paging.SlackMessageFailed, messages.MessageSent, messages.TemplateFellBack)}
+    paging.PageUndeliverable, paging.SlackMessageFailed, messages.MessageSent, messages.TemplateFellBack,
+    messages.CustomerEmailDrafted, messages.CustomerEmailApproved, messages.CustomerEmailSent,
+    messages.CustomerEmailDiscarded)}
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,7 @@ class EventKind(StrEnum):
     # What was said about it (messages/)
     MESSAGE_SENT = "message_sent"
     TEMPLATE_FELL_BACK = "template_fell_back"
+    CUSTOMER_EMAIL_DRAFTED = "customer_email_drafted"
+    CUSTOMER_EMAIL_APPROVED = "customer_email_approved"
+    CUSTOMER_EMAIL_SENT = "customer_email_sent"
+    CUSTOMER_EMAIL_DISCARDED = "customer_email_discarded"

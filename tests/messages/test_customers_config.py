@@ -1,0 +1,76 @@
+"""`customers:` in the config tree: errors at their line, applied, planned as a no-op the second time,
+exported so that the export applies as a no-op."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from firebell.config import apply, export, load, plan
+from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
+from firebell.store.uow import Database
+from tests.config.helpers import valid, write
+
+TREE = """\
+organisation: {name: PRIA}
+teams: [{name: platform}]
+services:
+  - {name: api, team: platform}
+  - {name: auth, team: platform}
+customers:
+  severities:
+    - severity: P1
+    - {severity: P2, approval: single_person}
+  recipients:
+    - {service: api, name: Acme Corp, email: ops@acme.example}
+    - {service: api, name: Globex, email: it@globex.example}
+    - {service: auth, name: Acme Corp, email: ops@acme.example}
+"""
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("old", "new", "line", "fragment"), [
+    ("{service: api, name: Globex", "{service: apii, name: Globex", 12, "unknown service 'apii'"),
+    ("it@globex.example", "ops@acme.example", 12, "ops@acme.example is already a customer of api, at line 11"),
+    ("it@globex.example", "not an address", 12, "not a valid email address"),
+    ("    - severity: P1", "    - severity: P9", 8, "unknown severity 'P9'"),
+    ("{severity: P2, approval", "{severity: P1, approval", 9, "severity P1 is listed twice; the first is at line 8"),
+    ("approval: single_person", "approval: anyone", 9, "second_person"),
+    ("name: Globex, ", "", 12, "name"),
+])
+def test_a_bad_entry_is_reported_at_its_line(tmp_path: Path, old: str, new: str, line: int, fragment: str) -> None:
+    assert old in TREE
+    result = load(write(tmp_path, "config.yaml", TREE.replace(old, new)))
+    assert result.config is None
+    assert [e.line for e in result.errors] == [line], "\n".join(map(str, result.errors))
+    assert fragment in result.errors[0].message
+
+
+def test_customers_are_applied_planned_and_exported(database: Database, tmp_path: Path) -> None:
+    config = valid(write(tmp_path, "config.yaml", TREE))
+    with database.unit_of_work() as session:
+        apply(session, config, now=NOW, actor="test")
+    with database.unit_of_work(write=False) as session:
+        assert sorted((r.service, r.customer, r.email) for r in session.query(CustomerRecipient)) == [
+            ("api", "Acme Corp", "ops@acme.example"), ("api", "Globex", "it@globex.example"),
+            ("auth", "Acme Corp", "ops@acme.example")]
+        assert sorted((p.severity, p.approval) for p in session.query(CustomerEmailPolicy)) == [
+            ("P1", "second_person"), ("P2", "single_person")]
+        assert plan(session, config).empty
+        text = export(session)
+    again = valid(write(tmp_path / "again", "config.yaml", text))
+    assert again.customers.model_dump() == {
+        "severities": [{"severity": "P1", "approval": "second_person"},
+                       {"severity": "P2", "approval": "single_person"}],
+        "recipients": sorted(config.customers.model_dump()["recipients"], key=lambda r: (r["service"], r["email"]))}
+    with database.unit_of_work(write=False) as session:
+        assert plan(session, again).empty
+    fewer = valid(write(tmp_path / "fewer", "config.yaml", TREE.split("    - {service: api, name: Globex")[0]
+                        .replace("    - {severity: P2, approval: single_person}\n", "")))
+    with database.unit_of_work() as session:
+        apply(session, fewer, now=NOW, actor="test")
+    with database.unit_of_work(write=False) as session:
+        assert [r.name for r in session.query(CustomerRecipient)] == ["api/ops@acme.example"]
+        assert [p.severity for p in session.query(CustomerEmailPolicy)] == ["P1"]
