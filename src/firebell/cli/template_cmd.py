@@ -26,7 +26,7 @@ def _say(text: str, **style: Any) -> None:
 
 def _sources(part: dict[str, Any]) -> str:
     services = ", ".join(f"service {s}" for s in part["services"])
-    return part["source"] + (f" (and {services})" if services else "")
+    return str(part["source"]) + (f" (and {services})" if services else "")
 
 
 @app.command("list")
