@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from firebell.web import (
     admin,
+    admin_templates,
     alerts_pages,
     errors,
     home,
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     services_pages.router,
     me.router,
     admin.router,
+    admin_templates.router,
 ]
 
 
