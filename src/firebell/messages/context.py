@@ -23,7 +23,7 @@ from firebell.incidents.models import (
     TimelineEvent,
 )
 from firebell.messages import variables
-from firebell.messages.catalogue import PURPOSES, REPORT
+from firebell.messages.catalogue import ESCALATION, PURPOSES, REPORT
 from firebell.messages.sandbox import SlackSafe
 from firebell.org.models import Organisation, Service, User
 from firebell.severity.models import SeverityLevelRow
@@ -121,8 +121,11 @@ def build(session: Session, purpose: str, incident: Incident, now: datetime, *, 
     if REPORT in context and not context[REPORT]["timeline"]:
         context[REPORT]["timeline"] = key_event_lines(session, incident.id)
     incident_url = f"{public_url}/incidents/{incident.ref}"
+    incident_values = incident_context(session, incident, now, public_url)
+    if ESCALATION in context and not context[ESCALATION]["actions"]:  # what was done so far: the latest update
+        context[ESCALATION]["actions"] = incident_values["latest_update"]["text"]
     context.update({
-        "now": utc_text(now), "incident": incident_context(session, incident, now, public_url),
+        "now": utc_text(now), "incident": incident_values,
         "org": organisation_context(session),
         "links": {"incident": SlackSafe(incident_url), "acknowledge": "", "resolve": ""}
         | {k: SlackSafe(v) for k, v in (links or {}).items()},

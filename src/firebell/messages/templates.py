@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import yaml
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -173,3 +174,30 @@ def preview(session: Session, actor: Actor, name: str, *, channel: str | None, n
                                   f"failed, the built-in was used: {error}")
                  for part, source, error in outcome.fell_back]
     return Preview(name, channel, shown, parts, sources, fell_back)
+
+
+class _EntryDumper(yaml.SafeDumper):
+    """Lists indented under their key, and text of several lines as a literal block (`|`), as a
+    person writes a template in the tree."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_EntryDumper.add_representer(str, _text)
+
+
+def config_entry(name: str, channel: str, service: str | None, parts: Mapping[str, str]) -> str:
+    """The config tree's `templates:` entry that makes `parts` what (name, channel[, service]) says:
+    only the parts that differ from the built-in ("" when none does: no entry is needed)."""
+    changed = {part: text for part, text in parts.items() if text.strip() != catalogue.builtin(name, channel, part)
+               .strip()}
+    if not changed:
+        return ""
+    entry: dict[str, str] = {"purpose": name, "channel": channel} | ({"service": service} if service else {})
+    return yaml.dump({"templates": [entry | changed]}, Dumper=_EntryDumper, sort_keys=False, allow_unicode=True,
+                     width=1000)
