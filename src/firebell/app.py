@@ -23,6 +23,7 @@ from firebell.api.json_depth import JsonDepthLimit
 from firebell.effects import EFFECTS
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
+from firebell.messages.api import router as templates_router
 from firebell.messages.customer_api import router as customer_email_router
 from firebell.notify.me_api import router as me_router
 from firebell.notify.me_settings_api import router as me_settings_router
@@ -99,6 +100,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(slack_router)
     app.include_router(oncall_router)
     app.include_router(feed_router)
+    app.include_router(templates_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

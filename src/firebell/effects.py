@@ -15,6 +15,7 @@ from firebell.escalation import service as escalation
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
 from firebell.notify.outbox import enqueue
+from firebell.org.models import User
 from firebell.store.uow import due_after_commit
 
 
@@ -42,7 +43,8 @@ class DomainEffects:
                 message={"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
                          "severity": incident.severity, "status": incident.status,
                          "summary": message or incident.summary or incident.title,
-                         "reason": f"{actor.display_name} added you as a responder"})
+                         "reason": f"{actor.display_name} added you as a responder",
+                         "help": message, "to": _name_of(session, user_id, user_name)})
         due_after_commit(session)
 
     def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
@@ -54,6 +56,11 @@ class DomainEffects:
     def reassign(self, session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
                  now: datetime) -> None:
         escalation.reassign(session, actor, ref, user=user, policy=policy, now=now)
+
+
+def _name_of(session: Session, user_id: str, user_name: str) -> str:
+    user = session.get(User, user_id)
+    return (user.full_name or user.name) if user is not None else user_name
 
 
 EFFECTS = DomainEffects()

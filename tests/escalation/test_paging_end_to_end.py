@@ -33,6 +33,12 @@ def engine(api: Api, channels: Channels) -> EngineLoop:
     return engine_loop(api.db, api.clock, channels=channels)
 
 
+def email_channels(api: Api, port: int) -> Channels:
+    """Email only, through the SMTP server on `port`."""
+    return Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
+        SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+
+
 def trigger(api: Api, key: str = "db-down") -> None:
     body = {"routing_key": PD_KEY, "event_action": "trigger", "dedup_key": key,
             "payload": {"summary": "Database down", "source": "db1", "severity": "critical"}}
@@ -54,8 +60,7 @@ def test_an_alert_pages_by_email_level_by_level_until_the_email_link_acknowledge
     use_policy(api, EMAIL_LADDER)
     sink = MailSink()
     with smtp_server(sink) as port:
-        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
-            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        channels = email_channels(api, port)
         loop = engine(api, channels)
         trigger(api)
         loop.run_once()
@@ -88,8 +93,7 @@ def first_page_by_email(api: Api) -> MailSink:
     use_policy(api, EMAIL_LADDER)
     sink = MailSink()
     with smtp_server(sink) as port:
-        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
-            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        channels = email_channels(api, port)
         trigger(api)
         engine(api, channels).run_once()
     return sink
@@ -176,8 +180,7 @@ def test_a_page_that_cannot_be_delivered_fails_over_to_the_next_contact_method(a
     reach_by(api.db, "alice", ("sms", "+46700000000"), ("email", "alice@example.com"))
     with smtp_server(sink) as port:
         use_policy(api, EMAIL_LADDER)
-        channels = Channels(public_url="http://testserver", clock=api.clock, by_name={"email": EmailChannel(
-            SmtpSettings(host="127.0.0.1", port=port, from_address="firebell@example.com", security="none"))})
+        channels = email_channels(api, port)
         trigger(api)
         engine(api, channels).run_once()  # SMS is not configured here: permanent failure, then email
         engine(api, channels).run_once()

@@ -24,6 +24,7 @@ _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
 class FieldError(BaseModel):
     field: str = Field(description="the input at fault, dotted (e.g. `services.0`), or `body`")
     message: str
+    line: int | None = Field(default=None, description="for a template's text: the line at fault, from 1")
 
 
 class Problem(BaseModel):

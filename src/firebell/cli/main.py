@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from firebell import __version__
-from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, people_cmd, render, server
+from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, people_cmd, render, server, template_cmd
 from firebell.cli.client import Client, fail, save_login
 from firebell.cli.config_cmd import app as config_app
 from firebell.cli.me_cmd import me_app
@@ -27,6 +27,7 @@ app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(oncall_cmd.schedule_app, name="schedule")
 app.add_typer(oncall_cmd.override_app, name="override")
 app.add_typer(me_app, name="me")
+app.add_typer(template_cmd.app, name="template")
 app.command("oncall")(oncall_cmd.oncall)
 app.add_typer(alerts_cmd.alert_app, name="alert")
 app.add_typer(alerts_cmd.maintenance_app, name="maintenance")

@@ -184,13 +184,14 @@ class EscalationPass:
         return found
 
     def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *,
-             event: EscalationStep | EscalationTrigger, step_key: str, level: int, kind: str, reason: str) -> None:
+             event: EscalationStep | EscalationTrigger, step_key: str, level: int, kind: str, reason: str,
+             asked: str = "") -> None:
         step = _Step(incident=incident, event=event, targets=targets)
         webhooks = row.snapshot.get("webhooks") or {}
         message = {"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
                    "severity": incident.facts.severity, "status": incident.facts.status,
                    "summary": incident.summary or incident.title, "reason": reason,
-                   "targets": [t.label() for t in targets]}
+                   "targets": [t.label() for t in targets]} | ({"to": asked} if asked else {})
         for target in targets:
             for recipient in self.recipients(target, str(row.snapshot.get("name", "")), webhooks):
                 step.pages.append(Page(incident_id=incident.id, recipient=recipient, step_key=step_key, level=level,
@@ -255,6 +256,7 @@ def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Sn
     p.page(incident, row, step.targets, step_key=step_key,
            level=row.level, kind="manual" if manual else "page",
            reason=f"escalation level {row.level + 1} of {policy.name}",
+           asked=f"level {row.level + 1} of {policy.name}" if manual else "",
            event=EscalationStep(policy=policy.name, level=row.level + 1, loop=row.loop, manual=manual,
                                 due_at=row.next_due_at.isoformat()))
     fired = states.after_firing(incident.facts.status, step.next_position is not None)

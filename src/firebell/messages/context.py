@@ -22,7 +22,7 @@ from firebell.incidents.models import (
     TimelineEvent,
 )
 from firebell.messages import variables
-from firebell.messages.catalogue import PURPOSES, REPORT
+from firebell.messages.catalogue import ESCALATION, PURPOSES, REPORT
 from firebell.messages.reference import Reference, reference
 from firebell.messages.sandbox import SlackSafe
 from firebell.org.models import Service, User
@@ -120,8 +120,11 @@ def build(session: Session, purpose: str, incident: Incident, now: datetime, *, 
         context[REPORT]["timeline"] = key_event_lines(session, incident.id)
     incident_url = f"{public_url}/incidents/{incident.ref}"
     known = reference(session)
+    incident_values = incident_context(session, incident, now, public_url, known)
+    if ESCALATION in context and not context[ESCALATION]["actions"]:  # what was done so far: the latest update
+        context[ESCALATION]["actions"] = incident_values["latest_update"]["text"]
     context.update({
-        "now": utc_text(now), "incident": incident_context(session, incident, now, public_url, known),
+        "now": utc_text(now), "incident": incident_values,
         "org": organisation_context(known),
         "links": {"incident": SlackSafe(incident_url), "acknowledge": "", "resolve": ""}
         | {k: SlackSafe(v) for k, v in (links or {}).items()},

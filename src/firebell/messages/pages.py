@@ -1,5 +1,11 @@
-"""The words of a page (purpose "page"), for the sender (notify/sender.py), which receives this
-function through `Channels.render_page` (firebell/jobs.py wires it: notify cannot import messages)."""
+"""The words of a page, for the sender (notify/sender.py), which receives this function through
+`Channels.render_page` (firebell/jobs.py wires it: notify cannot import messages).
+
+A page a person asked for (kind "manual": `add-responder` with a message, `incident escalate`) is a
+request for help, so on the channels the escalation message has (TenSafe "Escalation Communication":
+email, Slack, SMS) its words come from purpose "escalation", with the message given as
+`escalation.help` and who is asked as `escalation.to`; a call keeps the page's words. Every other page
+uses purpose "page"."""
 
 from __future__ import annotations
 
@@ -10,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from firebell.incidents.models import Incident
 from firebell.messages import render
+from firebell.messages.catalogue import PURPOSES
 from firebell.notify.channels.base import Rendered
+
+MANUAL = "manual"
+
+
+def purpose_of_page(kind: str, channel: str) -> str:
+    return "escalation" if kind == MANUAL and channel in PURPOSES["escalation"].channels else "page"
 
 
 def render_page(session: Session, incident_id: str, channel: str, page: Mapping[str, str],
@@ -18,5 +31,8 @@ def render_page(session: Session, incident_id: str, channel: str, page: Mapping[
     incident = session.get(Incident, incident_id)
     if incident is None:
         return None
-    return render.for_incident(session, "page", channel, incident, now, public_url=public_url,
-                               extra={"page": page}, links={k: v for k, v in links.items() if v})
+    purpose = purpose_of_page(page.get("kind", ""), channel)
+    extra = {"escalation": {"help": page.get("help", ""), "to": page.get("to", "")}} if purpose == "escalation" \
+        else {"page": page}
+    return render.for_incident(session, purpose, channel, incident, now, public_url=public_url,
+                               extra=extra, links={k: v for k, v in links.items() if v})

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from firebell.web import (
     admin,
+    admin_templates,
     alerts_pages,
     customer_email_pages,
     errors,
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     services_pages.router,
     me.router,
     admin.router,
+    admin_templates.router,
 ]
 
 
