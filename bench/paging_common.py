@@ -31,8 +31,10 @@ class Receiver:
     each page, keyed by a request header (`header`) or by the first group of `title` in the JSON
     body's incident title. Requests matching neither are ignored."""
 
-    def __init__(self, *, header: str | None = None, title: str | None = None) -> None:
-        spec = json.dumps({"header": header, "title": title})
+    def __init__(self, *, header: str | None = None, title: str | None = None, slack: str | None = None) -> None:
+        """`slack`: answer as Slack's Web API does (`{"ok": true, "ts": ...}`) and key arrivals by the first
+        group of this pattern in the message's `text` (a stand-in for a Slack channel)."""
+        spec = json.dumps({"header": header, "title": title, "slack": slack})
         self._proc = subprocess.Popen([sys.executable, __file__, "--receiver", spec], stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         port = int(self._proc.stdout.readline())
@@ -58,10 +60,15 @@ def _serve_receiver(spec: dict[str, str | None]) -> None:
     arrivals: dict[str, float] = {}
     pattern = re.compile(spec["title"]) if spec.get("title") else None
     header = spec.get("header")
+    slack = re.compile(spec["slack"]) if spec.get("slack") else None
+    posted = [0]
 
     def key_of(headers: Any, body: dict[str, Any]) -> str | None:
         if header:
             return headers.get(header)
+        if slack is not None:
+            found = slack.search(json.dumps(body.get("blocks") or body.get("text") or ""))
+            return found.group(1) if found else None
         found = pattern.search(body.get("incident", {}).get("title", "")) if pattern else None
         return found.group(1) if found else None
 
@@ -76,13 +83,25 @@ def _serve_receiver(spec: dict[str, str | None]) -> None:
             self.wfile.write(data)
 
         def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw)
+            except ValueError:  # a form (Slack's users.info): not a message
+                body = {}
+            body = body if isinstance(body, dict) else {}
             key = key_of(self.headers, body)
             if key is not None:
                 arrivals.setdefault(key, time.time())
+            answer = b""
+            if slack is not None:
+                posted[0] += 1
+                answer = json.dumps({"ok": True, "ts": f"{posted[0]}.000100", "channel": body.get("channel", "C1")}
+                                    ).encode()
             self.send_response(200)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from firebell.alerts.snapshot import bump_version
 from firebell.chat.models import ChatRoute
 from firebell.core.timeline.catalogue import render
 from firebell.engine.loop import EngineLoop
 from firebell.incidents.models import TimelineEvent
 from firebell.jobs import engine_loop
+from firebell.messages.models import MessageTemplate
 from firebell.notify.channels.chat_webhooks import GoogleChatWebhook, TeamsWebhook
 from firebell.notify.channels.slack_dm import SlackDirectMessages
 from firebell.notify.channels.slack_web import SlackWebClient
@@ -108,3 +110,17 @@ def test_while_slack_fails_messages_go_to_the_fallback_and_back_to_slack_when_it
             targets = session.execute(select(TimelineEvent.payload).where(
                 TimelineEvent.type == "notification_sent")).scalars().all()
         assert all(t["target"] == "chat:gchat-fallback (fallback for Slack #incident-active)" for t in targets)
+
+
+def test_a_chat_card_says_what_its_template_says(api: Api) -> None:
+    with api.db.unit_of_work() as session:
+        session.add(MessageTemplate(name="declared/chat", purpose="declared", channel="chat", service="",
+                                    parts={"title": "Heads up: {{ incident.ref }}",
+                                           "text": "{{ incident.title }} is {{ incident.severity_name or 'open' }}"}))
+        bump_version(session)
+    with stack(api, ChatRoute(name="ops-gchat", kind="google_chat", url_env="FB_GCHAT", severities=["P1"],
+                              tags=[])) as s:
+        ref = api.declare(severity="P1", title="Checkout errors")["ref"]
+        s.loop.run_once()
+        assert _headlines(s.chat.google) == [f"Heads up: {ref}"], s.chat.refused
+        assert "Checkout errors is " in json.dumps(s.chat.google[0].body)

@@ -13,7 +13,7 @@ Private incidents are never posted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,11 +26,14 @@ from firebell.core.durations import humanize
 from firebell.core.timeline.kinds import EventKind
 from firebell.escalation.targets import Page, Recipient
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
+from firebell.messages import render
 from firebell.notify.outbox import insert_planned
 from firebell.org.models import Service, User
 from firebell.slack.cards import wanted
 from firebell.slack.models import SlackChannelRoute, SlackRouteHealth
 
+# The message purpose (messages/catalogue.py) whose "chat" template words each change.
+_TEMPLATE = {"declared": "declared", "updated": "update", "resolved": "resolved"}
 # The changes worth a message of their own, and what the message calls them.
 TELLING: dict[str, str] = {EventKind.DECLARED: "declared", EventKind.STATUS_UPDATE: "updated",
                            EventKind.RESOLVED: "resolved"}
@@ -107,7 +110,7 @@ def plan(session: Session, since: datetime, now: datetime) -> int:
                     label = f"chat:{fallback.name} (fallback for Slack {slack.name or slack.channel_id})"
                     chosen.setdefault(fallback.name, (fallback, label))
         if chosen:
-            message = _message(session, incident, event)
+            message = _message(session, incident, event, now)
             pages += [_page(incident, event, route, label, message) for route, label in chosen.values()]
     if pages:
         insert_planned(session, pages, now)
@@ -121,8 +124,9 @@ def _page(incident: Incident, event: TimelineEvent, route: ChatRoute, label: str
                 kind="chat", message=message)
 
 
-def _message(session: Session, incident: Incident, event: TimelineEvent) -> dict[str, Any]:
-    """What the chat card needs (notify/channels/chat_card.py reads it back from the page's details)."""
+def _message(session: Session, incident: Incident, event: TimelineEvent, now: datetime) -> dict[str, Any]:
+    """What the chat card needs (notify/channels/chat_card.py reads it back from the page's details),
+    with its words from the purpose's "chat" template (messages/)."""
     purpose = TELLING[event.type]
     payload = event.payload or {}
     update = str(payload.get("message") or "") if purpose == "updated" else ""
@@ -133,7 +137,12 @@ def _message(session: Session, incident: Incident, event: TimelineEvent) -> dict
         duration = humanize(incident.resolved_at - incident.declared_at)
     status = str(payload.get("status") or "") if purpose == "updated" else \
         {"declared": "triggered", "resolved": "resolved"}[purpose]
-    return {"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
+    extra = {"update": {"status": status.capitalize() if purpose == "updated" else "",
+                        "text": update if purpose == "updated" else "",
+                        **{k: str(payload.get(k) or "") for k in ("known", "doing", "next_update")}},
+             "report": {"resolution": update if purpose == "resolved" else ""}}
+    words = render.for_incident(session, _TEMPLATE[purpose], "chat", incident, now, extra=extra)
+    return {"incident_id": incident.id, "ref": incident.ref, "title": incident.title, "rendered": asdict(words),
             "severity": incident.severity, "status": status, "summary": incident.summary or incident.title,
             "purpose": purpose, "update": update, "duration": duration,
             "service": _first(session.execute(select(Service.name).join(

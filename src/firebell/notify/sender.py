@@ -199,9 +199,7 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     incident_url = f"{channels.public_url}/incidents/{m.get('ref', '')}"
     links = Links(incident=incident_url)
     if row.kind == MESSAGE:  # words for an audience, rendered when the message was made (notify/outbox.py)
-        words = m.get("rendered")
-        words = words if isinstance(words, dict) else {}
-        said = Rendered(**{k: str(v) for k, v in words.items() if k in ("subject", "text", "html", "title")})
+        said = _stored_words(m) or Rendered()
         return Message(idempotency_key=row.idempotency_key, kind=str(m.get("purpose") or MESSAGE),
                        incident_ref=str(m.get("ref", "")), title=str(m.get("title", "")),
                        severity=str(m.get("severity", "")), summary=said.text, recipient=row.address,
@@ -215,7 +213,7 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     reason = str(m.get("reason") or "")
     note = str(m.get("note") or "")
     body = "\n".join(part for part in (summary, f"Why you: {reason}" if reason else "", note) if part)
-    rendered = None
+    rendered = _stored_words(m)  # chat cards carry the words rendered when they were planned
     if channels.render_page is not None and row.kind in TEMPLATED_KINDS and row.channel in TEMPLATED_CHANNELS:
         page = {"kind": row.kind, "reason": reason, "note": note,  # help, to: a person's request for help
                 "help": str(m.get("help") or ""), "to": str(m.get("to") or "")}
@@ -224,7 +222,15 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     return Message(idempotency_key=row.idempotency_key, kind=row.kind if row.kind != "trigger" else "page",
                    incident_ref=str(m.get("ref", "")), title=str(m.get("title", "")),
                    severity=str(m.get("severity", "")), summary=body, recipient=row.address, links=links,
-                   details={k: v for k, v in m.items() if k != "secret_env"}, rendered=rendered)
+                   details={k: v for k, v in m.items() if k not in ("secret_env", "rendered")}, rendered=rendered)
+
+
+def _stored_words(message: dict[str, Any]) -> Rendered | None:
+    """The words an outbox row carries (`rendered`, written by notify/outbox.py or chat/posts.py)."""
+    stored = message.get("rendered")
+    if not isinstance(stored, dict):
+        return None
+    return Rendered(**{k: str(v) for k, v in stored.items() if k in ("subject", "text", "html", "title")})
 
 
 def send(channels: Channels, claimed: Claimed) -> Delivery:

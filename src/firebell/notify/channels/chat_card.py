@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from firebell.notify.channels.base import Message
+from firebell.notify.channels.base import Message, Rendered
 
 Purpose = Literal["declared", "updated", "resolved"]
 PURPOSES: tuple[Purpose, ...] = ("declared", "updated", "resolved")
@@ -43,6 +43,7 @@ class ChatCard:
     commander: str = ""
     duration: str = ""
     url: str | None = None
+    words: Rendered | None = None  # the template's title and text (messages/), when the page carries them
 
     @classmethod
     def of(cls, message: Message) -> ChatCard:
@@ -54,7 +55,7 @@ class ChatCard:
                    title=message.title, severity=message.severity, status=str(d.get("status") or ""),
                    update=str(d.get("update") or ""), service=str(d.get("service") or ""),
                    commander=str(d.get("commander") or ""), duration=str(d.get("duration") or ""),
-                   url=message.links.incident)
+                   url=message.links.incident, words=message.rendered)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def chat_card_text(card: ChatCard) -> CardText:
         facts.append(("Duration", card.duration))
     shown = tuple((label, clip(value, FACT_MAX)) for label, value in facts if value)
     body = clip(card.update, BODY_MAX)
+    if card.words is not None and card.words.text:  # the template's words replace the headline and body
+        headline, body = clip(card.words.title, TITLE_MAX) or headline, clip(card.words.text, BODY_MAX)
     fallback = f"{headline} [{card.severity}] {clip(card.title, TITLE_MAX)}"
     if card.purpose == "resolved" and card.duration:
         fallback += f" (lasted {card.duration})"
