@@ -34,6 +34,7 @@ from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, desired_with_kept, diff
 from firebell.config.schema import Config
 from firebell.config.sign_in import write_sign_in
+from firebell.config.stakeholders import write_stakeholders
 from firebell.config.state import (
     CONFIG_ORIGIN,
     ORGANISATION_ID,
@@ -47,7 +48,7 @@ from firebell.config.state import (
 from firebell.core.durations import parse_duration
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
-from firebell.messages.models import MessageTemplate
+from firebell.messages.models import MessageTemplate, StakeholderList
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
@@ -79,6 +80,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "slack_channel": (SlackChannelRoute, "channel_id"),
     "sign_in": (OidcProvider, "name"),
     "template": (MessageTemplate, "name"),
+    "stakeholder_list": (StakeholderList, "name"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -279,6 +281,7 @@ def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> 
     row.severities = list(values["severities"])
     row.tags = list(values["tags"])
     row.webhook_url_env = values["webhook_url_env"] or ""
+    row.purpose = values["purpose"]
 
 
 class _PeopleWriter:
@@ -390,6 +393,7 @@ WRITERS: dict[str, Writer] = {
     "slack_channel": _write_slack_channel,
     "sign_in": write_sign_in,
     "template": _write_template,
+    "stakeholder_list": write_stakeholders,
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.config import alerting, oncall, sign_in
+from firebell.config import alerting, oncall, sign_in, stakeholders
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import (
     URGENCIES,
@@ -45,14 +45,15 @@ from firebell.slack.models import SlackChannelRoute
 KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
-    "maintenance_window", "slack_channel", "sign_in", "template",
+    "maintenance_window", "slack_channel", "sign_in", "template", "stakeholder_list",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
 # alerts point at them. Criteria, routing rules, maintenance windows and Slack channel routes are
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
-                                     "maintenance_window", "slack_channel", "sign_in", "template"}
+                                     "maintenance_window", "slack_channel", "sign_in", "template",
+                                     "stakeholder_list"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -131,6 +132,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "sign_in": sign_in.desired_sign_in(config.sign_in),
         "template": {t.name(): {"purpose": t.purpose, "channel": t.channel, "service": t.service or "",
                                 "parts": t.parts()} for t in config.templates},
+        "stakeholder_list": stakeholders.desired_stakeholders(config),
     }
 
 
@@ -183,6 +185,7 @@ def _desired_slack_channel(channel: SlackChannelConfig) -> Values:
         "severities": sorted(channel.severities),
         "tags": sorted(channel.tags),
         "webhook_url_env": channel.webhook_url_env,
+        "purpose": channel.purpose,
     }
 
 
@@ -254,6 +257,8 @@ def current_state(session: Session) -> CurrentState:
         "template": {row.name: Current({"purpose": row.purpose, "channel": row.channel, "service": row.service,
                                         "parts": dict(row.parts or {})})
                      for row in session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))},
+        "stakeholder_list": {name: Current(values)
+                             for name, values in stakeholders.current_stakeholders(session).items()},
     }
 
 
@@ -308,6 +313,7 @@ def _current_slack_channel(row: SlackChannelRoute) -> Values:
         "severities": sorted(row.severities or []),
         "tags": sorted(row.tags or []),
         "webhook_url_env": row.webhook_url_env or None,  # stored as "" when absent
+        "purpose": row.purpose,
     }
 
 
