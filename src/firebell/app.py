@@ -20,7 +20,7 @@ from firebell.api import problems
 from firebell.api.body_limit import FirebellAPI
 from firebell.api.deps import no_nul_in_parameters
 from firebell.api.json_depth import JsonDepthLimit
-from firebell.effects import EFFECTS
+from firebell.effects import DomainEffects
 from firebell.incidents.api import router as incidents_router
 from firebell.jobs import engine_loop
 from firebell.messages.api import router as templates_router
@@ -77,7 +77,7 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.state.db = db
     app.state.clock = clock
     app.state.channels = channels
-    app.state.effects = EFFECTS
+    app.state.effects = DomainEffects(channels.public_url)
     app.too_large_answers = dict.fromkeys(PAGERDUTY_PATHS, pagerduty_too_large)
     problems.install(app)  # before the web's: its error pages wrap these handlers for the machine paths
     install_web(app, channels.public_url)  # the web console's pages, static files and headers

@@ -11,19 +11,37 @@ from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
 from firebell.alerts import incident_rows
+from firebell.core.timeline.incident import StatusUpdate
 from firebell.escalation import service as escalation
 from firebell.escalation.targets import Recipient
 from firebell.incidents.models import Incident
+from firebell.messages import stakeholders
 from firebell.notify.outbox import enqueue
 from firebell.org.models import User
+from firebell.slack.cards import stakeholder_channels
 from firebell.store.uow import due_after_commit
 
 
 class DomainEffects:
-    """`incidents.effects.IncidentEffects` by the escalation, notify and alerts domains."""
+    """`incidents.effects.IncidentEffects` by the escalation, notify, messages, slack and alerts domains.
+    `public_url` is where the console is, for the links in messages to stakeholders."""
+
+    def __init__(self, public_url: str = "") -> None:
+        self.public_url = public_url
 
     def declared(self, session: Session, incident: Incident, service_id: str | None, now: datetime) -> None:
         escalation.start_for_incident(session, incident, service_id, now)
+        stakeholders.announce(session, stakeholders.DECLARED, incident, stakeholder_channels(session, incident), now,
+                              key="declared", public_url=self.public_url)
+
+    def status_updated(self, session: Session, incident: Incident, update: StatusUpdate, now: datetime) -> None:
+        # The incident's version names this update: the event's id is not known until its deferred insert.
+        stakeholders.announce(session, stakeholders.UPDATE, incident, stakeholder_channels(session, incident), now,
+                              key=f"update:{incident.version}", public_url=self.public_url, update=update)
+
+    def resolved(self, session: Session, incident: Incident, resolution: str, now: datetime) -> None:
+        stakeholders.announce(session, stakeholders.RESOLVED, incident, stakeholder_channels(session, incident), now,
+                              key=f"resolved:{incident.version}", public_url=self.public_url, resolution=resolution)
 
     def reopened(self, session: Session, incident: Incident, now: datetime) -> None:
         escalation.restart(session, incident, now)

@@ -149,6 +149,7 @@ def test_the_main_flows_leave_only_events_of_the_catalogue_each_with_its_own_sen
                      "Alice Andersson acknowledged via a link in the page",
                      "Alice Andersson lowered the severity P1 -> P2: EU tenants too",
                      "Alice Andersson made Bob Berg commander",
-                     "Alice Andersson posted a status update (Monitoring): Mitigated",
+                     "Alice Andersson posted a status update (Monitoring) via the API: Mitigated; "
+                     "next update at 03:30 UTC",
                      "Acknowledged by alert \u201cdb1/disk\u201d (pagerduty)"):
         assert sentence in texts, (sentence, sorted(texts))

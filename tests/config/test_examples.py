@@ -120,10 +120,14 @@ def test_example_people_have_their_own_slack_member(pria: Config) -> None:
 
 
 def test_example_slack_channels_are_the_runbooks(pria: Config) -> None:
-    assert [(c.name, c.severities, c.tags, c.webhook_url_env) for c in pria.slack.channels] == [
-        ("#incident-active", ["P1", "P2"], [], None),  # TenSafe: active incident coordination
-        ("#exec-incidents", ["P1"], [], "SLACK_WEBHOOK_EXEC"),  # OPS1 RACI: CEO / Exec on P1
+    assert [(c.name, c.severities, c.tags, c.webhook_url_env, c.purpose) for c in pria.slack.channels] == [
+        ("#incident-active", ["P1", "P2"], [], None, "coordination"),  # TenSafe: active incident coordination
+        ("#exec-incidents", ["P1"], [], "SLACK_WEBHOOK_EXEC", "coordination"),  # OPS1 RACI: CEO / Exec on P1
+        ("#incident-comms", ["P1", "P2"], [], None, "stakeholders"),  # TenSafe: stakeholder updates
     ]
+    # OPS1 2: P1 communication includes the CEO email.
+    assert [(s.name, s.people, s.when.severities) for s in pria.stakeholders] == [
+        ("ceo-email", ["per-swedenborg"], ["P1"])]
     # Neither runbook has a security channel: a data breach pages the security lead and legal instead.
     assert all(any(t.name == "data-breach" and t.tag == "data-breach" for t in p.triggers)
                for p in pria.escalation_policies)
@@ -322,7 +326,8 @@ def test_example_applies_idempotently_and_exports_round_trip(
             if at is not None}
         rules = session.scalars(select(NotificationRule)).all()
     assert routes == {"#incident-active": ("C07INCACTV", ["P1", "P2"], ""),
-                      "#exec-incidents": ("C07EXECINC", ["P1"], "SLACK_WEBHOOK_EXEC")}
+                      "#exec-incidents": ("C07EXECINC", ["P1"], "SLACK_WEBHOOK_EXEC"),
+                      "#incident-comms": ("C07INCCOMM", ["P1", "P2"], "")}
     # OPS1 6: "Google Chat fallback", after 5 minutes of Slack failing.
     assert chat_routes == {"gchat-incidents": ("google_chat", "PRIA_GCHAT_INCIDENTS", 300)}
     assert stored_rules == [("high", 0, "sms", 0), ("high", 1, "email", 0), ("high", 2, "voice", 5),

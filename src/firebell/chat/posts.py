@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from firebell.chat.models import ChatRoute
 from firebell.core.chat_fallback import EVENT_GRACE, goes_to_fallback
 from firebell.core.durations import humanize
+from firebell.core.message_text import clock_text
 from firebell.core.timeline.kinds import EventKind
 from firebell.escalation.targets import Page, Recipient
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
@@ -139,7 +140,8 @@ def _message(session: Session, incident: Incident, event: TimelineEvent, now: da
         {"declared": "triggered", "resolved": "resolved"}[purpose]
     extra = {"update": {"status": status.capitalize() if purpose == "updated" else "",
                         "text": update if purpose == "updated" else "",
-                        **{k: str(payload.get(k) or "") for k in ("known", "doing", "next_update")}},
+                        "known": str(payload.get("known") or ""), "doing": str(payload.get("doing") or ""),
+                        "next_update": _clock(payload.get("next_update_at"))},
              "report": {"resolution": update if purpose == "resolved" else ""}}
     words = render.for_incident(session, _TEMPLATE[purpose], "chat", incident, now, extra=extra)
     return {"incident_id": incident.id, "ref": incident.ref, "title": incident.title, "rendered": asdict(words),
@@ -152,6 +154,14 @@ def _message(session: Session, incident: Incident, event: TimelineEvent, now: da
                 RoleAssignment, RoleAssignment.user_id == User.id)
                 .where(RoleAssignment.incident_id == incident.id, RoleAssignment.role == "commander")
                 .limit(1)).all(), person=True)}
+
+
+def _clock(instant: object) -> str:
+    """'10:45 UTC' for a stored ISO instant, '' for none."""
+    try:
+        return f"{clock_text(datetime.fromisoformat(str(instant)))} UTC" if instant else ""
+    except ValueError:
+        return ""
 
 
 def _first(found: Iterable[Any], person: bool = False) -> str:

@@ -149,12 +149,23 @@ def note(ref: Ref, text: Annotated[str, typer.Argument()], as_json: JsonOpt = Fa
     _show(incident, as_json, f"Note added to {incident['ref']}")
 
 
+_NEXT_HELP = ("When the next update comes: a wait such as 30m, or a time such as 2026-12-07T14:30Z "
+              "(default: the severity's cadence)")
+
+
 @app.command()
-def update(ref: Ref, message: Annotated[str, typer.Argument()],
-           status: Annotated[str, typer.Option(help="Investigating, Identified, Monitoring...")] = "",
+def update(ref: Ref, message: Annotated[str, typer.Argument(help="Free text")] = "",
+           status: Annotated[str, typer.Option(
+               help="Investigating, Identified, Monitoring or Resolved (default: the last update's)")] = "",
+           known: Annotated[str, typer.Option(help="What we know")] = "",
+           doing: Annotated[str, typer.Option(help="What we are doing")] = "",
+           next_: Annotated[str, typer.Option("--next", help=_NEXT_HELP)] = "",
            as_json: JsonOpt = False) -> None:
-    """Post a status update for stakeholders."""
-    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/updates", {"message": message, "status": status})
+    """Post a status update: on the timeline and to the stakeholder channels, lists and webhooks."""
+    body: dict[str, str] = {"message": message, "status": status, "known": known, "doing": doing}
+    if next_.strip():
+        body["next_update_at" if any(c in next_ for c in ":T-") else "next_update_in"] = next_.strip()
+    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/updates", body)
     _show(incident, as_json, f"Update posted to {incident['ref']}")
 
 

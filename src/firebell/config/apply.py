@@ -36,6 +36,7 @@ from firebell.config.oncall import stored_policy_spec, stored_schedule_spec
 from firebell.config.plan import Change, Plan, desired_with_kept, diff
 from firebell.config.schema import Config
 from firebell.config.sign_in import write_sign_in
+from firebell.config.stakeholders import write_stakeholders
 from firebell.config.state import (
     CONFIG_ORIGIN,
     ORGANISATION_ID,
@@ -50,7 +51,7 @@ from firebell.core.durations import parse_duration
 from firebell.escalation.models import EscalationPolicy
 from firebell.incidents.models import IncidentRoleDef, LifecycleStage
 from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
-from firebell.messages.models import MessageTemplate
+from firebell.messages.models import MessageTemplate, StakeholderList
 from firebell.oncall.models import Schedule
 from firebell.org.models import (
     ContactMethod,
@@ -85,6 +86,7 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "template": (MessageTemplate, "name"),
     "customer_recipient": (CustomerRecipient, "name"),
     "customer_email_policy": (CustomerEmailPolicy, "severity"),
+    "stakeholder_list": (StakeholderList, "name"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -293,6 +295,7 @@ def _write_slack_channel(row: SlackChannelRoute, values: Values, rows: Rows) -> 
     row.severities = list(values["severities"])
     row.tags = list(values["tags"])
     row.webhook_url_env = values["webhook_url_env"] or ""
+    row.purpose = values["purpose"]
 
 
 class _PeopleWriter:
@@ -407,6 +410,7 @@ WRITERS: dict[str, Writer] = {
     "template": _write_template,
     "customer_recipient": _write_customer,
     "customer_email_policy": _write_customer_policy,
+    "stakeholder_list": write_stakeholders,
 }
 
 

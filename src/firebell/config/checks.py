@@ -36,6 +36,7 @@ from firebell.config.schema import (
     TriggerConfig,
     names_method,
 )
+from firebell.config.stakeholders import references as stakeholder_references
 from firebell.config.template_checks import check_templates
 from firebell.core.durations import format_duration
 from firebell.core.escalation import parse_delay
@@ -55,6 +56,7 @@ IDENTITY = {
     "lifecycle_stages": "name",
     "routing_rules": "name",
     "maintenance_windows": "name",
+    "stakeholders": "name",
 }
 
 # How a section's items are called in messages.
@@ -72,6 +74,7 @@ NOUN = {
     "lifecycle_stages": "lifecycle stage",
     "routing_rules": "routing rule",
     "maintenance_windows": "maintenance window",
+    "stakeholders": "stakeholder list",
 }
 
 KEY_FIELDS = ("key", "key_env", "key_sha256")
@@ -98,6 +101,8 @@ def check(tree: Located) -> list[ConfigError]:
     _check_chat_routes(tree, defined, errors)
     errors.extend(check_templates(tree, defined.get("services", set())))
     errors.extend(check_customers(tree, defined.get("services", set()), defined.get("severities", set())))
+    for path, name, section in stakeholder_references(tree):
+        _check_reference(tree, path, name, section, defined, errors)
     return errors
 
 
@@ -449,6 +454,9 @@ def _check_slack_channels(tree: Located, defined: Defined, errors: list[ConfigEr
         _check_route_filters(tree, path, channel, defined, errors)
         if _has_unknown_field(channel, SlackChannelConfig):
             continue
+        if channel.get("purpose") == "stakeholders" and channel.get("webhook_url_env"):
+            errors.append(tree.mark((*path, "webhook_url_env")).error(
+                f"{label} is for stakeholders, whose messages the bot posts; drop webhook_url_env"))
         if not channel.get("severities") and not channel.get("tags"):
             errors.append(tree.mark(path).error(
                 f"{label} has no severities and no tags, so this channel would get no incidents; list the "

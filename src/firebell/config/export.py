@@ -18,6 +18,7 @@ from firebell.config.chat import chat_yaml
 from firebell.config.oncall import policy_yaml, schedule_yaml, webhooks_yaml
 from firebell.config.schema import names_method
 from firebell.config.sign_in import sign_in_yaml
+from firebell.config.stakeholders import stakeholders_yaml
 from firebell.config.state import CONFIG_ORIGIN, PERSONAL_SETTINGS, Current, CurrentState, Values, current_state
 
 # kind -> (section name, the field that carries the row's name)
@@ -70,12 +71,19 @@ def export(session: Session) -> str:
         else:
             tree[section] = [_entry(identity, name, row) for name, row in rows]
     _add_ingestion(tree, state)
-    tree["slack"] = {"channels": [_entry("channel", name, row) for name, row in state["slack_channel"].items()]}
+    tree["slack"] = {"channels": [_slack_channel(name, row) for name, row in state["slack_channel"].items()]}
     routes, fallback = chat_yaml({name: row.values for name, row in state["chat_route"].items()})
     if fallback is not None:
         tree["slack"]["fallback"] = fallback
     if routes:
         tree["chat"] = {"routes": routes}
+    if state["stakeholder_list"]:
+        lists = {name: row.values for name, row in state["stakeholder_list"].items()}
+        tree["stakeholders"] = [stakeholders_yaml(name, values) for name, values in lists.items()]
+        # Their outbound webhooks are stored with them, as with policies.
+        policies = {name: row.values for name, row in state["escalation_policy"].items()
+                    if not row.archived and row.origin == CONFIG_ORIGIN}
+        tree["outbound_webhooks"] = webhooks_yaml(policies | {f" {name}": values for name, values in lists.items()})
     if state["template"]:
         tree["templates"] = [{"purpose": row.values["purpose"], "channel": row.values["channel"]}
                              | ({"service": row.values["service"]} if row.values["service"] else {})
@@ -93,6 +101,13 @@ def export(session: Session) -> str:
 
 _HEADER = ("# Exported by `firebell config export`. Apply with `firebell config apply FILE`.\n"
            "# Secrets are never exported: `keep_hmac_secret: true` keeps the HMAC secret the database holds.\n")
+
+
+def _slack_channel(name: str, row: Current) -> dict[str, Any]:
+    entry = _entry("channel", name, row)
+    if entry.get("purpose") == "coordination":  # the default
+        del entry["purpose"]
+    return entry
 
 
 def _entry(identity: str, name: str, row: Current) -> dict[str, Any]:

@@ -768,6 +768,9 @@ class SlackChannelConfig(Model):
     severities: list[SeverityKey] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list)
     webhook_url_env: SlackWebhookEnv | None = None
+    # coordination: the incident's card, redrawn as it moves; stakeholders: a new message when it is
+    # declared, updated and resolved (docs/stakeholder-updates.md), posted by the bot.
+    purpose: Literal["coordination", "stakeholders"] = "coordination"
 
 
 class SlackFallbackConfig(Model):
@@ -803,6 +806,27 @@ class ChatRouteConfig(Model):
 
 class ChatConfig(Model):
     routes: list[ChatRouteConfig] = Field(default_factory=list)
+
+
+class StakeholderWhen(Model):
+    """Which incidents a stakeholder list hears about: all the conditions given hold (none: every one)."""
+
+    severities: list[SeverityKey] = Field(default_factory=list)
+    teams: list[Slug] = Field(default_factory=list)
+    services: list[Slug] = Field(default_factory=list)
+
+
+class StakeholderListConfig(Model):
+    """People told when an incident is declared, at each status update and when it is resolved, by
+    email (`people`: user names, whose email is used; `addresses`) and through `webhooks` (names of
+    outbound webhooks). Private incidents are told to no list."""
+
+    name: Slug
+    description: Annotated[str, Field(max_length=500)] = ""
+    people: list[Slug] = Field(default_factory=list)
+    addresses: list[Email] = Field(default_factory=list)
+    webhooks: list[Slug] = Field(default_factory=list)
+    when: StakeholderWhen = Field(default_factory=StakeholderWhen)
 
 
 class OidcConfig(Model):
@@ -909,6 +933,7 @@ class Config(Model):
     chat: ChatConfig = Field(default_factory=ChatConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
+    stakeholders: list[StakeholderListConfig] = Field(default_factory=list)
     sign_in: SignInConfig = Field(default_factory=SignInConfig)
 
     @model_validator(mode="after")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from firebell.config import alerting, chat, oncall, sign_in
+from firebell.config import alerting, chat, oncall, sign_in, stakeholders
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import (
     URGENCIES,
@@ -47,7 +47,7 @@ KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
     "maintenance_window", "slack_channel", "chat_route", "sign_in", "template", "customer_recipient",
-    "customer_email_policy",
+    "customer_email_policy", "stakeholder_list",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
@@ -55,7 +55,7 @@ KINDS: tuple[str, ...] = (
 # only read while deciding, so they can go for good.
 ARCHIVED_KINDS = frozenset(KINDS) - {"organisation", "severity_criterion", "routing_rule",
                                      "maintenance_window", "slack_channel", "chat_route", "sign_in", "template",
-                                     "customer_recipient", "customer_email_policy"}
+                                     "customer_recipient", "customer_email_policy", "stakeholder_list"}
 
 # Fields whose desired value None means "keep what is stored", at any depth of a value: a generated
 # key, a key_env key that planning could not read, or a contact method's verification when the tree
@@ -138,6 +138,7 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
         "customer_recipient": {c.identity(): {"service": c.service, "customer": c.name, "email": c.email}
                                for c in config.customers.recipients},
         "customer_email_policy": {p.severity: {"approval": p.approval} for p in config.customers.severities},
+        "stakeholder_list": stakeholders.desired_stakeholders(config),
     }
 
 
@@ -190,6 +191,7 @@ def _desired_slack_channel(channel: SlackChannelConfig) -> Values:
         "severities": sorted(channel.severities),
         "tags": sorted(channel.tags),
         "webhook_url_env": channel.webhook_url_env,
+        "purpose": channel.purpose,
     }
 
 
@@ -266,6 +268,8 @@ def current_state(session: Session) -> CurrentState:
                                for row in session.scalars(select(CustomerRecipient).order_by(CustomerRecipient.name))},
         "customer_email_policy": {row.severity: Current({"approval": row.approval}) for row in session.scalars(
             select(CustomerEmailPolicy).order_by(CustomerEmailPolicy.severity))},
+        "stakeholder_list": {name: Current(values)
+                             for name, values in stakeholders.current_stakeholders(session).items()},
     }
 
 
@@ -320,6 +324,7 @@ def _current_slack_channel(row: SlackChannelRoute) -> Values:
         "severities": sorted(row.severities or []),
         "tags": sorted(row.tags or []),
         "webhook_url_env": row.webhook_url_env or None,  # stored as "" when absent
+        "purpose": row.purpose,
     }
 
 

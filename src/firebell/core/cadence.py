@@ -3,7 +3,8 @@ engine should send about it, and how many updates an incident missed (a KPI).
 
 The promise to stakeholders is "you hear from us every 15 minutes" (P1) or every 30 (P2); P3 and
 P4 promise nothing. The clock starts at declaration and restarts from every posted update, so
-the next update is due `every` after the last one. Resolving ends the cadence.
+the next update is due `every` after the last one, or when that update promised the next
+(`promised`, core/stakeholder_updates.py: "next update in 30 min"). Resolving ends the cadence.
 
 Reminders, each sent once, keyed by the due moment they are about so the engine can record what
 it sent and never send one twice (a restart, two workers):
@@ -91,10 +92,12 @@ def cadence_state(
     reminders_sent: frozenset[str],
     *,
     resolved_at: datetime | None = None,
+    promised: datetime | None = None,
     lead: timedelta = DEFAULT_LEAD,
     grace: timedelta = DEFAULT_GRACE,
 ) -> CadenceState:
-    """Where the incident's update cadence stands at `now`, and which reminder to send."""
+    """Where the incident's update cadence stands at `now`, and which reminder to send. `promised`:
+    when the last update said the next comes (it replaces `every` for that one due moment)."""
     if every is None or resolved_at is not None:
         return NO_CADENCE
     period = _positive(every)
@@ -103,7 +106,7 @@ def cadence_state(
     anchor = as_utc(declared_at, "declared_at")
     if last_update_at is not None:
         anchor = max(anchor, as_utc(last_update_at, "last_update_at"))
-    due = anchor + period
+    due = as_utc(promised, "promised") if promised is not None else anchor + period
     overdue_by = current - due if current > due else None
 
     due_fires_at = due - lead  # with a lead longer than the cadence: as soon as the update is posted

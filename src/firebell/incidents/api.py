@@ -144,9 +144,10 @@ def note(ref: str, body: NoteIn, db: DB, actor: CurrentActor, now: Now) -> Incid
     return _run(db, now, lambda s, at: service.add_note(s, actor, ref, body.text, at))
 
 
-@_changes.post("/{ref}/updates", response_model=IncidentOut, summary="Post a status update")
-def post_update(ref: str, body: UpdateIn, db: DB, actor: CurrentActor, now: Now) -> IncidentOut:
-    return _run(db, now, lambda s, at: service.post_update(s, actor, ref, body.message, at, body.status))
+@_changes.post("/{ref}/updates", response_model=IncidentOut,
+               summary="Post a status update (on the timeline and to the stakeholder routes)")
+def post_update(ref: str, body: UpdateIn, db: DB, actor: CurrentActor, now: Now, effects: Effects) -> IncidentOut:
+    return _run(db, now, lambda s, at: service.post_update(s, actor, ref, body.update(), at, effects=effects))
 
 
 @_changes.post("/{ref}/severity", response_model=IncidentOut, summary="Change severity (reason required)")

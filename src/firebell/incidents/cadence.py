@@ -34,7 +34,8 @@ def due(session: Session, now: datetime) -> list[tuple[Any, cadence.Reminder]]:
     if not every:
         return []
     open_incidents = session.execute(select(Incident.id, Incident.number, Incident.title, Incident.severity,
-                                            Incident.declared_at, Incident.last_update_at)
+                                            Incident.declared_at, Incident.last_update_at,
+                                            Incident.next_update_at)
                                      .where(Incident.status != "resolved", Incident.severity.in_(list(every)))).all()
     if not open_incidents:
         return []
@@ -46,7 +47,7 @@ def due(session: Session, now: datetime) -> list[tuple[Any, cadence.Reminder]]:
     found: list[tuple[Any, cadence.Reminder]] = []
     for row in open_incidents:
         state = cadence.cadence_state(row.declared_at, row.last_update_at, every[row.severity], now,
-                                      frozenset(sent.get(row.id, ())))
+                                      frozenset(sent.get(row.id, ())), promised=row.next_update_at)
         found.extend((row, reminder) for reminder in state.reminders)
     return found
 

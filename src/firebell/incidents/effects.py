@@ -1,8 +1,9 @@
 """What a person's change to an incident sets off in the domains above incidents, handed in by the caller.
 
-Incidents come before escalation, notify and alerts (DESIGN.md, "Direction"), yet declaring an
+Incidents come before escalation, notify, messages and alerts (DESIGN.md, "Direction"), yet declaring an
 incident starts its escalation, reopening restarts it, a severity or tag change reshapes it, adding a
-responder pages them, and acknowledging or resolving carries the change to the incident's alerts.
+responder pages them, acknowledging or resolving carries the change to the incident's alerts, and
+declaring, a status update and resolving are told to the stakeholders (messages/stakeholders.py).
 The use cases in incidents/service.py call these through `IncidentEffects`; firebell/effects.py
 implements it with those domains, and the shell (app.py for the routes, Slack, the answer funnel)
 hands it in. Every effect runs in the caller's transaction, so the change and its consequences
@@ -17,12 +18,19 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.core.timeline.incident import StatusUpdate
 from firebell.incidents.models import Incident
 
 
 class IncidentEffects(Protocol):
     def declared(self, session: Session, incident: Incident, service_id: str | None, now: datetime) -> None:
         """Page through the first affected service's policy, as an alert-opened incident would."""
+
+    def status_updated(self, session: Session, incident: Incident, update: StatusUpdate, now: datetime) -> None:
+        """Post the update to the incident's stakeholder routes (none for a private incident)."""
+
+    def resolved(self, session: Session, incident: Incident, resolution: str, now: datetime) -> None:
+        """Tell the stakeholders it is resolved, and how long it lasted."""
 
     def reopened(self, session: Session, incident: Incident, now: datetime) -> None:
         """Page again from the ladder's first level."""

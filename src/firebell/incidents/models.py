@@ -65,6 +65,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the last stakeholder update promised the next (None: the severity's cadence decides).
+    next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped on every change; the escalation engine uses it for fencing.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -186,6 +186,7 @@ class ListedIncident:
     resolved_at: datetime | None
     reopened_at: datetime | None
     last_update_at: datetime | None
+    next_update_at: datetime | None
     updated_at: datetime
     version: int
     services: list[ServiceLink] = field(default_factory=list)

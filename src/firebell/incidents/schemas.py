@@ -17,6 +17,7 @@ from firebell.core.timeline import catalogue
 from firebell.core.timeline.kinds import EventKind
 from firebell.incidents.models import Incident, TimelineEvent
 from firebell.incidents.queries import ListedIncident, display_names
+from firebell.incidents.service import Update
 from firebell.severity import levels as severities
 
 
@@ -59,8 +60,21 @@ class NoteIn(Input):
 
 
 class UpdateIn(Input):
-    message: str = Field(min_length=1)
-    status: str = ""
+    """A stakeholder update: at least one of known, doing and message."""
+
+    status: str = Field(default="", max_length=40, description="Investigating, Identified, Monitoring or "
+                                                               "Resolved; default: the last update's")
+    known: str = Field(default="", description="What we know")
+    doing: str = Field(default="", description="What we are doing")
+    message: str = Field(default="", description="Free text")
+    next_update_in: str = Field(default="", max_length=20, description="When the next update comes, as a wait "
+                                "(\"30m\"); default: the severity's update cadence from now")
+    next_update_at: datetime | None = Field(default=None, description="When the next update comes, as a time "
+                                            "with its zone (instead of next_update_in)")
+
+    def update(self) -> Update:
+        return Update(status=self.status, known=self.known, doing=self.doing, text=self.message,
+                      next_in=self.next_update_in, next_at=self.next_update_at)
 
 
 class SeverityIn(Input):
@@ -196,7 +210,7 @@ def incident_out(session: Session, incidents: Sequence[Incident | ListedIncident
     for i in incidents:
         every = cadences.get(i.severity)
         cadence_now = cadence.cadence_state(i.declared_at, i.last_update_at, every, now, frozenset(),
-                                            resolved_at=i.resolved_at)
+                                            resolved_at=i.resolved_at, promised=i.next_update_at)
         level_targets = targets.get(i.severity, severities.NO_TARGETS)
         clock = sla_clock(targets=level_targets, declared_at=i.declared_at,
                           acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at, now=now)

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from firebell.actor import Actor
-from firebell.core import lifecycle
+from firebell.core import lifecycle, stakeholder_updates
 from firebell.core.access import AccessRole, can_act, can_declare
 from firebell.core.lifecycle import Action, Status
 from firebell.core.timeline import catalogue
 from firebell.core.timeline import incident as events
+from firebell.core.timeline.kinds import EventKind
 from firebell.errors import Conflict, Forbidden, Invalid
 from firebell.incidents import queries, reference, rows, transitions
 from firebell.incidents import timeline as timeline_events
@@ -146,6 +147,8 @@ def _transition(session: Session, actor: Actor, ref: str, action: Action, now: d
             group_lock(session, peek.origin_service_id, peek.group_key)
     incident = _for_change(session, actor, ref)
     apply_transition(session, incident, action, actor, now, change, effects)
+    if isinstance(change, events.Resolved):
+        effects.resolved(session, incident, change.resolution, now)
     return incident
 
 
@@ -191,14 +194,48 @@ def add_note(session: Session, actor: Actor, ref: str, text: str, now: datetime)
     return incident
 
 
-def post_update(session: Session, actor: Actor, ref: str, message: str, now: datetime,
-                status_text: str = "") -> Incident:
-    """A status update for stakeholders; it resets the update-cadence clock."""
+@dataclass(frozen=True)
+class Update:
+    """A stakeholder update as a person writes it (core/stakeholder_updates.py): the status word
+    (empty: the last update's), what we know, what we are doing, free text, and when the next comes,
+    as a wait ("30m") or a time (neither: the severity's cadence from now)."""
+
+    status: str = ""
+    known: str = ""
+    doing: str = ""
+    text: str = ""
+    next_in: str = ""
+    next_at: datetime | None = None
+
+
+def _last_status(session: Session, incident_id: str) -> str:
+    payload = session.execute(select(TimelineEvent.payload).where(
+        TimelineEvent.incident_id == incident_id, TimelineEvent.type == EventKind.STATUS_UPDATE.value)
+        .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc()).limit(1)).scalar()
+    return str(payload.get("status") or "") if isinstance(payload, dict) else ""
+
+
+def post_update(session: Session, actor: Actor, ref: str, update: Update, now: datetime, *,
+                effects: IncidentEffects) -> Incident:
+    """A status update for stakeholders: on the timeline, posted to the stakeholder routes in this
+    transaction (effects), and it restarts the update-cadence clock."""
     incident = _for_change(session, actor, ref)
-    timeline_events.append(session, incident.id, events.StatusUpdate(
-        message=_clean_text(message, "update", required=True), status=status_text.strip()), at=now, actor=actor)
-    incident.last_update_at = now
+    known, doing = _clean_text(update.known, "what we know"), _clean_text(update.doing, "what we are doing")
+    text = _clean_text(update.text, "update")
+    if not (known or doing or text):
+        raise Invalid("an update says what we know, what we are doing, or something else; all were empty")
+    try:
+        status = stakeholder_updates.update_status(update.status, _last_status(session, incident.id))
+        next_at = stakeholder_updates.next_update_at(
+            now, severities.update_cadences(session).get(incident.severity), after=update.next_in, at=update.next_at)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    said = events.StatusUpdate(message=text, status=status, known=known, doing=doing,
+                               next_update_at=next_at.isoformat() if next_at else None)
+    timeline_events.append(session, incident.id, said, at=now, actor=actor)
+    incident.last_update_at, incident.next_update_at = now, next_at
     _touch(incident, now)
+    effects.status_updated(session, incident, said, now)
     return incident
 
 

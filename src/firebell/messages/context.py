@@ -58,12 +58,16 @@ def incident_context(session: Session, incident: Incident, now: datetime, public
                              .where(TimelineEvent.incident_id == incident.id,
                                     TimelineEvent.type == EventKind.STATUS_UPDATE.value)
                              .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc()).limit(1)).first()
-    latest_update = {"status": "", "text": "", "at": ""}
+    latest_update = {"status": "", "text": "", "known": "", "doing": "", "at": ""}
     if latest is not None and isinstance(latest[0], dict):
-        latest_update = {"status": str(latest[0].get("status") or ""), "text": str(latest[0].get("message") or ""),
+        payload = latest[0]
+        latest_update = {"status": str(payload.get("status") or ""), "text": str(payload.get("message") or ""),
+                         "known": str(payload.get("known") or ""), "doing": str(payload.get("doing") or ""),
                          "at": utc_text(latest[1])}
     next_due = None
-    if every and incident.resolved_at is None:
+    if incident.resolved_at is None and incident.next_update_at is not None:
+        next_due = incident.next_update_at  # as the latest update promised it
+    elif every and incident.resolved_at is None:
         next_due = max(incident.declared_at, incident.last_update_at or incident.declared_at) + timedelta(seconds=every)
     end = incident.resolved_at or now
     return {
@@ -169,7 +173,8 @@ def sample(purpose: str, now: datetime, org_name: str = "Example") -> Context:
             "declared_time": clock_text(declared), "acknowledged_at": utc_text(declared + timedelta(minutes=3)),
             "resolved_at": "", "resolved_time": "", "elapsed": "01:05", "duration": "1 hour 5 minutes",
             "update_every": "15 minutes", "next_update": f"{clock_text(now + timedelta(minutes=15))} UTC",
-            "latest_update": {"status": "Identified", "text": "Rolling back the deploy.", "at": utc_text(now)},
+            "latest_update": {"status": "Identified", "text": "", "known": "a bad deploy of the API gateway",
+                              "doing": "rolling back the deploy", "at": utc_text(now)},
         },
     })
     return context

@@ -1,4 +1,5 @@
-"""Templates from the config tree (`templates:`), written by config apply, read when rendering."""
+"""Templates (`templates:`) and stakeholder lists (`stakeholders:`) from the config tree, written by config
+apply, read when rendering and sending."""
 
 from __future__ import annotations
 
@@ -22,3 +23,22 @@ class MessageTemplate(Base):
     service: Mapped[str] = mapped_column(String(100), default="")
     parts: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     origin: Mapped[str] = mapped_column(String(300), default="")
+
+
+class StakeholderList(Base):
+    """A stakeholder list from the config tree (`stakeholders:`): who hears that an incident was
+    declared, each status update, and its resolution. `people` are user names (their email address is
+    read when a message goes), `addresses` plain email addresses, `webhooks` the outbound webhooks it
+    names as {name: {url, secret_env}}. It applies when every non-empty condition holds
+    (core/stakeholder_updates.list_applies)."""
+
+    __tablename__ = "stakeholder_lists"
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    people: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    addresses: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    webhooks: Mapped[dict[str, dict[str, str]]] = mapped_column(JSONType, default=dict)
+    severities: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    teams: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    services: Mapped[list[str]] = mapped_column(JSONType, default=list)

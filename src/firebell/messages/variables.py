@@ -37,8 +37,8 @@ INCIDENT: dict[str, str] = {
     "elapsed": "how long it has been open, as HH:MM (to its resolution, or now)",
     "duration": "the same in words: 1 hour 5 minutes",
     "update_every": "the severity's update cadence, \"15 minutes\" (\"\" when it has none)",
-    "next_update": "when the next update is due, 10:45 UTC (\"\" when no cadence)",
-    "latest_update": "the latest status update: {status, text, at} (empty texts before the first)",
+    "next_update": "when the next update is due, 10:45 UTC: as the latest update promised, else by the cadence",
+    "latest_update": "the latest status update: {status, known, doing, text, at} (empty texts before the first)",
 }
 ORG: dict[str, str] = {
     "name": "the organisation's name",

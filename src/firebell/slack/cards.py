@@ -30,11 +30,13 @@ from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.paging import SlackMessageFailed
 from firebell.incidents import timeline
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
+from firebell.messages import render
+from firebell.messages.send import Audience
 from firebell.notify.channels.slack_blocks import IncidentCard, incident_message, private_message
 from firebell.notify.channels.slack_web import IncomingWebhookClient, SlackResult
 from firebell.notify.settings import Channels
 from firebell.org.models import Service, User
-from firebell.slack.models import SlackCard, SlackChannelRoute, SlackRouteHealth
+from firebell.slack.models import COORDINATION, STAKEHOLDERS, SlackCard, SlackChannelRoute, SlackRouteHealth
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)  # on start: incidents changed this recently get their messages checked
@@ -58,7 +60,16 @@ class CardJob:
 
 
 def routes(session: Session) -> list[SlackChannelRoute]:
-    return list(session.execute(select(SlackChannelRoute)).scalars())
+    """The channels that carry incident cards (stakeholder channels get new messages instead)."""
+    return list(session.execute(select(SlackChannelRoute).where(SlackChannelRoute.purpose == COORDINATION)).scalars())
+
+
+def stakeholder_channels(session: Session, incident: Incident) -> list[Audience]:
+    """The `purpose: stakeholders` channels the incident is for, as audiences of messages/send.py."""
+    found = session.execute(select(SlackChannelRoute).where(SlackChannelRoute.purpose == STAKEHOLDERS)
+                            .order_by(SlackChannelRoute.channel_id)).scalars()
+    return [Audience("slack", route.channel_id, route.name or route.channel_id) for route in found
+            if wanted(route, incident)]
 
 
 def wanted(route: SlackChannelRoute, incident: Incident) -> bool:
@@ -116,7 +127,7 @@ def discover(session: Session, since: datetime, now: datetime, bot: bool = True)
     return marked
 
 
-def _card_view(session: Session, incident: Incident, public_url: str) -> IncidentCard:
+def _card_view(session: Session, incident: Incident, public_url: str, now: datetime) -> IncidentCard:
     commander = session.execute(select(User.full_name, User.name, User.slack_user_id)
                                 .join(RoleAssignment, RoleAssignment.user_id == User.id)
                                 .where(RoleAssignment.incident_id == incident.id,
@@ -135,18 +146,19 @@ def _card_view(session: Session, incident: Incident, public_url: str) -> Inciden
     return IncidentCard(ref=incident.ref, title=incident.title, severity=incident.severity, status=incident.status,
                         opened_at=incident.declared_at, stage=incident.stage, commander=commander_text,
                         service=service or "", url=f"{public_url}/incidents/{incident.ref}",
-                        acknowledged_by=acked_by, resolved=incident.status == "resolved")
+                        acknowledged_by=acked_by, resolved=incident.status == "resolved",
+                        text=render.for_incident(session, "card", "slack", incident, now, public_url=public_url).text)
 
 
 def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) -> list[CardJob]:
     """Due cards, each with the message for its incident as it is now."""
-    due = session.execute(select(SlackCard, Incident, SlackChannelRoute.webhook_url_env)
+    due = session.execute(select(SlackCard, Incident, SlackChannelRoute.webhook_url_env, SlackChannelRoute.purpose)
                           .join(Incident, Incident.id == SlackCard.incident_id)
                           .outerjoin(SlackChannelRoute, SlackChannelRoute.channel_id == SlackCard.channel_id)
                           .where(SlackCard.next_attempt_at <= now)
                           .order_by(SlackCard.next_attempt_at).limit(limit)).all()
     jobs = []
-    for card, incident, webhook_env in due:
+    for card, incident, webhook_env, purpose in due:
         if incident.private:
             if not _bot_posted(card):  # never posted, or posted by a webhook: nothing the bot can hide
                 card.next_attempt_at = None
@@ -157,7 +169,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
                                 version=incident.version, webhook_url_env="", attempts=card.attempts, private=True,
                                 message=hidden))
             continue
-        if webhook_env is None:  # the route was removed
+        if webhook_env is None or purpose != COORDINATION:  # the route was removed, or carries no cards now
             card.next_attempt_at = None
             continue
         if webhook_env and card.ts:
@@ -167,7 +179,7 @@ def claim(session: Session, channels: Channels, now: datetime, limit: int = 50) 
         card.next_attempt_at = now + IN_FLIGHT
         jobs.append(CardJob(card_id=card.id, incident_id=incident.id, channel=card.channel_id, ts=card.ts,
                             version=incident.version, webhook_url_env=webhook_env, attempts=card.attempts,
-                            message=incident_message(_card_view(session, incident, channels.public_url))))
+                            message=incident_message(_card_view(session, incident, channels.public_url, now))))
     return jobs
 
 

@@ -5,7 +5,10 @@ Grammar (verbs are case-insensitive; REF is "INC-12", "inc-12" or "12" and comes
     create TITLE [P1-P4]         severity only when it is the last word: "create DB down p1"
     ack [REF]                    without REF: the incident of the channel the command was typed in
     resolve [REF]
-    update [INC-n] TEXT          a leading ref must carry "INC-" so "update 12 pods restarted" stays text
+    update [INC-n] [STATUS] [TEXT] [known: ...] [doing: ...] [next: 30m]
+                                 a leading ref must carry "INC-" so "update 12 pods restarted" stays text;
+                                 STATUS is a first word Investigating, Identified, Monitoring or Resolved;
+                                 each label runs to the next; at least one of TEXT, known and doing
     severity P1-P4 [REF]
     oncall [SCHEDULE]            without SCHEDULE: every schedule
     override SCHEDULE USER DURATION
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from firebell.core.stakeholder_updates import STATUSES
 from firebell.notify.channels.slack_blocks import clip_mrkdwn
 
 COMMAND = "/incident"
@@ -36,7 +40,7 @@ USAGE: dict[Verb, str] = {
     "create": f"{COMMAND} create TITLE [P1-P4]",
     "ack": f"{COMMAND} ack [INC-12]",
     "resolve": f"{COMMAND} resolve [INC-12]",
-    "update": f"{COMMAND} update [INC-12] TEXT",
+    "update": f"{COMMAND} update [INC-12] [identified] [TEXT] [known: ...] [doing: ...] [next: 30m]",
     "severity": f"{COMMAND} severity P1-P4 [INC-12]",
     "oncall": f"{COMMAND} oncall [SCHEDULE]",
     "override": f"{COMMAND} override SCHEDULE USER DURATION",
@@ -47,7 +51,7 @@ _DESCRIPTIONS: dict[Verb, str] = {
     "create": "open an incident (severity optional)",
     "ack": "acknowledge this channel's incident, or the one named",
     "resolve": "resolve this channel's incident, or the one named",
-    "update": "post a status update to the incident timeline",
+    "update": "post a stakeholder update: the timeline, the stakeholder channels, lists and webhooks",
     "severity": "change the severity",
     "oncall": "who is on call now, for one schedule or all",
     "override": "put someone on call for a while, e.g. `override primary @bob 4h` (30m, 4h, 2d)",
@@ -62,6 +66,8 @@ _SEVERITY = re.compile(r"P[1-4]", re.IGNORECASE)
 _DURATION = re.compile(r"([0-9]{1,6})([mhd])", re.IGNORECASE)
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_UPDATE_STATUSES = {status.lower() for status in STATUSES}
+_UPDATE_LABEL = re.compile(r"(?:^|(?<=\s))(known|doing|next):", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,10 @@ class SlashCommand:
     schedule: str | None = None
     user: str | None = None
     duration: timedelta | None = None
+    status: str | None = None  # update: the status word
+    known: str | None = None
+    doing: str | None = None
+    next_in: str | None = None
 
 
 class SlashCommandError(ValueError):
@@ -146,15 +156,27 @@ def _parse_create(rest: str) -> SlashCommand:
 
 
 def _parse_update(rest: str) -> SlashCommand:
-    ref = None
+    ref = status = None
     first, remainder = _first_word(rest)
     if _PREFIXED_REF.fullmatch(first):
         ref = normalise_ref(first)
         rest = remainder
-    text = rest.strip()
-    if not text:
-        raise SlashCommandError("An update needs some text to post.", "update")
-    return SlashCommand("update", ref=ref, text=text)
+    first, remainder = _first_word(rest)
+    if first.rstrip(":").lower() in _UPDATE_STATUSES:
+        status, rest = first.rstrip(":").capitalize(), remainder
+    pieces = _UPDATE_LABEL.split(rest)  # [text, label, value, label, value, ...]
+    labelled: dict[str, str] = {}
+    for label, value in zip(pieces[1::2], pieces[2::2], strict=True):
+        label = label.lower()
+        if label in labelled:
+            raise SlashCommandError(f"`{label}:` is given twice.", "update")
+        labelled[label] = value.strip()
+    text = pieces[0].strip()
+    if not (text or labelled.get("known") or labelled.get("doing")):
+        raise SlashCommandError("An update needs some text to post: what we know, what we are doing, or both.",
+                                "update")
+    return SlashCommand("update", ref=ref, text=text, status=status, known=labelled.get("known"),
+                        doing=labelled.get("doing"), next_in=labelled.get("next"))
 
 
 def _parse_severity(words: list[str]) -> SlashCommand:

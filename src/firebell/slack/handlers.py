@@ -138,9 +138,14 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
                        effects=effects)
         return text_reply(escape_mrkdwn(done), in_channel=True)
     if command.verb == "update":
-        incident = service.post_update(session, actor, ref, command.text or "", now)
-        return text_reply(f"Update posted to {incident.ref} by {escape_mrkdwn(actor.display_name)}: "
-                          f"{escape_mrkdwn(command.text or '')}", in_channel=True)
+        update = service.Update(status=command.status or "", known=command.known or "", doing=command.doing or "",
+                                text=command.text or "", next_in=command.next_in or "")
+        incident = service.post_update(session, actor, ref, update, now, effects=effects)
+        said = "; ".join(part for part in (command.text, command.known and f"known: {command.known}",
+                                           command.doing and f"doing: {command.doing}") if part)
+        status = f" ({command.status})" if command.status else ""
+        return text_reply(f"Update{status} posted to {incident.ref} by {escape_mrkdwn(actor.display_name)}: "
+                          f"{escape_mrkdwn(said)}", in_channel=True)
     if command.verb == "severity":
         incident = service.change_severity(session, actor, ref, command.severity or "",
                                            f"changed from Slack by {actor.display_name}", now, effects=effects)

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from firebell.store.base import Base, JSONType, UTCDateTime, id_column
 
+COORDINATION, STAKEHOLDERS = "coordination", "stakeholders"
+
 
 class SlackChannelRoute(Base):
-    """Configured: incidents of these severities (or carrying one of these tags) get a message here."""
+    """Configured: incidents of these severities (or carrying one of these tags) get messages here."""
 
     __tablename__ = "slack_channel_routes"
     channel_id: Mapped[str] = mapped_column(String(50), primary_key=True)  # C0123ABCD
@@ -19,6 +21,9 @@ class SlackChannelRoute(Base):
     severities: Mapped[list[str]] = mapped_column(JSONType, default=list)
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     webhook_url_env: Mapped[str] = mapped_column(String(100), default="")  # incoming webhook: post only
+    # "coordination": the incident's card, redrawn as it moves (slack/cards.py); "stakeholders": a new
+    # message when it is declared, updated and resolved (messages/stakeholders.py), and no card.
+    purpose: Mapped[str] = mapped_column(String(20), default=COORDINATION)
 
 
 class SlackCard(Base):

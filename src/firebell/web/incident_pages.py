@@ -287,7 +287,11 @@ def note(request: Request, ref: str, db: DB, actor: WebActor, now: Now, text: Fo
 
 
 @router.post("/incidents/{ref}/updates", dependencies=[CsrfChecked])
-def status_update(request: Request, ref: str, db: DB, actor: WebActor, now: Now,
-                  message: Form_, status: Annotated[str, Form()] = "") -> Response:
+def status_update(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
+                  message: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
+                  known: Annotated[str, Form()] = "", doing: Annotated[str, Form()] = "",
+                  next_in: Annotated[str, Form()] = "") -> Response:
+    """A stakeholder update: on the timeline and to the stakeholder routes, as from the API."""
+    update = service.Update(status=status, known=known, doing=doing, text=message, next_in=next_in)
     return _act(request, db, actor, ref, now, lambda s, at: service.post_update(
-        s, actor, ref, message, at, status).ref and "update posted")
+        s, actor, ref, update, at, effects=effects).ref and "update posted")

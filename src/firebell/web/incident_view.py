@@ -20,6 +20,7 @@ from firebell.core.escalation import snapshot_from_json
 from firebell.core.link_templates import Link, is_safe_href
 from firebell.core.page_waits import Wait, page_wait, plain_error
 from firebell.core.severity import Criterion
+from firebell.core.stakeholder_updates import STATUSES as UPDATE_STATUSES
 from firebell.core.timeline import catalogue
 from firebell.core.timeline.views import TimelineView, kinds_shown
 from firebell.errors import Invalid, NotFound
@@ -72,6 +73,7 @@ class Choices:
     roles: list[tuple[str, str]] = field(default_factory=list)
     people: list[tuple[str, str]] = field(default_factory=list)
     policies: list[tuple[str, str]] = field(default_factory=list)
+    update_statuses: tuple[str, ...] = UPDATE_STATUSES  # a stakeholder update's (core/stakeholder_updates.py)
 
 
 @dataclass(frozen=True)

@@ -120,13 +120,23 @@ class NoteAdded(Payload):
 
 @dataclass(frozen=True)
 class StatusUpdate(Payload):
+    """A stakeholder update (core/stakeholder_updates.py). `message` is its free text; the structured
+    fields came later, so an update recorded before them reads with them empty."""
+
     event_kind = EventKind.STATUS_UPDATE
     message: str
     status: str
+    known: str = ""
+    doing: str = ""
+    next_update_at: str | None = field(default=None, metadata=OPTIONAL)  # ISO instant; None: none promised
 
     def sentence(self, who: Who, people: Mapping[str, str]) -> str:
         status = f" ({line(self.status)})" if line(self.status) else ""
-        return f"{subject(who)} posted a status update{status}{colon(self.message)}"
+        parts = [f"known{colon(self.known)}" if line(self.known) else "",
+                 f"doing{colon(self.doing)}" if line(self.doing) else "", line(self.message),
+                 f"next update at {clock(self.next_update_at)}" if self.next_update_at else ""]
+        said = "; ".join(part.rstrip(".;") for part in parts if part)
+        return f"{subject(who)} posted a status update{status}{through(who)}{colon(said)}"
 
 
 @dataclass(frozen=True)

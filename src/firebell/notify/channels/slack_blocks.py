@@ -4,9 +4,10 @@ A card is one message per incident per channel, posted once and then updated in 
 moves on. Its layout:
 
     header   "INC-42 · P1 · API errors"                      (plain_text)
-    section  *API errors* (linked to Firebell when a URL is known), then fields: Severity, Status, Stage,
-             Commander, Service, Acknowledged by             (mrkdwn)
-    context  "Opened 2024-05-01 10:02 UTC"
+    section  the card's words from its template (messages/, purpose "card": OPS1 8.1's Time, Lead,
+             Impact, Next Update, Root-Cause Status), or else *API errors* (linked to Firebell when a
+             URL is known); then fields: Severity, Status, Stage, Commander, Service, Acknowledged by (mrkdwn)
+    context  "Opened 2024-05-01 10:02 UTC", and the link to Firebell when the template gave the words
     actions  Acknowledge (primary) · Resolve (danger) · Escalate · Take command; each button's `value` is
              the incident ref. Acknowledge disappears once acknowledged; the whole row once resolved.
 
@@ -77,6 +78,8 @@ class IncidentCard:
     url: str | None = None
     acknowledged_by: str | None = None
     resolved: bool = False
+    text: str = ""  # mrkdwn from the card template, already escaped and cut to a section's limit
+
 
     def __post_init__(self) -> None:
         # The ref travels back to us as the buttons' `value`; clipping it would make the buttons act on a
@@ -183,6 +186,19 @@ def _opened_text(opened_at: datetime) -> str:
     return f"Opened {utc:%Y-%m-%d %H:%M} UTC"
 
 
+def _card_text(card: IncidentCard) -> str:
+    """The template's words (mrkdwn already, escaped by messages/: only their length is checked here),
+    or the linked title when there are none."""
+    text = _clean(card.text).strip()
+    return _clip_pieces(list(text), SECTION_TEXT_MAX) if text else _title_line(card)
+
+
+def _context_text(card: IncidentCard) -> str:
+    link = _linkable(card.url)
+    opened = _opened_text(card.opened_at)
+    return f"{opened} · <{link}|Open in Firebell>" if card.text.strip() and link else opened
+
+
 def _button(action_id: str, label: str, ref: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
@@ -231,8 +247,8 @@ def incident_message(card: IncidentCard) -> dict[str, Any]:
     header = " · ".join(part for part in (_one_line(card.ref), _one_line(card.severity), _one_line(card.title)) if part)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain_text(clip_plain(header, HEADER_TEXT_MAX))},
-        {"type": "section", "text": _mrkdwn(_title_line(card)), "fields": _fields(card)},
-        {"type": "context", "elements": [_mrkdwn(_opened_text(card.opened_at))]},
+        {"type": "section", "text": _mrkdwn(_card_text(card)), "fields": _fields(card)},
+        {"type": "context", "elements": [_mrkdwn(_context_text(card))]},
     ]
     if not card.is_resolved:
         blocks.append(
