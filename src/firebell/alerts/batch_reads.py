@@ -200,7 +200,12 @@ def _everything(db: Raw, b: _Batch) -> list[_Read]:
         reads.append((_GROUP_INCIDENTS if pg else _SQLITE_GROUP_INCIDENTS, {"service_id": service_id,
                                                                             "keys": sorted(keys)},
                       partial(_receive_groups, b, service_id, keys)))
-    for service_id, keys in b.fires_wanted.items():
+    for service_id, wanted in b.fires_wanted.items():
+        # Only a new alert pages on its key's fires: a key known to have an open alert reads none
+        # (SQLite knows them by now; a re-fire's key had dozens of fires to read for nothing).
+        keys = {key for key in wanted if b.alerts.get((service_id, key)) is None}
+        if not keys:
+            continue
         since = b.fires_since[service_id]
         reads.append((_RECENT_FIRES if pg else _SQLITE_RECENT_FIRES,
                       {"service_id": service_id, "keys": sorted(keys), "since": db.ts(since)},
