@@ -20,6 +20,7 @@ from firebell.alerts.service import Outcome, ingest, lock_names
 from firebell.core.events import AlertEvent
 from firebell.core.formats.alertmanager import parse_message
 from firebell.store.locks import lock_all
+from firebell.store.rawsql import Raw
 from firebell.store.uow import Database
 from tests.alerts.test_ingest_api import AM_API, am_alert, am_message, incidents, timeline_types
 from tests.api.conftest import Api
@@ -93,7 +94,7 @@ def test_postgresql_reads_each_key_of_a_batch_by_index_before_the_tables_have_st
     """On a young table (no ANALYZE yet) PostgreSQL planned `dedup_key = ANY(:keys)` as a scan of
     the whole service with the keys as a filter, so every batch read grew with the table."""
     if api.db.dialect != "postgresql":
-        pytest.skip("SQLite reads the alerts one query per batch and the rest per event, with its own planner")
+        pytest.skip("SQLite reads each kind of a batch's answers in one query at first lookup, its own planner")
     with api.db.unit_of_work() as session:  # no autovacuum ANALYZE halfway through
         for table in ("alerts", "incidents"):
             session.connection().exec_driver_sql(f"ALTER TABLE {table} SET (autovacuum_enabled = off)")
@@ -123,3 +124,46 @@ def test_postgresql_reads_each_key_of_a_batch_by_index_before_the_tables_have_st
             for scan in scans:  # the key is where the index descends, never a filter over what it found
                 assert column in scan.get("Index Cond", scan.get("Recheck Cond", "")), (statement.source, scan)
                 assert column not in scan.get("Filter", ""), (statement.source, scan)
+
+
+
+def _raw_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The driver-level statements ingestion sends or defers (store/rawsql.py), by their text."""
+    sent: list[str] = []
+    inside: list[bool] = []  # SQLite's defer runs the statement: count it once
+
+    def spying(original: Any, sources: Any) -> Any:
+        def spy(self: Raw, *args: Any) -> Any:
+            if not inside:
+                sent.extend(sources(*args))
+            inside.append(True)
+            try:
+                return original(self, *args)
+            finally:
+                inside.pop()
+        return spy
+
+    for name in ("rows", "run", "defer", "run_many", "defer_many"):
+        monkeypatch.setattr(Raw, name, spying(getattr(Raw, name), lambda statement, _: [statement.source]))
+    monkeypatch.setattr(Raw, "rows_together", spying(Raw.rows_together, lambda reads: [s.source for s, _ in reads]))
+    return sent
+
+
+def test_a_chunk_of_a_big_message_reads_and_updates_its_incident_a_fixed_number_of_times(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alerts of one group in one transaction: their paging context is read once (SQLite asked
+    three queries an alert), and the incident they join is updated once, not once an alert."""
+    sent = _raw_statements(monkeypatch)
+
+    def chunk(n: int, run: str) -> list[str]:
+        alerts = [am_alert("NodeDown", f"{run}-node{i}", severity="critical") for i in range(n)]
+        events = parse_message(am_message(f"Storm{run}", alerts), flavour="alertmanager")
+        sent.clear()
+        _decide(api.db, events, api.clock.now)
+        return [s for s in sent if "FROM incidents" in s or "maintenance_windows" in s or "first_seen_at >=" in s
+                or s.startswith("UPDATE incidents")]
+
+    few, many = chunk(4, "a"), chunk(40, "b")
+    assert len(few) < 10
+    assert len(many) == len(few)
+    assert sum(s.startswith("UPDATE incidents") for s in many) == 1

@@ -5,8 +5,9 @@ look at: its open alert (for a resolve, with how many other alerts of its incide
 and, for a trigger, its group's open incident, its service's maintenance windows and its key's
 recent first fires (flapping). On PostgreSQL all of that is read in the locks' own round trip, after
 the locks, so a batch's reads cost one round trip however many events it holds. On SQLite, which
-has no round trips to save, the alerts are read in one query at the first lookup and the rest as
-each event asks.
+takes no locks of its own (its writer holds the database's write lock), the alerts are read in one
+query at the first lookup, and the groups, fires and windows in one query each at the first paging
+lookup: asked event by event they were three queries an alert, a fifth of a big message's time.
 
 The answers hold for the transaction, except where its own writes change them: every write says
 what it changed (`forget`, `forget_incident`, `forget_group`, `forget_fires`), and the next lookup
@@ -100,6 +101,13 @@ _RECENT_FIRES = Statement(f"""
     SELECT k.key, f.first_seen_at {_EACH_KEY}
     (SELECT first_seen_at FROM alerts
      WHERE service_id = :service_id AND dedup_key = k.key AND first_seen_at >= :since OFFSET 0) f""")
+# SQLite has neither arrays nor LATERAL; `= ANY(:keys)` becomes an IN over the keys' JSON (rawsql.py).
+_SQLITE_GROUP_INCIDENTS = Statement("""
+    SELECT group_key, id, number, status, severity, stage FROM incidents
+    WHERE origin_service_id = :service_id AND status != 'resolved' AND group_key = ANY(:keys)""")
+_SQLITE_RECENT_FIRES = Statement("""
+    SELECT dedup_key, first_seen_at FROM alerts
+    WHERE service_id = :service_id AND dedup_key = ANY(:keys) AND first_seen_at >= :since""")
 _WINDOWS = Statement("""
     SELECT service_id, name, reason, starts_at, ends_at FROM maintenance_windows
     WHERE service_id = ANY(:ids) AND ends_at > :now AND ended_at IS NULL""")
@@ -124,6 +132,7 @@ class _Batch:
     windows_wanted: set[str] = field(default_factory=set)
     windows_now: datetime | None = None
     alerts: dict[tuple[str, str], AlertRow | None] = field(default_factory=dict)
+    alerts_of: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # incident id -> keys in `alerts`
     groups: dict[tuple[str, str], IncidentRow | None] = field(default_factory=dict)
     fires: dict[tuple[str, str], tuple[datetime, list[datetime]]] = field(default_factory=dict)  # (since, fires)
     windows: dict[str, tuple[datetime, list[_Window]]] = field(default_factory=dict)  # (as of, windows)
@@ -186,12 +195,20 @@ def _alert_reads(db: Raw, b: _Batch) -> list[_Read]:
 def _everything(db: Raw, b: _Batch) -> list[_Read]:
     """Every announced read, each with where its rows go; asked as the locks go out."""
     reads = _alert_reads(db, b)
+    pg = db.dialect == "postgresql"
     for service_id, keys in b.groups_wanted.items():
-        reads.append((_GROUP_INCIDENTS, {"service_id": service_id, "keys": sorted(keys)},
+        reads.append((_GROUP_INCIDENTS if pg else _SQLITE_GROUP_INCIDENTS, {"service_id": service_id,
+                                                                            "keys": sorted(keys)},
                       partial(_receive_groups, b, service_id, keys)))
-    for service_id, keys in b.fires_wanted.items():
+    for service_id, wanted in b.fires_wanted.items():
+        # Only a new alert pages on its key's fires: a key known to have an open alert reads none
+        # (SQLite knows them by now; a re-fire's key had dozens of fires to read for nothing).
+        keys = {key for key in wanted if b.alerts.get((service_id, key)) is None}
+        if not keys:
+            continue
         since = b.fires_since[service_id]
-        reads.append((_RECENT_FIRES, {"service_id": service_id, "keys": sorted(keys), "since": db.ts(since)},
+        reads.append((_RECENT_FIRES if pg else _SQLITE_RECENT_FIRES,
+                      {"service_id": service_id, "keys": sorted(keys), "since": db.ts(since)},
                       partial(_receive_fires, db, b, service_id, keys, since)))
     if b.windows_wanted and b.windows_now is not None:
         ids = sorted(b.windows_wanted)
@@ -203,9 +220,19 @@ def _everything(db: Raw, b: _Batch) -> list[_Read]:
 
 def _receive_alerts(b: _Batch, service_id: str, keys: set[str], counted: bool, rows: list[tuple[Any, ...]]) -> None:
     for key in keys:
+        _forget_alert(b, (service_id, key))
         b.alerts[(service_id, key)] = None
     for row in rows:
-        b.alerts[(service_id, row[-1])] = _alert(row, bool(row[-2]) if counted else None)
+        alert = _alert(row, bool(row[-2]) if counted else None)
+        b.alerts[(service_id, row[-1])] = alert
+        if alert.incident_id is not None:
+            b.alerts_of.setdefault(alert.incident_id, set()).add((service_id, row[-1]))
+
+
+def _forget_alert(b: _Batch, key: tuple[str, str]) -> None:
+    row = b.alerts.pop(key, None)
+    if row is not None and row.incident_id is not None:
+        b.alerts_of.get(row.incident_id, set()).discard(key)
 
 
 def _receive_groups(b: _Batch, service_id: str, keys: set[str], rows: list[tuple[Any, ...]]) -> None:
@@ -257,11 +284,7 @@ def open_alert(session: Session, service_id: str, dedup_key: str, *, counted: bo
     """The open alert of (service, dedup key); `counted`: with `another_open` filled in."""
     b = _batch(session)
     if b.alerts_wanted or b.counted_wanted:  # not read with the locks (SQLite, or no locks taken)
-        db = raw(session)
-        reads = _alert_reads(db, b)
-        answers = db.rows_together([(statement, params) for statement, params, _ in reads])
-        for (_, _, receive), rows in zip(reads, answers, strict=True):
-            receive(rows)
+        _read_now(raw(session), _alert_reads(raw(session), b))
     key = (service_id, dedup_key)
     if key in b.alerts:
         found = b.alerts[key]
@@ -272,11 +295,19 @@ def open_alert(session: Session, service_id: str, dedup_key: str, *, counted: bo
     return _alert(row, bool(row[-1]) if counted else None) if row is not None else None
 
 
+def _read_now(db: Raw, reads: list[_Read]) -> None:
+    answers = db.rows_together([(statement, params) for statement, params, _ in reads])
+    for (_, _, receive), rows in zip(reads, answers, strict=True):
+        receive(rows)
+
+
 def paging_context(session: Session, service_id: str, group_key: str, dedup_key: str | None, since: datetime,
                    now: datetime) -> PagingContext | None:
     """What the batch read for a trigger of this group (and, given `dedup_key`, its recent fires),
     if it read all of it and nothing since has changed it; None: read it live."""
     b = _batch(session)
+    if b.groups_wanted or b.fires_wanted or b.windows_wanted:  # not read with the locks (SQLite)
+        _read_now(raw(session), _everything(raw(session), b))
     group = (service_id, group_key)
     windows = b.windows.get(service_id)
     fires = b.fires.get((service_id, dedup_key)) if dedup_key is not None else (since, [])
@@ -292,7 +323,7 @@ def paging_context(session: Session, service_id: str, group_key: str, dedup_key:
 
 def forget(session: Session, key: tuple[str, str]) -> None:
     """One alert, by (service id, dedup key)."""
-    _batch(session).alerts.pop(key, None)
+    _forget_alert(_batch(session), key)
 
 
 def forget_incident(session: Session, incident_id: str | None) -> None:
@@ -313,8 +344,8 @@ def forget_incident_alerts(session: Session, incident_id: str | None) -> None:
     if incident_id is None:
         return
     b = _batch(session)
-    for key in [key for key, row in b.alerts.items() if row is not None and row.incident_id == incident_id]:
-        del b.alerts[key]
+    for key in b.alerts_of.pop(incident_id, ()):
+        b.alerts.pop(key, None)
 
 
 def incident_severity_changed(session: Session, incident_id: str, severity: str) -> None:
@@ -337,6 +368,7 @@ def forget_all(session: Session) -> None:
     transaction, whose changes any of the batch's answers may miss."""
     b = _batch(session)
     b.alerts.clear()
+    b.alerts_of.clear()
     b.groups.clear()
     b.fires.clear()
     b.windows.clear()
@@ -345,6 +377,18 @@ def forget_all(session: Session) -> None:
 def forget_group(session: Session, service_id: str, group_key: str) -> None:
     """The group's open incident changed (one opened or closed)."""
     _batch(session).groups.pop((service_id, group_key), None)
+
+
+def new_alert(session: Session, service_id: str, dedup_key: str, incident_id: str | None) -> None:
+    """An alert was inserted: its key's open alert and fires, and its incident's other open alerts
+    (`forget`, `forget_fires`, `forget_incident_alerts` in one look at the batch)."""
+    b = _batch(session)
+    key = (service_id, dedup_key)
+    _forget_alert(b, key)
+    b.fires.pop(key, None)
+    if incident_id is not None:
+        for other in b.alerts_of.pop(incident_id, ()):
+            b.alerts.pop(other, None)
 
 
 def forget_fires(session: Session, service_id: str, dedup_key: str) -> None:

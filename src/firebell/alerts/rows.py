@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from firebell.alerts.batch_reads import (
     PagingContext,
     forget,
-    forget_fires,
     forget_incident_alerts,
     incident_row,
     incident_severity_changed,
+    new_alert,
     window_text,
 )
 from firebell.incidents import rows as incidents
@@ -91,17 +91,26 @@ def _adapt(db: Raw, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_ALERT_COLUMN_SET = frozenset(_ALERT_COLUMNS)
+_INSERTED_JSON = tuple(c for c in _ALERT_COLUMNS if c in _JSON_COLUMNS)
+_INSERTED_TS = tuple(c for c in _ALERT_COLUMNS if c in _TS_COLUMNS)
+
+
 def insert_alert(session: Session, values: dict[str, Any]) -> str:
-    values = {"id": new_id()} | values
-    service_id, dedup_key = values.get("service_id", ""), values.get("dedup_key", "")
-    forget(session, (service_id, dedup_key))
-    forget_fires(session, service_id, dedup_key)
-    forget_incident_alerts(session, values.get("incident_id"))  # one more open alert in it
-    missing = set(_ALERT_COLUMNS) - set(values)
+    """Insert an alert of every column in `_ALERT_COLUMNS` (an id is made if "id" is None). The
+    dict becomes the statement's parameters, adapted in place: a big message inserts 10,000."""
+    missing = _ALERT_COLUMN_SET - values.keys()
     if missing:
         raise ValueError(f"alert insert without {sorted(missing)}")
+    if values["id"] is None:
+        values["id"] = new_id()
+    new_alert(session, values["service_id"], values["dedup_key"], values["incident_id"])
     db = raw(session)
-    db.defer(_INSERT_ALERT, _adapt(db, values))
+    for column in _INSERTED_JSON:
+        values[column] = db.json(values[column])
+    for column in _INSERTED_TS:
+        values[column] = db.ts(values[column])
+    db.defer(_INSERT_ALERT, values)
     return str(values["id"])
 
 
@@ -124,7 +133,11 @@ def update_alert(session: Session, key: tuple[str, str], alert_id: str, changes:
     db.defer(statement, _adapt(db, changes) | {"alert_id": alert_id})
 
 
-def join_incident(session: Session, incident_id: str, severity: str, now: datetime) -> None:
+def join_incident(session: Session, incident_id: str, severity: str | None, now: datetime) -> None:
+    """An alert joined the incident; `severity`: the incident's new one, when the alert raised it."""
+    if severity is None:
+        incidents.alert_joined(session, incident_id, now)
+        return
     incident_severity_changed(session, incident_id, severity)
     incidents.raise_severity(session, incident_id, severity, now)
 

@@ -31,9 +31,10 @@ from firebell.store.txcache import per_transaction
 
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 _DEFERRED = "firebell_deferred_writes"  # in the DBAPI connection's info: [(sql, params, how)]
-# How a deferred write is sent: one execute with named parameters, executemany, or one execute of a
-# `$n` text with positional parameters (psycopg's RawCursor: the text goes to the server as it is).
-_ONE, _MANY, _POSITIONAL = "one", "many", "positional"
+# How a deferred write is sent: one execute with named parameters, executemany, one execute of a
+# `$n` text with positional parameters (psycopg's RawCursor: the text goes to the server as it is),
+# or the rows of one-row inserts of one statement deferred one after another, as multi-row inserts.
+_ONE, _MANY, _POSITIONAL, _ROWS = "one", "many", "positional", "rows"
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _ANY = re.compile(r"= ANY\(:(\w+)\)")
 _ONE_ROW = re.compile(r"^(INSERT INTO [\w.]+ \([\w, ]+\) VALUES )(\([^()]*\))$")  # a plain one-row insert
@@ -55,6 +56,7 @@ class Statement:
         pg = _ANY.sub(r"= ANY(CAST(:\1 AS text[]))", self.source)
         self._pyformat = _PARAM.sub(r"%(\1)s", pg.replace("%", "%%"))
         self._multi: dict[int, str] = {}  # rows -> text, for rows_at_once
+        self.one_row_insert = _ONE_ROW.match(self.source) is not None
 
     def for_dialect(self, dialect: str) -> str:
         return self.sql if dialect == "sqlite" else self._pyformat
@@ -178,9 +180,14 @@ class Raw:
         """Run a write whose outcome nobody reads (no row count, no rows) with the next statement."""
         if self._sqlite:
             self.run(statement, params)
+            return
+        pending = self._info.setdefault(_DEFERRED, [])
+        if not statement.one_row_insert:
+            pending.append((statement.for_dialect(self.dialect), self._params(statement, params), _ONE))
+        elif pending and pending[-1][0] is statement:  # the row after another of the same insert: one statement
+            pending[-1][1].append(params)
         else:
-            self._info.setdefault(_DEFERRED, []).append((statement.for_dialect(self.dialect),
-                                                         self._params(statement, params), _ONE))
+            pending.append((statement, [params], _ROWS))
 
     def defer_many(self, statement: Statement, params: Iterable[Mapping[str, Any]]) -> None:
         batch = list(params)
@@ -240,9 +247,10 @@ class Raw:
             return None
         if isinstance(value, JsonText):  # serialised already: PostgreSQL gets the same text, not a second dump
             return value.text if self._sqlite else self._jsonb(value.text, dumps=_as_is)
+        if not value and isinstance(value, list | dict):  # an escalation's `fired`, an alert's links, tags
+            empty = "[]" if isinstance(value, list) else "{}"
+            return empty if self._sqlite else self._jsonb(empty, dumps=_as_is)
         if self._sqlite:
-            if not value and isinstance(value, list | dict):  # an escalation's `fired` is usually empty
-                return "[]" if isinstance(value, list) else "{}"
             return json.dumps(value)
         return self._jsonb(value)
 
@@ -270,7 +278,7 @@ def raw(session: Session) -> Raw:
 
 
 @contextlib.contextmanager
-def _pipelined(dbapi: Any, pending: list[tuple[str, Any, str]]) -> Iterator[Any]:
+def _pipelined(dbapi: Any, pending: list[tuple[Any, Any, str]]) -> Iterator[Any]:
     """One round trip: the pending writes, then whatever the block sends, results read at its end
     (or at the block's `sync()`). The writes go on a cursor of their own, so their row counts do not
     add to those of the block's statements."""
@@ -282,6 +290,9 @@ def _pipelined(dbapi: Any, pending: list[tuple[str, Any, str]]) -> Iterator[Any]
                 cursor.executemany(sql, params)
             elif how == _POSITIONAL:
                 positional.execute(sql, params)
+            elif how == _ROWS:
+                for text, values in sql.rows_at_once(params) or ():
+                    positional.execute(text, values)
             else:
                 cursor.execute(sql, params)
         yield pipeline
