@@ -82,8 +82,9 @@ def main() -> None:
                 title=f"API error rate above 5 % on shard {i}", severity="P1", services=["api"],
                 summary="Customers see 502s"), NOW - timedelta(minutes=40), effects=DomainEffects())
             service.assign_role(session, admin, incident.ref, "commander", "per-swedenborg", NOW - timedelta(minutes=39))
-            service.post_update(session, admin, incident.ref, "Rolling back the deploy.",
-                                NOW - timedelta(minutes=20), "identified")
+            service.post_update(session, admin, incident.ref, service.Update(
+                status="identified", known="a bad deploy", doing="Rolling back the deploy."),
+                NOW - timedelta(minutes=20), effects=DomainEffects())
             refs.append(incident.ref)
     print(f"{args.incidents} incidents, {args.renders} renders per row; microseconds per message (median / p99)")
     print(f"{'purpose':<22}{'channel':<13}{'for_incident':>22}{'render only':>20}")

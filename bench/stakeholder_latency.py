@@ -91,12 +91,15 @@ def main() -> int:
         with database(args.db, workdir) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith("FIREBELL_")}
             env |= {"FIREBELL_DATABASE_URL": url, "FIREBELL_SLACK_BOT_TOKEN": "xoxb-bench",
+                    "FIREBELL_SECRET_KEY": "bench-secret-0123456789abcdef0123456789abcdef",
                     "FIREBELL_SLACK_API_URL": slack.url.rsplit("/", 1)[0]}
             config = workdir / "config.yaml"
             config.write_text(CONFIG)
             firebell = str(BIN / "firebell")
             subprocess.run([firebell, "db", "upgrade"], env=env, check=True, capture_output=True)
-            subprocess.run([firebell, "config", "apply", str(config)], env=env, check=True, capture_output=True)
+            applied = subprocess.run([firebell, "config", "apply", str(config)], env=env, capture_output=True, text=True)
+            if applied.returncode:
+                raise SystemExit(f"config apply failed: {applied.stdout}{applied.stderr}")
             made = subprocess.run([firebell, "token", "create", "--user", "admin", "--role", "admin"], env=env,
                                   check=True, capture_output=True, text=True).stdout
             token = next(word for word in made.split() if word.startswith("fb_"))

@@ -21,6 +21,7 @@ from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 from firebell.org.models import User
 from firebell.store.base import new_id
 from firebell.store.rawsql import Statement, raw
+from firebell.store.uow import due_after_commit
 
 _RULE_STEP = "+r"
 MESSAGE = "message"  # the kind of a row that carries words to an audience, not a page to a person
@@ -171,6 +172,7 @@ def insert_messages(session: Session, incident_id: str, ref: str, title: str, se
             for position, item in enumerate(said)]
     if rows:
         db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)
+        due_after_commit(session)  # the sender goes now, not at its next tick
 
 
 def enqueue(session: Session, *, incident_id: str, recipient: Recipient, step_key: str, level: int, loop: int,
