@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from firebell.auth.service import actor_for  # noqa: E402
+from firebell.config import apply, load  # noqa: E402
 from firebell.core.access import AccessRole  # noqa: E402
 from firebell.effects import DomainEffects  # noqa: E402
-from firebell.config import apply, load  # noqa: E402
 from firebell.incidents import service  # noqa: E402
 from firebell.incidents.models import Incident  # noqa: E402
 from firebell.incidents.service import Declaration  # noqa: E402
@@ -41,8 +41,8 @@ from firebell.notify.channels.email import html_body, plain_text_body, subject_l
 from firebell.notify.channels.phone import sms_text  # noqa: E402
 from firebell.notify.channels.slack_dm import page_message  # noqa: E402
 from firebell.org.models import User  # noqa: E402
-from firebell.store.migrate import upgrade  # noqa: E402
 from firebell.store.db import make_engine  # noqa: E402
+from firebell.store.migrate import upgrade  # noqa: E402
 from firebell.store.uow import Database  # noqa: E402
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -81,7 +81,8 @@ def main() -> None:
             incident = service.declare(session, admin, Declaration(
                 title=f"API error rate above 5 % on shard {i}", severity="P1", services=["api"],
                 summary="Customers see 502s"), NOW - timedelta(minutes=40), effects=DomainEffects())
-            service.assign_role(session, admin, incident.ref, "commander", "per-swedenborg", NOW - timedelta(minutes=39))
+            service.assign_role(session, admin, incident.ref, "commander", "per-swedenborg",
+                                NOW - timedelta(minutes=39))
             service.post_update(session, admin, incident.ref, service.Update(
                 status="identified", known="a bad deploy", doing="Rolling back the deploy."),
                 NOW - timedelta(minutes=20), effects=DomainEffects())
@@ -93,13 +94,14 @@ def main() -> None:
         picked = iter(range(10**9))
         for purpose in catalogue.PURPOSES.values():
             for channel in purpose.channels:
-                def whole() -> object:
+                def whole(purpose: str = purpose.name, channel: str = channel) -> object:
                     incident = rows[next(picked) % len(rows)]
-                    return render.for_incident(session, purpose.name, channel, incident, NOW,
+                    return render.for_incident(session, purpose, channel, incident, NOW,
                                                public_url="https://firebell.example")
                 values = context.build(session, purpose.name, rows[0], NOW, public_url="https://firebell.example")
                 whole_median, whole_p99 = per_call_us(whole, args.renders)
-                only_median, only_p99 = per_call_us(lambda: render.render(purpose.name, channel, values), args.renders)
+                only_median, only_p99 = per_call_us(
+                    lambda p=purpose.name, c=channel, v=values: render.render(p, c, v), args.renders)
                 print(f"{purpose.name:<22}{channel:<13}{whole_median:>10.0f} / {whole_p99:>7.0f}"
                       f"{only_median:>10.0f} / {only_p99:>6.0f}")
     message = Message(idempotency_key="k", kind="page", incident_ref="INC-1", title="API error rate above 5 %",
