@@ -10,7 +10,8 @@ import pytest
 
 from tests.cli.test_cli_live import Live, live  # noqa: F401  (the live server fixture)
 
-pytestmark = pytest.mark.live
+# The API under it is tested on both stores (tests/messages/test_templates_api.py); this checks the command.
+pytestmark = [pytest.mark.live, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 def test_a_responder_lists_shows_and_previews_templates(live: Live, tmp_path: Path) -> None:  # noqa: F811

@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-EXAMPLES = int(os.environ.get("FIREBELL_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("FIREBELL_FUZZ_EXAMPLES", "30"))
 # One app per test function, shared by its examples: that is the point, not a mistake to warn of.
 fuzz = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,

@@ -16,7 +16,9 @@ from tests.api.conftest import ORG
 from tests.messages.test_customer_email import CUSTOMERS, WORDS
 from tests.web.browser.conftest import PHONE, Site, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both; the browser looks at the page, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 
 

@@ -11,7 +11,9 @@ from playwright.sync_api import Page, expect
 
 from tests.web.browser.conftest import Site, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both; the browser looks at the page, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 
 
