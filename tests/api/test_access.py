@@ -35,6 +35,17 @@ def test_revoked_and_expired_tokens_stop_working(api: Api) -> None:
     assert api.get("/api/v1/me", who="bob").status_code == 401
 
 
+def test_a_status_page_key_opens_nothing_else(api: Api) -> None:
+    """`firebell statuspage key create` makes a key for the status page's management API: handed to a
+    Terraform provider, it must not read incidents or act for its person anywhere else."""
+    with api.db.unit_of_work() as session:
+        key = create_token(session, user_name="admin", role="admin", name="terraform", now=api.clock.now,
+                           scope="statuspage")
+    for path in ("/api/v1/me", "/api/v1/incidents"):
+        response = api.client.get(path, headers={"Authorization": f"Bearer {key.token}"})
+        assert response.status_code == 401, path
+
+
 def test_token_role_cannot_exceed_the_user(api: Api) -> None:
     import pytest
 

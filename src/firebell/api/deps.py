@@ -46,15 +46,21 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def current_actor(request: Request, db: Annotated[Database, Depends(get_db)],
-                  clock: Annotated[Clock, Depends(get_clock)]) -> Actor:
-    now = clock()
+def token_actor(db: Database, now: datetime, plain: str | None, *, via: str, scopes: tuple[str, ...] = ("api",),
+                required: str | None = None) -> tuple[Actor, str]:
+    """The actor behind a token of one of `scopes`, and the token's id; records its use now and then."""
     with db.unit_of_work(write=False) as session:
-        auth = authenticate(session, _bearer(request), now=now, via=_via(request))
+        auth = authenticate(session, plain, now=now, via=via, scopes=scopes,
+                            **({} if required is None else {"required": required}))
     if auth.needs_touch:
         with db.unit_of_work() as session:
             touch_token(session, auth.token_id, now)
-    return auth.actor
+    return auth.actor, auth.token_id
+
+
+def current_actor(request: Request, db: Annotated[Database, Depends(get_db)],
+                  clock: Annotated[Clock, Depends(get_clock)]) -> Actor:
+    return token_actor(db, clock(), _bearer(request), via=_via(request))[0]
 
 
 DB = Annotated[Database, Depends(get_db)]

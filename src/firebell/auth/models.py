@@ -19,6 +19,9 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # shown in listings, never enough to use
+    # What the token opens: "api" (Firebell's API, by its role) or "statuspage" (only the status page's
+    # management API, Statuspage's v1: a key handed to a Terraform provider or a script opens nothing else).
+    scope: Mapped[str] = mapped_column(String(20), default="api", server_default="api")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

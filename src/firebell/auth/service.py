@@ -19,6 +19,7 @@ from firebell.errors import Invalid, NotFound, Unauthorized
 from firebell.org.models import User
 
 TOKEN_PREFIX = "fb_"
+SCOPES = ("api", "statuspage")
 LAST_USED_GRANULARITY = timedelta(minutes=1)  # avoid a write on every read request
 
 
@@ -35,7 +36,7 @@ class IssuedToken:
 
 
 def create_token(session: Session, *, user_name: str, role: str, name: str, now: datetime,
-                 expires_in: timedelta | None = None, actor: str = "admin-cli") -> IssuedToken:
+                 expires_in: timedelta | None = None, actor: str = "admin-cli", scope: str = "api") -> IssuedToken:
     user = session.execute(
         select(User).where(User.name == user_name, User.archived_at.is_(None))
     ).scalar_one_or_none()
@@ -50,14 +51,16 @@ def create_token(session: Session, *, user_name: str, role: str, name: str, now:
         raise Invalid(f"unknown role {role!r}; use admin, responder or viewer") from None
     if not role_at_most(requested, AccessRole(user.access)):
         raise Invalid(f"user {user_name} has {user.access} access; a {role} token would exceed it")
+    if scope not in SCOPES:
+        raise Invalid(f"unknown token scope {scope!r}; use {' or '.join(SCOPES)}")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, role=requested.value, token_hash=hash_token(plain),
-                     prefix=plain[:10], created_at=now,
+                     prefix=plain[:10], created_at=now, scope=scope,
                      expires_at=None if expires_in is None else now + expires_in)
     session.add(token)
     session.flush()
     record(session, actor=actor, action="token.create", subject=user.name,
-           details={"token_id": token.id, "role": requested.value, "name": name}, now=now)
+           details={"token_id": token.id, "role": requested.value, "name": name, "scope": scope}, now=now)
     return IssuedToken(token=plain, id=token.id, user=user.name, role=requested.value)
 
 
@@ -115,11 +118,13 @@ def touch_token(session: Session, token_id: str, now: datetime) -> None:
         token.last_used_at = now
 
 
-def authenticate(session: Session, plain: str | None, *, now: datetime, via: str = "api") -> Authenticated:
-    """The actor behind a bearer token, or Unauthorized. Never says which part was wrong.
-    Read-only, so that read requests stay read-only transactions."""
+def authenticate(session: Session, plain: str | None, *, now: datetime, via: str = "api",
+                 scopes: tuple[str, ...] = ("api",),
+                 required: str = "a valid API token is required (Authorization: Bearer fb_...)") -> Authenticated:
+    """The actor behind a token whose scope is one of `scopes`, or Unauthorized (with `required`). Never
+    says which part was wrong. Read-only, so that read requests stay read-only transactions."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
-        raise Unauthorized("a valid API token is required (Authorization: Bearer fb_...)")
+        raise Unauthorized(required)
     # Every API request authenticates: load the user's team memberships and nothing else of the
     # user (its contact methods, rules and roles are eager by default: 3 queries of 5 for nothing).
     token = session.execute(
@@ -127,8 +132,8 @@ def authenticate(session: Session, plain: str | None, *, now: datetime, via: str
         .options(joinedload(ApiToken.user).options(selectinload(User.memberships), lazyload("*")))
     ).scalar_one_or_none()
     if (token is None or token.revoked_at is not None or token.user.archived_at is not None
-            or (token.expires_at is not None and token.expires_at <= now)):
-        raise Unauthorized("a valid API token is required (Authorization: Bearer fb_...)")
+            or (token.expires_at is not None and token.expires_at <= now) or token.scope not in scopes):
+        raise Unauthorized(required)
     stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY
     user = token.user
     # A token never carries more than its user currently has.

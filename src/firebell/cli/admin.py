@@ -22,6 +22,7 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="FIREBELL_DA
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+statuspage_key_app = typer.Typer(help="Keys for the status page's management API.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log, a chain keyed with the server's secret.", no_args_is_help=True)
 MAX_TOKEN_DAYS = 36500  # a hundred years; the bound keeps a huge number from overflowing the date
 
@@ -68,17 +69,43 @@ def token_create(
     database_url: DbUrl = None,
 ) -> None:
     """Create an API token. It is shown once; only its hash is stored."""
+    _issue(user, role, name, expires_days, database_url, scope="api", what="token")
+
+
+@statuspage_key_app.command("create")
+def statuspage_key_create(
+    user: Annotated[str, typer.Option("--user", "-u", help="User name the key acts as (its changes carry it)")],
+    role: Annotated[str, typer.Option(help="responder or admin may change the page; viewer only reads")] = "responder",
+    name: Annotated[str, typer.Option(help="A label, e.g. terraform")] = "",
+    expires_days: Annotated[int | None, typer.Option(
+        min=1, max=MAX_TOKEN_DAYS,
+        help="Expire after this many days; leave it out for a key that never expires")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Create a key for the status page's management API (Statuspage v1: `Authorization: OAuth <key>`).
+    It opens that API only, nothing else of Firebell's. Shown once; only its hash is stored."""
+    _issue(user, role, name, expires_days, database_url, scope="statuspage", what="status page key")
+
+
+def _issue(user: str, role: str, name: str, expires_days: int | None, database_url: str | None, *, scope: str,
+           what: str) -> None:
     from firebell.auth.service import create_token
 
     db = open_database(database_url)
     try:
         with db.unit_of_work() as session:
-            issued = create_token(session, user_name=user, role=role, name=name, now=datetime.now(UTC),
+            issued = create_token(session, user_name=user, role=role, name=name, now=datetime.now(UTC), scope=scope,
                                   expires_in=None if expires_days is None else timedelta(days=expires_days))
     except DecisionError as exc:
         fail(exc.message)
-    out.print(f"token for {issued.user} ({issued.role}), id {issued.id}; shown once, store it now:")
+    out.print(f"{what} for {issued.user} ({issued.role}), id {issued.id}; shown once, store it now:")
     print(issued.token)
+
+
+@statuspage_key_app.command("revoke")
+def statuspage_key_revoke(key_id: str, database_url: DbUrl = None) -> None:
+    """Revoke a status page key by id."""
+    token_revoke(key_id, database_url)
 
 
 @token_app.command("revoke")
