@@ -1,0 +1,117 @@
+"""The public status site as files: the HTML pages, the Atom and RSS feeds, Statuspage's v2 JSON and
+the stylesheet, rendered from the plain PublicDocuments dict (see statuspage/public.py) and nothing
+else, so the live routes and the static export (statuspage/export.py) serve the same bytes.
+
+Every value from the documents is data: Jinja2 escapes it in the HTML, ElementTree in the feeds,
+and links from the branding pass `core.status_site.safe_url` first."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from firebell.core import status_site as rules
+from firebell.statuspage.feeds import atom, rss
+
+# The templates live with the other pages (web/templates/status/); read as files, not imported.
+TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates" / "status"
+LEGEND = ("operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance")
+
+
+@cache
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def v2_files(docs: Mapping[str, Any]) -> dict[str, bytes]:
+    """Statuspage's public v2 endpoints as files, cut from the documents as wire formats 5.1 says."""
+    summary = docs["summary"]
+    page = summary["page"]
+    return {
+        "api/v2/summary.json": _json(summary),
+        "api/v2/status.json": _json({"page": page, "status": summary["status"]}),
+        "api/v2/components.json": _json({"page": page, "components": summary["components"]}),
+        "api/v2/incidents.json": _json({"page": page, "incidents": docs["incidents"]}),
+        "api/v2/incidents/unresolved.json": _json({"page": page, "incidents": rules.unresolved(docs)}),
+        "api/v2/scheduled-maintenances.json": _json({"page": page,
+                                                     "scheduled_maintenances": docs["scheduled_maintenances"]}),
+        "api/v2/scheduled-maintenances/upcoming.json": _json({"page": page,
+                                                              "scheduled_maintenances": rules.upcoming(docs)}),
+        "api/v2/scheduled-maintenances/active.json": _json({"page": page,
+                                                            "scheduled_maintenances": rules.active(docs)}),
+    }
+
+
+def stylesheet(docs: Mapping[str, Any]) -> bytes:
+    """status.css: the house style, then the page's accent, then its custom CSS last (so it wins)."""
+    branding = docs.get("branding") or {}
+    text = (TEMPLATES / "status.css").read_text()
+    text += f"\n:root {{ --accent: {rules.accent(branding.get('accent'))}; }}\n"
+    if branding.get("custom_css"):
+        text += "\n/* The page's own CSS */\n" + str(branding["custom_css"]) + "\n"
+    return text.encode()
+
+
+def _names(docs: Mapping[str, Any], *, base_url: str, now: datetime, css: bytes) -> dict[str, Any]:
+    """What every page's template gets: the page, its branding made safe, and the helpers in its zone."""
+    summary = docs["summary"]
+    page = summary["page"]
+    tz = rules.zone(page.get("time_zone"))
+    branding = docs.get("branding") or {}
+    links = [{"label": str(link.get("label") or link.get("url") or ""), "url": rules.safe_url(link.get("url"))}
+             for link in branding.get("footer_links") or ()]
+    return {
+        "page": page, "status": summary["status"], "base_url": base_url.rstrip("/"),
+        "logo_url": rules.safe_url(branding.get("logo_url")),
+        "support_url": rules.safe_url(branding.get("support_url")),
+        "footer_links": links, "css_version": hashlib.sha256(css).hexdigest()[:10],
+        "updated_at": page.get("updated_at") or now.isoformat(), "zone_name": tz.key,
+        "at": partial(rules.local_time, tz=tz), "began": rules.began, "day_text": rules.day_text,
+        "uptime_text": rules.uptime_text, "word_component": partial(rules.words, rules.COMPONENT_WORDS),
+        "word_update": partial(rules.words, rules.UPDATE_WORDS),
+        "word_impact": partial(rules.words, rules.IMPACT_WORDS),
+        "word_indicator": partial(rules.words, rules.INDICATOR_WORDS), "canonical": None,
+    }
+
+
+def render_site(docs: Mapping[str, Any], *, base_url: str, now: datetime) -> dict[str, bytes]:
+    """Every file of the public site, by its path relative to the site's root."""
+    env = environment()
+    css = stylesheet(docs)
+    names = _names(docs, base_url=base_url, now=now, css=css)
+    base = names["base_url"]
+    summary = docs["summary"]
+    tz = rules.zone(summary["page"].get("time_zone"))
+    items = rules.every_item(docs)
+
+    def html(template: str, root: str, canonical: str, **extra: Any) -> bytes:
+        context = names | {"root": root, "canonical": f"{base}/{canonical}" if base else None} | extra
+        return env.get_template(template).render(context).encode()
+
+    files = {"status.css": css}
+    files["index.html"] = html(
+        "index.html", "", "", incidents=rules.with_status(summary["incidents"], rules.UNRESOLVED),
+        maintenances=[("Maintenance in progress", "maint-now", rules.active(docs)),
+                      ("Scheduled maintenance", "maint-next", rules.upcoming(docs))],
+        tree=rules.component_tree(summary["components"]), uptimes=docs.get("uptime") or {}, legend=LEGEND)
+    files["history.html"] = html("history.html", "", "history.html",
+                                 months=rules.history_months(docs["history"], tz, now))
+    for item in items:
+        ident = rules.safe_id(item["id"])
+        files[f"incidents/{ident}.html"] = html("incident.html", "../", f"incidents/{ident}.html", item=item)
+    files["history.atom"] = atom(docs, items, base_url=base, now=now)
+    files["history.rss"] = rss(docs, items, base_url=base, now=now)
+    files |= v2_files(docs)
+    return files
