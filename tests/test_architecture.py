@@ -25,7 +25,7 @@ PACKAGE = SRC / "firebell"
 # above slack: it reads Slack's health to post for Slack channels while Slack is out.)
 DOMAIN_RANK = {
     "org": 1, "audit": 1, "auth": 2, "severity": 2, "oncall": 3, "incidents": 4, "escalation": 5,
-    "notify": 6, "messages": 7, "channels": 8, "slack": 8, "chat": 9, "alerts": 9, "config": 10,
+    "notify": 6, "messages": 7, "channels": 8, "slack": 8, "chat": 9, "alerts": 9, "statuspage": 9, "config": 10,
 }
 FOUNDATION = {"core", "store", "errors", "actor"}  # below every domain
 # Above every domain, and imported by none: the engine, HTTP, pages, the CLI, and the modules at the
