@@ -13,6 +13,7 @@ from firebell.messages import pages
 from firebell.notify import jobs as notify
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import jobs as slack
+from firebell.statuspage import jobs as statuspage
 from firebell.store import jobs as store
 from firebell.store.jobs import Job
 from firebell.store.uow import Database
@@ -28,6 +29,7 @@ def registered(channels: Channels) -> list[Job]:
         store.wal_checkpoint(),
         alerts.heartbeats(),
         notify.cadence_reminders(),
+        statuspage.maintenance_clock(),
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),

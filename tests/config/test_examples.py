@@ -38,7 +38,7 @@ def test_example_validates_with_zero_errors() -> None:
     assert result.errors == []
     assert [f.name for f in result.files] == [
         "alerting.yaml", "customers.yaml", "incident.yaml", "messages.yaml", "oncall.yaml", "organisation.yaml",
-        "people.yaml", "services.yaml", "severity.yaml"]
+        "people.yaml", "services.yaml", "severity.yaml", "status-page.yaml"]
 
 
 def test_example_emails_customers_for_p1_only_with_a_second_person(pria: Config) -> None:
@@ -351,3 +351,15 @@ def test_example_applies_idempotently_and_exports_round_trip(
             select(Integration.key_hash).join(Service, Service.id == Integration.service_id)
             .where(Service.name == "api", Integration.name == "alertmanager")).one()
     assert stored == hash_key(first.generated_keys["api/alertmanager"])
+
+
+def test_example_status_page_is_ops1s(pria: Config) -> None:
+    """OPS1 6: Statuspage, auto-open from P1; OPS1 2: P2 'status page if > 1 h'; playbook 7.1's `API`."""
+    page = pria.status_page
+    assert page is not None and page.time_zone == "Europe/Stockholm"
+    policy = {s.severity: (s.auto_open if isinstance(s.auto_open, str) else s.auto_open.after, s.component_status)
+              for s in page.severities}
+    assert policy["P1"] == ("immediately", "major_outage")
+    assert policy["P2"] == (timedelta(hours=1), "partial_outage")
+    names = {c.name for c in page.components} | {c.name for g in page.groups for c in g.components}
+    assert "API" in names and all(s.status_page_component in names for s in pria.services)

@@ -1,6 +1,61 @@
-"""The browser fixtures of tests/web/browser (Debian's chromium by path, never downloaded), for the
-status site's screenshots."""
+"""Status page fixtures: the API tests' organisation with a status page, a token per person."""
 
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from firebell.app import create_app
+from firebell.auth.service import create_token
+from firebell.config import apply, load
+from firebell.store.uow import Database
+from tests.api.conftest import ORG, PEOPLE, Api, FakeClock
+
+# The browser fixtures of tests/web/browser (Debian's chromium by path, never downloaded), for the
+# status site's screenshots.
 from tests.web.browser.conftest import chromium, desktop, phone, playwright
 
 __all__ = ["chromium", "desktop", "phone", "playwright"]
+
+STATUS_PAGE = """
+status_page:
+  name: Testorg Status
+  url: https://status.testorg.example
+  time_zone: Europe/Stockholm
+  editors: [on-call-engineer]
+  branding: {accent: "#123456", footer_links: [{label: Home, url: https://testorg.example}]}
+  components:
+    - {name: API, description: The public API}
+  groups:
+    - name: Data
+      components:
+        - {name: Database}
+        - {name: Search, only_show_if_degraded: true}
+  severities:
+    - {severity: P1, auto_open: immediately, component_status: major_outage}
+    - {severity: P2, auto_open: {after: 1h}, component_status: partial_outage}
+"""
+
+
+def tree(tmp_path: Path, extra: str = STATUS_PAGE) -> Path:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    shutil.copy(ORG, folder / "org.yaml")
+    (folder / "status-page.yaml").write_text(extra)
+    return folder
+
+
+@pytest.fixture
+def page_api(database: Database, tmp_path: Path) -> Api:
+    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    result = load(tree(tmp_path))
+    assert not result.errors and result.config is not None, result.errors
+    with database.unit_of_work() as session:
+        apply(session, result.config, now=clock.now)
+        tokens = {name: create_token(session, user_name=name, role=role, name="test", now=clock.now).token
+                  for name, role in PEOPLE.items()}
+    return Api(client=TestClient(create_app(database, clock)), tokens=tokens, clock=clock, db=database)

@@ -66,6 +66,8 @@ from firebell.org.models import (
 )
 from firebell.severity.models import SeverityCriterionRow, SeverityLevelRow
 from firebell.slack.models import SlackChannelRoute
+from firebell.statuspage import configured as status_page_writers
+from firebell.statuspage.models import StatusComponent, StatusPage
 from firebell.store.base import new_id
 
 # kind -> (table, the column that holds the configured name)
@@ -87,6 +89,8 @@ MODELS: dict[str, tuple[type[Any], str]] = {
     "customer_recipient": (CustomerRecipient, "name"),
     "customer_email_policy": (CustomerEmailPolicy, "severity"),
     "stakeholder_list": (StakeholderList, "name"),
+    "status_page": (StatusPage, "slot"),
+    "status_component": (StatusComponent, "name"),
 }
 
 Rows = dict[str, dict[str, Any]]
@@ -114,7 +118,7 @@ def apply(session: Session, config: Config, *, now: datetime, actor: str = "conf
     rows = _load_rows(session)
     ingestion = _IngestionWriter(session, rows, result, now, actor)
     people = _PeopleWriter(now)
-    writers: dict[str, Writer] = {**WRITERS, "user": people.write}
+    writers: dict[str, Writer] = {**WRITERS, "user": people.write, **status_page_writers.writers(now)}
     teams_flushed = False
     for change in result.changes:
         if change.kind == "schedule" and not teams_flushed:

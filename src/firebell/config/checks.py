@@ -37,6 +37,7 @@ from firebell.config.schema import (
     names_method,
 )
 from firebell.config.stakeholders import references as stakeholder_references
+from firebell.config.status_page import check_status_page
 from firebell.config.template_checks import check_templates
 from firebell.core.durations import format_duration
 from firebell.core.escalation import parse_delay
@@ -103,6 +104,7 @@ def check(tree: Located) -> list[ConfigError]:
     errors.extend(check_customers(tree, defined.get("services", set()), defined.get("severities", set())))
     for path, name, section in stakeholder_references(tree):
         _check_reference(tree, path, name, section, defined, errors)
+    errors.extend(check_status_page(tree, defined))
     return errors
 
 

@@ -20,6 +20,7 @@ from firebell.config.schema import names_method
 from firebell.config.sign_in import sign_in_yaml
 from firebell.config.stakeholders import stakeholders_yaml
 from firebell.config.state import CONFIG_ORIGIN, PERSONAL_SETTINGS, Current, CurrentState, Values, current_state
+from firebell.config.status_page import status_page_yaml
 
 # kind -> (section name, the field that carries the row's name)
 SECTION_OF = {
@@ -94,6 +95,11 @@ def export(session: Session) -> str:
                            for key, row in state["customer_email_policy"].items()],
             "recipients": [{"service": row.values["service"], "name": row.values["customer"],
                             "email": row.values["email"]} for row in state["customer_recipient"].values()]}
+    pages = [row.values for row in state["status_page"].values() if not row.archived]
+    if pages:
+        live = sorted(((name, row.values) for name, row in state["status_component"].items() if not row.archived),
+                      key=lambda item: (item[1]["position"], item[0]))
+        tree["status_page"] = status_page_yaml(pages[0], dict(live))
     if state["sign_in"]:
         tree["sign_in"] = {name: sign_in_yaml(row.values) for name, row in state["sign_in"].items()}
     return _HEADER + yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

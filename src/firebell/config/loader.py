@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,7 +37,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 def _is_mapping_section(section: str) -> bool:
     annotation = Config.model_fields[section].annotation
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    # An optional section (`status_page: StatusPageConfig | None`) is a mapping when given.
+    optional = isinstance(annotation, types.UnionType)
+    options = [a for a in get_args(annotation) if a is not type(None)] if optional else [annotation]
+    return all(isinstance(a, type) and issubclass(a, BaseModel) for a in options)
 
 
 # Sections that are a mapping rather than a list; `organisation` is one too but is merged apart.

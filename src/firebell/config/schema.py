@@ -896,6 +896,76 @@ class CustomersConfig(Model):
     recipients: list[CustomerConfig] = Field(default_factory=list)
 
 
+# --- status_page: (docs/status-page.md) -----------------------------------------------------------
+
+PageUrl = Annotated[str, Field(max_length=2000), _pattern(URL, "a URL; it must start with https:// or http://")]
+Colour = Annotated[str, _pattern(re.compile(r"^#[0-9a-fA-F]{6}$"), "a colour; write it as #rrggbb, such as #0b5fff")]
+ComponentStatusName = Literal["operational", "degraded_performance", "partial_outage", "major_outage"]
+
+
+def _auto_open(value: Any) -> Any:
+    """`immediately`, `manual`, or `{after: 1h}` (also written `after 1h`)."""
+    if isinstance(value, str) and value.startswith("after "):
+        return {"after": value.removeprefix("after ").strip()}
+    if isinstance(value, str) and value not in ("immediately", "manual"):
+        raise ValueError(f"{value!r} is not a way to open; write immediately, manual or {{after: 1h}}")
+    return value
+
+
+class AutoOpenAfter(Model):
+    after: Duration
+
+
+class StatusFooterLink(Model):
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    url: PageUrl
+
+
+class StatusBrandingConfig(Model):
+    logo_url: PageUrl | None = None
+    accent: Colour = "#0b5fff"
+    custom_css: Annotated[str, Field(max_length=20_000)] | None = None
+    footer_links: list[StatusFooterLink] = Field(default_factory=list)
+    support_url: PageUrl | None = None
+
+
+class StatusComponentConfig(Model):
+    """A component of the public page; `position` defaults to its place in the list."""
+
+    name: Title
+    description: Annotated[str, Field(max_length=1000)] = ""
+    position: StrictInt | None = None
+    showcase: StrictBool = True
+    only_show_if_degraded: StrictBool = False
+
+
+class StatusGroupConfig(StatusComponentConfig):
+    """A group of components (one level: a group holds components, never groups)."""
+
+    components: list[StatusComponentConfig] = Field(default_factory=list)
+
+
+class StatusSeverityConfig(Model):
+    """What an internal incident of `severity` does to the public page (OPS1: P1 at once, P2 after an hour)."""
+
+    severity: SeverityKey
+    auto_open: Annotated[Literal["immediately", "manual"] | AutoOpenAfter, BeforeValidator(_auto_open)] = "manual"
+    publish: Literal["immediately", "draft"] = "immediately"
+    component_status: ComponentStatusName = "partial_outage"
+
+
+class StatusPageConfig(Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    url: PageUrl
+    time_zone: TimeZone = "Etc/UTC"
+    export_dir: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    editors: list[Slug] = Field(default_factory=list)  # org roles that may speak on the page, besides admins
+    branding: StatusBrandingConfig = Field(default_factory=StatusBrandingConfig)
+    components: list[StatusComponentConfig] = Field(default_factory=list)
+    groups: list[StatusGroupConfig] = Field(default_factory=list)
+    severities: list[StatusSeverityConfig] = Field(default_factory=list)
+
+
 def _default_severities() -> list[SeverityConfig]:
     return [SeverityConfig.model_validate(item) for item in defaults.SEVERITIES]
 
@@ -935,6 +1005,7 @@ class Config(Model):
     customers: CustomersConfig = Field(default_factory=CustomersConfig)
     stakeholders: list[StakeholderListConfig] = Field(default_factory=list)
     sign_in: SignInConfig = Field(default_factory=SignInConfig)
+    status_page: StatusPageConfig | None = None
 
     @model_validator(mode="after")
     def _users_default_to_organisation_zone(self) -> Config:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.config import alerting, chat, oncall, sign_in, stakeholders
+from firebell.config import status_page as status_page_section
 from firebell.config.alerting import EnvKeys
 from firebell.config.schema import (
     URGENCIES,
@@ -47,7 +48,7 @@ KINDS: tuple[str, ...] = (
     "organisation", "team", "role", "user", "schedule", "escalation_policy", "service", "severity",
     "severity_criterion", "incident_role", "lifecycle_stage", "integration", "routing_rule",
     "maintenance_window", "slack_channel", "chat_route", "sign_in", "template", "customer_recipient",
-    "customer_email_policy", "stakeholder_list",
+    "customer_email_policy", "stakeholder_list", "status_page", "status_component",
 )
 
 # Kinds whose rows are archived rather than deleted, because incidents, timelines, tokens and
@@ -139,6 +140,8 @@ def desired_state(config: Config, env_keys: EnvKeys | None = None) -> Desired:
                                for c in config.customers.recipients},
         "customer_email_policy": {p.severity: {"approval": p.approval} for p in config.customers.severities},
         "stakeholder_list": stakeholders.desired_stakeholders(config),
+        "status_page": status_page_section.desired_page(config),
+        "status_component": status_page_section.desired_components(config),
     }
 
 
@@ -270,6 +273,10 @@ def current_state(session: Session) -> CurrentState:
             select(CustomerEmailPolicy).order_by(CustomerEmailPolicy.severity))},
         "stakeholder_list": {name: Current(values)
                              for name, values in stakeholders.current_stakeholders(session).items()},
+        "status_page": {name: Current(values, archived) for name, (values, archived)
+                        in status_page_section.current_page(session).items()},
+        "status_component": {name: Current(values, archived) for name, (values, archived)
+                             in status_page_section.current_components(session).items()},
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from firebell.core.timeline import incident, messages, paging
+from firebell.core.timeline import incident, messages, paging, status_page
 from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.schema import Payload, Unfit, Who
 from firebell.core.timeline.words import line, subject, through, words
@@ -26,7 +26,7 @@ CATALOGUE: dict[EventKind, type[Payload]] = {cls.event_kind: cls for cls in (
     paging.NotificationHeld, paging.NotificationBundled, paging.NotificationUndelivered,
     paging.PageUndeliverable, paging.SlackMessageFailed, messages.MessageSent, messages.TemplateFellBack,
     messages.CustomerEmailDrafted, messages.CustomerEmailApproved, messages.CustomerEmailSent,
-    messages.CustomerEmailDiscarded)}
+    messages.CustomerEmailDiscarded, status_page.PublicIncidentOpened, status_page.PublicIncidentUpdated)}
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,6 @@ class EventKind(StrEnum):
     CUSTOMER_EMAIL_APPROVED = "customer_email_approved"
     CUSTOMER_EMAIL_SENT = "customer_email_sent"
     CUSTOMER_EMAIL_DISCARDED = "customer_email_discarded"
+    # What the public status page says of it (statuspage/)
+    PUBLIC_INCIDENT_OPENED = "public_incident_opened"
+    PUBLIC_INCIDENT_UPDATED = "public_incident_updated"

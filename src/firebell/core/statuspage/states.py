@@ -1,0 +1,97 @@
+"""The state machines of public incidents and of scheduled maintenances, in the style of
+core/lifecycle.py: a table of allowed moves, and a sentence for each refusal.
+
+A public incident moves freely among investigating, identified and monitoring (people learn and
+unlearn), may resolve from any of them, may reopen once resolved (the problem came back), and may
+publish a post-mortem once resolved; a post-mortem is final. A maintenance goes scheduled ->
+in_progress -> verifying -> completed, may skip verifying, may go back from verifying to in progress,
+and may be completed while still scheduled (called off); completed is final. `due_maintenance` is
+the move the clock makes on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from firebell.core.errors import Conflict
+
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    POSTMORTEM = "postmortem"
+
+
+class MaintenanceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+
+
+UNRESOLVED = frozenset({IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING})
+ACTIVE_MAINTENANCE = frozenset({MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING})
+_OPEN = tuple(UNRESOLVED)
+
+_INCIDENT_MOVES: frozenset[tuple[IncidentStatus, IncidentStatus]] = frozenset(
+    {(a, b) for a in _OPEN for b in (*_OPEN, IncidentStatus.RESOLVED)}
+    | {(IncidentStatus.RESOLVED, b) for b in (*_OPEN, IncidentStatus.POSTMORTEM)}
+)
+_MAINTENANCE_MOVES: frozenset[tuple[MaintenanceStatus, MaintenanceStatus]] = frozenset({
+    (MaintenanceStatus.SCHEDULED, MaintenanceStatus.SCHEDULED),  # announced again, with news or a new window
+    (MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS),
+    (MaintenanceStatus.SCHEDULED, MaintenanceStatus.COMPLETED),
+    (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.IN_PROGRESS),
+    (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING),
+    (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.COMPLETED),
+    (MaintenanceStatus.VERIFYING, MaintenanceStatus.VERIFYING),
+    (MaintenanceStatus.VERIFYING, MaintenanceStatus.IN_PROGRESS),
+    (MaintenanceStatus.VERIFYING, MaintenanceStatus.COMPLETED),
+})
+
+
+def next_incident_status(current: IncidentStatus, requested: IncidentStatus, *,
+                         ref: str = "incident") -> IncidentStatus:
+    """`requested` if an update may move the public incident there, else Conflict saying why."""
+    if (current, requested) in _INCIDENT_MOVES:
+        return requested
+    if current is IncidentStatus.POSTMORTEM:
+        raise Conflict(f"{ref} has its post-mortem published; it takes no more updates")
+    if requested is IncidentStatus.POSTMORTEM:
+        raise Conflict(f"{ref} is not resolved; resolve it before publishing a post-mortem")
+    raise Conflict(f"{ref} is already resolved; reopen it as investigating, identified or monitoring")
+
+
+def next_maintenance_status(current: MaintenanceStatus, requested: MaintenanceStatus, *,
+                            ref: str = "maintenance") -> MaintenanceStatus:
+    if (current, requested) in _MAINTENANCE_MOVES:
+        return requested
+    if current is MaintenanceStatus.COMPLETED:
+        raise Conflict(f"{ref} is completed; schedule a new maintenance instead")
+    raise Conflict(f"{ref} is {current.value.replace('_', ' ')}; it cannot go back to {requested.value}")
+
+
+def due_maintenance(status: MaintenanceStatus, scheduled_for: datetime, scheduled_until: datetime,
+                    now: datetime, *, auto_start: bool = True, auto_complete: bool = True) -> MaintenanceStatus | None:
+    """Where the clock moves a maintenance at `now`, or None: a scheduled one starts at its
+    `scheduled_for` (and is completed at once if its window already passed), one in progress or
+    verifying is completed at its `scheduled_until`. `auto_*` False leaves that move to a person."""
+    if status is MaintenanceStatus.SCHEDULED and auto_start and now >= scheduled_for:
+        if auto_complete and now >= scheduled_until:
+            return MaintenanceStatus.COMPLETED
+        return MaintenanceStatus.IN_PROGRESS
+    if status in ACTIVE_MAINTENANCE and auto_complete and now >= scheduled_until:
+        return MaintenanceStatus.COMPLETED
+    return None
+
+
+def next_due(status: MaintenanceStatus, scheduled_for: datetime, scheduled_until: datetime) -> datetime | None:
+    """When the clock next moves this maintenance (for the engine's sleep)."""
+    if status is MaintenanceStatus.SCHEDULED:
+        return scheduled_for
+    if status in ACTIVE_MAINTENANCE:
+        return scheduled_until
+    return None
