@@ -13,6 +13,7 @@ from firebell.cli import admin, alerts_cmd, incident, oncall_cmd, people_cmd, re
 from firebell.cli.client import Client, fail, save_login
 from firebell.cli.config_cmd import app as config_app
 from firebell.cli.me_cmd import me_app
+from firebell.cli.statuspage_cmd import statuspage_app
 
 app = typer.Typer(help="Firebell: incident response you can run yourself.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -28,6 +29,7 @@ app.add_typer(oncall_cmd.schedule_app, name="schedule")
 app.add_typer(oncall_cmd.override_app, name="override")
 app.add_typer(me_app, name="me")
 app.add_typer(template_cmd.app, name="template")
+app.add_typer(statuspage_app, name="statuspage")
 app.command("oncall")(oncall_cmd.oncall)
 app.add_typer(alerts_cmd.alert_app, name="alert")
 app.add_typer(alerts_cmd.maintenance_app, name="maintenance")
