@@ -67,32 +67,28 @@ def subscriber_add(address: Annotated[str, typer.Argument(help="An email address
     out.print(f"subscriber {added['id']} ({added['mode']} {added['address']}) is {added['state']}")
 
 
-@subscriber_app.command("remove")
-def subscriber_remove(subscriber_id: str, database_url: DbUrl = None) -> None:
-    """Delete a subscriber and whatever is queued for it."""
+def _change(database_url: str | None, subscriber_id: str, action: str, said: str) -> None:
     from firebell.statuspage.subscriptions import service
 
     db = open_database(database_url)
     try:
         with db.unit_of_work() as session:
-            service.remove(session, _admin(), subscriber_id, datetime.now(UTC))
+            getattr(service, action)(session, _admin(), subscriber_id, datetime.now(UTC))
     except DecisionError as exc:
         fail(exc.message)
-    out.print(f"subscriber {subscriber_id} removed")
+    out.print(f"subscriber {subscriber_id} {said}")
+
+
+@subscriber_app.command("remove")
+def subscriber_remove(subscriber_id: str, database_url: DbUrl = None) -> None:
+    """Delete a subscriber and whatever is queued for it."""
+    _change(database_url, subscriber_id, "remove", "removed")
 
 
 @subscriber_app.command("release")
 def subscriber_release(subscriber_id: str, database_url: DbUrl = None) -> None:
     """Let a quarantined subscriber receive again."""
-    from firebell.statuspage.subscriptions import service
-
-    db = open_database(database_url)
-    try:
-        with db.unit_of_work() as session:
-            service.release(session, _admin(), subscriber_id, datetime.now(UTC))
-    except DecisionError as exc:
-        fail(exc.message)
-    out.print(f"subscriber {subscriber_id} released from quarantine")
+    _change(database_url, subscriber_id, "release", "released from quarantine")
 
 
 @subscriber_app.command("import")

@@ -73,7 +73,7 @@ def state(subscriber: StatusSubscriber) -> rules.State:
     return rules.state_of(subscriber.confirmed_at, subscriber.unsubscribed_at, subscriber.quarantined_at)
 
 
-def _existing(session: Session, mode: str, address: str) -> StatusSubscriber | None:
+def subscriber_of(session: Session, mode: str, address: str) -> StatusSubscriber | None:
     return session.execute(select(StatusSubscriber).where(StatusSubscriber.mode == mode,
                                                           StatusSubscriber.address == address)).scalar_one_or_none()
 
@@ -96,7 +96,7 @@ def subscribe_email(session: Session, email: str, component_ids: Collection[str]
     """The public form: a pending subscriber and a confirmation mail, or nothing visible at all."""
     address = normal_email(email)
     components = normal_components(component_ids, known)
-    subscriber = _existing(session, "email", address)
+    subscriber = subscriber_of(session, "email", address)
     if subscriber is None:
         subscriber = StatusSubscriber(mode="email", address=address, component_ids=components, source="form",
                                       created_at=now, consecutive_failures=0, last_error="", webhook_secret="")
@@ -235,7 +235,7 @@ def _add(session: Session, mode: str, address: str, now: datetime, component_ids
             decode_webhook_secret(webhook_secret)
         except ValueError as exc:
             raise Invalid(str(exc)) from None
-    if _existing(session, mode, normal) is not None:
+    if subscriber_of(session, mode, normal) is not None:
         raise Invalid(f"that {mode} subscriber exists already")
     confirmed = mode != "email" or skip_confirmation
     subscriber = StatusSubscriber(mode=mode, address=normal, component_ids=normal_components(component_ids),
@@ -304,7 +304,7 @@ def import_csv(session: Session, actor: Actor, text: str, now: datetime, *, skip
         components = row.get("components", "").replace(";", " ").split()
         try:
             normal = normal_email(address) if mode == "email" else normal_endpoint(address)
-            if _existing(session, mode, normal) is not None:
+            if subscriber_of(session, mode, normal) is not None:
                 result.existing += 1
                 continue
             _add(session, mode, normal, now, components, skip_confirmation, "", "import")
