@@ -36,7 +36,7 @@ from firebell.store.uow import Database
 class Sink:
     count = 0
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         Sink.count += 1
         return "250 OK"
 
