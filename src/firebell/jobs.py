@@ -14,6 +14,7 @@ from firebell.notify import jobs as notify
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import jobs as slack
 from firebell.statuspage import jobs as statuspage
+from firebell.statuspage.subscriptions import jobs as status_subscribers
 from firebell.store import jobs as store
 from firebell.store.jobs import Job
 from firebell.store.uow import Database
@@ -37,6 +38,8 @@ def registered(channels: Channels) -> list[Job]:
         chat.post_planning(),
         notify.page_sender(channels),
         slack.card_sync(channels),
+        status_subscribers.subscriber_sender(channels),
+        status_subscribers.quarantine_purge(),
     ]
 
 

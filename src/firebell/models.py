@@ -18,10 +18,11 @@ from firebell.severity import models as severity_models
 from firebell.slack import models as slack_models
 from firebell.statuspage import idempotency as statuspage_idempotency
 from firebell.statuspage import models as status_page_models
+from firebell.statuspage.subscriptions import models as status_subscription_models
 from firebell.store import replay as replay_models
 from firebell.store.base import Base
 
 __all__ = ["Base", "alert_models", "audit_models", "auth_models", "chat_models", "customer_models",
            "engine_models", "escalation_models", "incident_models", "message_models", "notify_models", "oidc_models",
            "oncall_models", "org_models", "replay_models", "severity_models", "slack_models",
-           "status_page_models", "statuspage_idempotency"]
+           "status_page_models", "status_subscription_models", "statuspage_idempotency"]

@@ -14,6 +14,7 @@ from firebell.cli.client import Client, fail, save_login
 from firebell.cli.config_cmd import app as config_app
 from firebell.cli.me_cmd import me_app
 from firebell.cli.statuspage_cmd import app as statuspage_app
+from firebell.cli.statuspage_subscribers_cmd import subscriber_app
 
 app = typer.Typer(help="Firebell: incident response you can run yourself.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -23,6 +24,7 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(admin.audit_app, name="audit")
 statuspage_app.add_typer(admin.statuspage_key_app, name="key")
+statuspage_app.add_typer(subscriber_app, name="subscriber")
 app.add_typer(people_cmd.user_app, name="user")
 app.add_typer(people_cmd.session_app, name="session")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")

@@ -23,6 +23,7 @@ from firebell.web import (
     services_pages,
     sign_in,
     sign_in_oidc,
+    status_subscriptions,
 )
 from firebell.web.deps import CsrfRefused, no_nul
 from firebell.web.errors import error_page
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     me.router,
     admin.router,
     admin_templates.router,
+    status_subscriptions.router,
 ]
 
 

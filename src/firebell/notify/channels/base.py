@@ -43,6 +43,8 @@ class Links:
     acknowledge: str | None = None
     resolve: str | None = None
     incident: str | None = None
+    # Mail to people who subscribed (the status page): the one-click unsubscribe URL (RFC 8058).
+    unsubscribe: str | None = None
 
 
 @dataclass(frozen=True)

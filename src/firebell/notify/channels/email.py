@@ -123,6 +123,9 @@ def build_email(message: Message, from_address: str, now: datetime) -> EmailMess
     email["Message-ID"] = message_id_for(message.idempotency_key, from_address)
     email[IDEMPOTENCY_HEADER] = message.idempotency_key
     email["Auto-Submitted"] = "auto-generated"
+    if message.links.unsubscribe:  # RFC 8058: mail clients offer the button and POST to the URL
+        email["List-Unsubscribe"] = f"<{message.links.unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(plain_text_body(message))
     email.add_alternative(html_body(message), subtype="html")
     return email
