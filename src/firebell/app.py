@@ -38,6 +38,8 @@ from firebell.slack.api import router as slack_router
 from firebell.statuspage.api import router as status_page_router
 from firebell.statuspage.public_api import router as status_page_public_router
 from firebell.statuspage.subscriptions.api import router as status_subscribers_router
+from firebell.statuspage.v1_api import router as statuspage_v1_router
+from firebell.statuspage.v1_incidents_api import router as statuspage_v1_incidents_router
 from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
 from firebell.web.act import ActionLinkHeaders
@@ -107,6 +109,8 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.include_router(status_page_public_router)
     app.include_router(status_page_router)
     app.include_router(status_subscribers_router)
+    app.include_router(statuspage_v1_router)
+    app.include_router(statuspage_v1_incidents_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

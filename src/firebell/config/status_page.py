@@ -63,7 +63,9 @@ def current_page(session: Session) -> dict[str, tuple[Values, bool]]:
 
 
 def current_components(session: Session) -> dict[str, tuple[Values, bool]]:
-    rows = list(session.scalars(select(StatusComponent).order_by(StatusComponent.name)))
+    # Components made through the management API are not the tree's: a plan neither shows nor archives them.
+    rows = list(session.scalars(select(StatusComponent).where(StatusComponent.managed_by == "config")
+                                .order_by(StatusComponent.name)))
     names = {row.id: row.name for row in rows}
     return {row.name: ({"description": row.description, "position": row.position, "showcase": row.showcase,
                         "only_show_if_degraded": row.only_show_if_degraded, "group": row.is_group,

@@ -35,6 +35,7 @@ def writers(now: datetime) -> dict[str, Writer]:
         for name in ("description", "position", "showcase", "only_show_if_degraded"):
             setattr(row, name, values[name])
         row.is_group = values["group"]
+        row.managed_by = "config"  # one made through the management API and now in the tree is the tree's
         # Groups come before their components in the plan, so a new group already has its id.
         row.group_id = rows["status_component"][values["parent"]].id if values["parent"] else None
         row.updated_at = now

@@ -67,6 +67,9 @@ class StatusComponent(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # "config": the tree's `status_page:` owns it (config apply adds, changes and archives it);
+    # "api": made through the management API (Statuspage v1), which config apply leaves alone.
+    managed_by: Mapped[str] = mapped_column(String(10), default="config", server_default="config")
 
 
 class ComponentStatusEvent(Base):
@@ -111,6 +114,8 @@ class PublicIncident(Base):
     scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     auto_start: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    postmortem_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    postmortem_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PublicIncidentUpdate(Base):

@@ -22,7 +22,7 @@ from firebell.errors import DecisionError
 from firebell.web.render import environment, page
 
 # Paths whose callers are programs. Everything else is the console's (or a mistyped address of it).
-MACHINE_PATHS = ("/api/", "/integrations/", "/v2/", "/ical/", "/healthz", "/readyz", "/openapi.json", "/docs",
+MACHINE_PATHS = ("/api/", "/integrations/", "/v1/", "/v2/", "/ical/", "/healthz", "/readyz", "/openapi.json", "/docs",
                  "/redoc")
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 _log = logging.getLogger("firebell.web")
