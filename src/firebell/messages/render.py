@@ -147,10 +147,12 @@ def _fit_sms(text: str, values: Mapping[str, Any], source: str, escaping: str) -
 
 def for_incident(session: Session, purpose: str, channel: str, incident: Incident, now: datetime, *,
                  public_url: str = "", extra: Mapping[str, Mapping[str, Any]] | None = None,
-                 links: Mapping[str, str] | None = None) -> Rendered:
+                 links: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> Rendered:
     """`render` against the incident as it is now; a configured template that failed is a timeline
-    event (in the caller's transaction) and its part is the built-in's."""
-    values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra, links=links)
+    event (in the caller's transaction) and its part is the built-in's. `values`: a context built
+    before (`context.build`), when one message goes to many channels or recipients."""
+    if values is None:
+        values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra, links=links)
     services = list(values["incident"]["services"])
     outcome = render(purpose, channel, values, overrides(session, purpose, channel), services=services)
     for part, source, error in outcome.fell_back:

@@ -67,6 +67,17 @@ def update_values(update: StatusUpdate | None, status: str = "") -> dict[str, di
                        "text": update.message, "next_update": f"{clock_text(next_at)} UTC" if next_at else ""}}
 
 
+def message_values(purpose: str, update: StatusUpdate | None = None,
+                   resolution: str = "") -> dict[str, dict[str, Any]]:
+    """The `update` (and for a resolution, `report`) variables of a stakeholder message, whoever sends it
+    (this module, chat routes, the job that tells what Firebell opened and resolved on its own)."""
+    extra = update_values(update, "Resolved" if purpose == RESOLVED else "Investigating")
+    if resolution:
+        extra["update"]["text"] = resolution
+        extra["report"] = {"resolution": resolution}
+    return extra
+
+
 def announce(session: Session, purpose: str, incident: Incident, channels: Sequence[Audience], now: datetime, *,
              key: str, public_url: str = "", update: StatusUpdate | None = None,
              resolution: str = "") -> list[Said]:
@@ -77,8 +88,6 @@ def announce(session: Session, purpose: str, incident: Incident, channels: Seque
     audiences = list({(a.channel, a.address): a for a in [*channels, *list_audiences(session, incident)]}.values())
     if not audiences:
         return []
-    extra = update_values(update, "Resolved" if purpose == RESOLVED else "Investigating")
-    if resolution:
-        extra["update"]["text"] = resolution
-    return send(session, purpose, incident, audiences, now, key=key, public_url=public_url, extra=extra)
+    return send(session, purpose, incident, audiences, now, key=key, public_url=public_url,
+                extra=message_values(purpose, update, resolution))
 
