@@ -49,6 +49,7 @@ class Routes:
     loop: EngineLoop
     slack: Slack
     web: Web
+    channels: Channels
 
     def deliver(self) -> None:
         self.loop.run_once()
@@ -96,7 +97,7 @@ def routes(api: Api) -> Iterator[Routes]:
         loop = engine_loop(api.db, api.clock, channels=channels)
         api.client = TestClient(app)
         yield Routes(api, fake, sink, hook, loop, Slack(api, fake, TestClient(app), loop),
-                     Web(app=app, db=api.db, clock=api.clock, tokens=api.tokens))
+                     Web(app=app, db=api.db, clock=api.clock, tokens=api.tokens), channels)
 
 
 def cli_update(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> str:

@@ -153,10 +153,21 @@ def for_incident(session: Session, purpose: str, channel: str, incident: Inciden
     before (`context.build`), when one message goes to many channels or recipients."""
     if values is None:
         values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra, links=links)
-    services = list(values["incident"]["services"])
-    outcome = render(purpose, channel, values, overrides(session, purpose, channel), services=services)
+    outcome = with_overrides(session, purpose, channel, values)
+    record_fallbacks(session, incident, purpose, channel, outcome, now)
+    return outcome.rendered
+
+
+def with_overrides(session: Session, purpose: str, channel: str, values: Mapping[str, Any]) -> Outcome:
+    """`render` with the config tree's overrides for the incident's services in `values`; writes nothing."""
+    return render(purpose, channel, values, overrides(session, purpose, channel),
+                  services=list(values["incident"]["services"]))
+
+
+def record_fallbacks(session: Session, incident: Incident, purpose: str, channel: str, outcome: Outcome,
+                     now: datetime) -> None:
+    """Each configured part that failed and was replaced by the built-in, on the incident's timeline."""
     for part, source, error in outcome.fell_back:
         log.warning("template %s/%s.%s (%s) failed on %s: %s", purpose, channel, part, source, incident.ref, error)
         timeline.append(session, incident.id, TemplateFellBack(purpose=purpose, channel=f"{channel}", source=source,
                                                                error=f"{part}: {error}"), at=now)
-    return outcome.rendered

@@ -11,7 +11,7 @@ retried request or a second engine never sends it twice. A private incident is t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +27,13 @@ from firebell.notify.outbox import Said
 from firebell.org.models import Service, Team, User
 
 DECLARED, UPDATE, RESOLVED = "declared", "update", "resolved"
+
+
+def resolved_key(at: datetime) -> str:
+    """The key of the message that an incident was resolved at `at`: a person's resolution knows the
+    instant as its `now`, the job telling Firebell's own (messages/alert_made.py) as the event's time,
+    so both name it alike; a later resolution (after a reopen) is another message."""
+    return f"resolved:{at.astimezone(UTC).isoformat(timespec='microseconds')}"
 
 
 def _when(row: StakeholderList) -> When:
