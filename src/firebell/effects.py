@@ -68,8 +68,10 @@ class DomainEffects:
     def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
         incident_rows.alerts_follow(session, incident_id, status, now)
 
-    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:
-        return escalation.escalate(session, actor, ref, level, now).level + 1
+    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime, *,
+                 help_needed: str = "", actions_taken: str = "") -> int:
+        return escalation.escalate(session, actor, ref, level, now, help_needed=help_needed,
+                                   actions_taken=actions_taken).level + 1
 
     def reassign(self, session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
                  now: datetime) -> None:

@@ -101,14 +101,18 @@ def routes(api: Api) -> Iterator[Routes]:
 
 
 def cli_update(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> str:
-    """`firebell incident update ...` as typed, its HTTP calls answered by the app in this process."""
+    return cli_incident(api, monkeypatch, tmp_path, "update", *args)
+
+
+def cli_incident(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> str:
+    """`firebell incident ...` as alice types it, its HTTP calls answered by the app in this process."""
     def request(method: str, url: str, **kwargs: Any) -> Any:
         kwargs.pop("timeout", None)
         return api.client.request(method, url.removeprefix("http://firebell.test"), **kwargs)
     monkeypatch.setattr(cli_client.httpx, "request", request)
     env = {"FIREBELL_URL": "http://firebell.test", "FIREBELL_TOKEN": api.tokens["alice"],
            "XDG_CONFIG_HOME": str(tmp_path)}
-    result = CliRunner().invoke(cli, ["incident", "update", *args], env=env)
+    result = CliRunner().invoke(cli, ["incident", *args], env=env)
     assert result.exit_code == 0, result.output
     return result.output
 
