@@ -32,7 +32,7 @@ class DomainEffects:
     def declared(self, session: Session, incident: Incident, service_id: str | None, now: datetime) -> None:
         escalation.start_for_incident(session, incident, service_id, now)
         stakeholders.announce(session, stakeholders.DECLARED, incident, stakeholder_channels(session, incident), now,
-                              key="declared", public_url=self.public_url)
+                              key=stakeholders.DECLARED, public_url=self.public_url)
 
     def status_updated(self, session: Session, incident: Incident, update: StatusUpdate, now: datetime) -> None:
         # The incident's version names this update: the event's id is not known until its deferred insert.
@@ -41,7 +41,7 @@ class DomainEffects:
 
     def resolved(self, session: Session, incident: Incident, resolution: str, now: datetime) -> None:
         stakeholders.announce(session, stakeholders.RESOLVED, incident, stakeholder_channels(session, incident), now,
-                              key=f"resolved:{incident.version}", public_url=self.public_url, resolution=resolution)
+                              key=stakeholders.resolved_key(now), public_url=self.public_url, resolution=resolution)
 
     def reopened(self, session: Session, incident: Incident, now: datetime) -> None:
         escalation.restart(session, incident, now)
@@ -68,8 +68,10 @@ class DomainEffects:
     def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
         incident_rows.alerts_follow(session, incident_id, status, now)
 
-    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:
-        return escalation.escalate(session, actor, ref, level, now).level + 1
+    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime, *,
+                 help_needed: str = "", actions_taken: str = "") -> int:
+        return escalation.escalate(session, actor, ref, level, now, help_needed=help_needed,
+                                   actions_taken=actions_taken).level + 1
 
     def reassign(self, session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
                  now: datetime) -> None:

@@ -9,10 +9,12 @@ from datetime import datetime
 from firebell.alerts import jobs as alerts
 from firebell.chat import jobs as chat
 from firebell.engine.loop import TICK_SECONDS, EngineLoop
+from firebell.messages import jobs as messages
 from firebell.messages import pages
 from firebell.notify import jobs as notify
 from firebell.notify.settings import Channels, channels_from_env
 from firebell.slack import jobs as slack
+from firebell.slack.cards import stakeholder_channels
 from firebell.statuspage import jobs as statuspage
 from firebell.statuspage.subscriptions import jobs as status_subscribers
 from firebell.store import jobs as store
@@ -34,8 +36,10 @@ def registered(channels: Channels) -> list[Job]:
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),
-        # sender: chat messages planned into the outbox, pages sent, then the Slack incident messages
+        # sender: chat and stakeholder messages planned into the outbox, pages sent, then the Slack
+        # incident messages
         chat.post_planning(),
+        messages.alert_made_telling(stakeholder_channels, channels.public_url),
         notify.page_sender(channels),
         slack.card_sync(channels),
         status_subscribers.subscriber_sender(channels),

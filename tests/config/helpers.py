@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from firebell.config import ConfigError, apply, load, plan
+from sqlalchemy.orm import Session
+
+from firebell.config import ConfigError, apply, export, load, plan
 from firebell.config.plan import Change
 from firebell.config.schema import Config
 from firebell.store.uow import Database
@@ -81,3 +84,35 @@ def apply_changes(database: Database, config: Config, now: datetime) -> list[Cha
 def plan_changes(database: Database, config: Config) -> list[Change]:
     with database.unit_of_work(write=False) as session:
         return plan(session, config).changes
+
+
+def error_at_line(directory: Path, tree: str, old: str, new: str, line: int, fragment: str) -> None:
+    """`tree` with `old` replaced by `new` fails to load with one error, at `line`, saying `fragment`."""
+    assert old in tree
+    result = load(write(directory, "config.yaml", tree.replace(old, new)))
+    assert result.config is None
+    assert [e.line for e in result.errors] == [line], "\n".join(map(str, result.errors))
+    assert fragment in result.errors[0].message
+
+
+def applied_and_exported(database: Database, directory: Path, config: Config, now: datetime,
+                         check: Callable[[Session], None]) -> Config:
+    """Apply `config`, `check` what it wrote, plan it again (nothing to do), export it and load the
+    export, which plans as nothing too; the export's config."""
+    with database.unit_of_work() as session:
+        apply(session, config, now=now, actor="test")
+    with database.unit_of_work(write=False) as session:
+        check(session)
+        assert plan(session, config).empty
+        text = export(session)
+    again = valid(write(directory / "again", "config.yaml", text))
+    with database.unit_of_work(write=False) as session:
+        assert plan(session, again).empty
+    return again
+
+
+def apply_text(database: Database, directory: Path, text: str, now: datetime) -> None:
+    """Load `text` (valid) from a file of its own under `directory` and apply it."""
+    config = valid(write(directory / "next", "config.yaml", text))
+    with database.unit_of_work() as session:
+        apply(session, config, now=now, actor="test")

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
-from firebell.config import apply, export, load, plan
 from firebell.messages.customer_models import CustomerEmailPolicy, CustomerRecipient
 from firebell.store.uow import Database
-from tests.config.helpers import valid, write
+from tests.config.helpers import applied_and_exported, apply_text, error_at_line, valid, write
 
 TREE = """\
 organisation: {name: PRIA}
@@ -41,36 +41,25 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     ("name: Globex, ", "", 12, "name"),
 ])
 def test_a_bad_entry_is_reported_at_its_line(tmp_path: Path, old: str, new: str, line: int, fragment: str) -> None:
-    assert old in TREE
-    result = load(write(tmp_path, "config.yaml", TREE.replace(old, new)))
-    assert result.config is None
-    assert [e.line for e in result.errors] == [line], "\n".join(map(str, result.errors))
-    assert fragment in result.errors[0].message
+    error_at_line(tmp_path, TREE, old, new, line, fragment)
 
 
 def test_customers_are_applied_planned_and_exported(database: Database, tmp_path: Path) -> None:
     config = valid(write(tmp_path, "config.yaml", TREE))
-    with database.unit_of_work() as session:
-        apply(session, config, now=NOW, actor="test")
-    with database.unit_of_work(write=False) as session:
+
+    def written(session: Session) -> None:
         assert sorted((r.service, r.customer, r.email) for r in session.query(CustomerRecipient)) == [
             ("api", "Acme Corp", "ops@acme.example"), ("api", "Globex", "it@globex.example"),
             ("auth", "Acme Corp", "ops@acme.example")]
         assert sorted((p.severity, p.approval) for p in session.query(CustomerEmailPolicy)) == [
             ("P1", "second_person"), ("P2", "single_person")]
-        assert plan(session, config).empty
-        text = export(session)
-    again = valid(write(tmp_path / "again", "config.yaml", text))
+    again = applied_and_exported(database, tmp_path, config, NOW, written)
     assert again.customers.model_dump() == {
         "severities": [{"severity": "P1", "approval": "second_person"},
                        {"severity": "P2", "approval": "single_person"}],
         "recipients": sorted(config.customers.model_dump()["recipients"], key=lambda r: (r["service"], r["email"]))}
-    with database.unit_of_work(write=False) as session:
-        assert plan(session, again).empty
-    fewer = valid(write(tmp_path / "fewer", "config.yaml", TREE.split("    - {service: api, name: Globex")[0]
-                        .replace("    - {severity: P2, approval: single_person}\n", "")))
-    with database.unit_of_work() as session:
-        apply(session, fewer, now=NOW, actor="test")
+    apply_text(database, tmp_path, TREE.split("    - {service: api, name: Globex")[0]
+               .replace("    - {severity: P2, approval: single_person}\n", ""), NOW)
     with database.unit_of_work(write=False) as session:
         assert [r.name for r in session.query(CustomerRecipient)] == ["api/ops@acme.example"]
         assert [p.severity for p in session.query(CustomerEmailPolicy)] == ["P1"]

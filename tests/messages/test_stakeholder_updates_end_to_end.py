@@ -49,6 +49,7 @@ class Routes:
     loop: EngineLoop
     slack: Slack
     web: Web
+    channels: Channels
 
     def deliver(self) -> None:
         self.loop.run_once()
@@ -96,18 +97,22 @@ def routes(api: Api) -> Iterator[Routes]:
         loop = engine_loop(api.db, api.clock, channels=channels)
         api.client = TestClient(app)
         yield Routes(api, fake, sink, hook, loop, Slack(api, fake, TestClient(app), loop),
-                     Web(app=app, db=api.db, clock=api.clock, tokens=api.tokens))
+                     Web(app=app, db=api.db, clock=api.clock, tokens=api.tokens), channels)
 
 
 def cli_update(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> str:
-    """`firebell incident update ...` as typed, its HTTP calls answered by the app in this process."""
+    return cli_incident(api, monkeypatch, tmp_path, "update", *args)
+
+
+def cli_incident(api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> str:
+    """`firebell incident ...` as alice types it, its HTTP calls answered by the app in this process."""
     def request(method: str, url: str, **kwargs: Any) -> Any:
         kwargs.pop("timeout", None)
         return api.client.request(method, url.removeprefix("http://firebell.test"), **kwargs)
     monkeypatch.setattr(cli_client.httpx, "request", request)
     env = {"FIREBELL_URL": "http://firebell.test", "FIREBELL_TOKEN": api.tokens["alice"],
            "XDG_CONFIG_HOME": str(tmp_path)}
-    result = CliRunner().invoke(cli, ["incident", "update", *args], env=env)
+    result = CliRunner().invoke(cli, ["incident", *args], env=env)
     assert result.exit_code == 0, result.output
     return result.output
 

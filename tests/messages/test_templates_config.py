@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
-from firebell.config import apply, export, load, plan
 from firebell.messages.models import MessageTemplate
 from firebell.store.uow import Database
-from tests.config.helpers import valid, write
+from tests.config.helpers import applied_and_exported, apply_text, error_at_line, valid, write
 
 TREE = """\
 organisation:
@@ -43,31 +43,22 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     ("  - purpose: update", "  - purpose: updates", 8, "unknown purpose 'updates'"),
 ])
 def test_a_bad_template_is_reported_at_its_line(tmp_path: Path, old: str, new: str, line: int, fragment: str) -> None:
-    assert old in TREE
-    result = load(write(tmp_path, "config.yaml", TREE.replace(old, new)))
-    assert result.config is None
-    assert [e.line for e in result.errors] == [line], "\n".join(map(str, result.errors))
-    assert fragment in result.errors[0].message
+    error_at_line(tmp_path, TREE, old, new, line, fragment)
 
 
 def test_templates_are_applied_planned_and_exported(database: Database, tmp_path: Path) -> None:
     config = valid(write(tmp_path, "config.yaml", TREE))
-    with database.unit_of_work() as session:
-        apply(session, config, now=NOW, actor="test")
-    with database.unit_of_work(write=False) as session:
+
+    def written(session: Session) -> None:
         rows = {row.name: (row.service, row.parts) for row in session.query(MessageTemplate)}
         assert rows == {
             "update/slack": ("", {"text": ":warning: {{ incident.ref }} is {{ update.status }}\n"
                                           "We know: {{ update.known }}\n"}),
             "status_investigating/status_page/api": ("api", {"title": "Investigating {{ incident.impact }}"})}
-        assert plan(session, config).empty
-        text = export(session)
-    again = valid(write(tmp_path / "again", "config.yaml", text))
+    again = applied_and_exported(database, tmp_path, config, NOW, written)
     by_name = lambda t: t.name()  # noqa: E731
     assert sorted(again.templates, key=by_name) == sorted(config.templates, key=by_name)
     assert again.organisation.support_contact == "support@pria.example"
-    shorter = valid(write(tmp_path / "shorter", "config.yaml", TREE.split("  - purpose: status_investigating")[0]))
-    with database.unit_of_work() as session:
-        apply(session, shorter, now=NOW, actor="test")
+    apply_text(database, tmp_path, TREE.split("  - purpose: status_investigating")[0], NOW)
     with database.unit_of_work(write=False) as session:
         assert [row.name for row in session.query(MessageTemplate)] == ["update/slack"]

@@ -100,7 +100,7 @@ def test_an_unknown_command_lists_the_commands_there_are() -> None:
         parse_slash_command("page bob")
     message = str(caught.value)
     assert "Unknown command 'page'" in message
-    assert "create, ack, resolve, update, severity, oncall, override, help" in message
+    assert "create, ack, resolve, update, escalate, severity, oncall, override, help" in message
     assert "/incident help" in message
 
 

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from firebell.chat.models import ChatRoute
 from firebell.core.chat_fallback import EVENT_GRACE, goes_to_fallback
 from firebell.core.durations import humanize
-from firebell.core.message_text import clock_text
+from firebell.core.timeline.incident import StatusUpdate
 from firebell.core.timeline.kinds import EventKind
 from firebell.escalation.targets import Page, Recipient
 from firebell.incidents.models import Incident, IncidentService, RoleAssignment, TimelineEvent
-from firebell.messages import render
+from firebell.messages import render, stakeholders
 from firebell.notify.outbox import insert_planned
 from firebell.org.models import Service, User
 from firebell.slack.cards import wanted
@@ -127,26 +127,20 @@ def _page(incident: Incident, event: TimelineEvent, route: ChatRoute, label: str
 
 def _message(session: Session, incident: Incident, event: TimelineEvent, now: datetime) -> dict[str, Any]:
     """What the chat card needs (notify/channels/chat_card.py reads it back from the page's details),
-    with its words from the purpose's "chat" template (messages/)."""
+    with its words from the purpose's "chat" template (messages/), in the stakeholder messages' values."""
     purpose = TELLING[event.type]
     payload = event.payload or {}
-    update = str(payload.get("message") or "") if purpose == "updated" else ""
-    if purpose == "resolved":
-        update = str(payload.get("resolution") or "")
+    update = StatusUpdate.from_json(payload) if purpose == "updated" else None
+    resolution = str(payload.get("resolution") or "") if purpose == "resolved" else ""
     duration = ""
     if purpose == "resolved" and incident.resolved_at is not None:
         duration = humanize(incident.resolved_at - incident.declared_at)
-    status = str(payload.get("status") or "") if purpose == "updated" else \
-        {"declared": "triggered", "resolved": "resolved"}[purpose]
-    extra = {"update": {"status": status.capitalize() if purpose == "updated" else "",
-                        "text": update if purpose == "updated" else "",
-                        "known": str(payload.get("known") or ""), "doing": str(payload.get("doing") or ""),
-                        "next_update": _clock(payload.get("next_update_at"))},
-             "report": {"resolution": update if purpose == "resolved" else ""}}
+    extra = stakeholders.message_values(_TEMPLATE[purpose], update, resolution)
     words = render.for_incident(session, _TEMPLATE[purpose], "chat", incident, now, extra=extra)
     return {"incident_id": incident.id, "ref": incident.ref, "title": incident.title, "rendered": asdict(words),
-            "severity": incident.severity, "status": status, "summary": incident.summary or incident.title,
-            "purpose": purpose, "update": update, "duration": duration,
+            "severity": incident.severity, "summary": incident.summary or incident.title, "purpose": purpose,
+            "status": update.status if update else {"declared": "triggered", "resolved": "resolved"}[purpose],
+            "update": update.message if update else resolution, "duration": duration,
             "service": _first(session.execute(select(Service.name).join(
                 IncidentService, IncidentService.service_id == Service.id)
                 .where(IncidentService.incident_id == incident.id).limit(1)).scalars()),
@@ -154,14 +148,6 @@ def _message(session: Session, incident: Incident, event: TimelineEvent, now: da
                 RoleAssignment, RoleAssignment.user_id == User.id)
                 .where(RoleAssignment.incident_id == incident.id, RoleAssignment.role == "commander")
                 .limit(1)).all(), person=True)}
-
-
-def _clock(instant: object) -> str:
-    """'10:45 UTC' for a stored ISO instant, '' for none."""
-    try:
-        return f"{clock_text(datetime.fromisoformat(str(instant)))} UTC" if instant else ""
-    except ValueError:
-        return ""
 
 
 def _first(found: Iterable[Any], person: bool = False) -> str:

@@ -113,9 +113,13 @@ def acknowledge(ref: Ref, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def escalate(ref: Ref, level: Annotated[int | None, typer.Option("--level", "-l", min=1)] = None,
+             help_needed: Annotated[str, typer.Option("--help-needed", help="What help you need")] = "",
+             actions_taken: Annotated[str, typer.Option("--actions-taken", help="What was done so far")] = "",
              as_json: JsonOpt = False) -> None:
-    """Page the next escalation level now (or --level N), even if acknowledged."""
-    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/escalate", {"level": level})
+    """Page the next escalation level now (or --level N), even if acknowledged; the pages say what help is
+    needed and what was done so far (default: the latest status update)."""
+    incident = Client.from_env().post(f"/api/v1/incidents/{ref}/escalate", {
+        "level": level, "help_needed": help_needed, "actions_taken": actions_taken})
     _show(incident, as_json, f"{incident['ref']} escalated" + (f" to level {level}" if level else ""))
 
 

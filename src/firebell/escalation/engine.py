@@ -27,14 +27,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firebell.core import escalation as core
 from firebell.core import escalation_states as states
 from firebell.core.errors import DecisionError
+from firebell.core.timeline.kinds import EventKind
 from firebell.core.timeline.paging import EscalationExhausted, EscalationStep, EscalationTrigger
 from firebell.escalation.targets import Page, Recipient, resolve
 from firebell.incidents import timeline
+from firebell.incidents.models import TimelineEvent
 from firebell.store.rawsql import Raw, Statement, raw
 from firebell.store.uow import due_after_commit
 
@@ -185,18 +188,29 @@ class EscalationPass:
 
     def page(self, incident: _Incident, row: _Row, targets: tuple[core.Target, ...], *,
              event: EscalationStep | EscalationTrigger, step_key: str, level: int, kind: str, reason: str,
-             asked: str = "") -> None:
+             asked: str = "", request: dict[str, str] | None = None) -> None:
         step = _Step(incident=incident, event=event, targets=targets)
         webhooks = row.snapshot.get("webhooks") or {}
         message = {"incident_id": incident.id, "ref": incident.ref, "title": incident.title,
                    "severity": incident.facts.severity, "status": incident.facts.status,
                    "summary": incident.summary or incident.title, "reason": reason,
-                   "targets": [t.label() for t in targets]} | ({"to": asked} if asked else {})
+                   "targets": [t.label() for t in targets]} | ({"to": asked} if asked else {}) | (request or {})
         for target in targets:
             for recipient in self.recipients(target, str(row.snapshot.get("name", "")), webhooks):
                 step.pages.append(Page(incident_id=incident.id, recipient=recipient, step_key=step_key, level=level,
                                        loop=row.loop, kind=kind, message=message | {"note": target.note}))
         self.steps.append(step)
+
+    def asked(self, incident_id: str) -> dict[str, str]:
+        """What the person who escalated by hand said (the latest `escalated` event): the help needed
+        and the actions taken, for the `escalation` message of the level's pages. One read per manual
+        step, which the ladder's own steps never make."""
+        payload = self.session.execute(
+            select(TimelineEvent.payload).where(TimelineEvent.incident_id == incident_id,
+                                                TimelineEvent.type == EventKind.ESCALATED.value)
+            .order_by(TimelineEvent.id.desc()).limit(1)).scalar()
+        found = payload if isinstance(payload, dict) else {}
+        return {name: str(found[key]) for name, key in (("help", "help"), ("actions", "actions")) if found.get(key)}
 
     def note(self, incident: _Incident, event: EscalationExhausted) -> None:
         self.steps.append(_Step(incident=incident, event=event))
@@ -257,6 +271,7 @@ def _ladder(p: EscalationPass, row: _Row, incident: _Incident, snapshot: core.Sn
            level=row.level, kind="manual" if manual else "page",
            reason=f"escalation level {row.level + 1} of {policy.name}",
            asked=f"level {row.level + 1} of {policy.name}" if manual else "",
+           request=p.asked(incident.id) if manual else None,
            event=EscalationStep(policy=policy.name, level=row.level + 1, loop=row.loop, manual=manual,
                                 due_at=row.next_due_at.isoformat()))
     fired = states.after_firing(incident.facts.status, step.next_position is not None)

@@ -79,9 +79,16 @@ def start_for_incident(session: Session, incident: Incident, service_id: str | N
     return True
 
 
-def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> Escalation:
-    """`incident escalate INC-7 [--level N]`: page the next level (or level N) now, even after an
-    acknowledgement, which a person asking for more help overrides."""
+MAX_ASKED = 2000  # characters of "help needed" and of "actions taken"
+
+
+def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: datetime, *, help_needed: str = "",
+             actions_taken: str = "") -> Escalation:
+    """`incident escalate INC-7 [--level N] [--help-needed ...] [--actions-taken ...]`: page the next
+    level (or level N) now, even after an acknowledgement, which a person asking for more help
+    overrides. What help is needed and what was done so far go on the timeline's event, and from
+    there into the level's pages (the `escalation` message)."""
+    help_needed, actions_taken = _asked(help_needed, "help needed"), _asked(actions_taken, "actions taken")
     incident, row = _locked_for(session, actor, ref, "escalate")
     if row is None:
         raise Conflict(f"{incident.ref} has no escalation policy; page people with add-responder")
@@ -94,9 +101,17 @@ def escalate(session: Session, actor: Actor, ref: str, level: int | None, now: d
     row.status = states.next_status(row.status, states.Event.PAGE_NOW)
     row.updated_at = now
     due_after_commit(session)
-    timeline.append(session, incident.id, events.Escalated(level=target.level + 1, loop=target.loop, manual=True),
+    timeline.append(session, incident.id, events.Escalated(level=target.level + 1, loop=target.loop, manual=True,
+                                                           help=help_needed or None, actions=actions_taken or None),
                     at=now, actor=actor)
     return row
+
+
+def _asked(text: str, what: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_ASKED:
+        raise Invalid(f"{what} is {len(text)} characters; the limit is {MAX_ASKED}")
+    return text
 
 
 def _locked_for(session: Session, actor: Actor, ref: str, verb: str) -> tuple[Incident, Escalation | None]:

@@ -106,10 +106,11 @@ def acknowledge(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effect
              summary="Page the next escalation level now (or a named level), even when acknowledged")
 def escalate(ref: str, db: DB, actor: CurrentActor, now: Now, effects: Effects,
              body: EscalateIn | None = None) -> IncidentOut:
-    level = body.level if body else None
+    body = body or EscalateIn()
 
     def use_case(session: Session, at: datetime) -> Incident:
-        effects.escalate(session, actor, ref, level, at)
+        effects.escalate(session, actor, ref, body.level, at, help_needed=body.help_needed,
+                         actions_taken=body.actions_taken)
         return queries.find(session, actor, ref)
 
     return _run(db, now, use_case)

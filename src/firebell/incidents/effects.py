@@ -48,8 +48,10 @@ class IncidentEffects(Protocol):
     def alerts_follow(self, session: Session, incident_id: str, status: str, now: datetime) -> None:
         """The incident was acknowledged or resolved (`status`): so are its alerts."""
 
-    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime) -> int:
-        """Page the next level now (or `level`); the level paged, counted from 1."""
+    def escalate(self, session: Session, actor: Actor, ref: str, level: int | None, now: datetime, *,
+                 help_needed: str = "", actions_taken: str = "") -> int:
+        """Page the next level now (or `level`), saying what help is needed and what was done so far;
+        the level paged, counted from 1."""
 
     def reassign(self, session: Session, actor: Actor, ref: str, *, user: str | None, policy: str | None,
                  now: datetime) -> None:

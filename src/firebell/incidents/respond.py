@@ -26,9 +26,10 @@ RESPONSES: tuple[Response, ...] = ("acknowledge", "resolve", "escalate", "comman
 
 
 def respond(session: Session, user: User, ref: str, action: str, via: str, now: datetime, *,
-            effects: IncidentEffects) -> str:
+            effects: IncidentEffects, help_needed: str = "", actions_taken: str = "") -> str:
     """Carry out `action` on incident `ref` as `user` coming through `via`; the answer to show them.
-    `effects`: what the change sets off in the domains above incidents (incidents/effects.py)."""
+    `effects`: what the change sets off in the domains above incidents (incidents/effects.py).
+    `help_needed`, `actions_taken`: what an escalation asks for, carried into its pages."""
     if user.archived_at is not None:
         raise Forbidden(f"{user.name} no longer has access to Firebell")
     actor = actor_for(user, AccessRole(user.access), via=via)
@@ -40,7 +41,8 @@ def respond(session: Session, user: User, ref: str, action: str, via: str, now: 
         incident = service.resolve(session, actor, ref, now, f"resolved via {via}", effects=effects)
         return f"{incident.ref} resolved by {who} via {via}"
     if action == "escalate":
-        level = effects.escalate(session, actor, ref, None, now)
+        level = effects.escalate(session, actor, ref, None, now, help_needed=help_needed,
+                                 actions_taken=actions_taken)
         return f"{ref} escalated by {who}: level {level} is being paged"
     if action == "command":
         incident = service.assign_role(session, actor, ref, "commander", user.name, now)

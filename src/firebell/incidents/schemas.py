@@ -40,6 +40,11 @@ class DeclareIn(Input):
 class EscalateIn(Input):
     level: int | None = Field(default=None, ge=1, description="Ladder level to page (1 is the first); "
                                                              "default: the next level")
+    help_needed: str = Field(default="", max_length=2000,
+                             description="What help is needed; the pages' `escalation.help` (\"Help needed\")")
+    actions_taken: str = Field(default="", max_length=2000,
+                               description="What was done so far; the pages' `escalation.actions` (\"Actions "
+                                           "taken\"), default: the latest status update's text")
 
 
 class ReassignIn(Input):

@@ -170,6 +170,12 @@ def _extra(draft: CustomerEmailDraft, customer: Customer) -> dict[str, Mapping[s
     return {"report": _report(draft), "recipient": {"name": customer.name, "email": customer.email}}
 
 
+def _common(session: Session, incident: Incident, draft: CustomerEmailDraft, customers: list[Customer],
+            now: datetime, public_url: str) -> dict[str, Any]:
+    """One context for every customer (its incident's statements run once); only `recipient` differs."""
+    return context.build(session, PURPOSE, incident, now, public_url=public_url, extra=_extra(draft, customers[0]))
+
+
 def preview(session: Session, actor: Actor, ref: str, now: datetime, *, public_url: str = "") -> \
         tuple[Incident, CustomerEmailDraft, list[Preview]]:
     """The email as each customer would receive it, read-only: a configured template that fails is
@@ -180,9 +186,7 @@ def preview(session: Session, actor: Actor, ref: str, now: datetime, *, public_u
     found = render.overrides(session, PURPOSE, "email")
     shown = []
     customers = customers_of(session, incident)
-    # One context for all (its incident's statements run once); only the recipient differs.
-    common = context.build(session, PURPOSE, incident, now, public_url=public_url,
-                           extra=_extra(draft, customers[0])) if customers else {}
+    common = _common(session, incident, draft, customers, now, public_url) if customers else {}
     for customer in customers:
         values = common | {"recipient": _extra(draft, customer)["recipient"]}
         outcome = render.render(PURPOSE, "email", values, found, services=list(values["incident"]["services"]))
@@ -213,9 +217,10 @@ def approve(session: Session, actor: Actor, ref: str, now: datetime, *, override
     timeline.append(session, incident.id, CustomerEmailApproved(
         draft=draft.id, approval=policy.approval.value, writer=draft.written_by,
         override_private=draft.override_private), at=now, actor=actor)
+    common = _common(session, incident, draft, customers, now, public_url)  # inside the incident's lock: once
     for customer in customers:
         send(session, PURPOSE, incident, [Audience("email", customer.email, f"{customer.name} <{customer.email}>")],
-             now, key=f"{PURPOSE}:{draft.id}", public_url=public_url, extra=_extra(draft, customer))
+             now, key=f"{PURPOSE}:{draft.id}", values=common | {"recipient": _extra(draft, customer)["recipient"]})
     draft.state = rules.next_state(DraftState(draft.state), DraftAction.SEND).value
     draft.sent_at, draft.updated_at = now, now
     draft.recipients = [{"service": c.service, "name": c.name, "email": c.email} for c in customers]

@@ -4,7 +4,8 @@
 A page a person asked for (kind "manual": `add-responder` with a message, `incident escalate`) is a
 request for help, so on the channels the escalation message has (TenSafe "Escalation Communication":
 email, Slack, SMS) its words come from purpose "escalation", with the message given as
-`escalation.help` and who is asked as `escalation.to`; a call keeps the page's words. Every other page
+`escalation.help`, what was done so far (`incident escalate --actions-taken`) as `escalation.actions`
+and who is asked as `escalation.to`; a call keeps the page's words. Every other page
 uses purpose "page"."""
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def render_page(session: Session, incident_id: str, channel: str, page: Mapping[
     if incident is None:
         return None
     purpose = purpose_of_page(page.get("kind", ""), channel)
-    extra = {"escalation": {"help": page.get("help", ""), "to": page.get("to", "")}} if purpose == "escalation" \
-        else {"page": page}
+    asked = {name: page.get(name, "") for name in ("help", "to", "actions")}
+    extra = {"escalation": asked} if purpose == "escalation" else {"page": page}
     return render.for_incident(session, purpose, channel, incident, now, public_url=public_url,
                                extra=extra, links={k: v for k, v in links.items() if v})

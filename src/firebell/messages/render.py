@@ -147,14 +147,27 @@ def _fit_sms(text: str, values: Mapping[str, Any], source: str, escaping: str) -
 
 def for_incident(session: Session, purpose: str, channel: str, incident: Incident, now: datetime, *,
                  public_url: str = "", extra: Mapping[str, Mapping[str, Any]] | None = None,
-                 links: Mapping[str, str] | None = None) -> Rendered:
+                 links: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> Rendered:
     """`render` against the incident as it is now; a configured template that failed is a timeline
-    event (in the caller's transaction) and its part is the built-in's."""
-    values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra, links=links)
-    services = list(values["incident"]["services"])
-    outcome = render(purpose, channel, values, overrides(session, purpose, channel), services=services)
+    event (in the caller's transaction) and its part is the built-in's. `values`: a context built
+    before (`context.build`), when one message goes to many channels or recipients."""
+    if values is None:
+        values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra, links=links)
+    outcome = with_overrides(session, purpose, channel, values)
+    record_fallbacks(session, incident, purpose, channel, outcome, now)
+    return outcome.rendered
+
+
+def with_overrides(session: Session, purpose: str, channel: str, values: Mapping[str, Any]) -> Outcome:
+    """`render` with the config tree's overrides for the incident's services in `values`; writes nothing."""
+    return render(purpose, channel, values, overrides(session, purpose, channel),
+                  services=list(values["incident"]["services"]))
+
+
+def record_fallbacks(session: Session, incident: Incident, purpose: str, channel: str, outcome: Outcome,
+                     now: datetime) -> None:
+    """Each configured part that failed and was replaced by the built-in, on the incident's timeline."""
     for part, source, error in outcome.fell_back:
         log.warning("template %s/%s.%s (%s) failed on %s: %s", purpose, channel, part, source, incident.ref, error)
         timeline.append(session, incident.id, TemplateFellBack(purpose=purpose, channel=f"{channel}", source=source,
                                                                error=f"{part}: {error}"), at=now)
-    return outcome.rendered

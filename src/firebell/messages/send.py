@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from firebell.incidents.models import Incident
-from firebell.messages import render
+from firebell.messages import context, render
 from firebell.notify.channels.base import Rendered
 from firebell.notify.outbox import Said, insert_messages
 
@@ -28,18 +28,35 @@ class Audience:
     secret_env: str = ""  # webhooks
 
 
+def said_key(incident_id: str, key: str, audience: Audience) -> str:
+    """The outbox's idempotency key of message `key` to one address."""
+    return f"{incident_id}:{key}:{audience.channel}:{audience.address}"
+
+
+def words_for(session: Session, purpose: str, incident: Incident, channels: Sequence[str], now: datetime, *,
+              values: Mapping[str, Any]) -> dict[str, Rendered]:
+    """`purpose` rendered once per channel, from one context (`context.build`)."""
+    return {channel: render.for_incident(session, purpose, channel, incident, now, values=values)
+            for channel in dict.fromkeys(channels)}
+
+
+def said(purpose: str, incident: Incident, audiences: Sequence[Audience], words: Mapping[str, Rendered], *,
+         key: str) -> list[Said]:
+    """One outbox message per audience, in the words rendered for its channel."""
+    return [Said(channel=a.channel, address=a.address, audience=a.name, purpose=purpose,
+                 key=said_key(incident.id, key, a), rendered=words[a.channel], secret_env=a.secret_env)
+            for a in audiences]
+
+
 def send(session: Session, purpose: str, incident: Incident, audiences: Sequence[Audience], now: datetime, *,
-         key: str, public_url: str = "", extra: Mapping[str, Mapping[str, Any]] | None = None) -> list[Said]:
+         key: str, public_url: str = "", extra: Mapping[str, Mapping[str, Any]] | None = None,
+         values: Mapping[str, Any] | None = None) -> list[Said]:
     """Queue `purpose` for every audience. `key` names this message (an update's event id, "resolved");
-    sending the same key to the same address again writes nothing new."""
-    words: dict[str, Rendered] = {}
-    said = []
-    for audience in audiences:
-        if audience.channel not in words:
-            words[audience.channel] = render.for_incident(session, purpose, audience.channel, incident, now,
-                                                          public_url=public_url, extra=extra)
-        said.append(Said(channel=audience.channel, address=audience.address, audience=audience.name,
-                         purpose=purpose, key=f"{incident.id}:{key}:{audience.channel}:{audience.address}",
-                         rendered=words[audience.channel], secret_env=audience.secret_env))
-    insert_messages(session, incident.id, incident.ref, incident.title, incident.severity, said, now)
-    return said
+    sending the same key to the same address again writes nothing new. `values`: a context built
+    before for this incident and purpose (a customer email builds one for all its recipients)."""
+    if values is None:
+        values = context.build(session, purpose, incident, now, public_url=public_url, extra=extra)
+    words = words_for(session, purpose, incident, [a.channel for a in audiences], now, values=values)
+    out = said(purpose, incident, audiences, words, key=key)
+    insert_messages(session, incident.id, incident.ref, incident.title, incident.severity, out, now)
+    return out

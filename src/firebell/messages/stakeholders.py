@@ -11,7 +11,7 @@ retried request or a second engine never sends it twice. A private incident is t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +27,13 @@ from firebell.notify.outbox import Said
 from firebell.org.models import Service, Team, User
 
 DECLARED, UPDATE, RESOLVED = "declared", "update", "resolved"
+
+
+def resolved_key(at: datetime) -> str:
+    """The key of the message that an incident was resolved at `at`: a person's resolution knows the
+    instant as its `now`, the job telling Firebell's own (messages/alert_made.py) as the event's time,
+    so both name it alike; a later resolution (after a reopen) is another message."""
+    return f"resolved:{at.astimezone(UTC).isoformat(timespec='microseconds')}"
 
 
 def _when(row: StakeholderList) -> When:
@@ -67,6 +74,17 @@ def update_values(update: StatusUpdate | None, status: str = "") -> dict[str, di
                        "text": update.message, "next_update": f"{clock_text(next_at)} UTC" if next_at else ""}}
 
 
+def message_values(purpose: str, update: StatusUpdate | None = None,
+                   resolution: str = "") -> dict[str, dict[str, Any]]:
+    """The `update` (and for a resolution, `report`) variables of a stakeholder message, whoever sends it
+    (this module, chat routes, the job that tells what Firebell opened and resolved on its own)."""
+    extra = update_values(update, "Resolved" if purpose == RESOLVED else "Investigating")
+    if resolution:
+        extra["update"]["text"] = resolution
+        extra["report"] = {"resolution": resolution}
+    return extra
+
+
 def announce(session: Session, purpose: str, incident: Incident, channels: Sequence[Audience], now: datetime, *,
              key: str, public_url: str = "", update: StatusUpdate | None = None,
              resolution: str = "") -> list[Said]:
@@ -77,8 +95,6 @@ def announce(session: Session, purpose: str, incident: Incident, channels: Seque
     audiences = list({(a.channel, a.address): a for a in [*channels, *list_audiences(session, incident)]}.values())
     if not audiences:
         return []
-    extra = update_values(update, "Resolved" if purpose == RESOLVED else "Investigating")
-    if resolution:
-        extra["update"]["text"] = resolution
-    return send(session, purpose, incident, audiences, now, key=key, public_url=public_url, extra=extra)
+    return send(session, purpose, incident, audiences, now, key=key, public_url=public_url,
+                extra=message_values(purpose, update, resolution))
 

@@ -20,7 +20,7 @@ from firebell.notify.models import Notification
 from firebell.notify.reach import Planned, reach_of, urgencies, urgency_of
 from firebell.org.models import User
 from firebell.store.base import new_id
-from firebell.store.rawsql import Statement, raw
+from firebell.store.rawsql import Raw, Statement, raw
 from firebell.store.uow import due_after_commit
 
 _RULE_STEP = "+r"
@@ -92,6 +92,18 @@ _INSERT_SQLITE = Statement(f"INSERT OR IGNORE INTO notifications {_VALUES}")
 _INSERT_PG = Statement(f"INSERT INTO notifications {_VALUES} ON CONFLICT (idempotency_key) DO NOTHING")
 
 
+def _row(db: Raw, key: str, incident_id: str, user_id: str | None, target: str, channel: str, address: str,
+         message: dict[str, Any], *, kind: str, at: datetime, created_at: Any, position: int = 0, level: int = -1,
+         loop: int = 0, held_reason: str = "") -> dict[str, Any]:
+    """One new pending `notifications` row; `created_at` orders an address's rows (a microsecond apart,
+    in the order they were planned)."""
+    return {"id": new_id(), "idempotency_key": key, "incident_id": incident_id, "user_id": user_id, "target": target,
+            "channel": channel, "address": address, "contact_position": position, "level": level, "loop": loop,
+            "kind": kind, "message": db.json(message), "state": outbox_states.State.PENDING.value, "attempts": 0,
+            "next_attempt_at": db.ts(at), "uncertain": 0, "last_error": "", "held_reason": held_reason,
+            "created_at": created_at}
+
+
 def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
                    position: int | None = None) -> list[Destination | None]:
     """The outbox rows for `pages`, in one statement however many there are (the escalation pass
@@ -127,16 +139,11 @@ def insert_planned(session: Session, pages: Sequence[Page], now: datetime, *,
             continue
         first.append(Destination(planned[0].channel, planned[0].address, who, message))
         for plan in planned:
-            rows.append({"id": new_id(), "idempotency_key": idempotency_key(
-                             page.incident_id, step_with_ordinal(page.step_key, plan.ordinal), who, plan.position),
-                         "incident_id": page.incident_id, "user_id": r.user_id, "target": r.target,
-                         "channel": plan.channel, "address": plan.address, "contact_position": plan.position,
-                         "level": page.level, "loop": page.loop, "kind": page.kind, "message": db.json(message),
-                         "state": outbox_states.State.PENDING.value, "attempts": 0,
-                         "next_attempt_at": db.ts(max(plan.at, now)),
-                         "uncertain": 0, "last_error": "", "held_reason": plan.why,
-                         # orders an address's pages: a microsecond apart, in the order they were planned
-                         "created_at": db.ts_after(now, len(rows))})
+            rows.append(_row(db, idempotency_key(page.incident_id, step_with_ordinal(page.step_key, plan.ordinal),
+                                                 who, plan.position),
+                             page.incident_id, r.user_id, r.target, plan.channel, plan.address, message,
+                             position=plan.position, level=page.level, loop=page.loop, kind=page.kind,
+                             at=max(plan.at, now), held_reason=plan.why, created_at=db.ts_after(now, len(rows))))
     db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)
     return first
 
@@ -161,14 +168,10 @@ def insert_messages(session: Session, incident_id: str, ref: str, title: str, se
     """Outbox rows for `said`, in the caller's transaction: the sender delivers them with the pages'
     retries, ordering per address and crash rule; each delivery is a "message sent" event."""
     db = raw(session)
-    rows = [{"id": new_id(), "idempotency_key": item.key, "incident_id": incident_id, "user_id": None,
-             "target": item.audience[:200], "channel": item.channel, "address": item.address, "contact_position": 0,
-             "level": -1, "loop": 0, "kind": MESSAGE,
-             "message": db.json({"ref": ref, "title": title, "severity": severity, "purpose": item.purpose,
-                                 "audience": item.audience, "secret_env": item.secret_env,
-                                 "rendered": asdict(item.rendered)}),
-             "state": outbox_states.State.PENDING.value, "attempts": 0, "next_attempt_at": db.ts(now),
-             "uncertain": 0, "last_error": "", "held_reason": "", "created_at": db.ts_after(now, position)}
+    rows = [_row(db, item.key, incident_id, None, item.audience[:200], item.channel, item.address,
+                 {"ref": ref, "title": title, "severity": severity, "purpose": item.purpose, "audience": item.audience,
+                  "secret_env": item.secret_env, "rendered": asdict(item.rendered)},
+                 kind=MESSAGE, at=now, created_at=db.ts_after(now, position))
             for position, item in enumerate(said)]
     if rows:
         db.run_many(_INSERT_SQLITE if db.dialect == "sqlite" else _INSERT_PG, rows)

@@ -215,8 +215,8 @@ def _message(session: Session, channels: Channels, row: Notification, now: datet
     body = "\n".join(part for part in (summary, f"Why you: {reason}" if reason else "", note) if part)
     rendered = _stored_words(m)  # chat cards carry the words rendered when they were planned
     if channels.render_page is not None and row.kind in TEMPLATED_KINDS and row.channel in TEMPLATED_CHANNELS:
-        page = {"kind": row.kind, "reason": reason, "note": note,  # help, to: a person's request for help
-                "help": str(m.get("help") or ""), "to": str(m.get("to") or "")}
+        page = {"kind": row.kind, "reason": reason, "note": note,  # help, to, actions: a request for help
+                "help": str(m.get("help") or ""), "to": str(m.get("to") or ""), "actions": str(m.get("actions") or "")}
         urls = {"acknowledge": links.acknowledge or "", "resolve": links.resolve or ""}
         rendered = channels.render_page(session, row.incident_id, row.channel, page, urls, now, channels.public_url)
     return Message(idempotency_key=row.idempotency_key, kind=row.kind if row.kind != "trigger" else "page",

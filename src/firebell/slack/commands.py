@@ -9,6 +9,9 @@ Grammar (verbs are case-insensitive; REF is "INC-12", "inc-12" or "12" and comes
                                  a leading ref must carry "INC-" so "update 12 pods restarted" stays text;
                                  STATUS is a first word Investigating, Identified, Monitoring or Resolved;
                                  each label runs to the next; at least one of TEXT, known and doing
+    escalate [INC-n] [HELP NEEDED] [actions: ...]
+                                 page the next level now; the text says what help is needed, `actions:`
+                                 what was done so far (default: the latest status update)
     severity P1-P4 [REF]
     oncall [SCHEDULE]            without SCHEDULE: every schedule
     override SCHEDULE USER DURATION
@@ -34,13 +37,14 @@ COMMAND = "/incident"
 SEVERITIES = ("P1", "P2", "P3", "P4")
 MAX_OVERRIDE = timedelta(days=365)
 
-Verb = Literal["create", "ack", "resolve", "update", "severity", "oncall", "override", "help"]
+Verb = Literal["create", "ack", "resolve", "update", "escalate", "severity", "oncall", "override", "help"]
 
 USAGE: dict[Verb, str] = {
     "create": f"{COMMAND} create TITLE [P1-P4]",
     "ack": f"{COMMAND} ack [INC-12]",
     "resolve": f"{COMMAND} resolve [INC-12]",
     "update": f"{COMMAND} update [INC-12] [identified] [TEXT] [known: ...] [doing: ...] [next: 30m]",
+    "escalate": f"{COMMAND} escalate [INC-12] [HELP NEEDED] [actions: ...]",
     "severity": f"{COMMAND} severity P1-P4 [INC-12]",
     "oncall": f"{COMMAND} oncall [SCHEDULE]",
     "override": f"{COMMAND} override SCHEDULE USER DURATION",
@@ -52,6 +56,7 @@ _DESCRIPTIONS: dict[Verb, str] = {
     "ack": "acknowledge this channel's incident, or the one named",
     "resolve": "resolve this channel's incident, or the one named",
     "update": "post a stakeholder update: the timeline, the stakeholder channels, lists and webhooks",
+    "escalate": "page the next escalation level now, saying what help is needed and what was done",
     "severity": "change the severity",
     "oncall": "who is on call now, for one schedule or all",
     "override": "put someone on call for a while, e.g. `override primary @bob 4h` (30m, 4h, 2d)",
@@ -68,6 +73,7 @@ _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _SLACK_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _UPDATE_STATUSES = {status.lower() for status in STATUSES}
 _UPDATE_LABEL = re.compile(r"(?:^|(?<=\s))(known|doing|next):", re.IGNORECASE)
+_ACTIONS_LABEL = re.compile(r"(?:^|(?<=\s))actions:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class SlashCommand:
     known: str | None = None
     doing: str | None = None
     next_in: str | None = None
+    actions: str | None = None  # escalate: what was done so far (`text` is the help needed)
 
 
 class SlashCommandError(ValueError):
@@ -179,6 +186,16 @@ def _parse_update(rest: str) -> SlashCommand:
                         doing=labelled.get("doing"), next_in=labelled.get("next"))
 
 
+def _parse_escalate(rest: str) -> SlashCommand:
+    ref = None
+    first, remainder = _first_word(rest)
+    if _PREFIXED_REF.fullmatch(first):  # "INC-" needed, as for update: "escalate 2 people needed" is text
+        ref, rest = normalise_ref(first), remainder
+    pieces = _ACTIONS_LABEL.split(rest, maxsplit=1)
+    actions = pieces[1].strip() if len(pieces) == 2 else ""
+    return SlashCommand("escalate", ref=ref, text=pieces[0].strip(), actions=actions)
+
+
 def _parse_severity(words: list[str]) -> SlashCommand:
     if not words:
         raise SlashCommandError("Say which severity: P1, P2, P3 or P4.", "severity")
@@ -226,6 +243,8 @@ def parse_slash_command(text: str) -> SlashCommand:
         return SlashCommand("resolve", ref=_optional_ref(words, "resolve"))
     if verb == "update":
         return _parse_update(rest)
+    if verb == "escalate":
+        return _parse_escalate(rest)
     if verb == "severity":
         return _parse_severity(words)
     if verb == "oncall":

@@ -146,6 +146,10 @@ def run_command(session: Session, request: SlackRequest, command: SlashCommand, 
         status = f" ({command.status})" if command.status else ""
         return text_reply(f"Update{status} posted to {incident.ref} by {escape_mrkdwn(actor.display_name)}: "
                           f"{escape_mrkdwn(said)}", in_channel=True)
+    if command.verb == "escalate":
+        done = respond(session, user, ref, "escalate", "slack", now, effects=effects, help_needed=command.text or "",
+                       actions_taken=command.actions or "")
+        return text_reply(escape_mrkdwn(done), in_channel=True)
     if command.verb == "severity":
         incident = service.change_severity(session, actor, ref, command.severity or "",
                                            f"changed from Slack by {actor.display_name}", now, effects=effects)

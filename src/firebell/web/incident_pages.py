@@ -184,13 +184,14 @@ def _act(request: Request, db: Database, actor: Actor, ref: str, now: Callable[[
     return RedirectResponse(f"/incidents/{ref}?{urlencode({'done': done})}", status_code=303)
 
 
-def _respond(actor: Actor, ref: str, action: str, effects: Effects) -> UseCase:
-    """acknowledge, resolve, escalate: through the one funnel every channel answers a page with."""
+def _respond(actor: Actor, ref: str, action: str, effects: Effects, **asked: str) -> UseCase:
+    """acknowledge, resolve, escalate: through the one funnel every channel answers a page with
+    (`asked`: an escalation's help needed and actions taken)."""
     def use_case(session: Session, at: datetime) -> str:
         user = session.get(User, actor.user_id)
         if user is None:
             raise Forbidden("your account is gone")
-        return respond.respond(session, user, ref, action, "web", at, effects=effects)
+        return respond.respond(session, user, ref, action, "web", at, effects=effects, **asked)
     return use_case
 
 
@@ -217,14 +218,18 @@ def reopen(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effect
 
 @router.post("/incidents/{ref}/escalate", dependencies=[CsrfChecked])
 def escalate(request: Request, ref: str, db: DB, actor: WebActor, now: Now, effects: Effects,
-             level: Annotated[str, Form()] = "") -> Response:
+             level: Annotated[str, Form()] = "", help_needed: Annotated[str, Form()] = "",
+             actions_taken: Annotated[str, Form()] = "") -> Response:
     if not level.strip():
-        return _act(request, db, actor, ref, now, _respond(actor, ref, "escalate", effects))
+        return _act(request, db, actor, ref, now, _respond(actor, ref, "escalate", effects, help_needed=help_needed,
+                                                           actions_taken=actions_taken))
 
     def use_case(session: Session, at: datetime) -> str:
         if not level.strip().isdigit() or int(level) < 1:
             raise Invalid("level: a number from 1")
-        return f"level {effects.escalate(session, actor, ref, int(level), at)} is being paged"
+        paged = effects.escalate(session, actor, ref, int(level), at, help_needed=help_needed,
+                                 actions_taken=actions_taken)
+        return f"level {paged} is being paged"
     return _act(request, db, actor, ref, now, use_case)
 
 

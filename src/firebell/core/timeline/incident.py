@@ -238,16 +238,21 @@ class DetailsChanged(Payload):
 
 @dataclass(frozen=True)
 class Escalated(Payload):
-    """A person asked for a level to be paged now."""
+    """A person asked for a level to be paged now, saying what help is needed and what was done so far
+    (TenSafe "Escalation Communication"; the pages of the level carry both)."""
 
     event_kind = EventKind.ESCALATED
     level: int
     loop: int
     manual: bool
+    help: str | None = field(default=None, metadata=OPTIONAL)
+    actions: str | None = field(default=None, metadata=OPTIONAL)
 
     def sentence(self, who: Who, people: Mapping[str, str]) -> str:
         again = f" (round {self.loop + 1})" if self.loop > 0 else ""
-        return f"{subject(who)} escalated to level {self.level}{again}{through(who)}"
+        asked = "; ".join(part for part in (self.help and f"help needed: {line(self.help)}",
+                                             self.actions and f"actions taken: {line(self.actions)}") if part)
+        return f"{subject(who)} escalated to level {self.level}{again}{through(who)}{colon(asked)}"
 
 
 @dataclass(frozen=True)
