@@ -167,3 +167,13 @@ def move_maintenance(public_id: str, body: MaintenanceMoveIn, db: DB, actor: Cur
     with db.unit_of_work() as session:
         public = maintenance.move(session, actor, public_id, MaintenanceStatus(body.status), now(), body.body)
         return _incident_out(session, public)
+
+
+@router.post(f"{_BASE}/maintenances/{{public_id}}/reschedule",
+             summary="Move a maintenance's window; its alert maintenance windows move with it")
+def reschedule_maintenance(public_id: str, body: MaintenanceWindowIn, db: DB, actor: CurrentActor,
+                           now: Now) -> dict[str, Any]:
+    with db.unit_of_work() as session:
+        public = maintenance.reschedule(session, actor, public_id, body.scheduled_for, body.scheduled_until, now(),
+                                        body.body)
+        return _incident_out(session, public)
