@@ -33,6 +33,7 @@ def registered(channels: Channels) -> list[Job]:
         alerts.heartbeats(),
         notify.cadence_reminders(),
         statuspage.maintenance_clock(),
+        statuspage.severity_policy(),
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),

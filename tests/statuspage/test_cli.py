@@ -32,6 +32,11 @@ def test_the_comms_lead_drives_the_page_from_the_cli(page_api: Api, monkeypatch:
     planned = runner.invoke(app, ["statuspage", "maintenance", "schedule", "Upgrade", "--start",
                                   "2026-12-10T22:00:00+01:00", "--end", "2026-12-10T23:00:00+01:00", "-c", "Database"])
     assert planned.exit_code == 0 and "scheduled" in planned.output, planned.output
+    maintenance_id = planned.output.split()[0]
+    moved = runner.invoke(app, ["statuspage", "maintenance", "reschedule", maintenance_id, "--start",
+                                "2026-12-11T22:00:00+01:00", "--end", "2026-12-11T23:00:00+01:00", "--json"])
+    assert moved.exit_code == 0 and json.loads(moved.output)["scheduled_for"].startswith("2026-12-11T21:00"), \
+        moved.output
     monkeypatch.setenv("FIREBELL_TOKEN", page_api.tokens["bob"])
     refused = runner.invoke(app, ["statuspage", "component", "set", "API", "major_outage"])
     assert refused.exit_code != 0 and "editors" in refused.output

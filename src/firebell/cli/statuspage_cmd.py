@@ -1,5 +1,5 @@
 """`firebell statuspage component set|list`, `statuspage incident open|update|resolve`, `statuspage
-maintenance schedule`: the comms lead's status page, through the API (/api/v1/status-page)."""
+maintenance schedule|reschedule`: the comms lead's status page, through the API (/api/v1/status-page)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def _print(incident: dict[str, Any], as_json: bool) -> None:
         _say(f"  latest: {update['status']}: {update['body'] or '-'}")
     for component in incident["components"]:
         _say(f"  {component['name']}: {component['status']}")
+    if incident.get("proposed_resolution"):  # `incident resolve ID` without --body publishes these words
+        _say(f"  proposed resolved update: {incident['proposed_resolution']['body']}")
 
 
 @component_app.command("list")
@@ -101,7 +103,7 @@ def update_incident(public_id: Annotated[str, typer.Argument(help="The public in
 @incident_app.command("resolve")
 def resolve_incident(public_id: Annotated[str, typer.Argument(help="The public incident's id")], body: Body = "",
                      as_json: JsonOpt = False) -> None:
-    """Resolve: its components go back to operational."""
+    """Resolve: its components go back to operational. Without --body, the proposed resolved words."""
     _print(Client.from_env().post(f"{_BASE}/incidents/{public_id}/resolve", {"body": body}), as_json)
 
 
@@ -115,3 +117,13 @@ def schedule(name: Annotated[str, typer.Argument(help="The public name")],
     _print(Client.from_env().post(f"{_BASE}/maintenances", {
         "name": name, "body": body, "scheduled_for": start, "scheduled_until": end,
         "components": component or []}), as_json)
+
+
+@maintenance_app.command("reschedule")
+def reschedule(public_id: Annotated[str, typer.Argument(help="The maintenance's id")],
+               start: Annotated[str, typer.Option(help="ISO 8601 with an offset")],
+               end: Annotated[str, typer.Option(help="ISO 8601 with an offset")], body: Body = "",
+               as_json: JsonOpt = False) -> None:
+    """Move its window; the services' alert maintenance windows move with it."""
+    _print(Client.from_env().post(f"{_BASE}/maintenances/{public_id}/reschedule", {
+        "scheduled_for": start, "scheduled_until": end, "body": body}), as_json)

@@ -18,7 +18,7 @@ from firebell.api.deps import DB, CurrentActor, Now
 from firebell.api.problems import problem_responses
 from firebell.core.statuspage.rollup import ComponentStatus, Impact
 from firebell.core.statuspage.states import IncidentStatus, MaintenanceStatus
-from firebell.statuspage import maintenance, service
+from firebell.statuspage import maintenance, resolutions, service
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate
 from firebell.statuspage.public import public_documents
 from firebell.statuspage.wire import component_object, incident_object
@@ -73,6 +73,12 @@ class MaintenanceIn(_Input):
     auto_complete: bool = True
 
 
+class MaintenanceWindowIn(_Input):
+    scheduled_for: datetime
+    scheduled_until: datetime
+    body: str = Field(default="", max_length=service.MAX_BODY)
+
+
 class MaintenanceMoveIn(_Input):
     status: Literal["in_progress", "verifying", "completed"]
     body: str = Field(default="", max_length=service.MAX_BODY)
@@ -83,7 +89,10 @@ def _incident_out(session: Session, public: PublicIncident) -> dict[str, Any]:
     objects = {row.id: component_object(row, page.id) for row in service.components(session)}
     updates = session.scalars(select(PublicIncidentUpdate).where(PublicIncidentUpdate.public_incident_id == public.id)
                               .order_by(PublicIncidentUpdate.created_at.desc()))
-    return incident_object(public, list(updates), page, objects) | {"draft": public.draft}
+    proposal = resolutions.waiting(session, public.id)
+    waiting = {"body": proposal.body, "proposed_at": proposal.proposed_at.isoformat()} if proposal else None
+    return incident_object(public, list(updates), page, objects) | {"draft": public.draft,
+                                                                     "proposed_resolution": waiting}
 
 
 def _statuses(given: Mapping[str, str]) -> dict[str, ComponentStatus]:
@@ -133,11 +142,12 @@ def update_incident(public_id: str, body: UpdateIn, db: DB, actor: CurrentActor,
         return _incident_out(session, public)
 
 
-@router.post(f"{_BASE}/incidents/{{public_id}}/resolve", summary="Resolve: its components go back to operational")
+@router.post(f"{_BASE}/incidents/{{public_id}}/resolve",
+             summary="Resolve: its components go back to operational; without a body, the proposed resolved words")
 def resolve_incident(public_id: str, db: DB, actor: CurrentActor, now: Now,
                      body: ResolveIn | None = None) -> dict[str, Any]:
     with db.unit_of_work() as session:
-        public = service.resolve_incident(session, actor, public_id, now(), body=body.body if body else "")
+        public = resolutions.resolve(session, actor, public_id, now(), body=body.body if body else "")
         return _incident_out(session, public)
 
 
@@ -156,4 +166,14 @@ def move_maintenance(public_id: str, body: MaintenanceMoveIn, db: DB, actor: Cur
                      now: Now) -> dict[str, Any]:
     with db.unit_of_work() as session:
         public = maintenance.move(session, actor, public_id, MaintenanceStatus(body.status), now(), body.body)
+        return _incident_out(session, public)
+
+
+@router.post(f"{_BASE}/maintenances/{{public_id}}/reschedule",
+             summary="Move a maintenance's window; its alert maintenance windows move with it")
+def reschedule_maintenance(public_id: str, body: MaintenanceWindowIn, db: DB, actor: CurrentActor,
+                           now: Now) -> dict[str, Any]:
+    with db.unit_of_work() as session:
+        public = maintenance.reschedule(session, actor, public_id, body.scheduled_for, body.scheduled_until, now(),
+                                        body.body)
         return _incident_out(session, public)

@@ -1,6 +1,7 @@
 """Scheduled maintenance: announced with its window and components, then moved by the clock
 (core/statuspage/states.due_maintenance): at its start the components go under_maintenance, at its
-end each goes back to the status it had before, unless someone changed it meanwhile."""
+end each goes back to the status it had before, unless someone changed it meanwhile. The same acts
+silence paging for the services behind its components (silences.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from firebell.core.statuspage.states import (
     due_maintenance,
     next_maintenance_status,
 )
-from firebell.errors import Invalid
+from firebell.errors import Conflict, Invalid
+from firebell.statuspage import silences
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.service import (
     MAX_BODY,
@@ -54,9 +56,34 @@ def schedule(session: Session, actor: Actor, name: str, body: str, scheduled_for
         auto_start=auto_start, auto_complete=auto_complete)
     session.add(maintenance)
     session.flush()
+    silences.silence(session, actor, maintenance, now)
     _update(session, maintenance, MaintenanceStatus.SCHEDULED, body, now, None)
     touch(session, now)
     step(session, maintenance, now)  # a window that already began starts at once
+    return maintenance
+
+
+def reschedule(session: Session, actor: Actor, public_id: str, scheduled_for: datetime, scheduled_until: datetime,
+               now: datetime, body: str = "") -> PublicIncident:
+    """A new window, announced as an update; its paging silences move with it. Once it is in progress
+    only its end moves (it has begun)."""
+    require_editor(session, actor)
+    maintenance = find_incident(session, public_id, kind="maintenance")
+    status = MaintenanceStatus(maintenance.status)
+    if status is MaintenanceStatus.COMPLETED:
+        raise Conflict(f"maintenance {maintenance.id} is completed; schedule a new maintenance instead")
+    if status is not MaintenanceStatus.SCHEDULED:
+        scheduled_for = maintenance.scheduled_for or scheduled_for
+    if scheduled_until <= scheduled_for or len(body) > MAX_BODY:
+        raise Invalid(f"a maintenance must end after it starts, and its body be at most {MAX_BODY} characters")
+    maintenance.scheduled_until = scheduled_until
+    if status is MaintenanceStatus.SCHEDULED:
+        maintenance.scheduled_for = maintenance.started_at = scheduled_for
+    maintenance.updated_at = now
+    silences.move(session, actor, maintenance, now)
+    _update(session, maintenance, status, body.strip() or "This maintenance has been rescheduled.", now, None)
+    touch(session, now)
+    step(session, maintenance, now)
     return maintenance
 
 
@@ -67,6 +94,8 @@ def move(session: Session, actor: Actor | None, public_id: str, status: Maintena
         require_editor(session, actor)
     maintenance = find_incident(session, public_id, kind="maintenance")
     _move(session, maintenance, status, now, body)
+    if actor is not None and status is MaintenanceStatus.COMPLETED:
+        silences.end(session, actor, maintenance, now)  # completed or called off early: paging again
     return maintenance
 
 

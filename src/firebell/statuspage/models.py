@@ -145,3 +145,31 @@ class PublicIncidentLink(Base):
     public_incident_id: Mapped[str] = mapped_column(ForeignKey("public_incidents.id"))
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+
+class ProposedResolution(Base):
+    """The internal incident `incident_id` was resolved, so its public incident's resolved update was
+    made from the `status_resolved` template: published at once (`published_at` set by the severity
+    policy), or waiting for the comms lead. One per (public incident, internal incident): the
+    severity-policy job writes it once, however often it runs."""
+
+    __tablename__ = "status_proposed_resolutions"
+    __table_args__ = (UniqueConstraint("public_incident_id", "incident_id"),)
+    id: Mapped[str] = id_column()
+    public_incident_id: Mapped[str] = mapped_column(ForeignKey("public_incidents.id"))
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MaintenanceSilence(Base):
+    """An alert maintenance window (alerts/' `maintenance_windows`) a scheduled maintenance created
+    for a service behind one of its components: moved with it, ended with it."""
+
+    __tablename__ = "status_maintenance_silences"
+    __table_args__ = (Index("ix_status_maintenance_silences_maintenance", "maintenance_id"),)
+    id: Mapped[str] = id_column()
+    maintenance_id: Mapped[str] = mapped_column(ForeignKey("public_incidents.id"))
+    window_id: Mapped[str] = mapped_column(ForeignKey("maintenance_windows.id"))

@@ -4,11 +4,17 @@ and who may speak on the page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from firebell.core.durations import parse_duration
 from firebell.core.statuspage.rollup import ComponentStatus, Impact, impact_of
+
+# An incident tagged so is an exercise: the public never hears of it.
+DRILL_TAG = "drill"
 
 
 class Publish(StrEnum):
@@ -30,13 +36,36 @@ class SeverityPolicy:
         return impact_of(self.component_status)
 
 
+def policy_from(entry: Mapping[str, Any]) -> SeverityPolicy:
+    """One entry of the page's stored `severities` (config/status_page.py writes `auto_open` as
+    `immediately`, `manual` or `after 1h`)."""
+    auto = str(entry.get("auto_open", "manual"))
+    after = (timedelta(0) if auto == "immediately" else
+             parse_duration(auto.removeprefix("after ").strip()) if auto.startswith("after ") else None)
+    return SeverityPolicy(severity=str(entry["severity"]), auto_open_after=after,
+                          publish=Publish(entry.get("publish", Publish.IMMEDIATELY)),
+                          component_status=ComponentStatus(entry.get("component_status", "partial_outage")))
+
+
+def policies(entries: Iterable[Mapping[str, Any]]) -> dict[str, SeverityPolicy]:
+    return {policy.severity: policy for policy in map(policy_from, entries)}
+
+
 def auto_open_due(policy: SeverityPolicy | None, declared_at: datetime, now: datetime, *,
-                  resolved: bool, already_public: bool) -> bool:
-    """Whether an internal incident should open its public incident now. A private incident never
-    reaches here (the caller refuses it); a resolved one, or one already public, does not open one."""
-    if policy is None or policy.auto_open_after is None or resolved or already_public:
+                  resolved: bool, already_public: bool, private: bool = False, drill: bool = False) -> bool:
+    """Whether an internal incident should open its public incident now. Never for a private incident
+    or a drill; a resolved one, or one already public, does not open one. The age counts from the
+    declaration, whatever the severity was then: an incident raised from P3 to P1 opens at once, one
+    raised to P2 once it is an hour old."""
+    if policy is None or policy.auto_open_after is None or resolved or already_public or private or drill:
         return False
     return now - declared_at >= policy.auto_open_after
+
+
+def resolution_publishes(policy: SeverityPolicy | None) -> bool:
+    """When the internal incident is resolved, whether its public incident is resolved at once
+    (`publish: immediately`) or a resolved update is proposed for the comms lead to publish."""
+    return policy is not None and policy.publish is Publish.IMMEDIATELY
 
 
 def may_edit(*, is_admin: bool, is_viewer: bool, roles_held: set[str], editor_roles: set[str]) -> bool:

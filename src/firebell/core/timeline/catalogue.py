@@ -26,7 +26,8 @@ CATALOGUE: dict[EventKind, type[Payload]] = {cls.event_kind: cls for cls in (
     paging.NotificationHeld, paging.NotificationBundled, paging.NotificationUndelivered,
     paging.PageUndeliverable, paging.SlackMessageFailed, messages.MessageSent, messages.TemplateFellBack,
     messages.CustomerEmailDrafted, messages.CustomerEmailApproved, messages.CustomerEmailSent,
-    messages.CustomerEmailDiscarded, status_page.PublicIncidentOpened, status_page.PublicIncidentUpdated)}
+    messages.CustomerEmailDiscarded, status_page.PublicIncidentOpened, status_page.PublicIncidentUpdated,
+    status_page.PublicResolutionProposed)}
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,4 @@ class EventKind(StrEnum):
     # What the public status page says of it (statuspage/)
     PUBLIC_INCIDENT_OPENED = "public_incident_opened"
     PUBLIC_INCIDENT_UPDATED = "public_incident_updated"
+    PUBLIC_RESOLUTION_PROPOSED = "public_resolution_proposed"

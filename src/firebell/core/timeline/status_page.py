@@ -47,3 +47,17 @@ class PublicIncidentUpdated(Payload):
         verb = "published" if self.published else "updated"
         return (f"{subject(who)} {verb} the public incident {line(self.name) or 'untitled'} on the status page: "
                 f"{_status_words(self.status)}")
+
+
+@dataclass(frozen=True)
+class PublicResolutionProposed(Payload):
+    """This incident was resolved, and a resolved update of its public incident waits for the comms
+    lead to publish it (the severity's policy says `publish: draft`)."""
+
+    event_kind = EventKind.PUBLIC_RESOLUTION_PROPOSED
+    public_incident: str
+    name: str
+
+    def sentence(self, who: Who, people: Mapping[str, str]) -> str:
+        return (f"A resolved update of the public incident {line(self.name) or 'untitled'} waits for the comms lead "
+                "to publish it")

@@ -1,0 +1,94 @@
+"""Resolving the internal incident proposes the public resolved update. When every internal incident a
+public incident speaks for is resolved, the public incident's resolved update is made from the
+`status_resolved` template: the severity's `publish: immediately` resolves the public incident at
+once; otherwise the update waits (a `status_proposed_resolutions` row, and a timeline event on the
+internal incident) until the comms lead resolves the public incident, which takes the proposed words
+unless given others.
+
+One proposal per (public incident, internal incident), however often the job runs or how many
+engines run it: the public incident's row is locked and the proposal looked for again under the
+lock. An internal incident resolved before it was linked proposes nothing (the comms lead linked an
+incident that was already over, and speaks for it by hand)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from firebell.actor import Actor
+from firebell.core.lifecycle import Status as InternalStatus
+from firebell.core.message_text import clip
+from firebell.core.statuspage.policy import policies, resolution_publishes
+from firebell.core.statuspage.states import UNRESOLVED
+from firebell.core.timeline.status_page import PublicResolutionProposed
+from firebell.incidents import timeline as incident_timeline
+from firebell.incidents.models import Incident
+from firebell.messages.render import for_incident
+from firebell.statuspage.models import ProposedResolution, PublicIncident, PublicIncidentLink
+from firebell.statuspage.service import MAX_BODY, find_incident, page, resolve_incident
+
+_UNRESOLVED = [status.value for status in UNRESOLVED]
+
+
+def due(session: Session) -> list[tuple[str, str]]:
+    """(public incident, internal incident) pairs whose resolved update is still to be made."""
+    other_link, other = aliased(PublicIncidentLink), aliased(Incident)
+    still_open = exists(select(other_link.id).join(other, other.id == other_link.incident_id).where(
+        other_link.public_incident_id == PublicIncidentLink.public_incident_id,
+        other.status != InternalStatus.RESOLVED.value))
+    proposed = exists(select(ProposedResolution.id).where(
+        ProposedResolution.public_incident_id == PublicIncidentLink.public_incident_id,
+        ProposedResolution.incident_id == PublicIncidentLink.incident_id))
+    rows = session.execute(select(PublicIncidentLink.public_incident_id, PublicIncidentLink.incident_id)
+                           .join(Incident, Incident.id == PublicIncidentLink.incident_id)
+                           .join(PublicIncident, PublicIncident.id == PublicIncidentLink.public_incident_id)
+                           .where(Incident.status == InternalStatus.RESOLVED.value,
+                                  Incident.resolved_at >= PublicIncidentLink.linked_at,
+                                  PublicIncident.kind == "incident", PublicIncident.status.in_(_UNRESOLVED),
+                                  ~still_open, ~proposed)
+                           .order_by(Incident.resolved_at))
+    return [(row.public_incident_id, row.incident_id) for row in rows]
+
+
+def answer(session: Session, public_id: str, incident_id: str, now: datetime) -> bool:
+    """Make the resolved update of one public incident (under its lock); whether it made one."""
+    public = find_incident(session, public_id)
+    incident = session.get(Incident, incident_id)
+    if incident is None or public.status not in _UNRESOLVED or incident.status != InternalStatus.RESOLVED.value:
+        return False
+    if session.scalar(select(exists().where(ProposedResolution.public_incident_id == public.id,
+                                            ProposedResolution.incident_id == incident.id))):
+        return False
+    words = for_incident(session, "status_resolved", "status_page", incident, now)
+    proposal = ProposedResolution(public_incident_id=public.id, incident_id=incident.id,
+                                  body=clip(words.text.strip(), MAX_BODY), proposed_at=now)
+    session.add(proposal)
+    if resolution_publishes(policies(page(session).severities or []).get(incident.severity)):
+        resolve_incident(session, None, public.id, now, body=proposal.body)
+        proposal.published_at = now
+    else:
+        incident_timeline.append(session, incident.id, PublicResolutionProposed(public_incident=public.id,
+                                                                                name=public.name), at=now)
+    session.flush()
+    return True
+
+
+def waiting(session: Session, public_id: str) -> ProposedResolution | None:
+    """The resolved update that waits for the comms lead, if any (the latest)."""
+    return session.scalars(select(ProposedResolution).where(
+        ProposedResolution.public_incident_id == public_id, ProposedResolution.published_at.is_(None))
+        .order_by(ProposedResolution.proposed_at.desc())).first()
+
+
+def resolve(session: Session, actor: Actor | None, public_id: str, now: datetime, *, body: str = "") -> PublicIncident:
+    """The comms lead resolves the public incident: with the proposed words unless given others. Every
+    waiting proposal of it is then published."""
+    proposal = waiting(session, public_id)
+    public = resolve_incident(session, actor, public_id, now,
+                              body=body or (proposal.body if proposal is not None else ""))
+    for row in session.scalars(select(ProposedResolution).where(
+            ProposedResolution.public_incident_id == public_id, ProposedResolution.published_at.is_(None))):
+        row.published_at = now
+    return public
