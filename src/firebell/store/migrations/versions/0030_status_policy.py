@@ -1,8 +1,8 @@
 """status page severity policy and maintenance: proposed resolutions, and the alert maintenance
 windows a scheduled maintenance created
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from firebell.store.base import UTCDateTime
 
-revision = '0029'
-down_revision = '0028'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
