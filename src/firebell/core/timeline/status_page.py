@@ -13,7 +13,7 @@ from firebell.core.timeline.words import line, subject
 
 
 def _status_words(status: str) -> str:
-    return line(status).replace("_", " ") or "updated"
+    return " ".join(line(status).replace("_", " ").split()) or "updated"
 
 
 @dataclass(frozen=True)
