@@ -26,6 +26,7 @@ from firebell.incidents import queries
 from firebell.incidents import timeline as incident_timeline
 from firebell.incidents.models import Incident
 from firebell.org.models import User
+from firebell.statuspage import live
 from firebell.statuspage.models import (
     PAGE_SLOT,
     ComponentStatusEvent,
@@ -61,11 +62,14 @@ def page(session: Session) -> StatusPage:
 
 
 def touch(session: Session, now: datetime) -> None:
-    """The public side changed: the page's documents are made again on their next read."""
+    """The public side changed: the page's documents are made again on their next read (in every
+    process: statuspage/live.py) and exported again."""
     row = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT)).one_or_none()
     if row is not None:
         row.data_version = (row.data_version or 0) + 1
         row.updated_at = now
+        # After the commit: this process's readers see it at once, and the export is written again.
+        live.changed_after_commit(session, now, row.export_dir if row.archived_at is None else None)
 
 
 def require_editor(session: Session, actor: Actor) -> StatusPage:
