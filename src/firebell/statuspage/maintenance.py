@@ -18,6 +18,7 @@ from firebell.core.statuspage.states import (
     next_maintenance_status,
 )
 from firebell.errors import Invalid
+from firebell.statuspage import notices
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.service import (
     MAX_BODY,
@@ -123,9 +124,11 @@ def _restore(session: Session, maintenance: PublicIncident, now: datetime) -> li
 
 def _update(session: Session, maintenance: PublicIncident, status: MaintenanceStatus, body: str, now: datetime,
             affected: list[dict[str, str]] | None) -> None:
-    session.add(PublicIncidentUpdate(public_incident_id=maintenance.id, status=status.value, body=body,
-                                     display_at=now, created_at=now, updated_at=now,
-                                     affected_components=affected or None, deliver_notifications=True))
+    update = PublicIncidentUpdate(public_incident_id=maintenance.id, status=status.value, body=body,
+                                  display_at=now, created_at=now, updated_at=now,
+                                  affected_components=affected or None, deliver_notifications=True)
+    session.add(update)
+    notices.maintenance_update(session, maintenance, update, now)
 
 
 def step(session: Session, maintenance: PublicIncident, now: datetime) -> bool:
