@@ -36,6 +36,7 @@ from firebell.org.api import router as org_router
 from firebell.severity.api import router as severity_router
 from firebell.slack.api import router as slack_router
 from firebell.statuspage.api import router as status_page_router
+from firebell.statuspage.hot_routes import StatusRoutes
 from firebell.statuspage.public_api import router as status_page_public_router
 from firebell.statuspage.subscriptions.api import router as status_subscribers_router
 from firebell.statuspage.v1_api import router as statuspage_v1_router
@@ -44,6 +45,7 @@ from firebell.store.migrate import current_revision, head_revision
 from firebell.store.uow import Database
 from firebell.web.act import ActionLinkHeaders
 from firebell.web.act import router as act_router
+from firebell.web.headers import page_headers
 from firebell.web.routes import install as install_web
 
 # Every request body is counted as it streams in and refused past this (FastAPI's max_body_size);
@@ -90,6 +92,9 @@ def create_app(db: Database, clock: Callable[[], datetime] = system_clock, *, ru
     app.add_middleware(JsonDepthLimit)
     # Added last, so outermost: the hot routes skip the middleware above.
     app.add_middleware(HotRoutes, benchmark=benchmark_routes)
+    https = app.state.web_settings.https
+    app.add_middleware(StatusRoutes, db=db, clock=clock,
+                       page_headers=lambda origin: page_headers(https=https, img_origin=origin))
     # First: routes are matched in order, and these take the load. Their bodies may be larger.
     app.include_router(ingest_router, max_body_size=MAX_WEBHOOK_BYTES)
     app.include_router(incidents_router)

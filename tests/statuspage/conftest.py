@@ -51,8 +51,13 @@ def tree(tmp_path: Path, extra: str = STATUS_PAGE) -> Path:
 
 @pytest.fixture
 def page_api(database: Database, tmp_path: Path) -> Api:
+    return page_api_with(database, tmp_path, STATUS_PAGE)
+
+
+def page_api_with(database: Database, tmp_path: Path, config: str) -> Api:
+    """The API tests' organisation with this status_page: section, a token per person."""
     clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
-    result = load(tree(tmp_path))
+    result = load(tree(tmp_path, config))
     assert not result.errors and result.config is not None, result.errors
     with database.unit_of_work() as session:
         apply(session, result.config, now=clock.now)

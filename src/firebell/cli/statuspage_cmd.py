@@ -1,13 +1,16 @@
 """`firebell statuspage component set|list`, `statuspage incident open|update|resolve`, `statuspage
-maintenance schedule|reschedule`: the comms lead's status page, through the API (/api/v1/status-page)."""
+maintenance schedule|reschedule`: the comms lead's status page, through the API (/api/v1/status-page); and
+`statuspage export DIR`, an admin command on the database itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from firebell.cli import render
+from firebell.cli.admin import DbUrl, open_database
 from firebell.cli.client import Client, fail
 
 _BASE = "/api/v1/status-page"
@@ -127,3 +130,23 @@ def reschedule(public_id: Annotated[str, typer.Argument(help="The maintenance's 
     """Move its window; the services' alert maintenance windows move with it."""
     _print(Client.from_env().post(f"{_BASE}/maintenances/{public_id}/reschedule", {
         "scheduled_for": start, "scheduled_until": end, "body": body}), as_json)
+
+
+@app.command("export")
+def export(directory: Annotated[Path, typer.Argument(help="Where to write the site (created if missing)")],
+           database_url: DbUrl = None) -> None:
+    """Write the public site (pages, feeds, v2 JSON) into DIRECTORY now, as the server does after every
+    change when status_page.export_dir is set. An admin command: it reads the database directly."""
+    from datetime import UTC, datetime
+
+    from firebell.statuspage.live import export_once, site_of
+
+    db = open_database(database_url)
+    try:
+        site = site_of(db.engine)
+        if site.build(datetime.now(UTC)) is None:
+            fail("there is no status page; add a status_page: section to the configuration")
+        changed = export_once(site, directory, datetime.now(UTC))
+    finally:
+        db.dispose()
+    _say(f"exported the status page into {directory} ({changed} files changed)")

@@ -9,10 +9,18 @@ from typing import Any
 
 from sqlalchemy.orm import object_session
 
+from firebell.statuspage import live
 from firebell.statuspage.models import PAGE_SLOT, ComponentStatusEvent, StatusComponent, StatusPage, public_id
 
 Values = dict[str, Any]
 Writer = Callable[[Any, Values, dict[str, dict[str, Any]]], None]
+
+
+def _changed(page: StatusPage, now: datetime) -> None:
+    """Readers and the export see the applied configuration once it commits (statuspage/live.py)."""
+    session = object_session(page)
+    if session is not None:
+        live.changed_after_commit(session, now, page.export_dir)
 
 
 def writers(now: datetime) -> dict[str, Writer]:
@@ -26,6 +34,7 @@ def writers(now: datetime) -> dict[str, Writer]:
         row.severities = [dict(entry) for entry in values["severities"]]
         row.data_version = (row.data_version or 0) + 1
         row.updated_at = now
+        _changed(row, now)
 
     def write_component(row: StatusComponent, values: Values, rows: dict[str, dict[str, Any]]) -> None:
         new = row.id is None
@@ -47,5 +56,6 @@ def writers(now: datetime) -> dict[str, Writer]:
         if page is not None:
             page.data_version = (page.data_version or 0) + 1
             page.updated_at = now
+            _changed(page, now)
 
     return {"status_page": write_page, "status_component": write_component}

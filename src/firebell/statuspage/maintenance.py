@@ -19,7 +19,7 @@ from firebell.core.statuspage.states import (
     next_maintenance_status,
 )
 from firebell.errors import Conflict, Invalid
-from firebell.statuspage import silences
+from firebell.statuspage import notices, silences
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.service import (
     MAX_BODY,
@@ -81,7 +81,8 @@ def reschedule(session: Session, actor: Actor, public_id: str, scheduled_for: da
         maintenance.scheduled_for = maintenance.started_at = scheduled_for
     maintenance.updated_at = now
     silences.move(session, actor, maintenance, now)
-    _update(session, maintenance, status, body.strip() or "This maintenance has been rescheduled.", now, None)
+    _update(session, maintenance, status, body.strip() or "This maintenance has been rescheduled.", now, None,
+            event="rescheduled")
     touch(session, now)
     step(session, maintenance, now)
     return maintenance
@@ -151,10 +152,16 @@ def _restore(session: Session, maintenance: PublicIncident, now: datetime) -> li
 
 
 def _update(session: Session, maintenance: PublicIncident, status: MaintenanceStatus, body: str, now: datetime,
-            affected: list[dict[str, str]] | None) -> None:
-    session.add(PublicIncidentUpdate(public_incident_id=maintenance.id, status=status.value, body=body,
-                                     display_at=now, created_at=now, updated_at=now,
-                                     affected_components=affected or None, deliver_notifications=True))
+            affected: list[dict[str, str]] | None, *, event: str | None = None) -> None:
+    """`event`: what subscribers hear of it, when not what its status says (a rescheduled window)."""
+    update = PublicIncidentUpdate(public_incident_id=maintenance.id, status=status.value, body=body,
+                                  display_at=now, created_at=now, updated_at=now,
+                                  affected_components=affected or None, deliver_notifications=True)
+    session.add(update)
+    if event is None:
+        notices.maintenance_update(session, maintenance, update, now)
+    else:
+        notices.incident_update(session, maintenance, update, event, now)
 
 
 def step(session: Session, maintenance: PublicIncident, now: datetime) -> bool:

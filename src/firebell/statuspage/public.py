@@ -1,6 +1,6 @@
 """The public side, as data: `public_documents` makes the one plain dict both the live JSON routes
-and the static site are made from (the contract in docs/status-page.md, "PublicDocuments"), and
-`cached` keeps it per process until the page's data changes.
+and the static site are made from (the contract in docs/status-page.md, "PublicDocuments");
+statuspage/live.py keeps it per process until the page's data changes.
 
 Only published public incidents and maintenances are read here: drafts, links to internal incidents
 and anything of the internal incidents never are."""
@@ -30,15 +30,13 @@ from firebell.statuspage.models import (
     StatusPage,
 )
 from firebell.statuspage.wire import Obj, component_object, incident_object, page_object
-from firebell.store.txcache import PerVersion
-from firebell.store.uow import Database
 
 PublicDocuments = dict[str, Any]
 LISTED = 50  # incidents.json and scheduled-maintenances.json: the 50 most recent
 DEFAULT_ACCENT = "#0b5fff"
 
 
-def _live_page(session: Session) -> StatusPage | None:
+def live_page(session: Session) -> StatusPage | None:
     return session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT,
                                                     StatusPage.archived_at.is_(None))).one_or_none()
 
@@ -59,9 +57,10 @@ def _ordered_components(rows: list[StatusComponent]) -> list[tuple[StatusCompone
     return out
 
 
-def public_documents(session: Session, now: datetime) -> PublicDocuments | None:
-    """Everything the public may see, as of `now`; None when no page is configured."""
-    page = _live_page(session)
+def public_documents(session: Session, now: datetime, *, uptime: bool = True) -> PublicDocuments | None:
+    """Everything the public may see, as of `now`; None when no page is configured. `uptime` False
+    leaves the 90-day bars out (`{}`), for readers that only want the rest (subscriber notices)."""
+    page = live_page(session)
     if page is None:
         return None
     rows = list(session.scalars(select(StatusComponent).where(StatusComponent.archived_at.is_(None))))
@@ -104,7 +103,8 @@ def public_documents(session: Session, now: datetime) -> PublicDocuments | None:
         "incidents": [made[p.id] for p in incidents[:LISTED]],
         "scheduled_maintenances": [made[p.id] for p in maintenances[:LISTED]],
         "history": [made[p.id] for p in history],
-        "uptime": _uptime(session, [r for r in rows if not r.is_group], ZoneInfo(page.time_zone), now),
+        "uptime": _uptime(session, [r for r in rows if not r.is_group], ZoneInfo(page.time_zone), now)
+        if uptime else {},
         "branding": _branding(page.branding or {}),
     }
 
@@ -166,28 +166,3 @@ class Rendered:
             with self._lock:
                 self._bodies[endpoint] = found
         return found
-
-
-_cache: PerVersion[Rendered | None] = PerVersion()  # by database URL
-# The documents depend on the clock as well (the uptime bars, what is upcoming): made again at least
-# once a minute even when nothing changed.
-_MINUTE = 60
-
-
-def cached(db: Database, now: datetime) -> Rendered | None:
-    """The documents as of the page's current data version (and minute), made at most once per
-    version in this process; None when no page is configured."""
-    with db.unit_of_work(write=False) as session:
-        version = session.scalar(select(StatusPage.data_version).where(StatusPage.slot == PAGE_SLOT,
-                                                                      StatusPage.archived_at.is_(None)))
-        if version is None:
-            return None
-        minute = int(now.timestamp()) // _MINUTE
-        # One number for (data version, minute): both only grow, so a new pair is a new number.
-        key = version * 100_000_000 + minute
-
-        def make() -> Rendered | None:
-            documents = public_documents(session, now)
-            return None if documents is None else Rendered(documents)
-
-        return _cache.get(str(db.engine.url), key, make)

@@ -1,7 +1,8 @@
 """Statuspage's public JSON, unauthenticated: /api/v2/summary.json, status.json, components.json,
 incidents.json, incidents/unresolved.json, scheduled-maintenances.json and its upcoming and active
 subsets (wire-formats section 5). Each answer is a body serialised once per version of the page's
-data (public.cached)."""
+data (statuspage/live.py). statuspage/hot_routes.py answers these paths ahead of the app; these
+routes document them and answer when it is not installed."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from fastapi.responses import Response
 
 from firebell.api.deps import DB, Now
 from firebell.errors import NotFound
-from firebell.statuspage.public import ENDPOINTS, cached
+from firebell.statuspage.live import site_of
+from firebell.statuspage.public import ENDPOINTS
 
 router = APIRouter(tags=["status page (public)"])
 
 
 def _route(endpoint: str) -> None:
     def read(db: DB, now: Now) -> Response:
-        rendered = cached(db, now())
-        if rendered is None:
+        built = site_of(db.engine).build(now())
+        if built is None:
             raise NotFound("there is no status page")
-        return Response(rendered.body(endpoint), media_type="application/json",
+        return Response(built.rendered.body(endpoint), media_type="application/json",
                         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=10"})
 
     read.__name__ = "status_" + endpoint.replace("/", "_").replace("-", "_").removesuffix(".json")

@@ -26,6 +26,7 @@ from firebell.incidents import queries
 from firebell.incidents import timeline as incident_timeline
 from firebell.incidents.models import Incident
 from firebell.org.models import User
+from firebell.statuspage import live, notices
 from firebell.statuspage.models import (
     PAGE_SLOT,
     ComponentStatusEvent,
@@ -61,11 +62,14 @@ def page(session: Session) -> StatusPage:
 
 
 def touch(session: Session, now: datetime) -> None:
-    """The public side changed: the page's documents are made again on their next read."""
+    """The public side changed: the page's documents are made again on their next read (in every
+    process: statuspage/live.py) and exported again."""
     row = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT)).one_or_none()
     if row is not None:
         row.data_version = (row.data_version or 0) + 1
         row.updated_at = now
+        # After the commit: this process's readers see it at once, and the export is written again.
+        live.changed_after_commit(session, now, row.export_dir if row.archived_at is None else None)
 
 
 def require_editor(session: Session, actor: Actor) -> StatusPage:
@@ -96,8 +100,9 @@ def component(session: Session, ref: str) -> StatusComponent:
 
 
 def record_status(session: Session, row: StatusComponent, status: ComponentStatus, source: Source,
-                  now: datetime, *, public_incident_id: str | None = None) -> str | None:
-    """Set a component's status and keep the change; the old status, or None when it did not change."""
+                  now: datetime, *, public_incident_id: str | None = None, notify: bool = True) -> str | None:
+    """Set a component's status and keep the change; the old status, or None when it did not change.
+    Its subscribers hear of it unless `notify` is off (an update sent with deliver_notifications off)."""
     if row.is_group:
         raise Invalid(f"{row.name} is a group; its status is its worst component's")
     old = row.status
@@ -106,8 +111,11 @@ def record_status(session: Session, row: StatusComponent, status: ComponentStatu
         return None
     row.status = status.value
     row.updated_at = now
-    session.add(ComponentStatusEvent(component_id=row.id, old_status=old, new_status=status.value, source=source,
-                                     public_incident_id=public_incident_id, at=now))
+    change = ComponentStatusEvent(component_id=row.id, old_status=old, new_status=status.value, source=source,
+                                  public_incident_id=public_incident_id, at=now)
+    session.add(change)
+    if notify:
+        notices.component_changed(session, change, now)
     touch(session, now)
     return old
 
@@ -180,7 +188,8 @@ def _apply_change(session: Session, public: PublicIncident, change: IncidentChan
     for row, status in _resolved_components(session, change.components).values():
         old = row.status
         if not public.draft:
-            record_status(session, row, status, source, now, public_incident_id=public.id)
+            record_status(session, row, status, source, now, public_incident_id=public.id,
+                          notify=change.deliver_notifications)
         affected.append({"code": row.id, "name": row.name, "old_status": old, "new_status": status.value})
         if row.id not in public.components:
             public.components = [*public.components, row.id]
@@ -222,7 +231,8 @@ def open_incident(session: Session, actor: Actor | None, name: str, change: Inci
     session.flush()  # its id, for the links and the update
     for incident in linked:
         session.add(PublicIncidentLink(public_incident_id=public.id, incident_id=incident.id, linked_at=now))
-    _add_update(session, public, change, now, _apply_change(session, public, change, now, source=source))
+    update = _add_update(session, public, change, now, _apply_change(session, public, change, now, source=source))
+    notices.incident_update(session, public, update, "created", now)
     touch(session, now)
     session.flush()
     _tell_timelines(session, public, PublicIncidentOpened(public_incident=public.id, name=public.name,
@@ -269,7 +279,9 @@ def update_incident(session: Session, actor: Actor | None, public_id: str, chang
     elif status in UNRESOLVED:
         public.resolved_at = None
     public.updated_at = now
-    _add_update(session, public, change, now, affected)
+    update = _add_update(session, public, change, now, affected)
+    event = "created" if published else "resolved" if status is IncidentStatus.RESOLVED else "updated"
+    notices.incident_update(session, public, update, event, now)
     touch(session, now)
     session.flush()
     _tell_timelines(session, public, PublicIncidentUpdated(public_incident=public.id, name=public.name,

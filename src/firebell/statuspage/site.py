@@ -115,3 +115,20 @@ def render_site(docs: Mapping[str, Any], *, base_url: str, now: datetime) -> dic
     files["history.rss"] = rss(docs, items, base_url=base, now=now)
     files |= v2_files(docs)
     return files
+
+
+_NOT_FOUND = """{% extends "base.html" %}
+{% block title %}Not found · {{ page.name }} status{% endblock %}
+{% block main %}
+<h1>Not found</h1>
+<p>There is no such page here. The <a href="{{ root }}index.html">current status</a> and the
+<a href="{{ root }}history.html">incident history</a> list every incident we have told of.</p>
+{% endblock %}
+"""
+
+
+def not_found_page(docs: Mapping[str, Any], *, base_url: str, now: datetime, root: str = "../") -> bytes:
+    """The page a reader gets for an incident id the site does not have (a 404), one level below
+    the site's root like an incident's own page."""
+    names = _names(docs, base_url=base_url, now=now, css=stylesheet(docs))
+    return environment().from_string(_NOT_FOUND).render(names | {"root": root}).encode()
