@@ -32,13 +32,6 @@ PG_SERVER_SECRET = "tests-postgresql-server-secret-0123456789abcdef"
 _counter = itertools.count()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that start servers, processes or a browser (marked live or browser) run first: pytest-xdist
-    hands tests out in this order, so the many short ones fill the end instead of one worker finishing a
-    long test alone while the other waits. The order is the same in every worker, as xdist requires."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("live") or item.get_closest_marker("browser") else 1)
-
-
 def child_env() -> dict[str, str]:
     """The environment of a Firebell process a test starts: none of this shell's FIREBELL_ settings,
     except the server's secret (a PostgreSQL server's is configured, see fresh_database)."""
