@@ -50,7 +50,15 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# pip resolves every requirement and rebuilds the editable install each time it runs (seconds of a CI
+# run): it runs on a fresh venv and whenever pyproject.toml changed since the last install.
+stamp=.venv/.installed-pyproject.sha256
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+  echo "$wanted" > "$stamp"
+fi
 echo "== ruff"; .venv/bin/ruff check src tests
 echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/pytest -n 2 "$@"
+# loadgroup: a module marked xdist_group (the peer tests) runs on one worker, its servers started once.
+echo "== pytest"; .venv/bin/pytest -n 2 --dist loadgroup "$@"

@@ -16,6 +16,7 @@ from firebell.config import apply, load
 from firebell.store.uow import Database
 
 ORG = Path(__file__).parent.parent / "fixtures" / "org.yaml"
+ORG_APPLIED_AT = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # the test organisation's, and the clock's start
 PEOPLE = {"admin": "admin", "alice": "responder", "bob": "responder", "sam": "responder", "vera": "viewer",
           "otto": "viewer"}
 
@@ -66,8 +67,14 @@ def setup_org(db: Database, at: datetime) -> dict[str, str]:
                 for name, role in PEOPLE.items()}
 
 
+def org_tokens(request: pytest.FixtureRequest, database: Database) -> dict[str, str]:
+    """The tokens of the test organisation `database` was copied with (tests/conftest.py: ORG_FIXTURES)."""
+    tokens: dict[str, str] = request.getfixturevalue("org_templates").tokens[database.engine.dialect.name]
+    return tokens
+
+
 @pytest.fixture
-def api(database: Database) -> Api:
-    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
-    tokens = setup_org(database, clock.now)
+def api(request: pytest.FixtureRequest, database: Database) -> Api:
+    clock = FakeClock(ORG_APPLIED_AT)
+    tokens = org_tokens(request, database)
     return Api(client=TestClient(create_app(database, clock)), tokens=tokens, clock=clock, db=database)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from tests.peers.amserver import (
     Alertmanager,
     Firebell,
     find_alertmanager,
+    fresh_database,
     group_key,
     pd_dedup_key,
     run_alertmanager,
@@ -29,7 +29,9 @@ from tests.peers.amserver import (
     wait_for,
 )
 
-pytestmark = pytest.mark.live
+# One worker runs the module (scripts/test.sh: --dist loadgroup), so its servers start once per backend.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("alertmanager")]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @dataclass
@@ -71,10 +73,16 @@ def alertmanager_binary() -> str:
     return binary
 
 
-@pytest.fixture
-def stack(database_url: str, tmp_path: Path, alertmanager_binary: str) -> Iterator[Stack]:
-    with run_firebell(database_url, tmp_path / "firebell") as fb, \
-            run_alertmanager(alertmanager_binary, fb.url, tmp_path / "alertmanager") as am:
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          alertmanager_binary: str) -> Iterator[Stack]:
+    """One Firebell and one Alertmanager per backend for this module: each test fires alerts with
+    its own alertname and looks only at those (and at the incidents they opened), so none depends on
+    what another left; starting the pair cost 8-11 s a test, the tests themselves a few seconds."""
+    workdir = tmp_path_factory.mktemp(f"alertmanager-{request.param}")
+    with fresh_database(request, request.param, workdir / "db") as url, \
+            run_firebell(url, workdir / "firebell") as fb, \
+            run_alertmanager(alertmanager_binary, fb.url, workdir / "alertmanager") as am:
         yield Stack(fb=fb, am=am)
 
 

@@ -29,7 +29,8 @@ with warnings.catch_warnings():  # pdpyras warns on import that "pagerduty" is i
 if TYPE_CHECKING:
     import requests  # pdpyras is built on it
 
-pytestmark = pytest.mark.live
+# One worker runs the module (scripts/test.sh: --dist loadgroup), so its servers start once per backend.
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("pagerduty-client")]
 BACKENDS = ["sqlite", "postgresql"]
 S = TypeVar("S", bound="pdpyras.PDSession")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,7 +25,7 @@ from firebell.auth.passwords import set_password
 from firebell.auth.web_sessions import start_session
 from firebell.org.models import User
 from firebell.store.uow import Database
-from tests.api.conftest import FakeClock, setup_org
+from tests.api.conftest import ORG_APPLIED_AT, FakeClock, org_tokens
 
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 _KEEP = object()
@@ -87,7 +86,7 @@ class Web:
 
 
 @pytest.fixture
-def web(database: Database) -> Web:
-    clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
-    tokens = setup_org(database, clock.now)
+def web(request: pytest.FixtureRequest, database: Database) -> Web:
+    clock = FakeClock(ORG_APPLIED_AT)
+    tokens = org_tokens(request, database)
     return Web(app=create_app(database, clock), db=database, clock=clock, tokens=tokens)

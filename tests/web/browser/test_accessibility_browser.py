@@ -20,7 +20,10 @@ from firebell.alerts.models import Alert
 from tests.web.browser.conftest import DESKTOP, Site, shot
 from tests.web.test_alerts_pages import AM_API, TRACE, am_message
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# axe-core reads the rendered page, the same on both stores (whose pages are tested without a browser on
+# both, tests/web and test_error_pages for the 404): it runs on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 BLOCKING = {"serious", "critical", "moderate", "minor"}
 

@@ -17,7 +17,10 @@ from tests.web.browser.conftest import Site, shot
 from tests.web.test_alerts_pages import AM_API, TRACE, am_message
 from tests.web.test_services_pages import HEARTBEAT
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both (tests/web/test_alerts_pages.py,
+# test_services_pages.py); the browser looks at the pages, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 
 

@@ -19,7 +19,10 @@ from firebell.org.models import Organisation, Service, User
 from tests.web.browser.conftest import PHONE, SCREENSHOTS, Site, shot
 from tests.web.test_alerts_pages import AM_API, TRACE, am_message
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both (tests/web/test_incident_page_details.py);
+# the browser looks at the page, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 
 

@@ -9,7 +9,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.web.browser.conftest import PHONE, Site, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both (tests/web/test_me.py, test_admin.py,
+# test_sessions.py); the browser looks at the pages, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 # The elements that stick out on the right, to name in a failure.
 WIDER_THAN_SCREEN = """[...document.querySelectorAll('main *')]

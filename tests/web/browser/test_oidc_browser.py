@@ -17,7 +17,10 @@ from tests.oidc.provider import CLIENT_ID, CLIENT_SECRET, Provider, provider
 from tests.web.browser.conftest import Site, shot
 
 __all__ = ["provider"]  # the fixture
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# The sign-in through the provider is tested without a browser on both stores (tests/web/test_oidc_pages.py);
+# the browser goes through the provider's own page, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture

@@ -12,7 +12,10 @@ from firebell.oncall.models import Schedule
 from firebell.org.models import Team
 from tests.web.browser.conftest import SCREENSHOTS, Site, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# What differs between the stores is tested without a browser on both (tests/web/test_oncall_pages.py);
+# the browser looks at the pages and the Copy button, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 OFFICE_HOURS = {"layers": [
     {"name": "days", "participants": ["alice", "bob"], "rotation": {"days": 1}, "handoff": "09:00",

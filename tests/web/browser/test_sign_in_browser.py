@@ -17,7 +17,10 @@ from firebell.org.models import User
 from firebell.store.secrets import link_secret
 from tests.web.browser.conftest import Site, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+# Sign-in, its throttle and action links are tested without a browser on both stores (tests/web/test_sign_in.py,
+# tests/notify/test_action_link_page.py); the browser looks at the pages, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.live,
+              pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PASSWORD = "correct horse battery"
 
 
