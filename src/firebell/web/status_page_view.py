@@ -41,7 +41,7 @@ from firebell.store.hooks import run_before_commit
 from firebell.store.uow import Database
 
 COMPONENT_STATUSES = [s.value for s in ComponentStatus]
-OPEN_STATUSES = [s.value for s in UNRESOLVED]
+OPEN_STATUSES = [s.value for s in IncidentStatus if s in UNRESOLVED]  # in their order, for the form
 UPDATE_STATUSES = [s.value for s in IncidentStatus]
 RECENT = 10
 UNSUBSCRIBE_SHOWN = "(each subscriber's own signed unsubscribe link)"
@@ -108,6 +108,7 @@ class Detail:
     updates: list[PublicIncidentUpdate]
     components: list[ComponentRow]  # every settable component, for the update form
     names: dict[str, str]
+    affected: list[str]  # the names of the components it affects
     linked: list[str]  # INC-n of the internal incidents it speaks for (those the actor may see)
 
 
@@ -129,8 +130,9 @@ def detail(session: Session, actor: Actor, public_id: str, kind: str) -> Detail:
     linked = session.scalars(select(Incident).join(PublicIncidentLink, PublicIncidentLink.incident_id == Incident.id)
                              .where(PublicIncidentLink.public_incident_id == public.id, Incident.private.is_(False))
                              .order_by(Incident.number))
-    return Detail(page=page, public=public, updates=updates, components=components,
-                  names={c.id: c.name for c in service.components(session)}, linked=[i.ref for i in linked])
+    names = {c.id: c.name for c in service.components(session)}
+    return Detail(page=page, public=public, updates=updates, components=components, names=names,
+                  affected=[names[cid] for cid in public.components if cid in names], linked=[i.ref for i in linked])
 
 
 # ---- the form's values ------------------------------------------------------------------------------
