@@ -25,6 +25,7 @@ from firebell.org.models import User
 from firebell.severity import levels as severities
 from firebell.store.uow import Database
 from firebell.web import incident_view as views
+from firebell.web import status_page_view
 from firebell.web.deps import CsrfChecked, WebActor
 from firebell.web.errors import not_found_page
 from firebell.web.live import LIST, event_stream, hub_of, last_seen, now_ms
@@ -141,10 +142,11 @@ def _incident_page(request: Request, db: Database, actor: Actor, ref: str, now: 
         with db.unit_of_work(write=False) as session:
             shown = views.incident_page(session, actor, ref, now, view=view_named(view),
                                         newest_first=order != "oldest", show_all=show_all)
+            public = status_page_view.panel(session, actor, shown.incident.id, shown.incident.private)
     except NotFound:
         return _missing(request, ref)
     context = {"p": shown, "i": shown.incident, "now": now, "since": now_ms(), "error": error,
-               "done": request.query_params.get("done", "")}
+               "done": request.query_params.get("done", ""), "public": public}
     return _page(request, "incident.html", context, status_code)
 
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from firebell.web import (
     admin,
+    admin_status_subscribers,
     admin_templates,
     alerts_pages,
     customer_email_pages,
@@ -23,6 +24,7 @@ from firebell.web import (
     services_pages,
     sign_in,
     sign_in_oidc,
+    status_page_pages,
     status_subscriptions,
 )
 from firebell.web.deps import CsrfRefused, no_nul
@@ -46,6 +48,8 @@ ROUTERS: list[APIRouter] = [
     admin.router,
     admin_templates.router,
     status_subscriptions.router,
+    status_page_pages.router,
+    admin_status_subscribers.router,
 ]
 
 

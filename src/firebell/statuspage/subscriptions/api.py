@@ -18,7 +18,7 @@ from firebell.errors import Invalid
 from firebell.statuspage.subscriptions import service
 
 _PATH = "/api/v1/status-page/subscribers"
-MAX_CSV_BYTES = 1_000_000  # the API's body limit (app.py): some 25,000 rows
+MAX_CSV_BYTES = service.MAX_CSV_BYTES
 router = APIRouter(tags=["status page subscribers"], responses=problem_responses(401, 403, 404, 422))
 Mode = Literal["email", "webhook", "slack", "teams", "google_chat"]
 assert set(Mode.__args__) == set(MODES)  # type: ignore[attr-defined]
@@ -104,13 +104,7 @@ def release_subscriber(subscriber_id: str, db: DB, actor: CurrentActor, now: Now
                      "skip_confirmation")
 async def import_subscribers(request: Request, db: DB, actor: CurrentActor, now: Now,
                              skip_confirmation: bool = Query(False)) -> ImportOut:
-    raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise Invalid(f"at most {MAX_CSV_BYTES} bytes of CSV")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Invalid("the CSV must be UTF-8") from None
+    text = service.csv_text(await request.body())
     def run() -> ImportOut:
         with db.unit_of_work() as session:
             done = service.import_csv(session, actor, text, now(), skip_confirmation=skip_confirmation)

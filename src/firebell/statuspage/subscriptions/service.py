@@ -35,6 +35,7 @@ MAX_ADDRESS = 320
 MAX_URL = 2000
 MAX_COMPONENTS = 100
 MAX_IMPORT_ROWS = 50_000
+MAX_CSV_BYTES = 1_000_000  # the API's body limit (app.py): some 25,000 rows
 CHAT_MODES = ("slack", "teams", "google_chat")
 
 
@@ -283,6 +284,16 @@ class Imported:
     added: int = 0
     existing: int = 0
     invalid: list[dict[str, Any]] = field(default_factory=list)  # {"line", "reason"}
+
+
+def csv_text(raw: bytes) -> str:
+    """An uploaded CSV as text, or Invalid (too large, or not UTF-8): the API's body and the console's file."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise Invalid(f"at most {MAX_CSV_BYTES} bytes of CSV")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("the CSV must be UTF-8") from None
 
 
 def import_csv(session: Session, actor: Actor, text: str, now: datetime, *, skip_confirmation: bool) -> Imported:
