@@ -240,3 +240,22 @@ def test_schedule_then_cancel_a_maintenance(page_web: Web) -> None:
     assert alice.post(f"{where}/status", {"status": "cancel"}).status_code == 303
     assert "This maintenance has been cancelled." in alice.get(where).text
     assert alice.post(f"{where}/status", {"status": "in_progress"}).status_code == 409  # completed: final
+
+
+def test_reschedule_a_maintenance_from_its_page(page_web: Web) -> None:
+    alice = page_web.signed_in("alice")
+    alice.get(PAGE)
+    db_ = _component(page_web, "Database")
+    made = alice.post(f"{PAGE}/maintenances", {"name": "Database upgrade", "body": "Short pauses.",
+                                               "starts": "2026-11-25T22:00", "ends": "2026-11-25T23:00",
+                                               "components": db_.id})
+    where = made.headers["location"].split("?")[0]
+    page = alice.get(where).text
+    assert 'value="2026-11-25T22:00"' in page  # the form starts from the window as it stands
+    bad = alice.post(f"{where}/reschedule", {"starts": "2026-11-26T23:00", "ends": "2026-11-26T22:00"})
+    assert bad.status_code == 422 and "end after it starts" in bad.text
+    moved = alice.post(f"{where}/reschedule", {"starts": "2026-11-26T22:00", "ends": "2026-11-26T23:30"})
+    assert moved.status_code == 303
+    page = alice.get(where).text
+    assert "2026-11-26 22:00 CET to 2026-11-26 23:30 CET" in page
+    assert "This maintenance has been rescheduled." in page

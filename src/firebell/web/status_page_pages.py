@@ -222,3 +222,20 @@ def move_maintenance(request: Request, public_id: str, db: DB, actor: WebActor, 
                    partial(_detail, request, db, actor, public_id, "maintenance", at,
                            typed={"m_status": status, "m_body": body}),
                    partial(_redirect, f"/status-page/maintenances/{public_id}"))
+
+
+@router.post("/status-page/maintenances/{public_id}/reschedule", dependencies=[CsrfChecked])
+def reschedule_maintenance(request: Request, public_id: str, db: DB, actor: WebActor, now: Now, starts: Text = "",
+                           ends: Text = "", body: Text = "", intent: Text = "reschedule") -> Response:
+    at = now()
+
+    def use_case(session: Session) -> str:
+        zone = service.page(session).time_zone
+        maintenance.reschedule(session, actor, public_id, view.local_time(starts, zone, "start"),
+                               view.local_time(ends, zone, "end"), at, body)
+        return "maintenance rescheduled"
+
+    return _submit(request, db, intent, at, use_case,
+                   partial(_detail, request, db, actor, public_id, "maintenance", at,
+                           typed={"r_starts": starts, "r_ends": ends, "r_body": body}),
+                   partial(_redirect, f"/status-page/maintenances/{public_id}"))
