@@ -1,7 +1,8 @@
 """Keep the secrets that travel in request paths out of the server's log.
 
 Integration keys (`/integrations/alertmanager/<key>`), action-link tokens (`/act/<token>`), password
-links (`/invite/<token>`, `/reset/<token>`), calendar feed tokens (`/ical/<token>.ics`) and page-call
+links (`/invite/<token>`, `/reset/<token>`), status page subscribers' confirm and unsubscribe links
+(`/subscriptions/confirm/<token>`), calendar feed tokens (`/ical/<token>.ics`) and page-call
 tokens (`/integrations/twilio/voice/<token>`) are credentials: whoever reads a log line holding one
 can send alerts, acknowledge or resolve an incident for a day, set someone's password, or read a
 schedule. `firebell serve` installs `RedactSecrets` on every handler
@@ -35,6 +36,8 @@ SECRET_SEGMENTS = {
     "/invite/": "{token}",
     "/reset/": "{token}",
     "/ical/": "{token}",
+    "/subscriptions/confirm/": "{token}",  # a status page subscriber's confirmation link
+    "/subscriptions/unsubscribe/": "{token}",  # and their signed unsubscribe link
 }
 SECRET_QUERY_WORDS = ("key", "token", "secret", "signature", "password", "auth")
 _SEGMENT_END = r"/?#\s\"'<>\\"

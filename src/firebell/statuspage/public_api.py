@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from firebell.api.deps import DB, Now
+from firebell.api.problems import problem_responses
 from firebell.errors import NotFound
 from firebell.statuspage.live import site_of
 from firebell.statuspage.public import ENDPOINTS
 
-router = APIRouter(tags=["status page (public)"])
+router = APIRouter(tags=["status page (public)"], responses=problem_responses(404))  # 404: no page configured
 
 
 def _route(endpoint: str) -> None:
