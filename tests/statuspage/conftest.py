@@ -15,11 +15,9 @@ from firebell.config import apply, load
 from firebell.store.uow import Database
 from tests.api.conftest import ORG, PEOPLE, Api, FakeClock
 
-# The browser fixtures of tests/web/browser (Debian's chromium by path, never downloaded), for the
-# status site's screenshots.
-from tests.web.browser.conftest import chromium, desktop, phone, playwright
-
-__all__ = ["chromium", "desktop", "phone", "playwright"]
+# The status page's browser tests live in tests/web/browser, with the one session of Playwright: its
+# sync API keeps an event loop running in the worker's main thread, so a second session started from
+# another conftest broke every later browser test and every test that calls asyncio.run.
 
 STATUS_PAGE = """
 status_page:

@@ -12,8 +12,11 @@ a send. Whatever this module does not answer (no page configured, another path) 
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +24,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from firebell.statuspage.live import NOT_READY, Built, PublicSite, site_of
 from firebell.statuspage.public import ENDPOINTS
 from firebell.store.uow import Database
+
+log = logging.getLogger("firebell.statuspage")
 
 # The headers a page gets, given the origin its logo is served from (None: no logo elsewhere).
 PageHeaders = Callable[[str | None], Mapping[str, str]]
@@ -61,7 +66,15 @@ class StatusRoutes:
         self.clock = clock
         self.page_headers = page_headers
         self._headers: dict[str | None, list[tuple[bytes, bytes]]] = {}
-        self._checks: set[asyncio.Future[None]] = set()
+        self._checks: set[asyncio.Future[Any]] = set()
+        # Built once aside as the app starts, so that the host of `/` is known before the first request.
+        threading.Thread(target=self._warm, name="firebell-statuspage-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.site.build(self.clock())
+        except Exception:  # a later request tries again; the console is unaffected
+            log.exception("building the status page failed")
 
     def _wanted(self, path: str) -> tuple[str, str, bool] | None:
         """(kind, name, only on the page's own host) for a path this module may answer."""
@@ -86,10 +99,22 @@ class StatusRoutes:
             check.add_done_callback(self._checks.discard)
         return found  # type: ignore[no-any-return]
 
+    async def _not_the_page_host(self, scope: Scope) -> bool:
+        """For the paths the page answers only on its own host (`/`, `/incidents/<id>`: the console's too):
+        whether this request is for another host, decided without reading the database once the page has
+        been built (as the app starts, aside: before that, this request waits for the build)."""
+        hint = self.site.host_hint()
+        if hint is None:
+            await run_in_threadpool(self.site.build, self.clock())
+            hint = self.site.host_hint() or ""
+        return _host(scope) != hint
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         wanted = None
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             wanted = self._wanted(scope["path"])
+            if wanted is not None and wanted[2] and await self._not_the_page_host(scope):
+                wanted = None
         built = None if wanted is None else await self._built()
         if wanted is None or built is None or (wanted[2] and _host(scope) != built.host):
             await self.app(scope, receive, send)

@@ -124,6 +124,14 @@ class PublicSite:
             return NOT_READY
         return built
 
+    def host_hint(self) -> str | None:
+        """The page's host as last built ("" when there is no page), or None before the first build:
+        enough to tell a console request from one for the status page's own host without a read."""
+        if not self._known:
+            return None
+        built = self._built
+        return "" if built is None else built.host
+
     def check_due(self) -> bool:
         """Whether the caller should make the version check now (at most one caller per CHECK_S)."""
         if self._checking or time.monotonic() - self._checked < CHECK_S:
