@@ -35,6 +35,9 @@ def _summary_names(site: Path) -> list[str]:
         return []
 
 
+# CI time: the export is files from the in-memory build; the build's reads are tested on both stores
+# (tests/statuspage/test_public_json.py, test_live_site.py).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_exported_page_is_served_while_firebell_is_stopped(database_url: str, tmp_path: Path) -> None:
     site = tmp_path / "site"
     config = tree(tmp_path, STATUS_PAGE + f"  export_dir: {site}\n")

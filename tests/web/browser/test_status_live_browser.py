@@ -17,6 +17,8 @@ from tests.web.browser.conftest import shot
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
+# CI time: a browser over the same bytes on either store; test_live_site.py serves both stores.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_live_page_and_its_404_in_chromium(database_url: str, tmp_path: Path, desktop: Page) -> None:
     failed: list[str] = []
     desktop.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
