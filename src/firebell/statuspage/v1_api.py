@@ -9,7 +9,6 @@ what is ignored (tweets, metrics) and what is refused.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from firebell.api.deps import DB, Now
 from firebell.api.problems import problem_responses
-from firebell.core.statuspage.states import IncidentStatus, MaintenanceStatus
 from firebell.errors import Invalid, NotFound
 from firebell.statuspage import service, v1_service
 from firebell.statuspage.idempotency import Reply, checked_key, fingerprint, run_once
@@ -37,8 +35,6 @@ from firebell.statuspage.wire import component_object, incident_object, iso, pag
 _PAGE = "/v1/pages/{page_id}"
 router = APIRouter(tags=["status page (Statuspage v1)"], responses=problem_responses(401, 403, 404, 409, 422))
 Obj = dict[str, Any]
-_REALTIME = {s.value for s in IncidentStatus}
-_MAINTENANCE = {s.value for s in MaintenanceStatus}
 
 
 def _page(session: Session, page_id: str) -> StatusPage:
@@ -82,7 +78,7 @@ def _write(request: Request, holder: Holder, db: DB, now: datetime, key: str | N
     if reply.status_code == 204:
         return Response(status_code=204)
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    return JSONResponse(json.loads(json.dumps(reply.body)), status_code=reply.status_code, headers=headers)
+    return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
 
 
 IdempotencyKey = Header(default=None, alias="Idempotency-Key")

@@ -140,8 +140,7 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
 
     def work(session: Session) -> tuple[int, Any]:
         page = _page(session, page_id)
-        public = service.find_incident(session, incident_id, kind="maintenance") if _is_maintenance(
-            session, incident_id) else service.find_incident(session, incident_id)
+        public = service.find_incident(session, incident_id, kind=_kind_of(session, incident_id))
         if public.kind == "maintenance":
             if fields.scheduled_for is not None or fields.scheduled_until is not None:
                 raise Invalid("moving a maintenance's window is not taken here yet: complete it and schedule anew")
@@ -165,9 +164,10 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
     return _write(request, holder, db, at, idempotency_key, body, work)
 
 
-def _is_maintenance(session: Session, incident_id: str) -> bool:
+def _kind_of(session: Session, incident_id: str) -> str:
+    """incident or maintenance: what find_incident is to look for (a missing id: its 404)."""
     found = session.get(PublicIncident, incident_id)
-    return found is not None and found.kind == "maintenance"
+    return found.kind if found is not None else "incident"
 
 
 @router.patch(f"{_PAGE}/incidents/{{incident_id}}", summary="Update an incident: status, body (a new update), "
