@@ -17,6 +17,7 @@ export of the latest version."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -111,7 +112,13 @@ class PublicSite:
         self.engine = engine
         self._built: Built | None = None
         self._known = False  # whether _built says something (None: there is no page)
-        self._stale = True
+        # A commit takes a new generation; a build is fresh while it was begun in the current one.
+        # (A flag cleared before reading would let a lock-free reader serve the old build in the
+        # window between the clearing and the new build's storing: the export of one update in
+        # about fifty was lost that way in bench/statuspage.py.)
+        self._generations = itertools.count(1)
+        self._generation = 0
+        self._built_in = -1
         self._checked = 0.0
         self._checking = False
         self._lock = threading.Lock()
@@ -120,7 +127,8 @@ class PublicSite:
     def ready(self, now: datetime) -> Any:
         """The build to serve now without any database work (None: no page), or NOT_READY."""
         built = self._built
-        if self._stale or not self._known or (built is not None and built.minute != _minute(now)):
+        if self._built_in != self._generation or not self._known or (
+                built is not None and built.minute != _minute(now)):
             return NOT_READY
         return built
 
@@ -159,7 +167,7 @@ class PublicSite:
             found = self.ready(now)
             if found is not NOT_READY and not check:
                 return found  # type: ignore[no-any-return]
-            self._stale = False  # before reading: a commit meanwhile marks it stale again
+            generation = self._generation  # before reading: a commit meanwhile takes a new one
             with Session(self.engine) as session:
                 version = session.scalar(select(StatusPage.data_version).where(
                     StatusPage.slot == PAGE_SLOT, StatusPage.archived_at.is_(None)))
@@ -170,10 +178,11 @@ class PublicSite:
                     documents = public_documents(session, now)
                     built = None if documents is None else Built(version, _minute(now), now, Rendered(documents))
             self._built, self._known, self._checked = built, True, time.monotonic()
+            self._built_in = generation
             return built
 
     def mark_stale(self) -> None:
-        self._stale = True
+        self._generation = next(self._generations)
 
     def export(self, directory: str, now: datetime) -> None:
         """Re-export into `directory` soon, on this site's exporter thread."""
