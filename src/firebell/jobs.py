@@ -34,6 +34,7 @@ def registered(channels: Channels) -> list[Job]:
         notify.cadence_reminders(),
         statuspage.maintenance_clock(),
         statuspage.severity_policy(),
+        statuspage.export_refresh(),
         alerts.history_pruning(),
         store.prune_replay_guard(),
         notify.receipt_pruning(),
