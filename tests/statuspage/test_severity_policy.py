@@ -185,3 +185,31 @@ def test_resolving_proposes_the_resolved_update_for_the_comms_lead(policy_api: A
 def test_job_without_a_page_does_nothing(database: Database, page_api: Api) -> None:
     with database.unit_of_work(write=False) as session:
         assert policy_job.due_to_open(session, {}, page_api.clock.now) == []
+
+
+def test_a_reopened_incident_withdraws_the_proposal_and_its_next_resolution_proposes_afresh(policy_api: Api) -> None:
+    api = policy_api
+    incident = api.declare(title=TITLE, severity="P3", services=["api"])
+    opened = api.post("/api/v1/status-page/incidents", {
+        "name": "Slow API responses", "body": "We are looking into slow responses.",
+        "components": {"API": "degraded_performance"}, "incidents": [incident["ref"]]}, who="alice")
+    public_id = opened.json()["id"]
+    api.clock.advance(minutes=20)
+    api.post(f"/api/v1/incidents/{incident['ref']}/resolve")
+    assert run_policy(api) == 1
+    assert public_incidents(api)[0]["proposed_resolution"] is not None
+    api.clock.advance(minutes=5)
+    assert api.post(f"/api/v1/incidents/{incident['ref']}/reopen", {"reason": "errors are back"}).status_code == 200
+    assert run_policy(api) == 0
+    # "Resolved" would now be false: nothing waits for the comms lead.
+    assert public_incidents(api)[0]["proposed_resolution"] is None
+    api.clock.advance(minutes=40)
+    api.post(f"/api/v1/incidents/{incident['ref']}/resolve")
+    assert run_policy(api) == 1 and run_policy(api) == 0
+    (public,) = public_incidents(api)
+    proposed = public["proposed_resolution"]
+    assert public["status"] == "investigating" and proposed is not None and "has been resolved" in proposed["body"]
+    proposals = [e for e in timeline(api, incident["ref"]) if e["type"] == "public_resolution_proposed"]
+    assert len(proposals) == 2, "the second resolution is proposed to the comms lead too"
+    resolved = api.post(f"/api/v1/status-page/incidents/{public_id}/resolve", who="alice")
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"

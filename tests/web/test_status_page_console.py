@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from firebell.config import apply, load
-from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate, StatusComponent
+from firebell.jobs import engine_loop
+from firebell.notify.settings import Channels
+from firebell.statuspage.models import ProposedResolution, PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from tests.statuspage.conftest import tree
 from tests.web.conftest import Web
@@ -259,3 +261,30 @@ def test_reschedule_a_maintenance_from_its_page(page_web: Web) -> None:
     page = alice.get(where).text
     assert "2026-11-26 22:00 CET to 2026-11-26 23:30 CET" in page
     assert "This maintenance has been rescheduled." in page
+
+
+def test_the_proposed_resolved_update_waits_in_the_resolve_form(page_web: Web) -> None:
+    admin = page_web.signed_in("admin")
+    admin.get("/incidents")
+    made = admin.post("/incidents", {"title": "Secret internal words", "severity": "P3", "services": "api"})
+    ref = made.headers["location"].rsplit("/", 1)[1]
+    alice = page_web.signed_in("alice")
+    alice.get(PAGE)
+    api = _component(page_web, "API")
+    where = alice.post(f"{PAGE}/incidents", _open_form(api.id, incidents=ref)).headers["location"].split("?")[0]
+    assert "Proposed:" not in alice.get(where).text
+    page_web.clock.advance(minutes=30)
+    assert admin.post(f"/incidents/{ref}/resolve").status_code == 303
+    policy = engine_loop(page_web.db, page_web.clock, channels=Channels(public_url="http://testserver"))
+    assert policy.run_job("status page severity policy") == 1
+    page = alice.get(where).text
+    assert "Proposed:" in page and "status_resolved" in page
+    proposed = re.search(r'<textarea id="res-body"[^>]*>([^<]+)</textarea>', page)
+    assert proposed is not None and "has been resolved" in proposed.group(1)
+    assert "Secret internal words" not in page
+    assert alice.post(f"{where}/resolve", {"body": proposed.group(1)}).status_code == 303
+    after = alice.get(where).text
+    assert "Proposed:" not in after and _component(page_web, "API").status == "operational"
+    with page_web.db.unit_of_work(write=False) as session:
+        (published,) = session.scalars(select(ProposedResolution.published_at))
+    assert published is not None, "the proposal the comms lead resolved with is marked published"

@@ -5,10 +5,13 @@ once; otherwise the update waits (a `status_proposed_resolutions` row, and a tim
 internal incident) until the comms lead resolves the public incident, which takes the proposed words
 unless given others.
 
-One proposal per (public incident, internal incident), however often the job runs or how many
-engines run it: the public incident's row is locked and the proposal looked for again under the
-lock. An internal incident resolved before it was linked proposes nothing (the comms lead linked an
-incident that was already over, and speaks for it by hand)."""
+One proposal per (public incident, internal incident) and resolution, however often the job runs or
+how many engines run it: the public incident's row is locked and the proposal looked for again under
+the lock. A proposal speaks for the resolution it was made after: an internal incident reopened
+before the comms lead published withdraws it (it no longer waits: "resolved" would be false), and
+resolving again proposes afresh, in the same row, with the words of the new resolution. An internal
+incident resolved before it was linked proposes nothing (the comms lead linked an incident that was
+already over, and speaks for it by hand)."""
 
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ def due(session: Session) -> list[tuple[str, str]]:
         other.status != InternalStatus.RESOLVED.value))
     proposed = exists(select(ProposedResolution.id).where(
         ProposedResolution.public_incident_id == PublicIncidentLink.public_incident_id,
-        ProposedResolution.incident_id == PublicIncidentLink.incident_id))
+        ProposedResolution.incident_id == PublicIncidentLink.incident_id,
+        ProposedResolution.proposed_at >= Incident.resolved_at))  # made after this resolution
     rows = session.execute(select(PublicIncidentLink.public_incident_id, PublicIncidentLink.incident_id)
                            .join(Incident, Incident.id == PublicIncidentLink.incident_id)
                            .join(PublicIncident, PublicIncident.id == PublicIncidentLink.public_incident_id)
@@ -58,13 +62,15 @@ def answer(session: Session, public_id: str, incident_id: str, now: datetime) ->
     incident = session.get(Incident, incident_id)
     if incident is None or public.status not in _UNRESOLVED or incident.status != InternalStatus.RESOLVED.value:
         return False
-    if session.scalar(select(exists().where(ProposedResolution.public_incident_id == public.id,
-                                            ProposedResolution.incident_id == incident.id))):
+    proposal = session.scalars(select(ProposedResolution).where(
+        ProposedResolution.public_incident_id == public.id, ProposedResolution.incident_id == incident.id)).first()
+    if proposal is not None and (incident.resolved_at is None or proposal.proposed_at >= incident.resolved_at):
         return False
-    words = for_incident(session, "status_resolved", "status_page", incident, now)
-    proposal = ProposedResolution(public_incident_id=public.id, incident_id=incident.id,
-                                  body=clip(words.text.strip(), MAX_BODY), proposed_at=now)
-    session.add(proposal)
+    words = clip(for_incident(session, "status_resolved", "status_page", incident, now).text.strip(), MAX_BODY)
+    if proposal is None:
+        proposal = ProposedResolution(public_incident_id=public.id, incident_id=incident.id)
+        session.add(proposal)
+    proposal.body, proposal.proposed_at, proposal.published_at = words, now, None  # a reopening's: afresh
     if resolution_publishes(policies(page(session).severities or []).get(incident.severity)):
         resolve_incident(session, None, public.id, now, body=proposal.body)
         proposal.published_at = now
@@ -76,10 +82,14 @@ def answer(session: Session, public_id: str, incident_id: str, now: datetime) ->
 
 
 def waiting(session: Session, public_id: str) -> ProposedResolution | None:
-    """The resolved update that waits for the comms lead, if any (the latest)."""
-    return session.scalars(select(ProposedResolution).where(
-        ProposedResolution.public_incident_id == public_id, ProposedResolution.published_at.is_(None))
-        .order_by(ProposedResolution.proposed_at.desc())).first()
+    """The resolved update that waits for the comms lead, if any (the latest); never one whose internal
+    incident was reopened since (it is withdrawn until that incident is resolved again)."""
+    return session.scalars(select(ProposedResolution).join(Incident, Incident.id == ProposedResolution.incident_id)
+                           .where(ProposedResolution.public_incident_id == public_id,
+                                  ProposedResolution.published_at.is_(None),
+                                  Incident.status == InternalStatus.RESOLVED.value,
+                                  ProposedResolution.proposed_at >= Incident.resolved_at)
+                           .order_by(ProposedResolution.proposed_at.desc())).first()
 
 
 def resolve(session: Session, actor: Actor | None, public_id: str, now: datetime, *, body: str = "") -> PublicIncident:

@@ -23,7 +23,7 @@ from firebell.api.deps import DB, Now
 from firebell.core.statuspage.rollup import ComponentStatus
 from firebell.core.statuspage.states import IncidentStatus, MaintenanceStatus
 from firebell.errors import Conflict, Invalid
-from firebell.statuspage import maintenance, service
+from firebell.statuspage import maintenance, resolutions, service
 from firebell.store.uow import Database
 from firebell.web import status_page_view as view
 from firebell.web.deps import CsrfChecked, WebActor
@@ -173,7 +173,7 @@ def resolve(request: Request, public_id: str, db: DB, actor: WebActor, now: Now,
     at = now()
 
     def use_case(session: Session) -> str:
-        service.resolve_incident(session, actor, public_id, at, body=body)
+        resolutions.resolve(session, actor, public_id, at, body=body)  # marks a proposal published
         return "resolved: its components are operational again"
 
     return _submit(request, db, intent, at, use_case,

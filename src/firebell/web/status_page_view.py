@@ -26,7 +26,7 @@ from firebell.errors import Forbidden, Invalid, NotFound
 from firebell.incidents import queries
 from firebell.incidents.models import Incident, IncidentService
 from firebell.org.models import Service
-from firebell.statuspage import service
+from firebell.statuspage import resolutions, service
 from firebell.statuspage.models import (
     PublicIncident,
     PublicIncidentLink,
@@ -110,6 +110,7 @@ class Detail:
     names: dict[str, str]
     affected: list[str]  # the names of the components it affects
     linked: list[str]  # INC-n of the internal incidents it speaks for (those the actor may see)
+    proposed: str | None = None  # the resolved update the severity policy proposed, waiting to be published
 
 
 def settable_components(session: Session) -> list[ComponentRow]:
@@ -132,7 +133,8 @@ def detail(session: Session, actor: Actor, public_id: str, kind: str) -> Detail:
                              .order_by(Incident.number))
     names = {c.id: c.name for c in service.components(session)}
     return Detail(page=page, public=public, updates=updates, components=components, names=names,
-                  affected=[names[cid] for cid in public.components if cid in names], linked=[i.ref for i in linked])
+                  affected=[names[cid] for cid in public.components if cid in names], linked=[i.ref for i in linked],
+                  proposed=proposal.body if (proposal := resolutions.waiting(session, public.id)) else None)
 
 
 # ---- the form's values ------------------------------------------------------------------------------
