@@ -202,13 +202,18 @@ def _every_event_has_a_sentence(request: pytest.FixtureRequest, url: str) -> Non
         pytest.fail(f"timeline events outside the catalogue (or not fitting their schema): {unread[:5]}")
 
 
+def database_url_of(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The body of `database_url` (and of its overrides with other default backends)."""
+    with fresh_database(request, request.param, tmp_path,
+                        with_org=bool(ORG_FIXTURES & set(request.fixturenames))) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, migrated database on each backend: empty, or holding the test organisation
     for the tests that use its fixtures (ORG_FIXTURES)."""
-    with fresh_database(request, request.param, tmp_path,
-                        with_org=bool(ORG_FIXTURES & set(request.fixturenames))) as url:
-        yield url
+    yield from database_url_of(request, tmp_path)
 
 
 @pytest.fixture

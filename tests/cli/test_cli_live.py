@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ORG = ROOT / "tests" / "fixtures" / "org.yaml"
 FIREBELL = [sys.executable, "-m", "firebell.cli"]
 pytestmark = pytest.mark.live
+# CI time: the CLI speaks HTTP to the server, so what these check does not depend on the store; the
+# API behind them is tested on both, and so are several worker processes sharing one database (here).
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @dataclass
@@ -82,6 +85,7 @@ def serving(database_url: str, tmp_path: Path, *serve_args: str, extra_env: dict
         server.wait(timeout=10)
 
 
+@ON_SQLITE
 def test_responder_works_an_incident_from_the_command_line(live: Live) -> None:
     alice = live.token("alice", "responder")
     declared = live.run("incident", "declare", "Checkout 5xx above 5%", "--severity", "P1", "--service", "api",
@@ -110,6 +114,7 @@ def test_responder_works_an_incident_from_the_command_line(live: Live) -> None:
     assert [e["type"] for e in as_json["timeline"]][:3] == ["declared", "acknowledged", "stage_changed"]
 
 
+@ON_SQLITE
 def test_errors_are_one_line_with_non_zero_exit(live: Live) -> None:
     alice = live.token("alice", "responder")
     live.run("incident", "declare", "x", "--severity", "P3", "--service", "api", token=alice)
@@ -127,6 +132,7 @@ def test_errors_are_one_line_with_non_zero_exit(live: Live) -> None:
     assert down.returncode == 3 and "cannot reach Firebell" in down.stderr and "Traceback" not in down.stderr
 
 
+@ON_SQLITE
 def test_login_assess_and_scripting(live: Live) -> None:
     vera = live.token("vera", "viewer")
     env = {k: v for k, v in live.env.items() if k != "FIREBELL_URL"}
@@ -169,6 +175,7 @@ def test_several_worker_processes_share_one_database_without_losing_or_doubling_
     assert sum(a["event_count"] for a in alerts) == 60
 
 
+@ON_SQLITE
 def test_calendar_feed_urls_from_the_command_line_and_revoking_a_leaked_one(live: Live) -> None:
     alice = live.token("alice", "responder")
     mine = live.run("me", "feed", token=alice).stdout.strip()
@@ -188,6 +195,7 @@ def test_calendar_feed_urls_from_the_command_line_and_revoking_a_leaked_one(live
     assert cover.returncode == 1 and "HTTP 403" in cover.stderr
 
 
+@ON_SQLITE
 def test_incident_show_prints_the_timeline_as_sentences_at_local_time(live: Live) -> None:
     alice = live.token("alice", "responder")
     live.run("incident", "declare", "Checkout 5xx", "--severity", "P1", "--service", "api", token=alice)

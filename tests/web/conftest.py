@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +28,7 @@ from firebell.auth.web_sessions import start_session
 from firebell.org.models import User
 from firebell.store.uow import Database
 from tests.api.conftest import ORG_APPLIED_AT, FakeClock, org_tokens
+from tests.conftest import BACKENDS, database_url_of
 
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 _KEEP = object()
@@ -83,6 +86,18 @@ class Web:
     def set_password(self, user_name: str, password: str) -> None:
         with self.db.unit_of_work() as session:
             set_password(session, user_name=user_name, plain=password, now=self.clock(), actor="test")
+
+
+# CI time: the console's pages show what the services and queries the API uses return, and those are
+# tested on both stores there (tests/api, tests/incidents, ...); a page test runs on SQLite. A test
+# whose point is the store's own behaviour (string matching, ordering and paging, NUL, cross-process
+# wake-ups, the private 404's work) runs on both: mark it BOTH_STORES.
+BOTH_STORES = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from database_url_of(request, tmp_path)
 
 
 @pytest.fixture

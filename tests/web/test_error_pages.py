@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.web.conftest import Web
+from tests.web.conftest import BOTH_STORES, Web
 from tests.web.test_incident_pages import declare, events, status_of
 
 LAYOUT = '<main id="main"'
@@ -58,6 +58,7 @@ def statements_of(web: Web) -> Iterator[list[str]]:
         event.remove(web.db.engine, "before_cursor_execute", record)
 
 
+@BOTH_STORES
 @pytest.mark.parametrize("who", ["alice", "otto"])  # a responder of another team, a viewer of none
 def test_a_private_incident_is_the_same_404_after_the_same_work_as_a_missing_one(web: Web, who: str) -> None:
     """As the API (tests/api/test_access.py): a private incident and a missing one run the same
@@ -135,6 +136,7 @@ def test_odd_addresses_are_answered_not_500(web: Web, path: str) -> None:
     assert LAYOUT in answer.text
 
 
+@BOTH_STORES
 def test_a_form_value_holding_nul_is_not_understood_and_changes_nothing(web: Web) -> None:
     ref = declare(web)
     alice = web.signed_in("alice")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from firebell.incidents.models import Incident, TimelineEvent
-from tests.web.conftest import Browser, Web
+from tests.web.conftest import BOTH_STORES, Browser, Web
 
 
 def declare(web: Web, title: str = "Checkout down", severity: str = "P2", services: str = "api",
@@ -40,6 +40,7 @@ def texts(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+@BOTH_STORES
 def test_the_list_shows_open_incidents_most_severe_and_oldest_first_with_clocks_and_command(web: Web) -> None:
     first_p3 = declare(web, "Slow search", "P3")
     p1 = declare(web, "Checkout down", "P1", command="1")
@@ -59,6 +60,7 @@ def test_the_list_shows_open_incidents_most_severe_and_oldest_first_with_clocks_
     assert "command: alice" in shown and "command: nobody" in shown
 
 
+@BOTH_STORES
 @pytest.mark.parametrize(("query", "shown", "hidden"), [
     ("severity=P1", ["Checkout down"], ["Slow search"]),
     ("q=search", ["Slow search"], ["Checkout down"]),
@@ -85,6 +87,7 @@ def test_mine_is_the_incidents_i_hold_a_role_in_or_respond_to(web: Web) -> None:
     assert mine in page.text and "Someone else" not in page.text
 
 
+@BOTH_STORES
 def test_history_is_paginated(web: Web) -> None:
     alice = web.signed_in("alice")
     alice.get("/incidents")
@@ -181,6 +184,7 @@ def test_timeline_filter_and_order(web: Web) -> None:
     assert "declared P2" in key
 
 
+@BOTH_STORES
 def test_a_private_incident_is_the_same_404_as_a_missing_one_for_outsiders(web: Web) -> None:
     ref = declare(web, "Secret", private="1")
     otto = web.signed_in("otto")

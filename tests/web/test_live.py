@@ -23,6 +23,9 @@ from firebell.store.db import make_engine
 from firebell.store.uow import Database
 from firebell.web.live import LIST, LiveHub, _stream, now_ms
 from tests.api.conftest import setup_org
+from tests.web.conftest import BOTH_STORES
+
+pytestmark = BOTH_STORES  # the live hub's wake-ups: LISTEN/NOTIFY on PostgreSQL
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from firebell.config import apply, load
 from tests.api.conftest import ORG
 from tests.statements import statements_sent
-from tests.web.conftest import Browser, Web
+from tests.web.conftest import BOTH_STORES, Browser, Web
 from tests.web.test_incident_pages import declare
+
+pytestmark = BOTH_STORES  # statements per page: a round trip costs most on PostgreSQL
 
 
 def cost(web: Web, browser: Browser, path: str) -> int:

@@ -24,6 +24,7 @@ from tests.cli.test_cli_live import serving
 from tests.escalation.test_crash import SECRET
 from tests.escalation.test_paging_end_to_end import Receiver, receiver
 from tests.web.browser.conftest import PHONE, Site, shot
+from tests.web.conftest import BOTH_STORES
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 PASSWORD = "correct horse battery"
@@ -91,6 +92,7 @@ def test_declared_from_the_form_acknowledged_from_the_page_and_the_ladder_stops(
     shot(desktop, "incidents-desktop")
 
 
+@BOTH_STORES
 def test_an_acknowledgement_through_the_api_shows_on_the_open_page_within_two_seconds(
         paging: tuple[Site, Receiver], desktop: Page) -> None:
     site, _ = paging
