@@ -55,10 +55,15 @@ def page_api(database: Database, tmp_path: Path) -> Api:
 def page_api_with(database: Database, tmp_path: Path, config: str) -> Api:
     """The API tests' organisation with this status_page: section, a token per person."""
     clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    tokens = apply_page(database, tmp_path, config, clock)
+    return Api(client=TestClient(create_app(database, clock)), tokens=tokens, clock=clock, db=database)
+
+
+def apply_page(database: Database, tmp_path: Path, config: str, clock: FakeClock) -> dict[str, str]:
+    """The API tests' organisation and this status_page: section applied; an API token per person."""
     result = load(tree(tmp_path, config))
     assert not result.errors and result.config is not None, result.errors
     with database.unit_of_work() as session:
         apply(session, result.config, now=clock.now)
-        tokens = {name: create_token(session, user_name=name, role=role, name="test", now=clock.now).token
-                  for name, role in PEOPLE.items()}
-    return Api(client=TestClient(create_app(database, clock)), tokens=tokens, clock=clock, db=database)
+        return {name: create_token(session, user_name=name, role=role, name="test", now=clock.now).token
+                for name, role in PEOPLE.items()}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firebell.core.errors import Conflict
+from firebell.core.errors import Conflict, Invalid
 from firebell.core.statuspage.policy import Publish, SeverityPolicy, auto_open_due
 from firebell.core.statuspage.rollup import (
     COMPONENT_BADNESS,
@@ -25,6 +25,7 @@ from firebell.core.statuspage.states import (
     IncidentStatus,
     MaintenanceStatus,
     due_maintenance,
+    new_window,
     next_incident_status,
     next_maintenance_status,
 )
@@ -100,6 +101,32 @@ def test_the_clock_moves_a_maintenance_on_time(offset: int, length: int) -> None
     assert due_maintenance(MaintenanceStatus.IN_PROGRESS, start, end, now) == \
         (MaintenanceStatus.COMPLETED if now >= end else None)
     assert due_maintenance(MaintenanceStatus.SCHEDULED, start, end, now, auto_start=False) is None
+
+
+@given(st.sampled_from(list(MaintenanceStatus)), st.integers(-300, 300), st.integers(-300, 300),
+       st.integers(-300, 300))
+def test_a_reschedule_never_yields_a_window_in_the_past_or_backwards(status: MaintenanceStatus, current: int,
+                                                                    starts: int, ends: int) -> None:
+    """Whatever is asked, a window taken ends after it starts and after now; a scheduled one starts where
+    it was or from now on; a begun one keeps its start; a completed one is never moved."""
+    now, at = T0, (lambda minutes: T0 + timedelta(minutes=minutes))
+    try:
+        taken = new_window(status, at(current), at(starts), at(ends), now)
+    except Conflict:
+        assert status is MaintenanceStatus.COMPLETED
+        return
+    except Invalid:
+        expected_start = at(starts) if status is MaintenanceStatus.SCHEDULED else at(current)
+        assert at(ends) <= expected_start or at(ends) <= now or (
+            status is MaintenanceStatus.SCHEDULED and starts != current and at(starts) < now)
+        return
+    assert status is not MaintenanceStatus.COMPLETED
+    start, end = taken
+    assert end == at(ends) and end > start and end > now
+    if status is MaintenanceStatus.SCHEDULED:
+        assert start == at(starts) and (start >= now or starts == current)
+    else:
+        assert start == at(current)
 
 
 def test_auto_open_timing() -> None:

@@ -98,6 +98,18 @@ def test_each_component_is_listed_once_in_its_group_unless_hidden(components: li
         assert not top["group"] or children, "an empty group is not shown"
 
 
+@given(component_lists())
+def test_the_subscribe_form_offers_every_component_once_under_its_group(components: list[dict[str, object]]) -> None:
+    offered = rules.subscribable(components)
+    ids = [cid for _, choices in offered for cid, _ in choices]
+    assert sorted(ids) == sorted(str(c["id"]) for c in components if not c["group"])  # hidden ones too
+    groups = {str(c["name"]): c for c in components if c["group"]}
+    for group, choices in offered:
+        assert choices, "no empty group is offered"
+        if group is not None:
+            assert all(cid in groups[group]["components"] for cid, _ in choices)  # type: ignore[operator]
+
+
 @given(st.floats(0, 100))
 def test_uptime_is_rounded_down_to_two_places(percent: float) -> None:
     shown = float(rules.uptime_text(percent).removesuffix("% uptime"))

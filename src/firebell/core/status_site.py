@@ -206,3 +206,32 @@ def component_tree(components: Iterable[Doc]) -> list[tuple[Doc, list[Doc]]]:
         elif shown(component):
             tree.append((component, []))
     return tree
+
+
+def subscribable(components: Iterable[Doc]) -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """What the subscribe form offers: (group name or None, [(component id, name)]) in the page's
+    order. Unlike the page, it offers every component, those shown only when degraded included (that
+    is when a subscriber wants to hear of them); a group with no component offers nothing."""
+    everything = list(components)
+    by_id = {str(c["id"]): c for c in everything}
+    in_group = {str(child) for c in everything if c.get("group") for child in c.get("components") or ()}
+
+    def position(component: Doc) -> tuple[int, str]:
+        return (int(component.get("position") or 0), str(component["name"]))
+
+    offered: list[tuple[str | None, list[tuple[str, str]]]] = []
+    loose: list[tuple[str, str]] = []
+    for component in sorted(everything, key=position):
+        if component.get("group"):
+            children = sorted((by_id[str(i)] for i in component.get("components") or () if str(i) in by_id),
+                              key=position)
+            if children:
+                if loose:
+                    offered.append((None, loose))
+                    loose = []
+                offered.append((str(component["name"]), [(str(c["id"]), str(c["name"])) for c in children]))
+        elif str(component["id"]) not in in_group:
+            loose.append((str(component["id"]), str(component["name"])))
+    if loose:
+        offered.append((None, loose))
+    return offered

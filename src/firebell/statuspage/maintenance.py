@@ -16,9 +16,10 @@ from firebell.core.statuspage.states import (
     ACTIVE_MAINTENANCE,
     MaintenanceStatus,
     due_maintenance,
+    new_window,
     next_maintenance_status,
 )
-from firebell.errors import Conflict, Invalid
+from firebell.errors import Invalid
 from firebell.statuspage import notices, silences
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.service import (
@@ -65,17 +66,17 @@ def schedule(session: Session, actor: Actor, name: str, body: str, scheduled_for
 
 def reschedule(session: Session, actor: Actor, public_id: str, scheduled_for: datetime, scheduled_until: datetime,
                now: datetime, body: str = "") -> PublicIncident:
-    """A new window, announced as an update; its paging silences move with it. Once it is in progress
-    only its end moves (it has begun)."""
+    """A new window, announced as an update; its paging silences move with it. Which windows are
+    taken is core/statuspage/states.new_window's rule: once it is in progress only its end moves (it has
+    begun), and a scheduled one is not moved into the past."""
     require_editor(session, actor)
     maintenance = find_incident(session, public_id, kind="maintenance")
     status = MaintenanceStatus(maintenance.status)
-    if status is MaintenanceStatus.COMPLETED:
-        raise Conflict(f"maintenance {maintenance.id} is completed; schedule a new maintenance instead")
-    if status is not MaintenanceStatus.SCHEDULED:
-        scheduled_for = maintenance.scheduled_for or scheduled_for
-    if scheduled_until <= scheduled_for or len(body) > MAX_BODY:
-        raise Invalid(f"a maintenance must end after it starts, and its body be at most {MAX_BODY} characters")
+    if len(body) > MAX_BODY:
+        raise Invalid(f"a maintenance's body is at most {MAX_BODY} characters")
+    assert maintenance.scheduled_for is not None
+    scheduled_for, scheduled_until = new_window(status, maintenance.scheduled_for, scheduled_for, scheduled_until,
+                                                now)
     maintenance.scheduled_until = scheduled_until
     if status is MaintenanceStatus.SCHEDULED:
         maintenance.scheduled_for = maintenance.started_at = scheduled_for

@@ -132,3 +132,21 @@ def not_found_page(docs: Mapping[str, Any], *, base_url: str, now: datetime, roo
     the site's root like an incident's own page."""
     names = _names(docs, base_url=base_url, now=now, css=stylesheet(docs))
     return environment().from_string(_NOT_FOUND).render(names | {"root": root}).encode()
+
+
+# What the pages made per request (site_page) show when no page is configured: a subscriber's links
+# must keep working even then.
+NO_PAGE: dict[str, Any] = {"summary": {"page": {"id": "", "name": "Status", "url": "", "time_zone": "Etc/UTC",
+                                                "updated_at": None},
+                                       "status": {"indicator": "none", "description": ""}, "components": []},
+                           "branding": {}}
+
+
+def site_page(docs: Mapping[str, Any] | None, template: str, *, root: str, now: datetime, css: bytes | None = None,
+              **extra: Any) -> bytes:
+    """A page of the site made per request, not a file (the subscribe form, a subscription link's
+    page): the site's header, footer, name, logo and colours, with its links under `root` (absolute:
+    "/status/" on Firebell's host, "/" on the page's own). `css`: the build's stylesheet, when at hand."""
+    docs = docs or NO_PAGE
+    names = _names(docs, base_url="", now=now, css=css if css is not None else stylesheet(docs))
+    return environment().get_template(template).render(names | {"root": root} | extra).encode()

@@ -142,13 +142,7 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
         page = _page(session, page_id)
         public = service.find_incident(session, incident_id, kind=_kind_of(session, incident_id))
         if public.kind == "maintenance":
-            if fields.scheduled_for is not None or fields.scheduled_until is not None:
-                raise Invalid("moving a maintenance's window is not taken here yet: complete it and schedule anew")
-            if fields.status:
-                if fields.status not in _MAINTENANCE:
-                    raise Invalid(f"a maintenance's status is one of {', '.join(sorted(_MAINTENANCE))}")
-                maintenance.move(session, holder.actor, public.id, MaintenanceStatus(fields.status), at,
-                                 fields.body or "")
+            _change_maintenance(session, holder, public, fields, at)
         else:
             if fields.status in _MAINTENANCE:
                 raise Invalid(f"{fields.status} is a maintenance status; this is an incident")
@@ -162,6 +156,23 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
             service.touch(session, at)
         return 200, _incident(session, public, page)
     return _write(request, holder, db, at, idempotency_key, body, work)
+
+
+def _change_maintenance(session: Session, holder: Holder, public: PublicIncident, fields: IncidentFields,
+                        at: datetime) -> None:
+    """A new window (either end; the other stays) is a reschedule, as the console's and the CLI's: its
+    alert silences move and subscribers hear of it. A status is a move, made after it (a PATCH that
+    reschedules and starts at once does both). The body goes with the first of them."""
+    if fields.status and fields.status not in _MAINTENANCE:
+        raise Invalid(f"a maintenance's status is one of {', '.join(sorted(_MAINTENANCE))}")
+    body = fields.body or ""
+    assert public.scheduled_for is not None and public.scheduled_until is not None
+    starts, ends = fields.scheduled_for or public.scheduled_for, fields.scheduled_until or public.scheduled_until
+    if (starts, ends) != (public.scheduled_for, public.scheduled_until):
+        maintenance.reschedule(session, holder.actor, public.id, starts, ends, at, body)
+        body = ""
+    if fields.status and (fields.status != public.status or body):
+        maintenance.move(session, holder.actor, public.id, MaintenanceStatus(fields.status), at, body)
 
 
 def _kind_of(session: Session, incident_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 ComponentStatus = Literal["operational", "degraded_performance", "partial_outage", "major_outage",
                           "under_maintenance"]
@@ -56,8 +56,8 @@ class IncidentFields(_Lenient):
     component_ids: list[str] | None = None
     deliver_notifications: bool = True
     metadata: dict[str, Any] | None = None
-    scheduled_for: datetime | None = None
-    scheduled_until: datetime | None = None
+    scheduled_for: AwareDatetime | None = None  # with its offset (a naive time is a 422 naming the field)
+    scheduled_until: AwareDatetime | None = None
     scheduled_remind_prior: bool | None = None
     scheduled_auto_in_progress: bool | None = None
     scheduled_auto_completed: bool | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -139,7 +140,13 @@ def mail_text(message: EmailMessage) -> str:
 @pytest.fixture
 def subs(database: Database) -> Iterator[Subs]:
     clock = FakeClock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
-    tokens = setup_org(database, clock.now)
+    with mailing(database, clock, setup_org(database, clock.now)) as made:
+        yield made
+
+
+@contextmanager
+def mailing(database: Database, clock: FakeClock, tokens: dict[str, str]) -> Iterator[Subs]:
+    """The app over `database` with a real SMTP server as its mail channel."""
     sink = MailSink()
     with smtp_server(sink) as port:
         settings = SmtpSettings(host="127.0.0.1", port=port, from_address="Acme Status <status@acme.example>",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from firebell.core.errors import Conflict
+from firebell.core.errors import Conflict, Invalid
 
 
 class IncidentStatus(StrEnum):
@@ -95,3 +95,24 @@ def next_due(status: MaintenanceStatus, scheduled_for: datetime, scheduled_until
     if status in ACTIVE_MAINTENANCE:
         return scheduled_until
     return None
+
+
+def new_window(status: MaintenanceStatus, current_for: datetime, scheduled_for: datetime,
+               scheduled_until: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The window a reschedule at `now` gives a maintenance of `status` whose start is `current_for`,
+    or Invalid saying why it is refused. A completed maintenance is not moved (schedule a new one).
+    One that has begun keeps its start (whatever start is asked): only its end moves, and not into the past (complete it
+    instead). A scheduled one may not be moved to start in the past (its start may stay where it
+    is, even if passed, when a person starts it), nor to end before it starts: a window that is
+    refused changes nothing, so nobody is told of a move that could never happen."""
+    if status is MaintenanceStatus.COMPLETED:
+        raise Conflict("a completed maintenance is not moved: schedule a new maintenance instead")
+    if status is not MaintenanceStatus.SCHEDULED:
+        scheduled_for = current_for
+    elif scheduled_for != current_for and scheduled_for < now:
+        raise Invalid("a maintenance cannot be moved to start in the past")
+    if scheduled_until <= scheduled_for:
+        raise Invalid("a maintenance must end after it starts")
+    if scheduled_until <= now:
+        raise Invalid("a maintenance cannot be moved to end in the past: complete it instead")
+    return scheduled_for, scheduled_until
