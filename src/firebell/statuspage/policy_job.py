@@ -93,7 +93,11 @@ def open_for(session: Session, incident_id: str, now: datetime) -> PublicInciden
 def run(engine: Runner, now: datetime) -> int:
     """One pass: open what is due, then answer the resolutions; how many public incidents it changed."""
     with engine.db.unit_of_work(write=False) as session:  # on SQLite the scan must not hold the write lock
-        known = page_policies(session)
+        page = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT,
+                                                        StatusPage.archived_at.is_(None))).one_or_none()
+        if page is None:  # no page: nothing to open or answer (the pass runs at every engine wake-up)
+            return 0
+        known = policies(page.severities or [])
         opening = due_to_open(session, known, now) if known else []
         resolving = resolutions.due(session)
     done = 0

@@ -16,8 +16,9 @@ already over, and speaks for it by hand)."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from firebell.actor import Actor
@@ -36,7 +37,18 @@ _UNRESOLVED = [status.value for status in UNRESOLVED]
 
 
 def due(session: Session) -> list[tuple[str, str]]:
-    """(public incident, internal incident) pairs whose resolved update is still to be made."""
+    """(public incident, internal incident) pairs whose resolved update is still to be made. The engine
+    asks at every pass: without an unresolved public incident (nearly always) one small read answers."""
+    if session.scalar(select(exists().where(PublicIncident.kind == "incident",
+                                            PublicIncident.status.in_(_UNRESOLVED)))):
+        return [(row.public_incident_id, row.incident_id) for row in session.execute(_due_statement())]
+    return []
+
+
+@cache
+def _due_statement() -> Select[str, str]:
+    """Made once: building the statement (two aliases, two correlated subqueries) costs more Python
+    than running it when nothing is due."""
     other_link, other = aliased(PublicIncidentLink), aliased(Incident)
     still_open = exists(select(other_link.id).join(other, other.id == other_link.incident_id).where(
         other_link.public_incident_id == PublicIncidentLink.public_incident_id,
@@ -45,15 +57,14 @@ def due(session: Session) -> list[tuple[str, str]]:
         ProposedResolution.public_incident_id == PublicIncidentLink.public_incident_id,
         ProposedResolution.incident_id == PublicIncidentLink.incident_id,
         ProposedResolution.proposed_at >= Incident.resolved_at))  # made after this resolution
-    rows = session.execute(select(PublicIncidentLink.public_incident_id, PublicIncidentLink.incident_id)
-                           .join(Incident, Incident.id == PublicIncidentLink.incident_id)
-                           .join(PublicIncident, PublicIncident.id == PublicIncidentLink.public_incident_id)
-                           .where(Incident.status == InternalStatus.RESOLVED.value,
-                                  Incident.resolved_at >= PublicIncidentLink.linked_at,
-                                  PublicIncident.kind == "incident", PublicIncident.status.in_(_UNRESOLVED),
-                                  ~still_open, ~proposed)
-                           .order_by(Incident.resolved_at))
-    return [(row.public_incident_id, row.incident_id) for row in rows]
+    return (select(PublicIncidentLink.public_incident_id, PublicIncidentLink.incident_id)
+            .join(Incident, Incident.id == PublicIncidentLink.incident_id)
+            .join(PublicIncident, PublicIncident.id == PublicIncidentLink.public_incident_id)
+            .where(Incident.status == InternalStatus.RESOLVED.value,
+                   Incident.resolved_at >= PublicIncidentLink.linked_at,
+                   PublicIncident.kind == "incident", PublicIncident.status.in_(_UNRESOLVED),
+                   ~still_open, ~proposed)
+            .order_by(Incident.resolved_at))
 
 
 def answer(session: Session, public_id: str, incident_id: str, now: datetime) -> bool:
