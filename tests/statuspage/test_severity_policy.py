@@ -156,14 +156,19 @@ def test_resolving_a_p1_resolves_the_public_incident_at_once(policy_api: Api) ->
     assert api_component(api) == "operational"
 
 
-def test_resolving_proposes_the_resolved_update_for_the_comms_lead(policy_api: Api) -> None:
-    api = policy_api
+def _p3_spoken_for_by_hand(api: Api) -> tuple[dict[str, Any], str]:
+    """A P3 (no policy: its public side is the comms lead's) and the public incident Alice opened for it."""
     incident = api.declare(title=TITLE, severity="P3", services=["api"])
     opened = api.post("/api/v1/status-page/incidents", {
         "name": "Slow API responses", "body": "We are looking into slow responses.",
         "components": {"API": "degraded_performance"}, "incidents": [incident["ref"]]}, who="alice")
     assert opened.status_code == 201, opened.text
-    public_id = opened.json()["id"]
+    return incident, str(opened.json()["id"])
+
+
+def test_resolving_proposes_the_resolved_update_for_the_comms_lead(policy_api: Api) -> None:
+    api = policy_api
+    incident, public_id = _p3_spoken_for_by_hand(api)
     api.clock.advance(minutes=20)
     api.post(f"/api/v1/incidents/{incident['ref']}/resolve")
     assert run_policy(api) == 1 and run_policy(api) == 0
@@ -189,11 +194,7 @@ def test_job_without_a_page_does_nothing(database: Database, page_api: Api) -> N
 
 def test_a_reopened_incident_withdraws_the_proposal_and_its_next_resolution_proposes_afresh(policy_api: Api) -> None:
     api = policy_api
-    incident = api.declare(title=TITLE, severity="P3", services=["api"])
-    opened = api.post("/api/v1/status-page/incidents", {
-        "name": "Slow API responses", "body": "We are looking into slow responses.",
-        "components": {"API": "degraded_performance"}, "incidents": [incident["ref"]]}, who="alice")
-    public_id = opened.json()["id"]
+    incident, public_id = _p3_spoken_for_by_hand(api)
     api.clock.advance(minutes=20)
     api.post(f"/api/v1/incidents/{incident['ref']}/resolve")
     assert run_policy(api) == 1

@@ -189,11 +189,16 @@ def test_a_draft_tells_no_one_until_published(page_web: Web) -> None:
     assert _count(page_web, StatusDelivery) == 1
 
 
-def test_opening_from_an_internal_incident_is_prefilled_without_its_title(page_web: Web) -> None:
-    admin = page_web.signed_in("admin")
+def _declare_on_api(web: Web, severity: str) -> str:
+    """INC-n, declared by the admin through the console's form on the api service."""
+    admin = web.signed_in("admin")
     admin.get("/incidents")
-    made = admin.post("/incidents", {"title": "Secret internal words", "severity": "P1", "services": "api"})
-    ref = made.headers["location"].rsplit("/", 1)[1]
+    made = admin.post("/incidents", {"title": "Secret internal words", "severity": severity, "services": "api"})
+    return str(made.headers["location"].rsplit("/", 1)[1])
+
+
+def test_opening_from_an_internal_incident_is_prefilled_without_its_title(page_web: Web) -> None:
+    ref = _declare_on_api(page_web, "P1")
     alice = page_web.signed_in("alice")
     incident = alice.get(f"/incidents/{ref}").text
     assert "Public status page" in incident and f"/status-page?incident={ref}#open" in incident
@@ -265,9 +270,7 @@ def test_reschedule_a_maintenance_from_its_page(page_web: Web) -> None:
 
 def test_the_proposed_resolved_update_waits_in_the_resolve_form(page_web: Web) -> None:
     admin = page_web.signed_in("admin")
-    admin.get("/incidents")
-    made = admin.post("/incidents", {"title": "Secret internal words", "severity": "P3", "services": "api"})
-    ref = made.headers["location"].rsplit("/", 1)[1]
+    ref = _declare_on_api(page_web, "P3")
     alice = page_web.signed_in("alice")
     alice.get(PAGE)
     api = _component(page_web, "API")
