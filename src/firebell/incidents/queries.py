@@ -9,9 +9,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, false, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -241,16 +255,7 @@ def with_links(session: Session, listed: Sequence[ListedIncident]) -> list[Liste
     most of a small query's cost on PostgreSQL, and dashboards poll these lists."""
     page = {i.id: i for i in listed}
     if page:
-        ids = list(page)
-        links: CompoundSelect[Any] = union_all(
-            select(literal("service"), IncidentService.incident_id, IncidentService.service_id, null())
-            .where(IncidentService.incident_id.in_(ids)),
-            select(literal("role"), RoleAssignment.incident_id, RoleAssignment.user_id, RoleAssignment.role)
-            .where(RoleAssignment.incident_id.in_(ids)),
-            select(literal("member"), IncidentMember.incident_id, IncidentMember.user_id, null())
-            .where(IncidentMember.incident_id.in_(ids)),
-        )
-        for kind, incident_id, linked_id, role in session.execute(links):
+        for kind, incident_id, linked_id, role in session.execute(_links_statement(), {"ids": list(page)}):
             found = page[incident_id]
             if kind == "service":
                 found.services.append(ServiceLink(linked_id))
@@ -259,6 +264,21 @@ def with_links(session: Session, listed: Sequence[ListedIncident]) -> list[Liste
             else:
                 found.members.append(MemberLink(linked_id))
     return list(listed)
+
+
+@cache
+def _links_statement() -> CompoundSelect[Any]:
+    """Made once, the ids bound at execution: building it (three selects, three IN lists) cost more
+    Python than running it, on every list a dashboard polls (bench/storm.py's incident reads)."""
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
+    return union_all(
+        select(literal_column("'service'"), IncidentService.incident_id, IncidentService.service_id, null())
+        .where(IncidentService.incident_id.in_(ids)),
+        select(literal_column("'role'"), RoleAssignment.incident_id, RoleAssignment.user_id, RoleAssignment.role)
+        .where(RoleAssignment.incident_id.in_(ids)),
+        select(literal_column("'member'"), IncidentMember.incident_id, IncidentMember.user_id, null())
+        .where(IncidentMember.incident_id.in_(ids)),
+    )
 
 
 @dataclass(frozen=True)
@@ -270,11 +290,21 @@ class DisplayNames:
 
 def display_names(session: Session, *, users: set[str], teams: set[str], services: set[str]) -> DisplayNames:
     """The names of people, teams and services by id, in one statement."""
-    parts = [select(literal(kind), model.id, model.name).where(model.id.in_(ids))
-             for kind, model, ids in (("user", User, users), ("team", Team, teams), ("service", Service, services))
-             if ids]
+    wanted = {"user": users, "team": teams, "service": services}
+    asked = tuple(kind for kind, ids in wanted.items() if ids)
     found: dict[str, dict[str, str]] = {"user": {}, "team": {}, "service": {}}
-    if parts:
-        for kind, id_, name in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+    if asked:
+        for kind, id_, name in session.execute(_names_statement(asked), {kind: list(wanted[kind]) for kind in asked}):
             found[kind][id_] = name
     return DisplayNames(found["user"], found["team"], found["service"])
+
+
+_NAMED: dict[str, type[User] | type[Team] | type[Service]] = {"user": User, "team": Team, "service": Service}
+
+
+@cache
+def _names_statement(kinds: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
+    """One statement per combination of kinds asked (seven at most), made once; ids bound at execution."""
+    parts: list[Any] = [select(literal_column(f"'{kind}'"), _NAMED[kind].id, _NAMED[kind].name)
+                        .where(_NAMED[kind].id.in_(bindparam(kind, expanding=True))) for kind in kinds]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
