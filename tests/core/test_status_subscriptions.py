@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firebell.core import status_subscriptions as rules
+from firebell.core.statuspage import notices as choices
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -48,18 +49,20 @@ def test_quarantine_comes_with_a_hard_failure_or_the_fifth_in_a_row(before, hard
 
 
 @given(st.sampled_from(rules.MODES), st.none() | st.lists(component_ids, max_size=3),
-       st.sampled_from(["incident", "maintenance", "component"]),
-       st.sampled_from(["created", "updated", "resolved", *rules.MAINTENANCE_EVENTS, "status_changed"]),
+       st.sampled_from([("incident", e) for e in choices.INCIDENT_EVENTS]
+                       + [("maintenance", e) for e in choices.MAINTENANCE_EVENTS]
+                       + [("component", choices.COMPONENT_EVENT)]),
        st.lists(component_ids, max_size=3))
-def test_who_receives_a_notice(mode, chosen, kind, event, touched) -> None:
+def test_who_receives_a_notice(mode, chosen, change, touched) -> None:
+    kind, event = change
     wanted = rules.wants(mode, chosen, kind, event, touched)
-    if (kind == "component" and mode == "email") or (kind == "maintenance" and event not in rules.MAINTENANCE_EVENTS):
+    if kind == "component" and mode == "email":
         assert not wanted
     elif chosen is None or not touched:
         assert wanted  # the whole page, or a notice about the whole page
     else:
         assert wanted == bool(set(chosen) & set(touched))
-    quiet = rules.Preferences(maintenance_events=frozenset({"scheduled"}))
+    quiet = choices.NoticeChoice(maintenance=frozenset({"scheduled"}))
     if kind == "maintenance" and event != "scheduled":
         assert not rules.wants(mode, chosen, kind, event, touched, quiet)
 

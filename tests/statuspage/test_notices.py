@@ -2,12 +2,13 @@
 (a local receiver on 127.0.0.1 that checks the Standard Webhooks signature) gets Statuspage's incident
 payload once per update and the component shape for a component's change; a draft, or an update sent
 with deliver_notifications off, tells no one; maintenance is heard of when scheduled, started and
-completed."""
+completed, and rescheduled; and the page's `notify` setting says which of these are told at all."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -46,9 +47,10 @@ class Told:
         return [p for p in self.sent() if "component" in p]
 
 
-@pytest.fixture
-def told(database: Database, tmp_path: Path) -> Iterator[Told]:
-    api = page_api_with(database, tmp_path, STATUS_PAGE)
+@contextmanager
+def telling(database: Database, tmp_path: Path, config: str) -> Iterator[Told]:
+    """The page of `config` with one webhook subscriber on a local receiver."""
+    api = page_api_with(database, tmp_path, config)
     sender = SubscriberSender(Channels(public_url="http://status.example", by_name={},
                                        default_webhook_secret=WEBHOOK_SECRET, clock=api.clock))
     with receiver() as box:
@@ -61,14 +63,25 @@ def told(database: Database, tmp_path: Path) -> Iterator[Told]:
             sender.transports.close()
 
 
-def test_each_update_of_a_public_incident_is_sent_once(told: Told) -> None:
-    api = told.api
-    opened = api.post("/api/v1/status-page/incidents", {
+@pytest.fixture
+def told(database: Database, tmp_path: Path) -> Iterator[Told]:
+    with telling(database, tmp_path, STATUS_PAGE) as found:
+        yield found
+
+
+def _open_update_resolve(api: Api) -> dict[str, Any]:
+    """A public incident opened, updated five minutes later and resolved five after that."""
+    opened: dict[str, Any] = api.post("/api/v1/status-page/incidents", {
         "name": "Elevated API errors", "body": "We are investigating.", "components": {"API": "partial_outage"}}).json()
     api.clock.advance(minutes=5)
     api.post(f"/api/v1/status-page/incidents/{opened['id']}/updates", {"status": "identified", "body": "Found it."})
     api.clock.advance(minutes=5)
     api.post(f"/api/v1/status-page/incidents/{opened['id']}/resolve", {"body": "Fixed."})
+    return opened
+
+
+def test_each_update_of_a_public_incident_is_sent_once(told: Told) -> None:
+    opened = _open_update_resolve(told.api)
     incidents = told.incidents()
     assert [i["incident_updates"][0]["status"] for i in incidents] == ["investigating", "identified", "resolved"]
     assert {i["id"] for i in incidents} == {opened["id"]} and incidents[-1]["resolved_at"] is not None
@@ -121,3 +134,45 @@ def test_maintenance_is_heard_of_when_scheduled_started_and_completed(told: Told
     sent = told.incidents()
     assert [m["status"] for m in sent] == ["scheduled", "in_progress", "completed"]
     assert all(m["scheduled_for"] and m["scheduled_until"] for m in sent)
+
+
+def _schedule_reschedule_start_complete(api: Api) -> None:
+    start = api.clock.now + timedelta(hours=1)
+    made = api.post("/api/v1/status-page/maintenances", {
+        "name": "Database upgrade", "scheduled_for": start.isoformat(),
+        "scheduled_until": (start + timedelta(hours=2)).isoformat(), "components": ["Database"]}).json()
+    later = start + timedelta(hours=1)
+    api.clock.advance(minutes=5)  # updates are ordered by time: each its own
+    moved = api.post(f"/api/v1/status-page/maintenances/{made['id']}/reschedule", {
+        "scheduled_for": later.isoformat(), "scheduled_until": (later + timedelta(hours=2)).isoformat()})
+    assert moved.status_code == 200, moved.text
+    for hours in (2, 2):
+        api.clock.advance(hours=hours)
+        with api.db.unit_of_work() as session:
+            assert maintenance.step_due(session, api.clock.now) == 1
+
+
+def test_a_rescheduled_maintenance_is_news_with_its_new_window(told: Told) -> None:
+    _schedule_reschedule_start_complete(told.api)
+    sent = told.incidents()
+    assert [m["status"] for m in sent] == ["scheduled", "scheduled", "in_progress", "completed"]
+    assert sent[1]["incident_updates"][0]["body"] == "This maintenance has been rescheduled."
+    assert sent[1]["scheduled_for"] > sent[0]["scheduled_for"]
+
+
+QUIET = STATUS_PAGE + """  notify:
+    incidents: {updated: false}
+    maintenance: {rescheduled: false, started: false}
+    component_status: {webhook: false}
+"""
+
+
+def test_the_page_tells_only_what_its_notify_setting_chooses(database: Database, tmp_path: Path) -> None:
+    with telling(database, tmp_path, QUIET) as told:
+        api = told.api
+        _schedule_reschedule_start_complete(api)
+        assert [m["status"] for m in told.incidents()] == ["scheduled", "completed"]
+        told.box.got.clear()  # checked; their signatures' timestamps are hours old now
+        _open_update_resolve(api)
+        assert [i["incident_updates"][0]["body"] for i in told.incidents()] == ["We are investigating.", "Fixed."]
+        assert told.components() == []  # the components moved (incident and maintenance): no webhook hears

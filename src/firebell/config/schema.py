@@ -954,6 +954,38 @@ class StatusSeverityConfig(Model):
     component_status: ComponentStatusName = "partial_outage"
 
 
+class StatusIncidentNotices(Model):
+    created: StrictBool = True
+    updated: StrictBool = True
+    resolved: StrictBool = True
+
+
+class StatusMaintenanceNotices(Model):
+    scheduled: StrictBool = True
+    rescheduled: StrictBool = True
+    started: StrictBool = True
+    completed: StrictBool = True
+
+
+class StatusComponentNotices(Model):
+    """Component status changes, by the subscriber's mode: machines take them, mail does not."""
+
+    email: StrictBool = False
+    webhook: StrictBool = True
+    slack: StrictBool = True
+    teams: StrictBool = True
+    google_chat: StrictBool = True
+
+
+class StatusNotifyConfig(Model):
+    """What the page's subscribers hear of (core/statuspage/notices.py); left out, everything but
+    component changes by mail."""
+
+    incidents: StatusIncidentNotices = Field(default_factory=StatusIncidentNotices)
+    maintenance: StatusMaintenanceNotices = Field(default_factory=StatusMaintenanceNotices)
+    component_status: StatusComponentNotices = Field(default_factory=StatusComponentNotices)
+
+
 class StatusPageConfig(Model):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     url: PageUrl
@@ -964,6 +996,7 @@ class StatusPageConfig(Model):
     components: list[StatusComponentConfig] = Field(default_factory=list)
     groups: list[StatusGroupConfig] = Field(default_factory=list)
     severities: list[StatusSeverityConfig] = Field(default_factory=list)
+    notify: StatusNotifyConfig = Field(default_factory=StatusNotifyConfig)
 
 
 def _default_severities() -> list[SeverityConfig]:

@@ -15,6 +15,7 @@ from firebell.config.errors import ConfigError, Mark
 from firebell.config.located import Located, Path
 from firebell.config.schema import Config, StatusComponentConfig
 from firebell.core.durations import format_duration
+from firebell.core.statuspage import notices as choices
 from firebell.statuspage.models import PAGE_SLOT, StatusComponent, StatusPage
 
 Values = dict[str, Any]
@@ -32,7 +33,8 @@ def desired_page(config: Config) -> dict[str, Values]:
         return {}
     return {PAGE_SLOT: {"name": page.name, "url": page.url, "time_zone": page.time_zone, "export_dir": page.export_dir,
                         "editors": list(page.editors), "branding": page.branding.model_dump(),
-                        "severities": [_severity(entry) for entry in page.severities]}}
+                        "severities": [_severity(entry) for entry in page.severities],
+                        "notify": page.notify.model_dump()}}
 
 
 def _component(entry: StatusComponentConfig, position: int, group: bool, parent: str | None) -> Values:
@@ -59,7 +61,8 @@ def current_page(session: Session) -> dict[str, tuple[Values, bool]]:
         return {}
     return {PAGE_SLOT: ({"name": row.name, "url": row.url, "time_zone": row.time_zone, "export_dir": row.export_dir,
                          "editors": list(row.editors or []), "branding": dict(row.branding or {}),
-                         "severities": [dict(e) for e in row.severities or []]}, row.archived_at is not None)}
+                         "severities": [dict(e) for e in row.severities or []],
+                         "notify": choices.stored(choices.from_stored(row.notify))}, row.archived_at is not None)}
 
 
 def current_components(session: Session) -> dict[str, tuple[Values, bool]]:
@@ -98,6 +101,11 @@ def status_page_yaml(page: Values, components: dict[str, Values]) -> Values:
                           for n, v in components.items() if v["group"]]
     if page["severities"]:
         tree["severities"] = [dict(e) for e in page["severities"]]
+    default = choices.stored(choices.DEFAULT)
+    notify = {group: {name: on for name, on in told.items() if default[group].get(name) != on}
+              for group, told in (page.get("notify") or {}).items()}
+    if any(notify.values()):
+        tree["notify"] = {group: told for group, told in notify.items() if told}
     return tree
 
 

@@ -59,7 +59,10 @@ def check_templates(tree: Located, services: set[str]) -> list[ConfigError]:
             errors.append(tree.mark((*at, "channel")).error(
                 f"'{purpose}' is not rendered for channel '{channel}'; its channels: {', '.join(channels)}"))
             continue
-        if isinstance(service, str) and service not in services:
+        if isinstance(service, str) and catalogue.about_status_page(purpose):
+            errors.append(tree.mark((*at, "service")).error(
+                f"'{purpose}' has no service: status page subscribers' mail is the page's; leave `service` out"))
+        elif isinstance(service, str) and service not in services:
             errors.append(tree.mark((*at, "service")).error(f"unknown service '{service}'"))
         scope = (purpose, channel, service if isinstance(service, str) else "")
         if scope in seen:

@@ -23,11 +23,13 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-MODES = ("email", "webhook", "slack", "teams", "google_chat")
+from firebell.core.statuspage.notices import DEFAULT, NoticeChoice, heard
+from firebell.core.statuspage.notices import MODES as MODES  # the subscriber modes, said once
+
 CONFIRMATION_TTL = timedelta(hours=48)
 QUARANTINE_AFTER = 5  # failed attempts in a row
 PURGE_AFTER = timedelta(days=90)  # a quarantined subscriber nobody released is deleted then
@@ -38,10 +40,6 @@ RETRY_SCHEDULE = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 JITTER = 0.2  # each wait is stretched by up to a fifth, so a receiver back up is not hit by everyone at once
 
-MAINTENANCE_EVENTS = ("scheduled", "rescheduled", "started", "completed")
-# Mail for every component flip would be noise; machines (webhooks, chat) take them (Statuspage's rule:
-# component webhooks fire on status changes).
-COMPONENT_NOTICE_MODES = frozenset({"webhook", "slack", "teams", "google_chat"})
 
 _UNSUBSCRIBE_CONTEXT = b"firebell.status-unsubscribe.v1\x00"
 _CONFIRM_CONTEXT = b"firebell.status-confirm.v1\x00"
@@ -117,23 +115,13 @@ def after_failure(in_a_row: int, *, hard: bool, threshold: int = QUARANTINE_AFTE
     return Failures(count, hard or count >= threshold)
 
 
-@dataclass(frozen=True)
-class Preferences:
-    """What the page sends beyond incidents: which maintenance events (issue 17: each configurable),
-    and which modes hear of component changes that belong to no incident."""
-
-    maintenance_events: frozenset[str] = frozenset(MAINTENANCE_EVENTS)
-    component_modes: frozenset[str] = field(default=COMPONENT_NOTICE_MODES)
-
-
 def wants(mode: str, components: Collection[str] | None, kind: str, event: str, touched: Iterable[str],
-          preferences: Preferences = Preferences()) -> bool:
+          choice: NoticeChoice = DEFAULT) -> bool:
     """Whether a subscriber (`components` None: the whole page) receives a notice of `kind` and
-    `event` about the components `touched`. A notice that names no component concerns the whole page,
-    so everyone hears of it."""
-    if kind == "maintenance" and event not in preferences.maintenance_events:
-        return False
-    if kind == "component" and mode not in preferences.component_modes:
+    `event` about the components `touched`, under the page's choice of what it tells
+    (core/statuspage/notices.py). A notice that names no component concerns the whole page, so
+    everyone hears of it."""
+    if not heard(choice, kind, event, mode):
         return False
     if components is None:
         return True

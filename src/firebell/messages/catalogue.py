@@ -28,6 +28,10 @@ ESCAPING: dict[tuple[str, str], str] = {("email", "html"): "html", ("slack", "te
 
 # Groups of variables a purpose may use beyond the incident, the organisation and `now`.
 PAGE, UPDATE, REPORT, RECIPIENT, ESCALATION = "page", "update", "report", "recipient", "escalation"
+# What a purpose speaks of: an internal incident, or a public status page's change (its subscribers'
+# mail knows nothing internal: variables.STATUS_* name what it sees instead).
+ABOUT_INCIDENT, ABOUT_STATUS_PAGE = "incident", "status_page"
+PUBLIC_INCIDENT, COMPONENT, CONFIRMATION = "incident", "component", "confirmation"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Purpose:
     source: str  # where its built-in wording comes from
     channels: tuple[str, ...]
     groups: tuple[str, ...] = ()  # extra variable groups (messages/variables.py)
+    about: str = ABOUT_INCIDENT
 
 
 PURPOSES: dict[str, Purpose] = {p.name: p for p in (
@@ -64,7 +69,21 @@ PURPOSES: dict[str, Purpose] = {p.name: p for p in (
             ("email",), (REPORT, RECIPIENT)),
     Purpose("post_incident_report", "The post-incident report email", "OPS1 8.3",
             ("email",), (REPORT, RECIPIENT)),
+    Purpose("status_subscriber_incident", "Status page: a public incident, to its email subscribers",
+            "Firebell's status page mail", ("email",), (PUBLIC_INCIDENT,), ABOUT_STATUS_PAGE),
+    Purpose("status_subscriber_maintenance", "Status page: a scheduled maintenance, to its email subscribers",
+            "Firebell's status page mail", ("email",), (PUBLIC_INCIDENT,), ABOUT_STATUS_PAGE),
+    Purpose("status_subscriber_component", "Status page: a component's status change, to email subscribers "
+            "(when status_page.notify sends them by mail)", "Firebell's status page mail", ("email",), (COMPONENT,),
+            ABOUT_STATUS_PAGE),
+    Purpose("status_subscriber_confirmation", "Status page: the double opt-in mail with its confirmation link",
+            "Firebell's status page mail", ("email",), (CONFIRMATION,), ABOUT_STATUS_PAGE),
 )}
+
+
+def about_status_page(purpose: str) -> bool:
+    """A status page subscriber's mail: no internal incident, no service of its own."""
+    return PURPOSES[purpose].about == ABOUT_STATUS_PAGE
 
 
 def parts_of(channel: str) -> tuple[str, ...]:

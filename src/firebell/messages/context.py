@@ -22,7 +22,7 @@ from firebell.incidents.models import (
     TimelineEvent,
 )
 from firebell.messages import variables
-from firebell.messages.catalogue import ESCALATION, PURPOSES, REPORT
+from firebell.messages.catalogue import ABOUT_STATUS_PAGE, ESCALATION, PURPOSES, REPORT
 from firebell.messages.reference import Reference, reference
 from firebell.messages.sandbox import SlackSafe
 from firebell.org.models import Service, User
@@ -136,8 +136,31 @@ def build(session: Session, purpose: str, incident: Incident, now: datetime, *, 
     return context
 
 
+def status_sample(purpose: str, now: datetime, page_name: str = "Example Status") -> Context:
+    """A made-up change of a status page, for previews of its subscribers' mail."""
+    url = "https://status.example.com"
+    maintenance = purpose == "status_subscriber_maintenance"
+    return {
+        "now": utc_text(now), "page": {"name": page_name, "url": url, "status": "Partial System Outage"},
+        "notice": {"event": "scheduled" if maintenance else "updated",
+                   "heading": "Scheduled maintenance" if maintenance else "Incident update", "url": url},
+        "incident": {
+            "name": "Database upgrade" if maintenance else "Elevated API errors",
+            "status": "Scheduled" if maintenance else "Identified", "impact": "" if maintenance else "Major",
+            "body": "We will upgrade the database." if maintenance else "The cause is found; a fix is rolling out.",
+            "scheduled_for": "2026-12-08T02:00:00.000Z" if maintenance else "",
+            "scheduled_until": "2026-12-08T04:00:00.000Z" if maintenance else "",
+            "affected": [] if maintenance else [{"name": "API", "status": "Partial outage"}],
+            "url": f"{url}/incidents/abc123"},
+        "component": {"name": "API", "old_status": "Operational", "new_status": "Partial outage"},
+        "confirmation": {"url": f"{url}/subscriptions/confirm/sample-token", "hours": 48},
+    }
+
+
 def sample(purpose: str, now: datetime, org_name: str = "Example") -> Context:
     """A made-up P1 for previews when no incident is named: every variable has a plausible value."""
+    if PURPOSES[purpose].about == ABOUT_STATUS_PAGE:
+        return status_sample(purpose, now)
     declared = now - timedelta(hours=1, minutes=5)
     context = empty_groups(purpose)
     filler = {

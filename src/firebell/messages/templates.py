@@ -148,15 +148,15 @@ def preview(session: Session, actor: Actor, name: str, *, channel: str | None, n
     problems = problems_in(name, channel, unsaved)
     if problems:
         raise TemplateProblems(problems)
-    if incident_ref:
+    if incident_ref and not catalogue.about_status_page(name):  # a subscriber's mail shows no internal incident
         incident = queries.find(session, actor, incident_ref)
         values = context.build(session, name, incident, now, public_url=public_url)
         services = list(values["incident"]["services"])
         shown = incident.ref
     else:
         values = context.sample(name, now, org_name=reference(session).org_name)
-        services = list(values["incident"]["services"])
-        if service:
+        services = list(values["incident"].get("services", []))
+        if service and not catalogue.about_status_page(name):
             values["incident"] |= {"service": service, "services": [service]}
         shown = SAMPLE
     if service:

@@ -8,7 +8,18 @@ Every value is text, a number, a list of texts or a mapping of these, so a templ
 
 from __future__ import annotations
 
-from firebell.messages.catalogue import ESCALATION, PAGE, PURPOSES, RECIPIENT, REPORT, UPDATE
+from firebell.messages.catalogue import (
+    COMPONENT,
+    CONFIRMATION,
+    ESCALATION,
+    PAGE,
+    PUBLIC_INCIDENT,
+    PURPOSES,
+    RECIPIENT,
+    REPORT,
+    UPDATE,
+    about_status_page,
+)
 
 INCIDENT: dict[str, str] = {
     "ref": "the incident's reference, INC-42",
@@ -86,8 +97,46 @@ TOP: dict[str, str] = {"now": "the time of rendering", "incident": "the incident
                        "org": "the organisation (below)", "links": "links (below)"}
 
 
+# A status page subscriber's mail sees only what the public page shows (no internal incident).
+STATUS_PAGE: dict[str, str] = {
+    "name": "the status page's name",
+    "url": "the status page's address",
+    "status": "its overall status after the change, All Systems Operational or Partial System Outage",
+}
+STATUS_NOTICE: dict[str, str] = {
+    "event": "created, updated, resolved, scheduled, rescheduled, started, completed or status_changed",
+    "heading": "the event in words: New incident, Incident update, Resolved, Scheduled maintenance, "
+               "Maintenance rescheduled, Maintenance in progress, Maintenance completed",
+    "url": "where to read more: the status page",
+}
+STATUS_GROUPS: dict[str, dict[str, str]] = {
+    PUBLIC_INCIDENT: {
+        "name": "the public incident's (or maintenance's) name",
+        "status": "its status in words: Investigating, Identified, Monitoring, Resolved, Scheduled, In progress",
+        "impact": "its impact in words, Major (\"\" for none and for maintenance)",
+        "body": "the latest update's words (3,000 characters at most)",
+        "scheduled_for": "a maintenance's start, 2026-12-07T10:00:00.000Z (\"\" for an incident)",
+        "scheduled_until": "a maintenance's end (\"\" when open)",
+        "affected": "the components the latest update changed: a list of {name, status}",
+        "url": "its own page on the status page",
+    },
+    COMPONENT: {
+        "name": "the component's name",
+        "old_status": "its status before, in words: Operational",
+        "new_status": "its status now, in words: Partial outage",
+    },
+    CONFIRMATION: {
+        "url": "the link that confirms the subscription",
+        "hours": "how many hours the link works",
+    },
+}
+
+
 def known(purpose: str) -> dict[str, dict[str, str] | str]:
     """Top-level names a purpose's templates may use: each a mapping of its fields, or a description."""
+    if about_status_page(purpose):
+        status: dict[str, dict[str, str] | str] = {"now": TOP["now"], "page": STATUS_PAGE, "notice": STATUS_NOTICE}
+        return status | {group: STATUS_GROUPS[group] for group in PURPOSES[purpose].groups}
     names: dict[str, dict[str, str] | str] = {"now": TOP["now"], "incident": INCIDENT, "org": ORG, "links": LINKS}
     for group in PURPOSES[purpose].groups:
         names[group] = GROUPS[group]

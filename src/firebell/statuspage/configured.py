@@ -32,6 +32,7 @@ def writers(now: datetime) -> dict[str, Writer]:
         row.editors = list(values["editors"])
         row.branding = dict(values["branding"])
         row.severities = [dict(entry) for entry in values["severities"]]
+        row.notify = {group: dict(told) for group, told in values["notify"].items()}
         row.data_version = (row.data_version or 0) + 1
         row.updated_at = now
         _changed(row, now)

@@ -83,7 +83,7 @@ def reschedule(session: Session, actor: Actor, public_id: str, scheduled_for: da
     maintenance.updated_at = now
     silences.move(session, actor, maintenance, now)
     _update(session, maintenance, status, body.strip() or "This maintenance has been rescheduled.", now, None,
-            event="rescheduled")
+            rescheduled=True)
     touch(session, now)
     step(session, maintenance, now)
     return maintenance
@@ -153,16 +153,13 @@ def _restore(session: Session, maintenance: PublicIncident, now: datetime) -> li
 
 
 def _update(session: Session, maintenance: PublicIncident, status: MaintenanceStatus, body: str, now: datetime,
-            affected: list[dict[str, str]] | None, *, event: str | None = None) -> None:
-    """`event`: what subscribers hear of it, when not what its status says (a rescheduled window)."""
+            affected: list[dict[str, str]] | None, *, rescheduled: bool = False) -> None:
+    """`rescheduled`: subscribers hear of a new window, whatever the status."""
     update = PublicIncidentUpdate(public_incident_id=maintenance.id, status=status.value, body=body,
                                   display_at=now, created_at=now, updated_at=now,
                                   affected_components=affected or None, deliver_notifications=True)
     session.add(update)
-    if event is None:
-        notices.maintenance_update(session, maintenance, update, now)
-    else:
-        notices.incident_update(session, maintenance, update, event, now)
+    notices.maintenance_update(session, maintenance, update, now, rescheduled=rescheduled)
 
 
 def step(session: Session, maintenance: PublicIncident, now: datetime) -> bool:

@@ -43,6 +43,8 @@ class StatusPage(Base):
     editors: Mapped[list[str]] = mapped_column(JSONType, default=list)
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     severities: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # What subscribers hear of (`status_page.notify`; core/statuspage/notices.py reads it): None, today's default.
+    notify: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

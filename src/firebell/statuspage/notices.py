@@ -6,7 +6,8 @@ transaction as the change, so the change and its deliveries commit together or n
 The services say what changed as they go; the notices are made just before the commit, once the
 transaction's changes are all written, from the same public documents the page shows (so a notice
 says what the page says, and the page's indicator is the one after every change of the
-transaction). A draft tells no one, and neither does an update sent with deliver_notifications off."""
+transaction). A draft tells no one, and neither does an update sent with deliver_notifications off,
+nor a change the page's `notify` setting leaves out (core/statuspage/notices.py decides)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from firebell.core.statuspage import notices as choices
 from firebell.statuspage.models import ComponentStatusEvent, PublicIncident, PublicIncidentUpdate, StatusComponent
 from firebell.statuspage.public import PublicDocuments, live_page, public_documents
 from firebell.statuspage.subscriptions.notify import queue_notices
@@ -25,8 +27,6 @@ from firebell.store.hooks import before_commit
 from firebell.store.txcache import per_transaction
 
 _PENDING = "firebell.statuspage.notices"
-# A maintenance update's status -> the event its subscribers hear of (verifying says nothing new).
-MAINTENANCE_EVENTS = {"scheduled": "scheduled", "in_progress": "started", "completed": "completed"}
 
 
 @dataclass
@@ -58,8 +58,9 @@ def incident_update(session: Session, public: PublicIncident, update: PublicInci
 
 
 def maintenance_update(session: Session, maintenance: PublicIncident, update: PublicIncidentUpdate,
-                       now: datetime) -> None:
-    event = MAINTENANCE_EVENTS.get(update.status)
+                       now: datetime, *, rescheduled: bool = False) -> None:
+    """A maintenance's update: news of what its status says, or of its new window."""
+    event = choices.maintenance_event(update.status, rescheduled=rescheduled)
     if event is not None:
         incident_update(session, maintenance, update, event, now)
 
@@ -76,24 +77,26 @@ def _queue(session: Session, pending: _Pending) -> None:
     if docs is None:
         return
     base = _base(docs)
+    page = live_page(session)
+    choice = choices.from_stored(page.notify if page is not None else None)
     for kind, event, update in pending.updates:
         public = session.get(PublicIncident, update.public_incident_id)
-        if public is None or public.draft:
+        if public is None or public.draft or not choices.told(choice, kind, event):
             continue
         queue_notices(session, base | {
             "kind": kind, "event": event, "incident": _incident(session, docs, public),
             "component_update": None, "component": None, "component_ids": list(public.components),
-            "key": f"{kind}:{update.id}"}, pending.now)
+            "key": f"{kind}:{update.id}"}, pending.now, choice)
     for change in pending.components:
         row = session.get(StatusComponent, change.component_id)
-        if row is None:
+        if row is None or not choices.told(choice, "component", choices.COMPONENT_EVENT):
             continue
         queue_notices(session, base | {
-            "kind": "component", "event": "status_changed", "incident": None,
+            "kind": "component", "event": choices.COMPONENT_EVENT, "incident": None,
             "component_update": {"created_at": iso(change.at), "new_status": change.new_status,
                                  "old_status": change.old_status, "id": change.id, "component_id": row.id},
             "component": {"created_at": iso(row.created_at), "id": row.id, "name": row.name, "status": row.status},
-            "component_ids": [row.id], "key": f"component:{change.id}"}, pending.now)
+            "component_ids": [row.id], "key": f"component:{change.id}"}, pending.now, choice)
 
 
 def _base(docs: PublicDocuments) -> dict[str, Any]:

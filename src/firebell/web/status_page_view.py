@@ -4,8 +4,8 @@ internal incident's page, and "what subscribers will receive" for a change not y
 
 The preview runs the very use case the form would run, in a transaction that is always rolled back:
 the domain's own notice producers (run just before a commit) write the notices they would queue,
-and each is rendered by the subscriptions sender's code (subscriptions/words.py: the mail's subject
-and words, the webhook body). Nothing is sent and nothing stays."""
+and each is rendered by the subscriptions sender's code (subscriptions/mail.py: the mail's subject
+and words from its templates; words.py: the webhook body). Nothing is sent and nothing stays."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
+from firebell.core.message_text import utc_text
 from firebell.core.statuspage.rollup import ComponentStatus
 from firebell.core.statuspage.states import ACTIVE_MAINTENANCE, UNRESOLVED, IncidentStatus, MaintenanceStatus
 from firebell.errors import Forbidden, Invalid, NotFound
@@ -35,7 +36,7 @@ from firebell.statuspage.models import (
     StatusPage,
 )
 from firebell.statuspage.public import public_documents
-from firebell.statuspage.subscriptions import words
+from firebell.statuspage.subscriptions import mail, words
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from firebell.store.hooks import run_before_commit
 from firebell.store.uow import Database
@@ -259,15 +260,15 @@ def preview(db: Database, use_case: Callable[[Session], object], now: datetime, 
 
 def _rendered(session: Session, stored: StatusNotice, public_url: str) -> NoticePreview:
     notice = stored.notice
-    said = words.notice_words(notice)
     page_name = str(notice.get("page_name") or "the status page")  # as the sender names it
     body = words.webhook_body(notice, UNSUBSCRIBE_SHOWN, f"{public_url}/subscribe")
     receivers = dict(session.execute(
         select(StatusSubscriber.mode, func.count())
         .join(StatusDelivery, StatusDelivery.subscriber_id == StatusSubscriber.id)
         .where(StatusDelivery.notice_id == stored.id).group_by(StatusSubscriber.mode)).all())
-    return NoticePreview(kind=str(notice.get("kind", "")), event=str(notice.get("event", "")), subject=said.subject,
-                         mail_text=words.mail_text(said, page_name, UNSUBSCRIBE_SHOWN),
+    written = mail.notice_mail(session, notice, utc_text(stored.created_at))  # what the sender's templates say
+    return NoticePreview(kind=str(notice.get("kind", "")), event=str(notice.get("event", "")),
+                         subject=written.subject, mail_text=words.mail_text(written.text, page_name, UNSUBSCRIBE_SHOWN),
                          webhook_json=json.dumps(body, indent=2, ensure_ascii=False), receivers=receivers)
 
 

@@ -7,6 +7,7 @@ Message-ID and mail systems that deduplicate on it drop the copy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import smtplib
@@ -136,7 +137,8 @@ def _utc_now() -> datetime:
 
 
 class EmailChannel:
-    """Sends each message in its own SMTP session; pages are rare enough that pooling buys nothing."""
+    """Sends each message in its own SMTP session; pages are rare enough that pooling buys nothing.
+    A batch of many mails (status page subscribers) goes through `session()` instead: one connection."""
 
     name = "email"
 
@@ -145,12 +147,19 @@ class EmailChannel:
         self._clock = clock
 
     def send(self, message: Message) -> Delivery:
+        return self._deliver(message, self._transmit)
+
+    def session(self) -> SmtpSession:
+        """A connection kept across the messages sent through it; close it (or use `with`) when done."""
+        return SmtpSession(self)
+
+    def _deliver(self, message: Message, transmit: Callable[[EmailMessage], None]) -> Delivery:
         try:
             email = build_email(message, self.settings.from_address, self._clock())
         except (ValueError, TypeError, MessageError) as exc:
             return Delivery.failed(f"cannot build email: {exc}")
         try:
-            self._transmit(email)
+            transmit(email)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return _smtp_reply_delivery(code, reply)
@@ -182,7 +191,8 @@ class EmailChannel:
             context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _transmit(self, email: EmailMessage) -> None:
+    def _open(self) -> smtplib.SMTP:
+        """A connected session, upgraded to TLS and signed in as the settings say."""
         s = self.settings
         # The host goes to the constructor, not connect(): smtplib takes the TLS server name from it.
         smtp: smtplib.SMTP
@@ -190,13 +200,97 @@ class EmailChannel:
             smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=self._tls_context())
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
-        with smtp:
+        try:
             if s.security == "starttls":
                 # starttls() raises SMTPNotSupportedError rather than silently staying in plain text.
                 smtp.starttls(context=self._tls_context())
             if s.username is not None and s.password is not None:
                 smtp.login(s.username, s.password)
+        except BaseException:
+            _close_quietly(smtp)
+            raise
+        return smtp
+
+    def _transmit(self, email: EmailMessage) -> None:
+        with self._open() as smtp:
             smtp.send_message(email)
+
+
+# Failures after which smtplib has reset the transaction (RSET) and the connection still serves the
+# next message: one recipient's refusal must not cost the others their session.
+_SESSION_SURVIVES = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+_SERVER_CLOSING = 421  # "service not available, closing transmission channel"
+
+
+class SmtpSession:
+    """One SMTP connection for many messages, opened at the first and closed by `close()`.
+
+    Each message keeps the channel's verdicts (`EmailChannel.send`). A refused recipient or message
+    leaves the connection in use (smtplib resets the transaction). Any other failure drops it, and the
+    next message opens a new one. A connection the server closed while it sat between messages (an
+    idle timeout, a limit of messages per session) is found out when the next message is sent: that
+    message is sent once more on a new connection, so a dropped session costs no one their mail. If
+    the server took the message before it hung up, the copy has the same Message-ID, which mail
+    systems deduplicate on (as for any retry)."""
+
+    def __init__(self, channel: EmailChannel) -> None:
+        self.channel = channel
+        self._smtp: smtplib.SMTP | None = None
+        self.connections = 0  # how many were opened: what a batch saves is visible in tests
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, message: Message) -> Delivery:
+        return self.channel._deliver(message, self._transmit)
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                _close_quietly(smtp)
+
+    def _transmit(self, email: EmailMessage) -> None:
+        if self._smtp is not None:
+            try:
+                self._send(email)
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._drop()  # closed while idle or used up: once more, on a new connection
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code != _SERVER_CLOSING:
+                    raise
+                self._drop()
+        self._smtp = self.channel._open()
+        self.connections += 1
+        self._send(email)
+
+    def _send(self, email: EmailMessage) -> None:
+        assert self._smtp is not None
+        try:
+            self._smtp.send_message(email)
+        except _SESSION_SURVIVES as exc:
+            if getattr(exc, "smtp_code", 0) == _SERVER_CLOSING:
+                self._drop()
+            raise
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            _close_quietly(smtp)
+
+
+def _close_quietly(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(OSError):
+        smtp.close()
 
 
 def _smtp_reply_delivery(code: int, reply: bytes | str) -> Delivery:

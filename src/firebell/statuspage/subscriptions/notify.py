@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from firebell.core import status_subscriptions as rules
+from firebell.core.statuspage.notices import DEFAULT, NoticeChoice
 from firebell.errors import Invalid
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from firebell.store.base import new_id
@@ -32,8 +33,9 @@ def delivery_key(notice_key: str, subscriber_id: str) -> str:
 
 
 def queue_notices(session: Session, notice: Mapping[str, Any], now: datetime,
-                  preferences: rules.Preferences = rules.Preferences()) -> int:
-    """How many deliveries were queued (0 for a key queued before, unless subscribers came since)."""
+                  choice: NoticeChoice = DEFAULT) -> int:
+    """How many deliveries were queued (0 for a key queued before, unless subscribers came since).
+    `choice`: what the page tells (its `notify` setting); who does not hear of this gets nothing."""
     key, kind, event = str(notice.get("key") or ""), str(notice.get("kind") or ""), str(notice.get("event") or "")
     if not key or len(key) > 200:
         raise Invalid("a notice needs a key of at most 200 characters")
@@ -53,7 +55,7 @@ def queue_notices(session: Session, notice: Mapping[str, Any], now: datetime,
              "idempotency_key": delivery_key(key, subscriber_id), "payload": {}, "status": "pending",
              "attempts": 0, "next_attempt_at": now, "created_at": now, "last_error": ""}
             for subscriber_id, mode, components in receivers
-            if rules.wants(mode, components, kind, event, touched, preferences)]
+            if rules.wants(mode, components, kind, event, touched, choice)]
     queued = 0
     dialect = session.get_bind().dialect.name
     for start in range(0, len(rows), INSERT_BATCH):

@@ -14,6 +14,7 @@ cards carry none, so theirs fail as "delivery uncertain" rather than post twice.
 
 from __future__ import annotations
 
+import html
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from firebell.core import status_subscriptions as rules
+from firebell.core.message_text import utc_text
 from firebell.notify.channels.base import Delivery
-from firebell.statuspage.subscriptions import service, words
+from firebell.statuspage.subscriptions import mail, service, words
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from firebell.statuspage.subscriptions.transports import NotConfigured, Outgoing, Transports
 from firebell.store.secrets import link_secret
@@ -76,6 +78,7 @@ def claim(session: Session, public_url: str, now: datetime, limit: int = CLAIM_B
                                    .where(StatusNotice.id.in_(notice_ids))).all()) if notice_ids else {}
     secret = link_secret(session) if rows else b""
     said: dict[str, words.Words] = {}
+    mails: dict[str, mail.Mail] = {}  # rendered once per notice, not per subscriber
     claimed: list[Claimed] = []
     for row, subscriber in rows:
         current = service.state(subscriber)
@@ -87,36 +90,52 @@ def claim(session: Session, public_url: str, now: datetime, limit: int = CLAIM_B
         row.next_attempt_at = now + SEND_DEADLINE + len(claimed) * PER_SEND_BUDGET
         unsubscribe = f"{public_url}/subscriptions/unsubscribe/{rules.unsubscribe_token(secret, subscriber.id)}"
         if confirmation:
-            outgoing = _confirmation(row, subscriber, secret, public_url, unsubscribe)
+            outgoing = _confirmation(session, row, subscriber, secret, public_url, unsubscribe, now)
         else:
             notice = notices[row.notice_id]
             if row.notice_id not in said:
                 said[row.notice_id] = words.notice_words(notice)
-            outgoing = _notice(row, subscriber, notice, said[row.notice_id], unsubscribe, public_url)
+            written = None
+            if subscriber.mode == "email":
+                if row.notice_id not in mails:
+                    mails[row.notice_id] = mail.notice_mail(session, notice, utc_text(now))
+                written = mails[row.notice_id]
+            outgoing = _notice(row, subscriber, notice, said[row.notice_id], written, unsubscribe, public_url)
         claimed.append(Claimed(row.id, row.attempts, subscriber.id, outgoing))
     return claimed
 
 
-def _confirmation(row: StatusDelivery, subscriber: StatusSubscriber, secret: bytes, public_url: str,
-                  unsubscribe: str) -> Outgoing:
+_CONFIRMATION_PAGE = "the status page"
+
+
+def _confirmation(session: Session, row: StatusDelivery, subscriber: StatusSubscriber, secret: bytes,
+                  public_url: str, unsubscribe: str, now: datetime) -> Outgoing:
+    """Rendered per subscriber (each has its own link; they are one a subscribe, not thousands a notice).
+    A template that leaves the link out still sends it: without it nobody could ever confirm."""
     token = rules.confirmation_token(secret, subscriber.id, str(row.payload.get("nonce", "")))
-    page_name = "the status page"
-    said = words.confirmation_words(page_name, f"{public_url}/subscriptions/confirm/{token}",
-                                    int(rules.CONFIRMATION_TTL.total_seconds() // 3600))
+    link = f"{public_url}/subscriptions/confirm/{token}"
+    written = mail.confirmation_mail(session, _CONFIRMATION_PAGE, link,
+                                     int(rules.CONFIRMATION_TTL.total_seconds() // 3600), utc_text(now))
+    text, content = written.text, written.html
+    if link not in text:
+        text = f"{text.rstrip()}\n\nConfirm: {link}\n"
+    if html.escape(link, quote=True) not in content:
+        content += f'\n<p><a href="{html.escape(link, quote=True)}">Confirm the subscription</a></p>'
+    said = words.Words(subject=written.subject, title=written.subject, text=text, url=link)
     return Outgoing(mode=subscriber.mode, address=subscriber.address, idempotency_key=row.idempotency_key,
-                    words=said, page_name=page_name, unsubscribe_url=unsubscribe,
-                    mail_text=words.mail_text(said, page_name, unsubscribe),
-                    mail_html=words.mail_html(said, page_name, unsubscribe), subscriber=subscriber.id)
+                    words=said, page_name=_CONFIRMATION_PAGE, unsubscribe_url=unsubscribe, mail_subject=written.subject,
+                    mail_text=words.mail_text(text, _CONFIRMATION_PAGE, unsubscribe),
+                    mail_html=words.mail_html(content, _CONFIRMATION_PAGE, unsubscribe), subscriber=subscriber.id)
 
 
 def _notice(row: StatusDelivery, subscriber: StatusSubscriber, notice: dict[str, Any], said: words.Words,
-            unsubscribe: str, public_url: str) -> Outgoing:
+            written: mail.Mail | None, unsubscribe: str, public_url: str) -> Outgoing:
     page_name = str(notice.get("page_name") or "the status page")
-    mail = subscriber.mode == "email"
     return Outgoing(mode=subscriber.mode, address=subscriber.address, idempotency_key=row.idempotency_key,
                     words=said, page_name=page_name, unsubscribe_url=unsubscribe,
-                    mail_text=words.mail_text(said, page_name, unsubscribe) if mail else "",
-                    mail_html=words.mail_html(said, page_name, unsubscribe) if mail else "",
+                    mail_subject=written.subject if written else "",
+                    mail_text=words.mail_text(written.text, page_name, unsubscribe) if written else "",
+                    mail_html=words.mail_html(written.html, page_name, unsubscribe) if written else "",
                     webhook_body=words.webhook_body(notice, unsubscribe, f"{public_url}/subscribe")
                     if subscriber.mode == "webhook" else None,
                     webhook_secret=subscriber.webhook_secret, subscriber=subscriber.id)
@@ -126,12 +145,14 @@ Result = Delivery | NotConfigured
 
 
 def send(transports: Transports, claimed: list[Claimed]) -> list[Result]:
+    """Each in turn, the batch's mail over one SMTP connection; a failure is that message's alone."""
     results: list[Result] = []
-    for one in claimed:
-        try:
-            results.append(transports.send(one.outgoing))
-        except NotConfigured as exc:
-            results.append(exc)
+    with transports.batch():
+        for one in claimed:
+            try:
+                results.append(transports.send(one.outgoing))
+            except NotConfigured as exc:
+                results.append(exc)
     return results
 
 

@@ -11,13 +11,15 @@ failures, 408/425/429/5xx and network faults are worth a retry. A webhook has 30
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from firebell.notify.channels.base import Delivery, Links, Message, Rendered, failure_delivery, http_status_delivery
 from firebell.notify.channels.chat_webhooks import GoogleChatWebhook, TeamsWebhook
+from firebell.notify.channels.email import EmailChannel, SmtpSession
 from firebell.notify.channels.http_post import Poster, PostFailed
 from firebell.notify.channels.slack_blocks import clip_mrkdwn, clip_plain
 from firebell.notify.channels.slack_web import IncomingWebhookClient, delivery_of
@@ -44,6 +46,7 @@ class Outgoing:
     words: Words
     page_name: str
     unsubscribe_url: str
+    mail_subject: str = ""  # from the mail's template; the cards' words otherwise
     mail_text: str = ""
     mail_html: str = ""
     webhook_body: dict[str, Any] | None = None
@@ -65,9 +68,25 @@ class Transports:
         self.channels = channels
         self._clock = clock or channels.clock or _utc_now
         self._poster = Poster(WEBHOOK_CONNECT_S, WEBHOOK_ANSWER_S, 64 * 1024, 1.0)
+        self._mail: SmtpSession | None = None
 
     def close(self) -> None:
         self._poster.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Mail sent inside shares one SMTP connection (opened at the first mail, closed at the end):
+        a session per mail was most of a mail's cost (bench/subscribers.py)."""
+        channel = self.channels.channel("email")
+        if not isinstance(channel, EmailChannel) or self._mail is not None:
+            yield  # another kind of channel (a log, a test's stand-in) sends as it does
+            return
+        self._mail = channel.session()
+        try:
+            yield
+        finally:
+            mail, self._mail = self._mail, None
+            mail.close()
 
     def send(self, out: Outgoing) -> Delivery:
         """Raises NotConfigured when the server has no way to send this mode."""
@@ -85,11 +104,12 @@ class Transports:
         channel = self.channels.channel("email")
         if channel is None:
             raise NotConfigured("no SMTP server is configured (FIREBELL_SMTP_HOST)")
-        return channel.send(Message(
+        sender = self._mail if self._mail is not None else channel
+        return sender.send(Message(
             idempotency_key=out.idempotency_key, kind="update", incident_ref=out.page_name, title=out.words.title,
             severity="", summary=out.words.text, recipient=out.address,
             links=Links(incident=out.words.url or None, unsubscribe=out.unsubscribe_url),
-            rendered=Rendered(subject=out.words.subject, text=out.mail_text, html=out.mail_html)))
+            rendered=Rendered(subject=out.mail_subject or out.words.subject, text=out.mail_text, html=out.mail_html)))
 
     def _webhook(self, out: Outgoing) -> Delivery:
         secret = out.webhook_secret or self.channels.default_webhook_secret

@@ -1,6 +1,7 @@
-"""What subscribers receive, made from one notice (the contract's plain dict): the mail's subject and
-words, the chat card's, and the webhook body in Statuspage's shapes (comms-and-learning 1.4).
-Pure data in, data out; only what the public page already shows goes in (the notice holds nothing else).
+"""What subscribers receive, made from one notice (the contract's plain dict): the chat card's words,
+the values the mail's templates see (subscriptions/mail.py renders them), the mail's footer, and the
+webhook body in Statuspage's shapes (comms-and-learning 1.4). Pure data in, data out; only what the
+public page already shows goes in (the notice holds nothing else).
 """
 
 from __future__ import annotations
@@ -48,8 +49,7 @@ def notice_words(notice: Mapping[str, Any]) -> Words:
                      f"{human(str(change.get('new_status', '')))}")
     else:
         incident = notice.get("incident") or {}
-        heading = (_MAINTENANCE_TITLE if kind == "maintenance" else _INCIDENT_TITLE).get(event, human(event))
-        title = f"{heading}: {incident.get('name', '')}"
+        title = f"{heading(kind, event)}: {incident.get('name', '')}"
         lines.append(f"Status: {human(str(incident.get('status', '')))}")
         if kind == "maintenance" and incident.get("scheduled_for"):
             lines.append(f"Window: {incident.get('scheduled_for')} to {incident.get('scheduled_until') or 'open'}")
@@ -68,27 +68,63 @@ def notice_words(notice: Mapping[str, Any]) -> Words:
     return Words(subject=f"[{page_name}] {title}", title=title, text=text, url=url)
 
 
-def mail_text(words: Words, page_name: str, unsubscribe_url: str) -> str:
-    return (f"{words.text}\n--\nYou receive this because you subscribed to {page_name}.\n"
+def heading(kind: str, event: str) -> str:
+    """'Incident update', 'Maintenance rescheduled': the event in words."""
+    return (_MAINTENANCE_TITLE if kind == "maintenance" else _INCIDENT_TITLE).get(event, human(event))
+
+
+def mail_values(notice: Mapping[str, Any], now: str) -> dict[str, Any]:
+    """What the subscriber mail templates see of a notice (messages/variables.py: STATUS_*): the
+    public page's words only, statuses in words, the update's body clipped as in the cards."""
+    kind, event = str(notice.get("kind", "")), str(notice.get("event", ""))
+    page = notice.get("page") or {}
+    url = str(notice.get("page_url") or "")
+    incident = notice.get("incident") or {}
+    updates = incident.get("incident_updates") or []
+    latest = updates[0] if updates else {}
+    impact = str(incident.get("impact") or "")
+    component = notice.get("component") or {}
+    change = notice.get("component_update") or {}
+    return {
+        "now": now,
+        "page": {"name": str(notice.get("page_name") or "Status page"), "url": url,
+                 "status": str(page.get("status_description") or "")},
+        "notice": {"event": event, "heading": heading(kind, event), "url": url},
+        "incident": {
+            "name": " ".join(str(incident.get("name") or "").split()),
+            "status": human(str(incident.get("status") or "")),
+            "impact": human(impact) if impact not in ("", "none", "maintenance") else "",
+            "body": _clip(str(latest.get("body") or "")),
+            "scheduled_for": str(incident.get("scheduled_for") or ""),
+            "scheduled_until": str(incident.get("scheduled_until") or ""),
+            "affected": [{"name": str(c.get("name") or ""), "status": human(str(c.get("new_status") or ""))}
+                         for c in latest.get("affected_components") or []],
+            "url": str(incident.get("shortlink") or url)},
+        "component": {"name": str(component.get("name") or "A component"),
+                      "old_status": human(str(change.get("old_status") or "")),
+                      "new_status": human(str(change.get("new_status") or ""))},
+    }
+
+
+def confirmation_values(page_name: str, confirm_url: str, hours: int, now: str, page_url: str = "") -> dict[str, Any]:
+    return {"now": now, "page": {"name": page_name, "url": page_url, "status": ""},
+            "notice": {"event": "confirmation", "heading": "Confirm your subscription", "url": page_url},
+            "confirmation": {"url": confirm_url, "hours": hours}}
+
+
+def mail_text(text: str, page_name: str, unsubscribe_url: str) -> str:
+    """The rendered words and the footer no template can leave out: why this mail, and the way out."""
+    return (f"{text.rstrip()}\n\n--\nYou receive this because you subscribed to {page_name}.\n"
             f"Unsubscribe: {unsubscribe_url}\n")
 
 
-def mail_html(words: Words, page_name: str, unsubscribe_url: str) -> str:
-    """The HTML part's content: every word escaped (the email channel wraps it in a document)."""
+def mail_html(content: str, page_name: str, unsubscribe_url: str) -> str:
+    """The HTML part's content (rendered with autoescape) and the footer, escaped here (the email
+    channel wraps it in a document)."""
     esc = html.escape
-    body = esc(words.text.strip()).replace("\n", "<br>\n")
-    link = f'<p><a href="{esc(words.url, quote=True)}">View the status page</a></p>\n' if words.url else ""
-    return (f"<h2>{esc(words.title)}</h2>\n<p>{body}</p>\n{link}"
+    return (f"{content.rstrip()}\n"
             f'<p style="color:#666;font-size:small">You receive this because you subscribed to {esc(page_name)}. '
             f'<a href="{esc(unsubscribe_url, quote=True)}">Unsubscribe</a></p>')
-
-
-def confirmation_words(page_name: str, confirm_url: str, hours: int) -> Words:
-    text = (f"Someone (we hope you) asked to receive {page_name}'s status updates at this address.\n\n"
-            f"Confirm the subscription within {hours} hours: {confirm_url}\n\n"
-            "If it was not you, ignore this mail: nothing will be sent to you.\n")
-    title = f"Confirm your subscription to {page_name}"
-    return Words(subject=" ".join(title.split()), title=title, text=text, url=confirm_url)
 
 
 def webhook_body(notice: Mapping[str, Any], unsubscribe_url: str, documentation_url: str) -> dict[str, Any]:
