@@ -21,9 +21,11 @@ from firebell.actor import Actor
 from firebell.core.statuspage.rollup import ComponentStatus
 from firebell.core.statuspage.states import IncidentStatus
 from firebell.errors import Conflict, Invalid, NotFound
-from firebell.statuspage import service
+from firebell.statuspage import service, silences
 from firebell.statuspage.models import (
     ComponentStatusEvent,
+    MaintenanceSilence,
+    ProposedResolution,
     PublicIncident,
     PublicIncidentLink,
     PublicIncidentUpdate,
@@ -174,11 +176,16 @@ def change_group(session: Session, actor: Actor, group_id: str, fields: Mapping[
 
 def delete_incident(session: Session, actor: Actor, public_id: str, now: datetime) -> None:
     """Gone from the page and its history, as Statuspage's delete does; the component changes it made
-    stay in the components' history (the uptime bars are about the components, not the incident)."""
+    stay in the components' history (the uptime bars are about the components, not the incident). A
+    maintenance's paging silences end with it, as when it is called off (they stay as alerts' history);
+    a resolved update waiting for the comms lead goes with the incident."""
     service.require_editor(session, actor)
     public = session.get(PublicIncident, public_id)
     if public is None:
         raise NotFound(f"incident {public_id} not found")
+    silences.end(session, actor, public, now)
+    session.execute(delete(MaintenanceSilence).where(MaintenanceSilence.maintenance_id == public_id))
+    session.execute(delete(ProposedResolution).where(ProposedResolution.public_incident_id == public_id))
     session.execute(delete(PublicIncidentUpdate).where(PublicIncidentUpdate.public_incident_id == public_id))
     session.execute(delete(PublicIncidentLink).where(PublicIncidentLink.public_incident_id == public_id))
     session.delete(public)
