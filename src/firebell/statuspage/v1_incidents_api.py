@@ -20,11 +20,12 @@ from firebell.statuspage import maintenance, service, v1_service
 from firebell.statuspage.key_api import Holder
 from firebell.statuspage.models import PublicIncident
 from firebell.statuspage.subscriptions import service as subscribers
-from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, Obj, _incident, _page, _write
+from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, NoNul, Obj, _incident, _page, _write
 from firebell.statuspage.v1_schemas import IncidentBody, IncidentFields, PostmortemBody, SubscriberBody
 from firebell.statuspage.wire import iso
 
-router = APIRouter(tags=["status page (Statuspage v1)"], responses=problem_responses(401, 403, 404, 409, 422))
+router = APIRouter(tags=["status page (Statuspage v1)"], responses=problem_responses(401, 403, 404, 409, 422),
+                   dependencies=[NoNul])
 _MAINTENANCE = {s.value for s in MaintenanceStatus}
 
 
@@ -150,10 +151,8 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
                 status = IncidentStatus(fields.status) if fields.status else IncidentStatus(public.status)
                 public = _move_incident(session, holder, public.id, fields, status, at)
             _affect(session, public, fields.component_ids)
-        if fields.name and fields.name != public.name:
-            public.name = fields.name
-            public.updated_at = at
-            service.touch(session, at)
+        if fields.name is not None:
+            service.rename_incident(session, public, fields.name, at)
         return 200, _incident(session, public, page)
     return _write(request, holder, db, at, idempotency_key, body, work)
 
