@@ -139,3 +139,17 @@ def test_the_comms_leads_api_refuses_the_same(page_api: Api, fields: dict[str, s
                            who="alice")
     _refused(opened, "NUL")
     assert _public_incidents(page_api) == []
+
+
+def test_an_unknown_component_is_a_422_not_a_404(page_api: Api, v1: StatuspageClient) -> None:
+    """A 404 on PATCH incidents/{id} or component-groups/{id} tells a Terraform provider the resource
+    is gone (it drops it from its state); a component that is not there is a fault of the body."""
+    opened = v1.create_incident(name="Slow API")
+    assert opened.status_code == 201
+    _refused(v1.create_incident(name="Other", components={"nope": "major_outage"}), "no component 'nope'")
+    patched = v1.update_incident(opened.json()["id"], body="Worse.", component_ids=["nope"])
+    assert patched.status_code == 422 and "no component 'nope'" in patched.json()["detail"]
+    assert [len(i["incident_updates"]) for i in _public_incidents(page_api)] == [1]
+    group = v1.create_group("Edge", components=["nope"])
+    assert group.status_code == 422 and "no component 'nope'" in group.json()["detail"]
+    assert v1.groups().json() == [g for g in v1.groups().json() if g["name"] != "Edge"]

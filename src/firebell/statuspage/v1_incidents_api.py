@@ -38,6 +38,16 @@ def _change(fields: IncidentFields, status: IncidentStatus) -> service.IncidentC
                                   fields.deliver_notifications, Impact(impact) if impact else None)
 
 
+def _known_components(session: Session, fields: IncidentFields) -> None:
+    """Every component the body names exists, or a 422 naming it: a 404 here would tell a Terraform
+    provider that the incident itself is gone (it drops it from its state)."""
+    for ref in dict.fromkeys([*(fields.components or {}), *(fields.component_ids or [])]):
+        try:
+            service.component(session, ref)
+        except NotFound:
+            raise Invalid(f"incident.components: there is no component {ref[:80]!r} on this page") from None
+
+
 def _affect(session: Session, public: PublicIncident, component_ids: list[str] | None) -> None:
     """`component_ids` without a status each: affected, their status unchanged."""
     for ref in component_ids or []:
@@ -85,6 +95,7 @@ def create_incident(page_id: str, body: IncidentBody, request: Request, holder: 
 
     def work(session: Session) -> tuple[int, Any]:
         page = _page(session, page_id)
+        _known_components(session, fields)
         if not fields.name:
             raise Invalid("incident.name is required")
         if fields.backfilled:
@@ -142,6 +153,7 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
     def work(session: Session) -> tuple[int, Any]:
         page = _page(session, page_id)
         public = service.find_incident(session, incident_id, kind=_kind_of(session, incident_id))
+        _known_components(session, fields)
         if public.kind == "maintenance":
             _change_maintenance(session, holder, public, fields, at)
         else:

@@ -145,7 +145,7 @@ def children(session: Session, group: StatusComponent) -> list[StatusComponent]:
 
 
 def set_group_members(session: Session, group: StatusComponent, member_ids: list[str]) -> None:
-    members = [find_component(session, cid) for cid in dict.fromkeys(member_ids)]
+    members = [_member(session, cid) for cid in dict.fromkeys(member_ids)]
     for member in members:
         if member.managed_by != "api" and member.group_id != group.id:
             raise Conflict(f"component {member.name!r} is declared in the configuration; group it there")
@@ -156,6 +156,14 @@ def set_group_members(session: Session, group: StatusComponent, member_ids: list
             child.group_id = None
     for member in members:
         member.group_id = group.id
+
+
+def _member(session: Session, component_id: str) -> StatusComponent:
+    """A 422 for a member that is not there: a 404 would tell a Terraform provider the group is gone."""
+    try:
+        return find_component(session, component_id)
+    except NotFound:
+        raise Invalid(f"component_group.components: there is no component {component_id[:80]!r}") from None
 
 
 def change_group(session: Session, actor: Actor, group_id: str, fields: Mapping[str, Any],
