@@ -61,7 +61,7 @@ def check_incident(i: dict[str, Any], page_id: str, maintenance_: bool = False) 
         _ts(i[key])
     _ts(i["monitoring_at"], nullable=True)
     _ts(i["resolved_at"], nullable=True)
-    assert i["shortlink"].startswith("https://status.testorg.example/s/")
+    assert i["shortlink"] == f"https://status.testorg.example/incidents/{i['id']}.html"
     for u in i["incident_updates"]:
         assert set(u) == UPDATE_KEYS and u["incident_id"] == i["id"] and u["status"] in statuses
         assert isinstance(u["body"], str) and isinstance(u["deliver_notifications"], bool)

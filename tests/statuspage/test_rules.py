@@ -22,12 +22,14 @@ from firebell.core.statuspage.rollup import (
     worst,
 )
 from firebell.core.statuspage.states import (
+    REACH,
     IncidentStatus,
     MaintenanceStatus,
     due_maintenance,
     new_window,
     next_incident_status,
     next_maintenance_status,
+    window_in_reach,
 )
 from firebell.core.statuspage.uptime import StatusChange, uptime
 
@@ -192,3 +194,20 @@ def test_a_day_shows_its_worst_and_maintenance_apart() -> None:
     counted = (NOW - (day - timedelta(days=3))).total_seconds() - 3600
     assert found.percent == round(100 * (1 - 1800 / counted), 2)
     assert uptime([], zone, NOW).percent is None
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)),
+       st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=400)), ZONES)
+def test_a_window_in_reach_can_be_shown_in_any_zone(starts: datetime, length: timedelta, zone: str) -> None:
+    """What window_in_reach takes is near now, and every page can show it in its zone (a window in
+    year 9999 was taken and made every page that shows it a 500)."""
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    ends = min(starts + length, datetime(9999, 12, 30, tzinfo=UTC))
+    try:
+        window_in_reach(starts, ends, now)
+    except Invalid:
+        assert starts < now - REACH or ends > now + REACH
+        return
+    assert now - REACH <= starts and ends <= now + REACH
+    for at in (starts, ends):
+        assert (at.astimezone(ZoneInfo(zone)) + timedelta(days=366)).year < 9999  # room for what a page adds

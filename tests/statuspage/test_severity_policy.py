@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from firebell.auth.service import create_token
 from firebell.config import apply, load
 from firebell.jobs import engine_loop
 from firebell.notify.settings import Channels
@@ -214,3 +215,38 @@ def test_a_reopened_incident_withdraws_the_proposal_and_its_next_resolution_prop
     assert len(proposals) == 2, "the second resolution is proposed to the comms lead too"
     resolved = api.post(f"/api/v1/status-page/incidents/{public_id}/resolve", who="alice")
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+
+def test_an_incident_made_private_after_it_went_public_is_not_spoken_for(policy_api: Api) -> None:
+    """Made private once its public incident is open (it turned out to be a security matter): its
+    resolution is not published for it, nor proposed from its words. The comms lead resolves the
+    public incident by hand, when they choose; the public side learns nothing of the private one."""
+    api = policy_api
+    incident = api.declare(title=TITLE, severity="P1", services=["api"])
+    assert run_policy(api) == 1
+    assert api.patch(f"/api/v1/incidents/{incident['ref']}", {"private": True}).status_code == 200
+    before = api.client.get("/api/v2/summary.json").json()
+    api.clock.advance(minutes=30)
+    assert api.post(f"/api/v1/incidents/{incident['ref']}/resolve").status_code == 200
+    assert run_policy(api) == 0
+    (public,) = public_incidents(api)
+    assert public["status"] == "investigating" and public["proposed_resolution"] is None
+    assert api.client.get("/api/v2/summary.json").json() == before
+
+
+def test_a_public_incident_with_a_proposed_resolution_can_be_deleted(policy_api: Api) -> None:
+    """Statuspage's v1 DELETE of a public incident whose resolved update waits for the comms lead: it
+    was a 500 (the proposal still pointed at it) that deleted nothing."""
+    api = policy_api
+    incident = api.declare(title=TITLE, severity="P3", services=["api"])
+    opened = api.post("/api/v1/status-page/incidents", {"name": "Slow API responses",
+                                                        "incidents": [incident["ref"]]}, who="alice")
+    api.post(f"/api/v1/incidents/{incident['ref']}/resolve")
+    assert run_policy(api) == 1 and public_incidents(api)[0]["proposed_resolution"] is not None
+    with api.db.unit_of_work() as session:
+        key = create_token(session, user_name="admin", role="admin", name="t", now=api.clock.now, scope="statuspage")
+    page_id = api.client.get("/api/v2/summary.json").json()["page"]["id"]
+    deleted = api.client.delete(f"/v1/pages/{page_id}/incidents/{opened.json()['id']}",
+                                headers={"Authorization": f"OAuth {key.token}"})
+    assert deleted.status_code == 200, deleted.text
+    assert public_incidents(api) == [] and run_policy(api) == 0

@@ -140,3 +140,14 @@ def test_unknown_values_are_shown_as_themselves() -> None:
     assert rules.words(rules.COMPONENT_WORDS, "partial_outage") == "Partial outage"
     assert rules.words(rules.COMPONENT_WORDS, "brand_new_state") == "Brand new state"
     assert rules.accent("#abc") == "#abc" and rules.accent("red") == "#0b5cad"
+
+
+@given(st.sampled_from(["9999-12-31T23:30:00.000Z", "0001-01-01T00:10:00.000Z", "2026-12-07T10:00:00.000Z"]),
+       st.sampled_from(["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Stockholm"]))
+def test_a_time_at_the_ends_of_the_calendar_still_renders(text: str, zone: str) -> None:
+    """A row stored before the window rule (year 9999) is shown in UTC rather than making the page a 500."""
+    tz = rules.zone(zone)
+    assert rules.local_time(text, tz)
+    assert rules.history_months([{"started_at": text, "created_at": text, "updated_at": text}], tz,
+                                datetime(2026, 12, 7, tzinfo=UTC))
+    assert rules.local_time("9999-12-31T23:30:00.000Z", rules.zone("Pacific/Kiritimati")) == "31 Dec 9999, 23:30 UTC"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from firebell.statuspage.subscriptions import service
 from firebell.store.uow import Database
 from tests.api.conftest import FakeClock
 from tests.statuspage.conftest import STATUS_PAGE, apply_page
@@ -137,3 +138,24 @@ def test_a_subscriber_limited_to_components_hears_only_of_those(subs: Subs) -> N
                                            "[Testorg Status] New incident: Database failover",
                                            "[Testorg Status] Scheduled maintenance: Search reindex"]
     assert subjects("db@example.com") == ["[Testorg Status] New incident: Database failover"]
+
+
+def test_too_many_components_is_said_on_the_form(subs: Subs) -> None:
+    """More components than a subscriber may choose: the form again, saying how many it takes (it was
+    the console's error page, with a sign-in link, naming no limit); nothing subscribed."""
+    ids = [f"c{i:04d}" for i in range(500)]
+    answer = _post_form(subs.client, "/subscribe", email="many@example.com", scope="components", components=ids)
+    assert answer.status_code == 422
+    assert 'role="alert"' in answer.text and "at most 100 components" in answer.text
+    assert "Sign in" not in answer.text
+    with subs.db.unit_of_work(write=False) as session:
+        assert service.subscriber_of(session, "email", "many@example.com") is None
+
+
+def test_head_is_answered_as_get(subs: Subs) -> None:
+    """A link checker's or mail scanner's HEAD of the form or a link: what its GET says, with no body
+    (it was a 405), and it acts no more than the GET does."""
+    for path in ("/subscribe", "/status/subscribe", "/subscriptions/confirm/nope", "/subscriptions/unsubscribe/a.b"):
+        got, head = subs.client.get(path), subs.client.head(path)
+        assert head.status_code == got.status_code and head.content == b"", path
+        assert head.headers["content-security-policy"] == got.headers["content-security-policy"]

@@ -130,3 +130,15 @@ def test_a_window_ending_in_the_past_or_a_completed_maintenance_is_refused(page_
     assert done.status_code == 409 and "completed" in done.json()["detail"]
     naive = v1.update_incident(made["id"], scheduled_until="2026-11-23T12:00:00")
     assert naive.status_code == 422 and "scheduled_until" in naive.text
+
+
+def test_deleting_a_maintenance_ends_its_silence(page_api: Api, v1: StatuspageClient) -> None:
+    """Deleted through the API (Terraform's destroy): gone from the page, and paging for its services is
+    no longer silenced for it. It was a 500 (the silence still pointed at it) that deleted nothing."""
+    api = page_api
+    made = _scheduled(api, v1)
+    assert len(_silences(api)) == 1
+    deleted = v1.delete_incident(made["id"])
+    assert deleted.status_code == 200, deleted.text
+    assert _silences(api) == [] and v1.incidents().json() == []
+    assert api.client.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"] == []

@@ -3,8 +3,8 @@
 FastAPI parses a body with the json module before any route code runs; a thousand levels raise
 RecursionError there (a useless "error parsing the body", or a 500 on a deeper stack), and a few
 hundred pass on to validation and storage, which walk them again. This checks the raw bytes first,
-for every JSON body under /api/v1, and answers 400 problem+json saying so. The ingestion endpoints
-read their bodies themselves and are not under /api/v1.
+for every JSON body under /api/v1 and Statuspage's /v1/pages, and answers 400 problem+json saying so.
+The ingestion endpoints read their bodies themselves and are not under /api/v1.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from firebell.api.problems import problem
 from firebell.core.jsonsafe import MAX_DEPTH, too_deep, too_deep_message
 
-API_PREFIX = "/api/v1/"
+API_PREFIXES = ("/api/v1/", "/v1/pages")  # the REST API, and the status page's Statuspage-compatible one
 
 
 def _json_or_unlabelled(scope: Scope) -> bool:
@@ -35,7 +35,7 @@ class JsonDepthLimit:
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX) or not _json_or_unlabelled(scope):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES) or not _json_or_unlabelled(scope):
             await self.app(scope, receive, send)
             return
         received: list[Message] = []

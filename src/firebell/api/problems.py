@@ -73,7 +73,8 @@ _UNREADABLE_BODY = {"There was an error parsing the body": "the body could not b
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # Only the first element says where (a field may itself be named `body`: incident.body).
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in ("body", "query", "path") else loc)]
     return ".".join(parts) or "body"
 
 

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
@@ -145,7 +145,7 @@ def authenticate(session: Session, plain: str | None, *, now: datetime, via: str
 
 
 @cache
-def _token_statement() -> Select[Unpack[tuple[Any, ...]]]:
+def _token_statement() -> Select[*tuple[Any, ...]]:
     """Every request authenticates: the token, its user and the user's live teams in one statement
     (a row per team), made once. The ORM's token, user and memberships took three times the Python
     of the incident list's own statements (bench/storm.py's list reads)."""

@@ -68,8 +68,17 @@ def local_time(text: str | None, tz: ZoneInfo) -> str:
     """`7 Dec 2026, 11:00 CET`: a time as a reader of the page reads it, in the page's zone."""
     if not text:
         return ""
-    at = instant(text).astimezone(tz)
+    at = in_zone(instant(text), tz)
     return f"{at.day} {at:%b %Y, %H:%M} {at.tzname()}"
+
+
+def in_zone(at: datetime, tz: ZoneInfo) -> datetime:
+    """`at` in the page's zone; in UTC when the zone would carry it past what a datetime holds (a row
+    from before maintenance windows were kept within reach, in year 9999: it made every page a 500)."""
+    try:
+        return at.astimezone(tz)
+    except OverflowError:
+        return at.astimezone(UTC)
 
 
 def day_label(date: str) -> str:
@@ -173,7 +182,7 @@ def history_months(items: Iterable[Doc], tz: ZoneInfo, now: datetime,
         months[(cursor.year, cursor.month)] = []
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     for item in items:
-        at = instant(began(item)).astimezone(tz)
+        at = in_zone(instant(began(item)), tz)
         months.setdefault((at.year, at.month), []).append(item)
     ordered = sorted(months.items(), reverse=True)
     return [(f"{datetime(y, m, 1):%B %Y}", sorted(found, key=lambda i: instant(began(i)), reverse=True))

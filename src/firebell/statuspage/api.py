@@ -6,7 +6,6 @@ statuspage/service.py and maintenance.py."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -21,6 +20,7 @@ from firebell.core.statuspage.states import IncidentStatus, MaintenanceStatus
 from firebell.statuspage import maintenance, resolutions, service
 from firebell.statuspage.models import PublicIncident, PublicIncidentUpdate
 from firebell.statuspage.public import public_documents
+from firebell.statuspage.v1_schemas import Instant, Text  # no NUL; a time with its offset, held in UTC
 from firebell.statuspage.wire import component_object, incident_object
 
 _BASE = "/api/v1/status-page"
@@ -38,50 +38,50 @@ class ComponentStatusIn(_Input):
 
 
 class IncidentIn(_Input):
-    name: str = Field(max_length=service.MAX_NAME)
+    name: Text = Field(max_length=service.MAX_NAME)
     status: Literal["investigating", "identified", "monitoring"] = "investigating"
-    body: str = Field(default="", max_length=service.MAX_BODY)
+    body: Text = Field(default="", max_length=service.MAX_BODY)
     impact: Literal["none", "minor", "major", "critical"] | None = None
-    components: dict[str, ComponentStatusName] = Field(default_factory=dict,
+    components: dict[Text, ComponentStatusName] = Field(default_factory=dict,
                                                        description="component id or name -> its status now")
-    incidents: list[str] = Field(default_factory=list, description="internal incidents it speaks for (INC-7)")
+    incidents: list[Text] = Field(default_factory=list, description="internal incidents it speaks for (INC-7)")
     draft: bool = False
     deliver_notifications: bool = True
 
 
 class UpdateIn(_Input):
     status: Literal["investigating", "identified", "monitoring", "resolved", "postmortem"]
-    body: str = Field(default="", max_length=service.MAX_BODY)
+    body: Text = Field(default="", max_length=service.MAX_BODY)
     impact: Literal["none", "minor", "major", "critical"] | None = None
-    components: dict[str, ComponentStatusName] = Field(default_factory=dict)
-    incidents: list[str] = Field(default_factory=list)
+    components: dict[Text, ComponentStatusName] = Field(default_factory=dict)
+    incidents: list[Text] = Field(default_factory=list)
     publish: bool = False
     deliver_notifications: bool = True
 
 
 class ResolveIn(_Input):
-    body: str = Field(default="", max_length=service.MAX_BODY)
+    body: Text = Field(default="", max_length=service.MAX_BODY)
 
 
 class MaintenanceIn(_Input):
-    name: str = Field(max_length=service.MAX_NAME)
-    body: str = Field(default="", max_length=service.MAX_BODY)
-    scheduled_for: datetime
-    scheduled_until: datetime
-    components: list[str] = Field(default_factory=list)
+    name: Text = Field(max_length=service.MAX_NAME)
+    body: Text = Field(default="", max_length=service.MAX_BODY)
+    scheduled_for: Instant
+    scheduled_until: Instant
+    components: list[Text] = Field(default_factory=list)
     auto_start: bool = True
     auto_complete: bool = True
 
 
 class MaintenanceWindowIn(_Input):
-    scheduled_for: datetime
-    scheduled_until: datetime
-    body: str = Field(default="", max_length=service.MAX_BODY)
+    scheduled_for: Instant
+    scheduled_until: Instant
+    body: Text = Field(default="", max_length=service.MAX_BODY)
 
 
 class MaintenanceMoveIn(_Input):
     status: Literal["in_progress", "verifying", "completed"]
-    body: str = Field(default="", max_length=service.MAX_BODY)
+    body: Text = Field(default="", max_length=service.MAX_BODY)
 
 
 def _incident_out(session: Session, public: PublicIncident) -> dict[str, Any]:

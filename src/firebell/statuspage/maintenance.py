@@ -18,6 +18,7 @@ from firebell.core.statuspage.states import (
     due_maintenance,
     new_window,
     next_maintenance_status,
+    window_in_reach,
 )
 from firebell.errors import Invalid
 from firebell.statuspage import notices, silences
@@ -47,6 +48,7 @@ def schedule(session: Session, actor: Actor, name: str, body: str, scheduled_for
         raise Invalid(f"a maintenance needs a name of at most {MAX_NAME} characters and a body of at most {MAX_BODY}")
     if scheduled_until <= scheduled_for:
         raise Invalid("a maintenance must end after it starts")
+    window_in_reach(scheduled_for, scheduled_until, now)
     rows = [component(session, ref) for ref in component_refs]
     if any(row.is_group for row in rows):
         raise Invalid("a maintenance names components, not groups")

@@ -11,7 +11,9 @@ the lock. A proposal speaks for the resolution it was made after: an internal in
 before the comms lead published withdraws it (it no longer waits: "resolved" would be false), and
 resolving again proposes afresh, in the same row, with the words of the new resolution. An internal
 incident resolved before it was linked proposes nothing (the comms lead linked an incident that was
-already over, and speaks for it by hand)."""
+already over, and speaks for it by hand). Nor does one made private after it was linked (a security
+matter, found out late): its resolution is never published or worded for the public, and the comms
+lead resolves the public incident by hand."""
 
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ def _due_statement() -> Select[str, str]:
     return (select(PublicIncidentLink.public_incident_id, PublicIncidentLink.incident_id)
             .join(Incident, Incident.id == PublicIncidentLink.incident_id)
             .join(PublicIncident, PublicIncident.id == PublicIncidentLink.public_incident_id)
-            .where(Incident.status == InternalStatus.RESOLVED.value,
+            .where(Incident.status == InternalStatus.RESOLVED.value, Incident.private.is_(False),
                    Incident.resolved_at >= PublicIncidentLink.linked_at,
                    PublicIncident.kind == "incident", PublicIncident.status.in_(_UNRESOLVED),
                    ~still_open, ~proposed)
@@ -71,7 +73,8 @@ def answer(session: Session, public_id: str, incident_id: str, now: datetime) ->
     """Make the resolved update of one public incident (under its lock); whether it made one."""
     public = find_incident(session, public_id)
     incident = session.get(Incident, incident_id)
-    if incident is None or public.status not in _UNRESOLVED or incident.status != InternalStatus.RESOLVED.value:
+    if (incident is None or incident.private or public.status not in _UNRESOLVED
+            or incident.status != InternalStatus.RESOLVED.value):
         return False
     proposal = session.scalars(select(ProposedResolution).where(
         ProposedResolution.public_incident_id == public.id, ProposedResolution.incident_id == incident.id)).first()

@@ -241,6 +241,14 @@ def open_incident(session: Session, actor: Actor | None, name: str, change: Inci
     return public
 
 
+def rename_incident(session: Session, public: PublicIncident, name: str, now: datetime) -> None:
+    """A new public name, under the same rule as the first (trimmed, not blank, at most MAX_NAME)."""
+    name = _clean(name, "name", MAX_NAME, required=True)
+    if name != public.name:
+        public.name, public.updated_at = name, now
+        touch(session, now)
+
+
 def find_incident(session: Session, public_id: str, *, kind: str = "incident") -> PublicIncident:
     found = session.get(PublicIncident, public_id, with_for_update=True)
     if found is None or found.kind != kind:

@@ -20,11 +20,12 @@ from firebell.statuspage import maintenance, service, v1_service
 from firebell.statuspage.key_api import Holder
 from firebell.statuspage.models import PublicIncident
 from firebell.statuspage.subscriptions import service as subscribers
-from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, Obj, _incident, _page, _write
+from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, NoNul, Obj, _incident, _page, _write
 from firebell.statuspage.v1_schemas import IncidentBody, IncidentFields, PostmortemBody, SubscriberBody
 from firebell.statuspage.wire import iso
 
-router = APIRouter(tags=["status page (Statuspage v1)"], responses=problem_responses(401, 403, 404, 409, 422))
+router = APIRouter(tags=["status page (Statuspage v1)"], responses=problem_responses(401, 403, 404, 409, 422),
+                   dependencies=[NoNul])
 _MAINTENANCE = {s.value for s in MaintenanceStatus}
 
 
@@ -35,6 +36,16 @@ def _change(fields: IncidentFields, status: IncidentStatus) -> service.IncidentC
     return service.IncidentChange(status, fields.body or "", {ref: ComponentStatus(s) for ref, s in
                                                               (fields.components or {}).items()},
                                   fields.deliver_notifications, Impact(impact) if impact else None)
+
+
+def _known_components(session: Session, fields: IncidentFields) -> None:
+    """Every component the body names exists, or a 422 naming it: a 404 here would tell a Terraform
+    provider that the incident itself is gone (it drops it from its state)."""
+    for ref in dict.fromkeys([*(fields.components or {}), *(fields.component_ids or [])]):
+        try:
+            service.component(session, ref)
+        except NotFound:
+            raise Invalid(f"incident.components: there is no component {ref[:80]!r} on this page") from None
 
 
 def _affect(session: Session, public: PublicIncident, component_ids: list[str] | None) -> None:
@@ -84,6 +95,7 @@ def create_incident(page_id: str, body: IncidentBody, request: Request, holder: 
 
     def work(session: Session) -> tuple[int, Any]:
         page = _page(session, page_id)
+        _known_components(session, fields)
         if not fields.name:
             raise Invalid("incident.name is required")
         if fields.backfilled:
@@ -141,6 +153,7 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
     def work(session: Session) -> tuple[int, Any]:
         page = _page(session, page_id)
         public = service.find_incident(session, incident_id, kind=_kind_of(session, incident_id))
+        _known_components(session, fields)
         if public.kind == "maintenance":
             _change_maintenance(session, holder, public, fields, at)
         else:
@@ -150,10 +163,8 @@ def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request
                 status = IncidentStatus(fields.status) if fields.status else IncidentStatus(public.status)
                 public = _move_incident(session, holder, public.id, fields, status, at)
             _affect(session, public, fields.component_ids)
-        if fields.name and fields.name != public.name:
-            public.name = fields.name
-            public.updated_at = at
-            service.touch(session, at)
+        if fields.name is not None:
+            service.rename_incident(session, public, fields.name, at)
         return 200, _incident(session, public, page)
     return _write(request, holder, db, at, idempotency_key, body, work)
 

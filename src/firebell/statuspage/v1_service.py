@@ -21,9 +21,11 @@ from firebell.actor import Actor
 from firebell.core.statuspage.rollup import ComponentStatus
 from firebell.core.statuspage.states import IncidentStatus
 from firebell.errors import Conflict, Invalid, NotFound
-from firebell.statuspage import service
+from firebell.statuspage import service, silences
 from firebell.statuspage.models import (
     ComponentStatusEvent,
+    MaintenanceSilence,
+    ProposedResolution,
     PublicIncident,
     PublicIncidentLink,
     PublicIncidentUpdate,
@@ -143,7 +145,7 @@ def children(session: Session, group: StatusComponent) -> list[StatusComponent]:
 
 
 def set_group_members(session: Session, group: StatusComponent, member_ids: list[str]) -> None:
-    members = [find_component(session, cid) for cid in dict.fromkeys(member_ids)]
+    members = [_member(session, cid) for cid in dict.fromkeys(member_ids)]
     for member in members:
         if member.managed_by != "api" and member.group_id != group.id:
             raise Conflict(f"component {member.name!r} is declared in the configuration; group it there")
@@ -154,6 +156,14 @@ def set_group_members(session: Session, group: StatusComponent, member_ids: list
             child.group_id = None
     for member in members:
         member.group_id = group.id
+
+
+def _member(session: Session, component_id: str) -> StatusComponent:
+    """A 422 for a member that is not there: a 404 would tell a Terraform provider the group is gone."""
+    try:
+        return find_component(session, component_id)
+    except NotFound:
+        raise Invalid(f"component_group.components: there is no component {component_id[:80]!r}") from None
 
 
 def change_group(session: Session, actor: Actor, group_id: str, fields: Mapping[str, Any],
@@ -174,11 +184,16 @@ def change_group(session: Session, actor: Actor, group_id: str, fields: Mapping[
 
 def delete_incident(session: Session, actor: Actor, public_id: str, now: datetime) -> None:
     """Gone from the page and its history, as Statuspage's delete does; the component changes it made
-    stay in the components' history (the uptime bars are about the components, not the incident)."""
+    stay in the components' history (the uptime bars are about the components, not the incident). A
+    maintenance's paging silences end with it, as when it is called off (they stay as alerts' history);
+    a resolved update waiting for the comms lead goes with the incident."""
     service.require_editor(session, actor)
     public = session.get(PublicIncident, public_id)
     if public is None:
         raise NotFound(f"incident {public_id} not found")
+    silences.end(session, actor, public, now)
+    session.execute(delete(MaintenanceSilence).where(MaintenanceSilence.maintenance_id == public_id))
+    session.execute(delete(ProposedResolution).where(ProposedResolution.public_incident_id == public_id))
     session.execute(delete(PublicIncidentUpdate).where(PublicIncidentUpdate.public_incident_id == public_id))
     session.execute(delete(PublicIncidentLink).where(PublicIncidentLink.public_incident_id == public_id))
     session.delete(public)

@@ -51,6 +51,12 @@ def update_object(update: PublicIncidentUpdate) -> Obj:
             "deliver_notifications": update.deliver_notifications, "custom_tweet": None, "tweet_id": None}
 
 
+def _page_of(page: StatusPage, public: PublicIncident) -> str:
+    """The incident's own page, where its link leads (the site's and the export's `incidents/<id>.html`):
+    Statuspage's shortlink is a short address on its own host, which Firebell does not serve."""
+    return f"{page.url.rstrip('/')}/incidents/{public.id}.html"
+
+
 def incident_object(public: PublicIncident, updates: Sequence[PublicIncidentUpdate], page: StatusPage,
                     components: Mapping[str, Obj]) -> Obj:
     """A v2 incident, or a scheduled_maintenance (with scheduled_for and scheduled_until). `updates`
@@ -58,7 +64,7 @@ def incident_object(public: PublicIncident, updates: Sequence[PublicIncidentUpda
     obj: Obj = {"id": public.id, "name": public.name, "status": public.status, "impact": public.impact,
                 "created_at": iso(public.created_at), "updated_at": iso(public.updated_at),
                 "monitoring_at": iso(public.monitoring_at), "resolved_at": iso(public.resolved_at),
-                "started_at": iso(public.started_at), "shortlink": f"{page.url.rstrip('/')}/s/{public.shortlink}",
+                "started_at": iso(public.started_at), "shortlink": _page_of(page, public),
                 "page_id": page.id, "incident_updates": [update_object(u) for u in updates],
                 "components": [components[cid] for cid in public.components if cid in components]}
     if public.kind == "maintenance":

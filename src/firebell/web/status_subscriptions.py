@@ -30,6 +30,7 @@ from firebell.web.deps import CsrfChecked
 from firebell.web.sessions import csrf_token, remember_csrf_cookie
 
 router = APIRouter(include_in_schema=False)
+_READ = ["GET", "HEAD"]  # a link checker's or mail scanner's HEAD is answered as its GET is (never acting)
 _IMAGES = "img-src 'self' data:"
 assert _IMAGES in SECURITY_HEADERS["Content-Security-Policy"]
 
@@ -84,8 +85,8 @@ def _chosen(scope: str | None, components: list[str] | None) -> list[str] | None
     return components or None
 
 
-@router.get("/subscribe", response_class=HTMLResponse)
-@router.get("/status/subscribe", response_class=HTMLResponse)
+@router.api_route("/subscribe", methods=_READ, response_class=HTMLResponse)
+@router.api_route("/status/subscribe", methods=_READ, response_class=HTMLResponse)
 def subscribe_form(request: Request) -> Response:
     return _form(request, _built(request))
 
@@ -94,7 +95,8 @@ def subscribe_form(request: Request) -> Response:
 @router.post("/status/subscribe", dependencies=[CsrfChecked], response_class=HTMLResponse)
 def subscribe(request: Request, email: Annotated[str, Form(max_length=service.MAX_ADDRESS)] = "",
               scope: Annotated[str | None, Form(max_length=20)] = None,
-              components: Annotated[list[str] | None, Form(max_length=service.MAX_COMPONENTS)] = None) -> Response:
+              # No count here: the service says how many it takes, on the form (the form parser caps the fields).
+              components: Annotated[list[str] | None, Form()] = None) -> Response:
     built = _built(request)
     db: Database = request.app.state.db
     known = [cid for _, items in _choices(built) for cid, _ in items]
@@ -122,7 +124,7 @@ _GONE = ("Link not usable", "This confirmation link is not valid, or was already
 _EXPIRED = ("Link expired", "This confirmation link has expired. Subscribe again to get a new one.", 410)
 
 
-@router.get("/subscriptions/confirm/{token}", response_class=HTMLResponse)
+@router.api_route("/subscriptions/confirm/{token}", methods=_READ, response_class=HTMLResponse)
 def confirm_page(request: Request, token: str) -> Response:
     db: Database = request.app.state.db
     with db.unit_of_work(write=False) as session:
@@ -151,7 +153,7 @@ def confirm(request: Request, token: str) -> Response:
 _NOT_FOUND = ("Link not usable", "This unsubscribe link is not valid, or the subscription no longer exists.", 404)
 
 
-@router.get("/subscriptions/unsubscribe/{token}", response_class=HTMLResponse)
+@router.api_route("/subscriptions/unsubscribe/{token}", methods=_READ, response_class=HTMLResponse)
 def unsubscribe_page(request: Request, token: str) -> Response:
     db: Database = request.app.state.db
     with db.unit_of_work(write=False) as session:

@@ -11,7 +11,7 @@ the move the clock makes on its own.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from firebell.core.errors import Conflict, Invalid
@@ -97,6 +97,17 @@ def next_due(status: MaintenanceStatus, scheduled_for: datetime, scheduled_until
     return None
 
 
+REACH = timedelta(days=3653)  # ten years
+
+
+def window_in_reach(scheduled_for: datetime, scheduled_until: datetime, now: datetime) -> None:
+    """Invalid unless a maintenance's window lies within REACH of `now`, either way. A window in year
+    9999 was taken and then broke every page that shows it (its time in the page's zone is past the
+    last date a datetime holds); nobody plans maintenance a decade ahead, or records one a decade back."""
+    if not (now - REACH <= scheduled_for and scheduled_until <= now + REACH):
+        raise Invalid("a maintenance's window must lie within ten years of now")
+
+
 def new_window(status: MaintenanceStatus, current_for: datetime, scheduled_for: datetime,
                scheduled_until: datetime, now: datetime) -> tuple[datetime, datetime]:
     """The window a reschedule at `now` gives a maintenance of `status` whose start is `current_for`,
@@ -115,4 +126,5 @@ def new_window(status: MaintenanceStatus, current_for: datetime, scheduled_for: 
         raise Invalid("a maintenance must end after it starts")
     if scheduled_until <= now:
         raise Invalid("a maintenance cannot be moved to end in the past: complete it instead")
+    window_in_reach(scheduled_for, scheduled_until, now)
     return scheduled_for, scheduled_until
