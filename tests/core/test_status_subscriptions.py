@@ -108,3 +108,20 @@ def test_a_confirmation_link_works_until_its_expiry_second() -> None:
     assert rules.confirmation_open(expires, expires - timedelta(seconds=1))
     assert not rules.confirmation_open(expires, expires)
     assert not rules.confirmation_open(None, NOW)
+
+
+LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20)
+
+
+@given(LOCAL, st.text(alphabet="abcxyz0123+", max_size=10), st.sampled_from(["example.com", "b.example"]))
+def test_every_sub_address_reaches_the_same_mailbox(local: str, tag: str, domain: str) -> None:
+    plain = rules.mailbox(f"{local}@{domain}")
+    assert rules.mailbox(f"{local}+{tag}@{domain}") == plain
+    assert rules.mailbox(f"{local.upper()}+{tag}@{domain.upper()}") == plain
+
+
+@given(st.integers(0, 5000), st.integers(0, 5000), st.integers(0, 10), st.integers(0, 10))
+def test_more_mail_already_sent_never_allows_more(mailbox: int, page: int, more_box: int, more_page: int) -> None:
+    if rules.may_send_confirmation(mailbox + more_box, page + more_page):
+        assert rules.may_send_confirmation(mailbox, page)
+    assert not rules.may_send_confirmation(rules.CONFIRMATIONS_PER_MAILBOX + more_box, page)

@@ -31,6 +31,11 @@ from firebell.core.statuspage.notices import DEFAULT, NoticeChoice, heard
 from firebell.core.statuspage.notices import MODES as MODES  # the subscriber modes, said once
 
 CONFIRMATION_TTL = timedelta(hours=48)
+# The public form must not be a way to flood an inbox: at most this many confirmation mails an hour to
+# one mailbox (counting its +tag sub-addresses together), and to everyone together.
+CONFIRMATION_WINDOW = timedelta(hours=1)
+CONFIRMATIONS_PER_MAILBOX = 3
+CONFIRMATIONS_PER_PAGE = 2000
 QUARANTINE_AFTER = 5  # failed attempts in a row
 PURGE_AFTER = timedelta(days=90)  # a quarantined subscriber nobody released is deleted then
 # Standard Webhooks' example schedule (wire-formats section 8) after the first try: 5 s, 5 min, 30 min,
@@ -193,3 +198,14 @@ def _check(secret: bytes, subscriber_id: str) -> None:
 
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def mailbox(address: str) -> str:
+    """The mailbox an address reaches: its local part without a +tag (sub-addressing), lower case."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def may_send_confirmation(to_mailbox: int, to_page: int) -> bool:
+    """Whether another confirmation mail may go out, given those of the last CONFIRMATION_WINDOW."""
+    return to_mailbox < CONFIRMATIONS_PER_MAILBOX and to_page < CONFIRMATIONS_PER_PAGE

@@ -4,6 +4,8 @@ bounce or repeated failures, and nothing sent to anyone not confirmed and receiv
 
 from __future__ import annotations
 
+import pytest
+
 from tests.statuspage.subscriptions.conftest import (
     CONFIRM_LINK,
     UNSUBSCRIBE_LINK,
@@ -80,6 +82,29 @@ def test_the_form_never_says_who_subscribed_nor_floods_an_inbox(subs: Subs) -> N
     assert subs.subscribe("not an address").status_code == 422
     browser = subs.browser()
     assert browser.post("/subscribe", {"email": "x@example.com"}, csrf=None).status_code == 403
+
+
+def test_sub_addresses_of_one_mailbox_share_its_hourly_cap(subs: Subs) -> None:
+    """victim+1@, victim+2@, ... reach one inbox: three confirmation mails an hour, whatever the tags."""
+    for n in range(8):
+        answer = subs.subscribe(f"Victim+{n}@Example.com")
+        assert answer.status_code == 200 and "Check your inbox" in answer.text  # the same answer throughout
+    subs.send_due()
+    sent = [m for m in subs.sink.received if "victim" in str(m["To"]).lower()]
+    assert len(sent) == 3
+    assert len(subs.mails_to("other@example.com")) == 0
+    subs.subscribe("other@example.com")  # another mailbox is not held back
+    subs.clock.advance(hours=1, minutes=1)
+    subs.subscribe("victim+9@example.com")  # an hour later: one more
+    subs.send_due()
+    assert len(subs.mails_to("other@example.com")) == 1
+    assert len([m for m in subs.sink.received if "victim" in str(m["To"]).lower()]) == 4
+
+
+@pytest.mark.parametrize("odd", ["b@b..example", "caf\u00e9@example.com", "x\ufffd@example.com", "a@b@example.com"])
+def test_odd_addresses_are_refused_with_the_reason(subs: Subs, odd: str) -> None:
+    answer = subs.subscribe(odd.encode().decode("unicode_escape"))
+    assert answer.status_code == 422 and "address" in answer.text
 
 
 def test_unsubscribe_by_the_links_page_or_the_one_click_post(subs: Subs) -> None:

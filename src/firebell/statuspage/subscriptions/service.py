@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from firebell.actor import Actor
@@ -43,9 +43,11 @@ def normal_email(text: str) -> str:
     """The address as stored (trimmed, lower case), or Invalid."""
     address = text.strip().lower()
     local, _, domain = address.rpartition("@")
-    if (not local or "." not in domain or domain.startswith(".") or domain.endswith(".") or len(address) > MAX_ADDRESS
-            or any(c.isspace() or ord(c) < 32 or c in "<>,;\"()[]\\" for c in address)):
+    if (not local or "." not in domain or any(not label for label in domain.split(".")) or len(address) > MAX_ADDRESS
+            or any(c.isspace() or ord(c) < 32 or c in "<>,;\"()[]\\@" for c in local + domain)):
         raise Invalid(f"{text.strip()[:80]!r} is not an email address")
+    if not address.isascii():  # mail goes out without SMTPUTF8; U+FFFD is what bad bytes became
+        raise Invalid(f"{text.strip()[:80]!r}: use an ASCII address (an international domain in its xn-- form)")
     return address
 
 
@@ -98,6 +100,8 @@ def subscribe_email(session: Session, email: str, component_ids: Collection[str]
     address = normal_email(email)
     components = normal_components(component_ids, known)
     subscriber = subscriber_of(session, "email", address)
+    if not _may_confirm(session, address, now):
+        return  # the same answer as ever: nobody learns that a limit was met, and no mail goes out
     if subscriber is None:
         subscriber = StatusSubscriber(mode="email", address=address, component_ids=components, source="form",
                                       created_at=now, consecutive_failures=0, last_error="", webhook_secret="")
@@ -114,6 +118,21 @@ def subscribe_email(session: Session, email: str, component_ids: Collection[str]
     rules.next_state(current, rules.Event.SUBSCRIBE)
     subscriber.unsubscribed_at, subscriber.component_ids = None, components
     queue_confirmation(session, subscriber, now)
+
+
+def _may_confirm(session: Session, address: str, now: datetime) -> bool:
+    """Under the hourly caps on confirmation mails (core/status_subscriptions.may_send_confirmation)."""
+    recent = (select(StatusDelivery.id)
+              .join(StatusSubscriber, StatusSubscriber.id == StatusDelivery.subscriber_id)
+              .where(StatusDelivery.notice_key == "confirmation",
+                     StatusDelivery.created_at >= now - rules.CONFIRMATION_WINDOW))
+    box = rules.mailbox(address)
+    local, _, domain = box.rpartition("@")
+    to_page = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
+    near = session.scalars(recent.with_only_columns(StatusSubscriber.address).where(
+        StatusSubscriber.address.startswith(local, autoescape=True),
+        StatusSubscriber.address.endswith(f"@{domain}", autoescape=True)))
+    return rules.may_send_confirmation(sum(1 for other in near if rules.mailbox(other) == box), to_page)
 
 
 @dataclass(frozen=True)
