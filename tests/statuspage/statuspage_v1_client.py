@@ -58,6 +58,12 @@ class StatuspageClient:
     def delete_incident(self, incident_id: str) -> httpx.Response:
         return self._call("DELETE", self._page(f"/incidents/{incident_id}"))
 
+    def incident(self, incident_id: str) -> httpx.Response:
+        return self._call("GET", self._page(f"/incidents/{incident_id}"))
+
+    def postmortem(self, incident_id: str) -> httpx.Response:
+        return self._call("GET", self._page(f"/incidents/{incident_id}/postmortem"))
+
     def put_postmortem(self, incident_id: str, **fields: Any) -> httpx.Response:
         return self._call("PUT", self._page(f"/incidents/{incident_id}/postmortem"), {"postmortem": fields})
 

@@ -172,3 +172,17 @@ def test_a_key_made_on_the_command_line_opens_the_management_api(page_api: Api) 
     client = StatuspageClient(page_api.client, key)
     assert client.pages().status_code == 200
     assert page_api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_a_draft_is_not_there_for_the_v1_api_post_mortem_included(page_api: Api, v1: StatuspageClient) -> None:
+    drafted = page_api.post("/api/v1/status-page/incidents", {
+        "name": "Elevated API errors", "body": "We are investigating.", "components": {"API": "partial_outage"},
+        "draft": True})
+    assert drafted.status_code == 201, drafted.text
+    draft_id = drafted.json()["id"]
+    assert v1.incident(draft_id).status_code == 404
+    assert v1.postmortem(draft_id).status_code == 404
+    assert v1.put_postmortem(draft_id, body_draft="Root cause: a stuck consumer.").status_code == 404
+    shown = v1.create_incident(name="Slow search", status="investigating", body="Looking.")
+    assert shown.status_code == 201, shown.text
+    assert v1.postmortem(shown.json()["id"]).status_code == 200

@@ -140,10 +140,15 @@ def _move_incident(session: Session, holder: Holder, public_id: str, fields: Inc
 def get_incident(page_id: str, incident_id: str, holder: Holder, db: DB) -> Obj:
     with db.unit_of_work(write=False) as session:
         page = _page(session, page_id)
-        public = session.get(PublicIncident, incident_id)
-        if public is None or public.draft:
-            raise NotFound(f"incident {incident_id} not found")
-        return _incident(session, public, page)
+        return _incident(session, _shown(session, incident_id), page)
+
+
+def _shown(session: Session, incident_id: str) -> PublicIncident:
+    """An incident or maintenance the v1 API shows: a draft is the comms lead's, not yet anyone's (404)."""
+    public = session.get(PublicIncident, incident_id)
+    if public is None or public.draft:
+        raise NotFound(f"incident {incident_id} not found")
+    return public
 
 
 def _change_incident(page_id: str, incident_id: str, body: IncidentBody, request: Request, holder: Holder, db: DB,
@@ -232,7 +237,7 @@ def _postmortem(public: PublicIncident) -> Obj:
 def get_postmortem(page_id: str, incident_id: str, holder: Holder, db: DB) -> Obj:
     with db.unit_of_work(write=False) as session:
         _page(session, page_id)
-        return _postmortem(service.find_incident(session, incident_id))
+        return _postmortem(_shown(session, incident_id))
 
 
 @router.put(f"{_PAGE}/incidents/{{incident_id}}/postmortem",
@@ -243,6 +248,7 @@ def put_postmortem(page_id: str, incident_id: str, body: PostmortemBody, request
 
     def work(session: Session) -> tuple[int, Any]:
         _page(session, page_id)
+        _shown(session, incident_id)
         text = fields.body if fields.body is not None else fields.body_draft
         publish = fields.body is not None or fields.published_at is not None
         public = v1_service.write_postmortem(session, holder.actor, incident_id, text, publish,
