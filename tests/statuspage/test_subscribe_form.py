@@ -159,3 +159,11 @@ def test_head_is_answered_as_get(subs: Subs) -> None:
         got, head = subs.client.get(path), subs.client.head(path)
         assert head.status_code == got.status_code and head.content == b"", path
         assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+def test_the_confirmation_mail_names_the_page(subs: Subs) -> None:
+    assert subs.subscribe("reader@example.com").status_code == 200
+    subs.send_due()
+    (mail,) = subs.mails_to("reader@example.com")
+    assert mail["Subject"] == "Confirm your subscription to Testorg Status"
+    assert "Testorg Status" in mail_text(mail)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from firebell.core import status_subscriptions as rules
 from firebell.core.message_text import utc_text
 from firebell.notify.channels.base import Delivery
+from firebell.statuspage.models import PAGE_SLOT, StatusPage
 from firebell.statuspage.subscriptions import mail, service, words
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from firebell.statuspage.subscriptions.transports import NotConfigured, Outgoing, Transports
@@ -105,7 +106,13 @@ def claim(session: Session, public_url: str, now: datetime, limit: int = CLAIM_B
     return claimed
 
 
-_CONFIRMATION_PAGE = "the status page"
+_UNNAMED_PAGE = "the status page"
+
+
+def _page_name(session: Session) -> str:
+    """The page's own name for the confirmation mail (the notices carry theirs)."""
+    name = session.scalar(select(StatusPage.name).where(StatusPage.slot == PAGE_SLOT, StatusPage.archived_at.is_(None)))
+    return name or _UNNAMED_PAGE
 
 
 def _confirmation(session: Session, row: StatusDelivery, subscriber: StatusSubscriber, secret: bytes,
@@ -114,7 +121,8 @@ def _confirmation(session: Session, row: StatusDelivery, subscriber: StatusSubsc
     A template that leaves the link out still sends it: without it nobody could ever confirm."""
     token = rules.confirmation_token(secret, subscriber.id, str(row.payload.get("nonce", "")))
     link = f"{public_url}/subscriptions/confirm/{token}"
-    written = mail.confirmation_mail(session, _CONFIRMATION_PAGE, link,
+    page_name = _page_name(session)
+    written = mail.confirmation_mail(session, page_name, link,
                                      int(rules.CONFIRMATION_TTL.total_seconds() // 3600), utc_text(now))
     text, content = written.text, written.html
     if link not in text:
@@ -123,14 +131,14 @@ def _confirmation(session: Session, row: StatusDelivery, subscriber: StatusSubsc
         content += f'\n<p><a href="{html.escape(link, quote=True)}">Confirm the subscription</a></p>'
     said = words.Words(subject=written.subject, title=written.subject, text=text, url=link)
     return Outgoing(mode=subscriber.mode, address=subscriber.address, idempotency_key=row.idempotency_key,
-                    words=said, page_name=_CONFIRMATION_PAGE, unsubscribe_url=unsubscribe, mail_subject=written.subject,
-                    mail_text=words.mail_text(text, _CONFIRMATION_PAGE, unsubscribe),
-                    mail_html=words.mail_html(content, _CONFIRMATION_PAGE, unsubscribe), subscriber=subscriber.id)
+                    words=said, page_name=page_name, unsubscribe_url=unsubscribe, mail_subject=written.subject,
+                    mail_text=words.mail_text(text, page_name, unsubscribe),
+                    mail_html=words.mail_html(content, page_name, unsubscribe), subscriber=subscriber.id)
 
 
 def _notice(row: StatusDelivery, subscriber: StatusSubscriber, notice: dict[str, Any], said: words.Words,
             written: mail.Mail | None, unsubscribe: str, public_url: str) -> Outgoing:
-    page_name = str(notice.get("page_name") or "the status page")
+    page_name = str(notice.get("page_name") or _UNNAMED_PAGE)
     return Outgoing(mode=subscriber.mode, address=subscriber.address, idempotency_key=row.idempotency_key,
                     words=said, page_name=page_name, unsubscribe_url=unsubscribe,
                     mail_subject=written.subject if written else "",
