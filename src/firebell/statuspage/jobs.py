@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from firebell.statuspage import live, maintenance, policy_job
-from firebell.statuspage.models import PAGE_SLOT, StatusPage
+from firebell.statuspage.public import live_page
 from firebell.store.jobs import Job, Runner
 
 # The export is written on every change, but it also depends on the clock: the day bars move at
@@ -35,8 +33,8 @@ def _refresh_export(engine: Runner, now: datetime) -> int:
     """Ask this process's exporter thread for a fresh export (never on this lane: rendering the site
     is the exporter's work). Every instance does it for its own export directory."""
     with engine.db.unit_of_work(write=False) as session:
-        directory = session.scalar(select(StatusPage.export_dir).where(
-            StatusPage.slot == PAGE_SLOT, StatusPage.archived_at.is_(None)))
+        page = live_page(session)
+        directory = page.export_dir if page is not None else None
     if directory:
         live.site_of(engine.db.engine).export(directory, now)
     return 0  # nothing the lane should hurry back for

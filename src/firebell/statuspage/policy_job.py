@@ -23,7 +23,8 @@ from firebell.incidents.models import Incident, IncidentService
 from firebell.messages.render import for_incident
 from firebell.org.models import Service
 from firebell.statuspage import resolutions
-from firebell.statuspage.models import PAGE_SLOT, PublicIncident, PublicIncidentLink, StatusComponent, StatusPage
+from firebell.statuspage.models import PublicIncident, PublicIncidentLink, StatusComponent
+from firebell.statuspage.public import live_page
 from firebell.statuspage.service import MAX_BODY, MAX_NAME, IncidentChange, open_incident
 from firebell.store.jobs import Runner
 
@@ -32,8 +33,7 @@ FALLBACK_NAME = "Service disruption"  # only if a configured title template rend
 
 def page_policies(session: Session) -> dict[str, SeverityPolicy]:
     """The page's severity policy by severity; empty without a page."""
-    row = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT,
-                                                   StatusPage.archived_at.is_(None))).one_or_none()
+    row = live_page(session)
     return policies(row.severities or []) if row is not None else {}
 
 
@@ -93,8 +93,7 @@ def open_for(session: Session, incident_id: str, now: datetime) -> PublicInciden
 def run(engine: Runner, now: datetime) -> int:
     """One pass: open what is due, then answer the resolutions; how many public incidents it changed."""
     with engine.db.unit_of_work(write=False) as session:  # on SQLite the scan must not hold the write lock
-        page = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT,
-                                                        StatusPage.archived_at.is_(None))).one_or_none()
+        page = live_page(session)
         if page is None:  # no page: nothing to open or answer (the pass runs at every engine wake-up)
             return 0
         known = policies(page.severities or [])

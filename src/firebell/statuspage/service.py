@@ -36,6 +36,7 @@ from firebell.statuspage.models import (
     StatusComponent,
     StatusPage,
 )
+from firebell.statuspage.public import live_page
 
 MAX_NAME = 200
 MAX_BODY = 20_000
@@ -54,8 +55,7 @@ class IncidentChange:
 
 
 def page(session: Session) -> StatusPage:
-    found = session.scalars(select(StatusPage).where(StatusPage.slot == PAGE_SLOT,
-                                                     StatusPage.archived_at.is_(None))).one_or_none()
+    found = live_page(session)
     if found is None:
         raise NotFound("there is no status page; add a status_page: section to the configuration")
     return found

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from firebell.core import status_subscriptions as rules
 from firebell.core.message_text import utc_text
 from firebell.notify.channels.base import Delivery
-from firebell.statuspage.models import PAGE_SLOT, StatusPage
+from firebell.statuspage.public import live_page
 from firebell.statuspage.subscriptions import mail, service, words
 from firebell.statuspage.subscriptions.models import StatusDelivery, StatusNotice, StatusSubscriber
 from firebell.statuspage.subscriptions.transports import NotConfigured, Outgoing, Transports
@@ -111,8 +111,8 @@ _UNNAMED_PAGE = "the status page"
 
 def _page_name(session: Session) -> str:
     """The page's own name for the confirmation mail (the notices carry theirs)."""
-    name = session.scalar(select(StatusPage.name).where(StatusPage.slot == PAGE_SLOT, StatusPage.archived_at.is_(None)))
-    return name or _UNNAMED_PAGE
+    page = live_page(session)
+    return page.name if page is not None and page.name else _UNNAMED_PAGE
 
 
 def _confirmation(session: Session, row: StatusDelivery, subscriber: StatusSubscriber, secret: bytes,
