@@ -91,6 +91,18 @@ def _write(request: Request, holder: Holder, db: DB, now: datetime, key: str | N
     return JSONResponse(reply.body, status_code=reply.status_code, headers=headers)
 
 
+def _remove(request: Request, holder: Holder, db: DB, now: Now, page_id: str, key: str | None,
+            remove: Callable[[Session, datetime], object]) -> Response:
+    """A DELETE answered 204: the page checked, `remove` run once per Idempotency-Key."""
+    at = now()
+
+    def work(session: Session) -> tuple[int, Any]:
+        _page(session, page_id)
+        remove(session, at)
+        return 204, None
+    return _write(request, holder, db, at, key, None, work)
+
+
 IdempotencyKey = Header(default=None, alias="Idempotency-Key")
 
 
@@ -166,13 +178,8 @@ def put_component(page_id: str, component_id: str, body: ComponentBody, request:
 @router.delete(f"{_PAGE}/components/{{component_id}}", status_code=204, summary="Remove an API-made component")
 def delete_component(page_id: str, component_id: str, request: Request, holder: Holder, db: DB, now: Now,
                      idempotency_key: str | None = IdempotencyKey) -> Response:
-    at = now()
-
-    def work(session: Session) -> tuple[int, Any]:
-        _page(session, page_id)
-        v1_service.remove_component(session, holder.actor, component_id, at)
-        return 204, None
-    return _write(request, holder, db, at, idempotency_key, None, work)
+    return _remove(request, holder, db, now, page_id, idempotency_key,
+                   lambda session, at: v1_service.remove_component(session, holder.actor, component_id, at))
 
 
 # --- component groups ----------------------------------------------------------------------------
@@ -236,10 +243,5 @@ def put_group(page_id: str, group_id: str, body: ComponentGroupBody, request: Re
                summary="Remove an API-made group (its components stay, ungrouped)")
 def delete_group(page_id: str, group_id: str, request: Request, holder: Holder, db: DB, now: Now,
                  idempotency_key: str | None = IdempotencyKey) -> Response:
-    at = now()
-
-    def work(session: Session) -> tuple[int, Any]:
-        _page(session, page_id)
-        v1_service.remove_component(session, holder.actor, group_id, at, group=True)
-        return 204, None
-    return _write(request, holder, db, at, idempotency_key, None, work)
+    return _remove(request, holder, db, now, page_id, idempotency_key,
+                   lambda session, at: v1_service.remove_component(session, holder.actor, group_id, at, group=True))

@@ -20,7 +20,7 @@ from firebell.statuspage import maintenance, service, v1_service
 from firebell.statuspage.key_api import Holder
 from firebell.statuspage.models import PublicIncident
 from firebell.statuspage.subscriptions import service as subscribers
-from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, NoNul, Obj, _incident, _page, _write
+from firebell.statuspage.v1_api import _PAGE, IdempotencyKey, NoNul, Obj, _incident, _page, _remove, _write
 from firebell.statuspage.v1_schemas import IncidentBody, IncidentFields, PostmortemBody, SubscriberBody
 from firebell.statuspage.wire import iso
 
@@ -296,10 +296,5 @@ def create_subscriber(page_id: str, body: SubscriberBody, request: Request, hold
 @router.delete(f"{_PAGE}/subscribers/{{subscriber_id}}", status_code=204, summary="Remove a subscriber (admins)")
 def delete_subscriber(page_id: str, subscriber_id: str, request: Request, holder: Holder, db: DB, now: Now,
                       idempotency_key: str | None = IdempotencyKey) -> Response:
-    at = now()
-
-    def work(session: Session) -> tuple[int, Any]:
-        _page(session, page_id)
-        subscribers.remove(session, holder.actor, subscriber_id, at)
-        return 204, None
-    return _write(request, holder, db, at, idempotency_key, None, work)
+    return _remove(request, holder, db, now, page_id, idempotency_key,
+                   lambda session, at: subscribers.remove(session, holder.actor, subscriber_id, at))
